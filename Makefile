@@ -1,0 +1,175 @@
+# Thin wrapper around CMake, ctest and npm. `make help` lists the targets.
+# Each recipe runs as one bash script (.ONESHELL) with -euo pipefail.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.NOTPARALLEL:
+.DEFAULT_GOAL := help
+
+BUILD_DIR ?= build
+JOBS      ?= 2
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+
+DEV_CONF     := etc/chatd.dev.conf
+DEV_URL      := http://127.0.0.1:8080
+DEV_SOCKET   := var/admin.sock
+CHATD        := $(BUILD_DIR)/chatd
+CHATCTL      := $(BUILD_DIR)/chatctl
+FAKE_UPSTREAM ?= $(BUILD_DIR)/fake_upstream
+FAKE_LISTEN  := 127.0.0.1:18081
+FAKE_UPSTREAM_ARGS ?= --listen $(FAKE_LISTEN)
+DEMO_KEY     := sk-demo:ok:tokens=60:delay=40
+
+# Debian 12 packages. Boost is pinned to 1.81: the unversioned libboost-dev is 1.74 and
+# conflicts with it. Node and npm may come from elsewhere; Debian's are the fallback.
+DEB_PACKAGES := build-essential clang cmake ninja-build pkg-config \
+	libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev \
+	libsqlitecpp-dev libspdlog-dev catch2 libssl-dev libargon2-dev \
+	python3 curl ca-certificates sqlite3 \
+	$(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
+DEB_TEST_PACKAGES := chromium fonts-noto-cjk procps
+
+# apt_install PACKAGES: installs those not yet installed; without apt-get when none are missing.
+define apt_install
+installed=$$(dpkg-query -W -f='$${Status} $${Package}\n' $(1) 2>/dev/null | sed -n 's/^install ok installed //p' || true)
+missing=
+for pkg in $(1); do
+	grep -qxF "$$pkg" <<<"$$installed" || missing="$$missing $$pkg"
+done
+if [ -n "$$missing" ]; then
+	if [ "$$(id -u)" -eq 0 ]; then as_root=
+	elif command -v sudo >/dev/null; then as_root=sudo
+	else echo "Missing packages:$$missing (run as root or install sudo)" >&2; exit 1
+	fi
+	echo "==> Installing:$$missing"
+	$$as_root apt-get update
+	$$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+fi
+endef
+
+# npm_ci DIR: installs DIR's node_modules when missing or older than its package-lock.json.
+define npm_ci
+if [ -f $(1)/package-lock.json ] && { [ ! -d $(1)/node_modules ] || [ $(1)/package-lock.json -nt $(1)/node_modules ]; }; then
+	echo "==> npm ci in $(1)"
+	(cd $(1) && npm ci --no-audit --no-fund)
+	mkdir -p $(1)/node_modules && touch $(1)/node_modules
+fi
+endef
+
+# Shell helpers for the recipes that run chatd in the background.
+define sh_helpers
+# wait_ready URL PID NAME [CURL_FLAGS]: until URL answers; fails if PID exits or after 30 s.
+wait_ready() {
+	for _ in $$(seq 150); do
+		curl $${4:--fs} -o /dev/null "$$1" && return 0
+		kill -0 "$$2" 2>/dev/null || { echo "$$3 exited before it was ready" >&2; return 1; }
+		sleep 0.2
+	done
+	echo "$$3 did not answer on $$1 within 30 s" >&2
+	return 1
+}
+# wait_chatd: waits for chatd to exit, also after a forwarded signal interrupted `wait`.
+wait_chatd() {
+	local status=0
+	wait "$$chatd" || status=$$?
+	while kill -0 "$$chatd" 2>/dev/null; do
+		status=0
+		wait "$$chatd" || status=$$?
+	done
+	return "$$status"
+}
+endef
+
+.PHONY: help deps test-deps webui build run test install demo bench clean
+
+help:
+	@printf '%s\n' "chatd — self-hosted AI chat service" "" \
+		"  make run      install packages, build, start chatd on $(DEV_URL) ($(DEV_CONF))" \
+		"  make test     build and run every test (unit, integration, browser e2e) with ctest" \
+		"  make build    install packages and build $(CHATD), $(CHATCTL) and webui/dist" \
+		"  make demo     like run, answered by a built-in fake upstream (no API key needed)" \
+		"  make bench    run the load benchmark (tests/bench/run_bench.sh)" \
+		"  make install  install under PREFIX=$(PREFIX) (DESTDIR honoured)" \
+		"  make deps     install the missing Debian 12 packages (as root or through sudo)" \
+		"  make clean    remove $(BUILD_DIR)/ and webui/dist (keeps var/, the dev database)" "" \
+		"  OPENAI_API_KEY=sk-… [OPENAI_BASE_URL=https://…/v1] make run   adds that key on start"
+
+deps:
+	@$(call apt_install,$(DEB_PACKAGES))
+
+test-deps: deps
+	@$(call apt_install,$(DEB_TEST_PACKAGES))
+
+webui: deps
+	@$(call npm_ci,webui)
+
+build: deps webui
+	@# clang: GCC 12 miscompiles some coroutine code (temporaries in co_await expressions).
+	[ -f $(BUILD_DIR)/build.ninja ] || CC=clang CXX=clang++ cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+	echo "==> npm run build in webui"
+	(cd webui && npm run build)
+
+run: build
+	@$(sh_helpers)
+	mkdir -p var
+	echo
+	echo "chatd: open $(DEV_URL)"
+	echo "Create an admin:  $(CHATCTL) -s $(DEV_SOCKET) admin add NAME"
+	echo "Stop with Ctrl-C."
+	echo
+	if [ -z "$${OPENAI_API_KEY:-}" ]; then
+		exec $(CHATD) --config $(DEV_CONF)
+	fi
+	$(CHATD) --config $(DEV_CONF) &
+	chatd=$$!
+	trap 'kill -TERM "$$chatd" 2>/dev/null || true' INT TERM
+	trap 'kill -TERM "$$chatd" 2>/dev/null || true' EXIT
+	wait_ready $(DEV_URL)/healthz "$$chatd" chatd
+	# The key goes through stdin: on the command line it would show in ps.
+	if printf '%s\n' "$$OPENAI_API_KEY" |
+		$(CHATCTL) -s $(DEV_SOCKET) keys add $${OPENAI_BASE_URL:+--base-url "$$OPENAI_BASE_URL"} - >/dev/null; then
+		echo "==> Added OPENAI_API_KEY to the key pool$${OPENAI_BASE_URL:+ ($$OPENAI_BASE_URL)}"
+	else
+		echo "warning: could not add OPENAI_API_KEY to the key pool" >&2
+	fi
+	wait_chatd
+
+test: test-deps build
+	@$(call npm_ci,tests/e2e)
+	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j$(JOBS)
+
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
+
+# The demo keeps its own database (var/demo) so the fake key never lands in the dev one.
+demo: build
+	@$(sh_helpers)
+	mkdir -p var/demo
+	$(FAKE_UPSTREAM) $(FAKE_UPSTREAM_ARGS) &
+	fake=$$!
+	trap 'kill -TERM "$$fake" 2>/dev/null || true' EXIT
+	wait_ready http://$(FAKE_LISTEN)/ "$$fake" fake_upstream -s
+	$(CHATD) --config $(DEV_CONF) --data-dir var/demo &
+	chatd=$$!
+	trap 'kill -TERM "$$chatd" 2>/dev/null || true' INT TERM
+	trap 'kill -TERM "$$chatd" "$$fake" 2>/dev/null || true' EXIT
+	wait_ready $(DEV_URL)/healthz "$$chatd" chatd
+	printf '%s\n' '$(DEMO_KEY)' |
+		$(CHATCTL) -s $(DEV_SOCKET) keys add --base-url http://$(FAKE_LISTEN)/v1 - >/dev/null
+	echo
+	echo "========================================================================"
+	echo "DEMO MODE: answers come from a built-in fake upstream, not a real model"
+	echo "========================================================================"
+	echo "chatd: open $(DEV_URL) and sign up with a username and password"
+	echo "Create an admin:  $(CHATCTL) -s $(DEV_SOCKET) admin add NAME"
+	echo "Stop with Ctrl-C."
+	wait_chatd
+
+bench: build
+	@bash tests/bench/run_bench.sh
+
+clean:
+	@rm -rf $(BUILD_DIR) webui/dist

@@ -1,0 +1,350 @@
+#include "commands.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <filesystem>
+#include <iostream>
+
+#include "errors.hpp"
+#include "input.hpp"
+#include "output.hpp"
+
+namespace chatd::ctl {
+
+namespace json = boost::json;
+namespace po = boost::program_options;
+
+namespace {
+
+using arguments = std::vector<std::string>;
+
+// Checks the number of positional arguments. `names` lists them in order; the
+// first `required` of them must be present.
+void expect_arguments(const arguments& args, std::initializer_list<std::string_view> names,
+                      std::size_t required) {
+    if (args.size() < required)
+        throw usage_error("missing " + std::string(names.begin()[args.size()]));
+    if (args.size() > names.size())
+        throw usage_error("unexpected argument '" + args[names.size()] + "'");
+}
+
+std::int64_t parse_id(const std::string& text) {
+    std::int64_t id = 0;
+    const char* end = text.data() + text.size();
+    auto [stop, ec] = std::from_chars(text.data(), end, id);
+    if (ec != std::errc{} || stop != end || id <= 0)
+        throw usage_error("ID must be a positive integer, not '" + text + "'");
+    return id;
+}
+
+const json::object& object_of(const json::value& value) {
+    static const json::object empty;
+    const auto* object = value.if_object();
+    return object ? *object : empty;
+}
+
+const json::array& array_field(const json::value& value, std::string_view key) {
+    static const json::array empty;
+    const auto* field = object_of(value).if_contains(key);
+    const auto* array = field ? field->if_array() : nullptr;
+    return array ? *array : empty;
+}
+
+const json::object& params_of(const rpc_request& request) {
+    static const json::object none;
+    return request.params ? object_of(*request.params) : none;
+}
+
+std::string param_text(const rpc_request& request, std::string_view key) {
+    return field_text(params_of(request), key);
+}
+
+rpc_request without_params(const char* method, const arguments& args) {
+    expect_arguments(args, {}, 0);
+    return {method, json::object{}};
+}
+
+rpc_request with_id(const char* method, const arguments& args) {
+    expect_arguments(args, {"ID"}, 1);
+    return {method, json::object{{"id", parse_id(args[0])}}};
+}
+
+void show_json(const json::value& result, const rpc_request&, std::ostream& out) {
+    print_json(out, result);
+}
+
+// status
+
+rpc_request build_status(const arguments& args) {
+    return without_params("admin.status", args);
+}
+
+void show_status(const json::value& result, const rpc_request&, std::ostream& out) {
+    for (const auto& [key, value] : object_of(result)) {
+        if (key == "uptime_s" && value.is_number()) {
+            out << "uptime: " << duration_text(static_cast<std::int64_t>(value.to_number<double>()))
+                << '\n';
+        } else if (key == "keys" && value.is_object()) {
+            out << "keys:";
+            const char* separator = " ";
+            for (const auto& [status, count] : value.get_object()) {
+                out << separator << text_of(count) << ' ' << std::string_view(status);
+                separator = ", ";
+            }
+            out << '\n';
+        } else {
+            out << std::string_view(key) << ": " << text_of(value) << '\n';
+        }
+    }
+}
+
+// keys
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::string_view rest = text;
+    while (true) {
+        const auto comma = rest.find(',');
+        const auto item = rest.substr(0, comma);
+        const auto first = item.find_first_not_of(' ');
+        if (first != std::string_view::npos)
+            items.emplace_back(item.substr(first, item.find_last_not_of(' ') - first + 1));
+        if (comma == std::string_view::npos) return items;
+        rest.remove_prefix(comma + 1);
+    }
+}
+
+rpc_request build_keys_add(const arguments& args) {
+    po::options_description options;
+    auto add = options.add_options();
+    add("base-url", po::value<std::string>());
+    add("models", po::value<std::string>());
+    add("note", po::value<std::string>());
+    add("provider", po::value<std::string>());
+    add("key", po::value<std::vector<std::string>>());
+    po::positional_options_description positional;
+    positional.add("key", -1);
+
+    po::variables_map given;
+    try {
+        po::store(po::command_line_parser(args).options(options).positional(positional).run(),
+                  given);
+    } catch (const po::error& error) {
+        throw usage_error(error.what());
+    }
+
+    std::vector<std::string> keys;
+    if (given.count("key")) keys = given["key"].as<std::vector<std::string>>();
+    if (keys.size() == 1 && keys.front() == "-") {
+        keys = read_lines(std::cin);
+        if (keys.empty()) throw usage_error("no keys on standard input");
+    } else if (std::find(keys.begin(), keys.end(), "-") != keys.end()) {
+        throw usage_error("'-' reads the keys from standard input and goes alone");
+    }
+    if (keys.empty()) throw usage_error("no keys given");
+
+    json::object params{{"keys", json::value_from(keys)}};
+    if (given.count("base-url")) params["base_url"] = given["base-url"].as<std::string>();
+    if (given.count("models")) {
+        const auto models = split_list(given["models"].as<std::string>());
+        if (models.empty()) throw usage_error("--models names no model");
+        params["models"] = json::value_from(models);
+    }
+    if (given.count("note")) params["note"] = given["note"].as<std::string>();
+    if (given.count("provider")) params["provider"] = given["provider"].as<std::string>();
+    return {"admin.keys.add", std::move(params)};
+}
+
+void show_keys_add(const json::value& result, const rpc_request&, std::ostream& out) {
+    const auto& ids = array_field(result, "ids");
+    out << "added " << ids.size() << " key(s): ids";
+    for (const auto& id : ids) out << ' ' << text_of(id);
+    out << '\n';
+}
+
+rpc_request build_keys_list(const arguments& args) {
+    return without_params("admin.keys.list", args);
+}
+
+void show_keys_list(const json::value& result, const rpc_request&, std::ostream& out) {
+    table keys({{"ID", align::right},
+                {"KEY"},
+                {"STATUS"},
+                {"REQUESTS", align::right},
+                {"FAILURES", align::right},
+                {"TOKENS_IN", align::right},
+                {"TOKENS_OUT", align::right},
+                {"LAST_USED"},
+                {"BASE_URL"},
+                {"REASON"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& key = object_of(item);
+        keys.add_row({field_text(key, "id"), field_text(key, "masked"), field_text(key, "status"),
+                      field_text(key, "requests"), field_text(key, "failures"),
+                      field_text(key, "tokens_in"), field_text(key, "tokens_out"),
+                      field_time(key, "last_used_at"), field_text(key, "base_url"),
+                      field_text(key, "reason")});
+    }
+    keys.print(out);
+}
+
+rpc_request build_keys_remove(const arguments& args) {
+    return with_id("admin.keys.remove", args);
+}
+
+rpc_request build_keys_enable(const arguments& args) {
+    return with_id("admin.keys.enable", args);
+}
+
+rpc_request build_keys_disable(const arguments& args) {
+    return with_id("admin.keys.disable", args);
+}
+
+void show_keys_remove(const json::value&, const rpc_request& request, std::ostream& out) {
+    out << "removed key " << param_text(request, "id") << '\n';
+}
+
+void show_keys_enable(const json::value&, const rpc_request& request, std::ostream& out) {
+    out << "enabled key " << param_text(request, "id") << '\n';
+}
+
+void show_keys_disable(const json::value&, const rpc_request& request, std::ostream& out) {
+    out << "disabled key " << param_text(request, "id") << '\n';
+}
+
+// admin
+
+rpc_request build_admin_add(const arguments& args) {
+    expect_arguments(args, {"USERNAME"}, 1);
+    if (args[0].empty()) throw usage_error("empty USERNAME");
+    return {"admin.admins.add",
+            json::object{{"username", args[0]}, {"password", read_new_password(args[0])}}};
+}
+
+void show_admin_add(const json::value& result, const rpc_request& request, std::ostream& out) {
+    out << "added admin " << param_text(request, "username") << " (id "
+        << field_text(object_of(result), "id") << ")\n";
+}
+
+// settings
+
+rpc_request build_settings_get(const arguments& args) {
+    expect_arguments(args, {"KEY"}, 0);
+    json::object params;
+    if (!args.empty()) params["key"] = args[0];
+    return {"admin.settings.get", std::move(params)};
+}
+
+void show_settings_get(const json::value& result, const rpc_request& request, std::ostream& out) {
+    const auto& settings = object_of(result);
+    const auto* key = params_of(request).if_contains("key");
+    // One setting is printed bare, so `settings get K > file` and
+    // `settings set K - < file` round-trip.
+    if (key && settings.size() == 1 && settings.contains(key->get_string())) {
+        out << text_of(settings.at(key->get_string())) << '\n';
+        return;
+    }
+    print_fields(out, settings);
+}
+
+rpc_request build_settings_set(const arguments& args) {
+    expect_arguments(args, {"KEY", "VALUE"}, 2);
+    const std::string value = args[1] == "-" ? read_all(std::cin) : args[1];
+    return {"admin.settings.set", json::object{{"key", args[0]}, {"value", value}}};
+}
+
+void show_settings_set(const json::value&, const rpc_request& request, std::ostream& out) {
+    out << "set " << param_text(request, "key") << '\n';
+}
+
+// backup
+
+rpc_request build_backup(const arguments& args) {
+    expect_arguments(args, {"FILE"}, 1);
+    if (args[0].empty()) throw usage_error("empty FILE");
+    // The daemon writes the file, and its working directory is not ours.
+    const auto path = std::filesystem::absolute(args[0]).lexically_normal();
+    return {"admin.backup", json::object{{"path", path.string()}}};
+}
+
+void show_backup(const json::value& result, const rpc_request& request, std::ostream& out) {
+    out << "wrote " << field_text(object_of(result), "bytes") << " bytes to "
+        << param_text(request, "path") << '\n';
+}
+
+// call, methods
+
+rpc_request build_call(const arguments& args) {
+    expect_arguments(args, {"METHOD", "JSON"}, 1);
+    if (args[0].empty()) throw usage_error("empty METHOD");
+    if (args.size() == 1) return {args[0], std::nullopt};
+    boost::system::error_code ec;
+    json::value params = json::parse(args[1], ec);
+    if (ec) throw usage_error("JSON does not parse: " + ec.message());
+    if (!params.is_object() && !params.is_array())
+        throw usage_error("JSON must be an object or an array");
+    return {args[0], std::move(params)};
+}
+
+rpc_request build_methods(const arguments& args) {
+    return without_params("system.list_methods", args);
+}
+
+void show_methods(const json::value& result, const rpc_request&, std::ostream& out) {
+    for (const auto& method : array_field(result, "methods")) out << text_of(method) << '\n';
+}
+
+const command commands[] = {
+    {"status", "",
+     "Show the daemon's version, uptime, counters and key health.\n"
+     "Counts users, conversations and answers in flight, and the upstream keys by\n"
+     "status: active, cooling, invalid and disabled.",
+     build_status, show_status},
+    {"keys add", "[--base-url URL] [--models A,B] [--note TEXT] [--provider NAME] KEY...",
+     "Add upstream API keys to the pool and print their ids.\n"
+     "With a single '-' instead of keys, read them from standard input, one per line\n"
+     "(blank lines and surrounding spaces are ignored). --base-url defaults to\n"
+     "upstream.base_url; --models limits a key to those models; --provider (openai,\n"
+     "deepseek, openrouter, siliconflow, moonshot) picks the balance endpoint.",
+     build_keys_add, show_keys_add},
+    {"keys list", "", "List the upstream keys, masked, with their status and usage counters.",
+     build_keys_list, show_keys_list},
+    {"keys rm", "ID", "Remove an upstream key from the pool.", build_keys_remove, show_keys_remove},
+    {"keys enable", "ID", "Put a disabled or invalid key back into rotation.", build_keys_enable,
+     show_keys_enable},
+    {"keys disable", "ID", "Take a key out of rotation without removing it.", build_keys_disable,
+     show_keys_disable},
+    {"admin add", "USERNAME",
+     "Create an admin account for the web admin pages.\n"
+     "On a terminal the password is asked twice without echo. Otherwise the first\n"
+     "line of standard input is the password; an identical second line is allowed.",
+     build_admin_add, show_admin_add},
+    {"settings get", "[KEY]", "Show all run-time settings, or the value of one.",
+     build_settings_get, show_settings_get},
+    {"settings set", "KEY VALUE",
+     "Change a run-time setting.\n"
+     "The value is sent as a string. A VALUE of '-' reads it from standard input (all\n"
+     "of it, trailing line breaks removed), for multi-line values such as\n"
+     "content.sensitive_words.",
+     build_settings_set, show_settings_set},
+    {"backup", "FILE",
+     "Write an online backup of the database to FILE.\n"
+     "FILE is made absolute and written by the daemon, so the daemon's user needs\n"
+     "write access to its directory.",
+     build_backup, show_backup},
+    {"call", "METHOD [JSON]",
+     "Call any RPC method and print its result as JSON.\n"
+     "JSON is the params, an object or an array; without it the request has none.",
+     build_call, show_json},
+    {"methods", "", "List the RPC methods the daemon serves.", build_methods, show_methods},
+};
+
+}  // namespace
+
+std::span<const command> command_table() {
+    return commands;
+}
+
+}  // namespace chatd::ctl

@@ -1,0 +1,13 @@
+# Writes a C++ file holding every migrations/NNN_name.sql, ordered by NNN.
+file(GLOB files "${DIR}/*.sql")
+list(SORT files)
+set(body "")
+foreach(f IN LISTS files)
+  get_filename_component(name "${f}" NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version "${name}")
+  math(EXPR version "${version}")
+  file(READ "${f}" sql)
+  string(APPEND body "    {${version}, \"${name}\", R\"chatd_sql(${sql})chatd_sql\"},\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "#include \"store/migrations.hpp\"\n\nnamespace chatd::store {\n\nconst std::vector<migration>& migrations() {\n    static const std::vector<migration> all = {\n${body}    };\n    return all;\n}\n\n}  // namespace chatd::store\n")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

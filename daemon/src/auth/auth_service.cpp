@@ -1,0 +1,160 @@
+#include "auth/auth_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "auth/password.hpp"
+#include "util/app_error.hpp"
+#include "util/random.hpp"
+#include "util/text.hpp"
+
+namespace chatd::auth {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+namespace {
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string lower_ascii(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+}  // namespace
+
+auth_service::auth_service(store::database& db, blocking_pool& hashing, settings& s,
+                           std::function<std::shared_ptr<const config>()> cfg)
+    : db_(db), hashing_(hashing), settings_(s), config_(std::move(cfg)) {}
+
+void auth_service::check_username(const std::string& username) {
+    auto n = utf8_length(username);
+    if (n < 2 || n > 32)
+        throw app_error("invalid_params", "用户名需要 2 到 32 个字符 (username: 2 to 32 characters)");
+    for (unsigned char c : username)
+        if (c < 0x80 && !std::isalnum(c) && c != '_' && c != '-' && c != '.')
+            throw app_error("invalid_params",
+                            "用户名只能包含字母、数字、_ - . (username: letters, digits, _ - . only)");
+}
+
+void auth_service::check_password(const std::string& password) {
+    if (password.size() < 8 || password.size() > 256)
+        throw app_error("invalid_params", "密码需要至少 8 个字符 (password: at least 8 characters)");
+}
+
+std::string auth_service::cookie_token(std::string_view header) {
+    while (!header.empty()) {
+        auto semi = header.find(';');
+        auto part = header.substr(0, semi);
+        while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+        if (part.starts_with(cookie_name) && part.size() > std::strlen(cookie_name) &&
+            part[std::strlen(cookie_name)] == '=')
+            return std::string(part.substr(std::strlen(cookie_name) + 1));
+        if (semi == std::string_view::npos) break;
+        header.remove_prefix(semi + 1);
+    }
+    return {};
+}
+
+std::string auth_service::clear_cookie(bool secure) const {
+    return std::string(cookie_name) + "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" + (secure ? "; Secure" : "");
+}
+
+awaitable<login_result> auth_service::open_session(store::user_row user, const client_info& client,
+                                                   bool secure) {
+    auto days = config_()->auth.session_days;
+    std::string token = random_token(32);
+    auto now = unix_now();
+    auto expires = now + std::int64_t(days) * 86400;
+    co_await db_.run([hash = sha256_hex(token), id = user.id, now, expires, client](store::store& s) {
+        s.create_session(hash, id, now, expires, client.ip, client.user_agent);
+        return 0;
+    });
+    login_result r;
+    r.user = std::move(user);
+    r.set_cookie = std::string(cookie_name) + "=" + token + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
+                   std::to_string(std::int64_t(days) * 86400) + (secure ? "; Secure" : "");
+    co_return r;
+}
+
+awaitable<login_result> auth_service::register_password(const std::string& username,
+                                                        const std::string& password,
+                                                        const client_info& client, bool secure) {
+    if (!config_()->auth.password)
+        throw app_error("forbidden", "本站未开放密码注册 (password sign-up is off)");
+    check_username(username);
+    check_password(password);
+    if (!limiter_.allow("signup:" + client.ip, static_cast<int>(settings_.get_int("limits.signups_per_hour")),
+                        std::chrono::hours(1)))
+        throw app_error("too_many_requests", "注册太频繁，请稍后再试 (too many sign-ups from this address)");
+    auto hash = co_await hashing_.run([password] { return hash_password(password); });
+    auto trial = settings_.get_int("billing.trial_questions");
+    auto user = co_await db_.run([&, now = unix_now()](store::store& s) {
+        return s.create_password_user(username, hash, false, trial, now);
+    });
+    spdlog::info("new user {} ({}) from {}", user.id, username, client.ip);
+    co_return co_await open_session(std::move(user), client, secure);
+}
+
+awaitable<login_result> auth_service::login_password(const std::string& username,
+                                                     const std::string& password,
+                                                     const client_info& client, bool secure) {
+    int limit = static_cast<int>(settings_.get_int("limits.login_attempts_per_15min"));
+    auto window = std::chrono::minutes(15);
+    std::string by_name = "login:user:" + lower_ascii(username), by_ip = "login:ip:" + client.ip;
+    if (limiter_.exhausted(by_name, limit, window) || limiter_.exhausted(by_ip, limit, window))
+        throw app_error("too_many_requests", "登录尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
+    auto user = co_await db_.run([username](store::store& s) { return s.user_by_username(username); });
+    // Hash even for unknown names so timing does not reveal which usernames exist.
+    std::string encoded = user ? user->password_hash : std::string();
+    bool ok = co_await hashing_.run([password, encoded] {
+        if (encoded.empty()) {
+            hash_password(password);
+            return false;
+        }
+        return verify_password(password, encoded);
+    });
+    if (!ok || !user) {
+        limiter_.record(by_name);
+        limiter_.record(by_ip);
+        throw app_error("bad_credentials", "用户名或密码错误 (wrong username or password)");
+    }
+    if (!config_()->auth.password && !user->is_admin)
+        throw app_error("forbidden", "本站未开放密码登录 (password login is off)");
+    if (user->banned) throw app_error("user_banned", "账号已被封禁 (this account is banned)");
+    limiter_.reset(by_name);
+    co_return co_await open_session(std::move(*user), client, secure);
+}
+
+awaitable<void> auth_service::logout(const std::string& token_hash) {
+    if (token_hash.empty()) co_return;
+    co_await db_.run([token_hash](store::store& s) {
+        s.delete_session(token_hash);
+        return 0;
+    });
+}
+
+awaitable<std::optional<store::user_row>> auth_service::resolve(std::string_view cookie_header,
+                                                                std::string& token_hash) {
+    auto token = cookie_token(cookie_header);
+    if (token.empty() || token.size() > 128) co_return std::nullopt;
+    token_hash = sha256_hex(token);
+    co_return co_await db_.run([h = token_hash, now = unix_now()](store::store& s) { return s.session_user(h, now); });
+}
+
+awaitable<store::id_t> auth_service::add_admin(const std::string& username, const std::string& password) {
+    check_username(username);
+    check_password(password);
+    auto hash = co_await hashing_.run([password] { return hash_password(password); });
+    auto user = co_await db_.run([&, now = unix_now()](store::store& s) {
+        return s.create_password_user(username, hash, true, 0, now);
+    });
+    spdlog::info("admin account {} ({}) created", user.id, username);
+    co_return user.id;
+}
+
+}  // namespace chatd::auth

@@ -1,0 +1,62 @@
+#pragma once
+// Accounts and sessions: password sign-up and login with rate limits, session cookies
+// (only a hash of the token is stored), logout, admin accounts.
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "config/settings.hpp"
+#include "store/database.hpp"
+#include "util/blocking_pool.hpp"
+#include "util/rate_limiter.hpp"
+
+namespace chatd::auth {
+
+struct client_info {
+    std::string ip;
+    std::string user_agent;
+};
+
+struct login_result {
+    store::user_row user;
+    std::string set_cookie;  // the Set-Cookie header value
+};
+
+class auth_service {
+public:
+    auth_service(store::database& db, blocking_pool& hashing, settings& s,
+                 std::function<std::shared_ptr<const config>()> cfg);
+
+    static constexpr const char* cookie_name = "chatd_session";
+
+    boost::asio::awaitable<login_result> register_password(const std::string& username,
+                                                           const std::string& password,
+                                                           const client_info& client, bool secure);
+    boost::asio::awaitable<login_result> login_password(const std::string& username,
+                                                        const std::string& password,
+                                                        const client_info& client, bool secure);
+    boost::asio::awaitable<void> logout(const std::string& token_hash);
+    // The user behind a Cookie header, with the token's hash (for logout).
+    boost::asio::awaitable<std::optional<store::user_row>> resolve(std::string_view cookie_header,
+                                                                   std::string& token_hash);
+    boost::asio::awaitable<store::id_t> add_admin(const std::string& username, const std::string& password);
+
+    std::string clear_cookie(bool secure) const;
+    static std::string cookie_token(std::string_view cookie_header);
+    static void check_username(const std::string& username);
+    static void check_password(const std::string& password);
+
+private:
+    boost::asio::awaitable<login_result> open_session(store::user_row user, const client_info& client,
+                                                      bool secure);
+    store::database& db_;
+    blocking_pool& hashing_;
+    settings& settings_;
+    std::function<std::shared_ptr<const config>()> config_;
+    rate_limiter limiter_;
+};
+
+}  // namespace chatd::auth

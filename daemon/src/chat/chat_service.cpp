@@ -1,0 +1,537 @@
+#include "chat/chat_service.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "util/app_error.hpp"
+#include "util/text.hpp"
+
+namespace chatd::chat {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+json::object balance_to_json(const billing::balance& b, std::int64_t now) {
+    json::object o{{"trial", b.trial}, {"paid", b.usable_paid(now)}};
+    if (b.paid_expires_at && b.usable_paid(now) > 0) o["paid_expires_at"] = *b.paid_expires_at;
+    else o["paid_expires_at"] = nullptr;
+    return o;
+}
+
+chat_service::chat_service(asio::io_context& ioc, store::database& db, upstream::client& client,
+                           upstream::key_pool& pool, settings& s,
+                           std::function<std::shared_ptr<const config>()> cfg)
+    : ioc_(ioc), db_(db), client_(client), pool_(pool), settings_(s), config_(std::move(cfg)) {}
+
+void chat_service::set_models(std::vector<store::model_row> models) {
+    std::lock_guard lock(mu_);
+    models_ = std::move(models);
+}
+
+std::vector<store::model_row> chat_service::models() const {
+    std::lock_guard lock(mu_);
+    return models_;
+}
+
+std::optional<store::model_row> chat_service::find_model(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    for (auto& m : models_)
+        if (m.id == id) return m;
+    return std::nullopt;
+}
+
+std::string chat_service::default_model() const {
+    auto preferred = settings_.get("chat.default_model");
+    std::lock_guard lock(mu_);
+    for (auto& m : models_)
+        if (m.enabled && m.id == preferred) return m.id;
+    for (auto& m : models_)
+        if (m.enabled) return m.id;
+    return {};
+}
+
+namespace {
+json::value null_or_text(const std::string& s) {
+    if (s.empty()) return nullptr;
+    return json::value(s);
+}
+}  // namespace
+
+json::object chat_service::balance_json(const billing::balance& b) const {
+    return balance_to_json(b, unix_now());
+}
+
+void chat_service::reserve_slot(const store::user_row& user) {
+    auto limit = settings_.get_int("limits.answers_in_flight");
+    std::lock_guard lock(mu_);
+    if (draining_) throw app_error("busy", "服务正在重启，请稍后再试 (the service is restarting)");
+    int& n = per_user_[user.id];
+    if (n >= limit) {
+        if (n == 0) per_user_.erase(user.id);
+        throw app_error("busy", "回答生成中，请等待当前回答完成 (too many answers in progress)");
+    }
+    ++n;
+}
+
+void chat_service::release_slot(store::id_t user_id) {
+    std::lock_guard lock(mu_);
+    auto it = per_user_.find(user_id);
+    if (it != per_user_.end() && --it->second <= 0) per_user_.erase(it);
+}
+
+awaitable<json::object> chat_service::send(const store::user_row& user, send_request req) {
+    if (trim(req.content).empty()) throw app_error("invalid_params", "问题不能为空 (the question is empty)");
+    if (req.content.size() > 64 * 1024)
+        throw app_error("invalid_params", "问题太长 (the question is longer than 64 KiB)");
+    if (req.system_prompt && !settings_.get_bool("chat.allow_custom_system_prompt"))
+        throw app_error("forbidden", "不允许自定义系统提示词 (custom system prompts are off)");
+    std::string model_id = req.model.value_or("");
+    if (model_id.empty() && !req.conversation_id) model_id = default_model();
+    std::optional<store::model_row> model;
+    if (!model_id.empty()) {
+        model = find_model(model_id);
+        if (!model || !model->enabled) throw app_error("invalid_params", "unknown model '" + model_id + "'");
+    }
+    if (!questions_.allow("q:" + std::to_string(user.id),
+                          static_cast<int>(settings_.get_int("limits.questions_per_minute")),
+                          std::chrono::seconds(60)))
+        throw app_error("too_many_requests", "提问太频繁，请稍后再试 (too many questions, wait a minute)");
+
+    reserve_slot(user);
+    try {
+        store::question q;
+        q.user_id = user.id;
+        q.conversation_id = req.conversation_id;
+        q.parent_id = req.parent_id;
+        q.content = std::move(req.content);
+        q.role_id = req.role_id;
+        q.system_prompt = req.system_prompt;
+        if (model) {
+            q.model = model->id;
+            q.cost = model->cost;
+            q.max_messages = model->max_messages;
+            q.max_context_chars = model->max_context_chars;
+        }
+        // A conversation keeps its own model: look it up when none was named.
+        if (!model) {
+            auto conv = co_await db_.run([id = *req.conversation_id](store::store& s) { return s.conversation(id); });
+            if (!conv || conv->user_id != user.id || conv->deleted_at)
+                throw app_error("not_found", "no such conversation");
+            model = find_model(conv->model);
+            if (!model) model = find_model(default_model());
+            if (!model) throw app_error("no_upstream", "没有可用的模型 (no model is configured)");
+            q.model = model->id;
+            q.cost = model->cost;
+            q.max_messages = model->max_messages;
+            q.max_context_chars = model->max_context_chars;
+        }
+        if (!pool_.has_candidate(model->upstream_model, unix_now()))
+            throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
+        auto started = co_await db_.run([q, now = unix_now()](store::store& s) { return s.start_question(q, now); });
+        co_return co_await launch(user, std::move(started), *model);
+    } catch (...) {
+        release_slot(user.id);
+        throw;
+    }
+}
+
+awaitable<json::object> chat_service::regenerate(const store::user_row& user, store::id_t message_id) {
+    auto msg = co_await db_.run([message_id](store::store& s) { return s.message(message_id); });
+    if (!msg || msg->user_id != user.id || msg->role != "assistant")
+        throw app_error("not_found", "no such answer");
+    auto conv = co_await db_.run([id = msg->conversation_id](store::store& s) { return s.conversation(id); });
+    auto model = conv ? find_model(conv->model) : std::nullopt;
+    if (!model) model = find_model(default_model());
+    if (!model) throw app_error("no_upstream", "没有可用的模型 (no model is configured)");
+    if (!questions_.allow("q:" + std::to_string(user.id),
+                          static_cast<int>(settings_.get_int("limits.questions_per_minute")),
+                          std::chrono::seconds(60)))
+        throw app_error("too_many_requests", "提问太频繁，请稍后再试 (too many questions, wait a minute)");
+    reserve_slot(user);
+    try {
+        if (!pool_.has_candidate(model->upstream_model, unix_now()))
+            throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
+        auto started = co_await db_.run([&, now = unix_now()](store::store& s) {
+            return s.start_regenerate(user.id, message_id, model->cost, model->max_messages,
+                                      model->max_context_chars, now);
+        });
+        co_return co_await launch(user, std::move(started), *model);
+    } catch (...) {
+        release_slot(user.id);
+        throw;
+    }
+}
+
+awaitable<json::object> chat_service::launch(const store::user_row& user, store::started_answer started,
+                                             const store::model_row& model) {
+    json::array messages;
+    for (auto& m : started.context) messages.push_back(json::object{{"role", m.role}, {"content", m.content}});
+    json::object body{{"model", model.upstream_model},
+                      {"messages", std::move(messages)},
+                      {"stream", true},
+                      {"stream_options", json::object{{"include_usage", true}}}};
+    job j;
+    j.gen = std::make_shared<generation>(started.message_id, user.id, started.conversation_id);
+    j.upstream_model = model.upstream_model;
+    j.body = json::serialize(body);
+    j.accepted = std::chrono::steady_clock::now();
+    j.charged = model.cost;
+    {
+        std::lock_guard lock(mu_);
+        live_[started.message_id] = j.gen;
+        counters_.started++;
+    }
+    // Each answer runs on its own strand, detached from the request that started it.
+    asio::co_spawn(asio::make_strand(ioc_), run(std::move(j)), asio::detached);
+    co_return json::object{{"conversation_id", started.conversation_id},
+                           {"user_message_id", started.user_message_id},
+                           {"message_id", started.message_id},
+                           {"stream", "/api/stream/" + std::to_string(started.message_id)}};
+}
+
+awaitable<void> chat_service::run(job j) {
+    auto& g = *j.gen;
+    auto cfg = config_();
+    std::set<std::int64_t> tried;
+    std::optional<std::int64_t> first_token_ms;
+    std::optional<std::int64_t> key_used;
+    std::optional<upstream::usage> usage;
+    std::string status = "failed", error_reason, error_message;
+    bool got_text = false;
+
+    try {
+        for (int attempt = 0; attempt < cfg->upstream.max_attempts; ++attempt) {
+            if (g.cancel->cancelled()) break;
+            auto lease = pool_.pick(j.upstream_model, tried, unix_now());
+            if (!lease) break;
+            tried.insert(lease->id);
+            key_used = lease->id;
+            {
+                std::lock_guard lock(mu_);
+                counters_.upstream_attempts++;
+                if (attempt > 0) counters_.retries++;
+            }
+            upstream::chat_request req{lease->base_url.empty() ? cfg->upstream.base_url : lease->base_url,
+                                       lease->secret, j.body};
+            auto o = co_await client_.stream_chat(
+                req,
+                [&](std::string_view text) {
+                    if (!first_token_ms)
+                        first_token_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::steady_clock::now() - j.accepted)
+                                             .count();
+                    got_text = true;
+                    g.append(text);
+                },
+                g.cancel);
+            auto v = pool_.report(lease->id, o, unix_now());
+            if (o.tokens) usage = o.tokens;
+            if (v == upstream::verdict::success) {
+                status = "done";
+                break;
+            }
+            if (v == upstream::verdict::cancelled) {
+                status = g.stopped_by() == stop_cause::shutdown ? "interrupted" : "stopped";
+                break;
+            }
+            if (o.got_delta) {
+                // Past the first token the user has seen text: no silent switch to another key.
+                error_reason = "upstream_interrupted";
+                error_message = "上游连接中断，回答不完整 (the upstream stopped mid-answer)";
+                break;
+            }
+            if (v == upstream::verdict::request_fault) {
+                error_reason = "upstream_rejected";
+                error_message = o.error_message.empty() ? "上游拒绝了这个请求 (the upstream refused the request)"
+                                                        : o.error_message;
+                break;
+            }
+            spdlog::info("answer {}: key {} failed ({}), trying the next key", g.message_id, lease->id,
+                         o.error_message.empty() ? std::to_string(o.http_status) : o.error_message);
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("answer {}: {}", g.message_id, e.what());
+        error_reason = "internal_error";
+        error_message = "内部错误 (internal error)";
+    }
+    if (g.cancel->cancelled() && status == "failed" && error_reason.empty())
+        status = g.stopped_by() == stop_cause::shutdown ? "interrupted" : "stopped";
+    if (status == "failed" && error_reason.empty()) {
+        error_reason = tried.empty() ? "no_upstream" : "upstream_unavailable";
+        error_message = tried.empty() ? "暂无可用的上游接口 (no upstream key is available)"
+                                      : "上游接口暂时不可用，已退还次数 (the upstream is unavailable; refunded)";
+    }
+
+    auto total_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                          j.accepted)
+                        .count();
+    store::finished_answer f;
+    f.message_id = g.message_id;
+    f.status = status;
+    f.content = g.text();
+    f.key_id = key_used;
+    f.first_token_ms = first_token_ms;
+    f.total_ms = total_ms;
+    if (usage) {
+        f.prompt_tokens = usage->prompt_tokens;
+        f.completion_tokens = usage->completion_tokens;
+    }
+    // Charged: a finished answer, or one the user stopped after it began. Everything that
+    // failed on our side is refunded.
+    f.refund = status == "failed" || status == "interrupted" || (status == "stopped" && !got_text);
+    auto slow = settings_.get_int("billing.free_if_slower_than");
+    if (!f.refund && slow > 0 && first_token_ms && *first_token_ms > slow * 1000) {
+        f.refund = true;
+        f.free_reason = "slow";
+    }
+    if (status == "failed" || status == "interrupted") {
+        f.error_reason = status == "interrupted" ? "interrupted" : error_reason;
+        f.error_message = status == "interrupted" ? "服务重启，回答中断，已退还次数 (interrupted by a restart; refunded)"
+                                                  : error_message;
+    }
+
+    std::string final_event;
+    try {
+        auto bal = co_await db_.run([f, now = unix_now()](store::store& s) { return s.finish_answer(f, now); });
+        std::size_t end = f.content.size();
+        if (status == "failed" || status == "interrupted") {
+            json::object e{{"reason", f.error_reason}, {"message", f.error_message}, {"refunded", f.refund}};
+            final_event = sse_event("error", end + 1, json::serialize(e));
+        } else {
+            json::object d{{"message_id", g.message_id},
+                           {"status", status},
+                           {"charged", f.refund ? 0 : j.charged},
+                           {"refunded", f.refund},
+                           {"free_reason", null_or_text(f.free_reason)},
+                           {"balance", balance_json(bal)},
+                           {"usage", json::object{{"prompt_tokens", usage ? usage->prompt_tokens : 0},
+                                                  {"completion_tokens", usage ? usage->completion_tokens : 0}}},
+                           {"latency_ms", json::object{{"first_token", first_token_ms ? json::value(*first_token_ms)
+                                                                                      : json::value(nullptr)},
+                                                       {"total", total_ms}}}};
+            final_event = sse_event("done", end + 1, json::serialize(d));
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("answer {}: cannot store the result: {}", g.message_id, e.what());
+        json::object err{{"reason", "internal_error"}, {"message", "内部错误 (internal error)"}, {"refunded", false}};
+        final_event = sse_event("error", f.content.size() + 1, json::serialize(err));
+    }
+    g.finish(std::move(final_event));
+    {
+        std::lock_guard lock(mu_);
+        live_.erase(g.message_id);
+        if (status == "done") counters_.done++;
+        else if (status == "stopped") counters_.stopped++;
+        else if (status == "interrupted") counters_.interrupted++;
+        else counters_.failed++;
+    }
+    release_slot(g.user_id);
+}
+
+awaitable<void> chat_service::stop(const store::user_row& user, store::id_t message_id) {
+    std::shared_ptr<generation> g;
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = live_.find(message_id); it != live_.end()) g = it->second;
+    }
+    if (g) {
+        if (g->user_id != user.id && !user.is_admin) throw app_error("not_found", "no such answer");
+        g->request_stop(stop_cause::user);
+        co_return;
+    }
+    auto msg = co_await db_.run([message_id](store::store& s) { return s.message(message_id); });
+    if (!msg || (msg->user_id != user.id && !user.is_admin)) throw app_error("not_found", "no such answer");
+    // Already finished: stopping is a no-op.
+}
+
+awaitable<stream_source> chat_service::open(const store::user_row& viewer, store::id_t message_id) {
+    stream_source src;
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = live_.find(message_id); it != live_.end()) src.live = it->second;
+    }
+    if (src.live) {
+        if (src.live->user_id != viewer.id && !viewer.is_admin) throw app_error("not_found", "no such message");
+        co_return src;
+    }
+    auto msg = co_await db_.run([message_id](store::store& s) { return s.message(message_id); });
+    if (!msg || msg->role != "assistant" || (msg->user_id != viewer.id && !viewer.is_admin))
+        throw app_error("not_found", "no such message");
+    // It may have finished between the two looks: the stored row is final unless streaming.
+    if (msg->status == "streaming") {
+        std::lock_guard lock(mu_);
+        if (auto it = live_.find(message_id); it != live_.end()) {
+            src.live = it->second;
+            co_return src;
+        }
+    }
+    src.stored = std::move(msg);
+    co_return src;
+}
+
+awaitable<void> chat_service::follow(stream_source src, std::size_t after, write_fn write) {
+    if (src.stored) {
+        // A stored answer: the rest of its text in one delta, then its final event.
+        const auto& m = *src.stored;
+        std::size_t from = utf8_floor(m.content, std::min(after, m.content.size()));
+        if (from < m.content.size())
+            if (!co_await write(delta_event(m.content.size(), std::string_view(m.content).substr(from))))
+                co_return;
+        std::size_t end = m.content.size() + 1;
+        if (m.status == "done" || m.status == "stopped") {
+            auto bal = co_await db_.run([uid = m.user_id](store::store& s) { return s.balance_of(uid); });
+            json::object d{{"message_id", m.id},
+                           {"status", m.status},
+                           {"charged", m.refunded ? 0 : m.charge_trial + m.charge_paid},
+                           {"refunded", m.refunded},
+                           {"free_reason", null_or_text(m.free_reason)},
+                           {"balance", balance_json(bal)},
+                           {"usage", json::object{{"prompt_tokens", m.prompt_tokens.value_or(0)},
+                                                  {"completion_tokens", m.completion_tokens.value_or(0)}}},
+                           {"latency_ms", json::object{{"first_token", m.first_token_ms ? json::value(*m.first_token_ms)
+                                                                                         : json::value(nullptr)},
+                                                       {"total", m.total_ms ? json::value(*m.total_ms)
+                                                                            : json::value(nullptr)}}}};
+            co_await write(sse_event("done", end, json::serialize(d)));
+        } else {
+            json::object e{{"reason", m.error_reason.empty() ? m.status : m.error_reason},
+                           {"message", m.error_message},
+                           {"refunded", m.refunded}};
+            co_await write(sse_event("error", end, json::serialize(e)));
+        }
+        co_return;
+    }
+
+    auto gen = src.live;
+    auto ex = co_await asio::this_coro::executor;
+    auto timer = std::make_shared<asio::steady_timer>(ex);
+    // Offsets the client sends are ones we sent; clamp anything else to a character boundary.
+    std::size_t pos = after;
+    {
+        auto text = gen->text();
+        pos = utf8_floor(text, std::min(pos, text.size()));
+    }
+    for (;;) {
+        std::string text, final_event;
+        // The wake-up is posted to this coroutine's strand, so it cannot run before the wait
+        // below has started.
+        gen->poll(pos, text, final_event, [timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
+        if (!text.empty()) {
+            pos += text.size();
+            if (!co_await write(delta_event(pos, text))) co_return;
+            continue;
+        }
+        if (!final_event.empty()) {
+            co_await write(std::move(final_event));
+            co_return;
+        }
+        timer->expires_after(keepalive_interval);
+        auto [ec] = co_await timer->async_wait(as_tuple);
+        if (!ec && !co_await write(": keepalive\n\n")) co_return;
+    }
+}
+
+void chat_service::start() {
+    persist_timer_ = std::make_shared<asio::steady_timer>(ioc_);
+    asio::co_spawn(asio::make_strand(ioc_), persist_loop(), asio::detached);
+}
+
+awaitable<void> chat_service::persist_once() {
+    std::vector<std::pair<store::id_t, std::string>> texts;
+    {
+        std::lock_guard lock(mu_);
+        for (auto& [id, g] : live_)
+            if (auto t = g->take_unsaved()) texts.emplace_back(id, std::move(*t));
+    }
+    auto dirty = pool_.take_dirty();
+    std::vector<store::key_row> rows;
+    for (auto& k : dirty) {
+        store::key_row r;
+        r.id = k.id;
+        r.status = k.status;
+        r.reason = k.reason;
+        r.cooldown_until = k.cooldown_until;
+        r.requests = k.requests;
+        r.failures = k.failures;
+        r.tokens_in = k.tokens_in;
+        r.tokens_out = k.tokens_out;
+        r.last_used_at = k.last_used_at;
+        r.last_error = k.last_error;
+        rows.push_back(std::move(r));
+    }
+    if (texts.empty() && rows.empty()) co_return;
+    co_await db_.run([texts = std::move(texts), rows = std::move(rows)](store::store& s) {
+        s.save_partial(texts);
+        s.save_key_states(rows);
+        return 0;
+    });
+}
+
+awaitable<void> chat_service::persist_loop() {
+    auto timer = persist_timer_;
+    for (;;) {
+        timer->expires_after(persist_interval);
+        auto [ec] = co_await timer->async_wait(as_tuple);
+        if (ec) co_return;
+        try {
+            co_await persist_once();
+        } catch (const std::exception& e) {
+            spdlog::error("saving partial answers failed: {}", e.what());
+        }
+    }
+}
+
+awaitable<void> chat_service::drain(std::chrono::seconds grace) {
+    {
+        std::lock_guard lock(mu_);
+        draining_ = true;
+    }
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    bool stopped_rest = false;
+    for (;;) {
+        std::vector<std::shared_ptr<generation>> rest;
+        {
+            std::lock_guard lock(mu_);
+            for (auto& [id, g] : live_) rest.push_back(g);
+        }
+        if (rest.empty()) break;
+        if (!stopped_rest && std::chrono::steady_clock::now() >= deadline) {
+            spdlog::warn("drain: {} answer(s) still running after {} s; interrupting them", rest.size(),
+                         grace.count());
+            for (auto& g : rest) g->request_stop(stop_cause::shutdown);
+            stopped_rest = true;
+        }
+        t.expires_after(std::chrono::milliseconds(50));
+        co_await t.async_wait(as_tuple);
+    }
+    if (persist_timer_) persist_timer_->cancel();
+    co_await persist_once();
+}
+
+std::size_t chat_service::in_flight() const {
+    std::lock_guard lock(mu_);
+    return live_.size();
+}
+
+chat_service::counters chat_service::stats() const {
+    std::lock_guard lock(mu_);
+    return counters_;
+}
+
+}  // namespace chatd::chat

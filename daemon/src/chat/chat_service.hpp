@@ -1,0 +1,114 @@
+#pragma once
+// Questions and answers: accepts a question (limits, charge, context), runs the answer as a
+// server-side task over the key pool with failover, persists it as it grows, and lets any
+// number of SSE streams follow or replay it.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "chat/generation.hpp"
+#include "config/config.hpp"
+#include "config/settings.hpp"
+#include "store/database.hpp"
+#include "upstream/key_pool.hpp"
+#include "upstream/upstream_client.hpp"
+#include "util/rate_limiter.hpp"
+
+namespace chatd::chat {
+
+struct send_request {
+    std::string content;
+    std::optional<store::id_t> conversation_id;
+    std::optional<std::string> model;
+    std::optional<store::id_t> role_id;
+    std::optional<std::string> system_prompt;
+    std::optional<store::id_t> parent_id;
+};
+
+// Where a stream reads from: a running answer, or a stored one.
+struct stream_source {
+    std::shared_ptr<generation> live;
+    std::optional<store::message_row> stored;
+};
+
+using write_fn = std::function<boost::asio::awaitable<bool>(std::string)>;
+
+class chat_service {
+public:
+    struct counters {
+        std::int64_t started = 0, done = 0, stopped = 0, failed = 0, interrupted = 0;
+        std::int64_t upstream_attempts = 0, retries = 0;
+    };
+
+    chat_service(boost::asio::io_context& ioc, store::database& db, upstream::client& client,
+                 upstream::key_pool& pool, settings& s, std::function<std::shared_ptr<const config>()> cfg);
+
+    void set_models(std::vector<store::model_row> models);
+    std::vector<store::model_row> models() const;
+    std::optional<store::model_row> find_model(const std::string& id) const;
+    std::string default_model() const;
+
+    // Errors are rpc::error / store_error with the contract's reasons.
+    boost::asio::awaitable<boost::json::object> send(const store::user_row& user, send_request req);
+    boost::asio::awaitable<boost::json::object> regenerate(const store::user_row& user, store::id_t message_id);
+    boost::asio::awaitable<void> stop(const store::user_row& user, store::id_t message_id);
+
+    // Checks the viewer may read the message (owner or admin); throws not_found otherwise.
+    boost::asio::awaitable<stream_source> open(const store::user_row& viewer, store::id_t message_id);
+    // Writes the events after byte offset `after` until the answer ends or the client goes.
+    boost::asio::awaitable<void> follow(stream_source src, std::size_t after, write_fn write);
+
+    void start();  // periodic persistence of partial answers and key counters
+    // SIGTERM: waits up to `grace` for answers in flight, then stops the rest (interrupted).
+    boost::asio::awaitable<void> drain(std::chrono::seconds grace);
+    std::size_t in_flight() const;
+    counters stats() const;
+
+    static constexpr auto keepalive_interval = std::chrono::seconds(15);
+    static constexpr auto persist_interval = std::chrono::milliseconds(500);
+
+private:
+    struct job {
+        std::shared_ptr<generation> gen;
+        std::string upstream_model;
+        std::string body;
+        std::chrono::steady_clock::time_point accepted;
+        std::int64_t charged = 0;
+    };
+    boost::asio::awaitable<boost::json::object> launch(const store::user_row& user,
+                                                       store::started_answer started,
+                                                       const store::model_row& model);
+    boost::asio::awaitable<void> run(job j);
+    boost::asio::awaitable<void> persist_loop();
+    boost::asio::awaitable<void> persist_once();
+    void reserve_slot(const store::user_row& user);
+    void release_slot(store::id_t user_id);
+    boost::json::object balance_json(const billing::balance& b) const;
+
+    boost::asio::io_context& ioc_;
+    store::database& db_;
+    upstream::client& client_;
+    upstream::key_pool& pool_;
+    settings& settings_;
+    std::function<std::shared_ptr<const config>()> config_;
+    rate_limiter questions_;
+
+    mutable std::mutex mu_;
+    std::map<store::id_t, std::shared_ptr<generation>> live_;
+    std::map<store::id_t, int> per_user_;
+    std::vector<store::model_row> models_;
+    counters counters_;
+    bool draining_ = false;
+    std::shared_ptr<boost::asio::steady_timer> persist_timer_;
+};
+
+boost::json::object balance_to_json(const billing::balance& b, std::int64_t now);
+std::int64_t unix_now();
+
+}  // namespace chatd::chat

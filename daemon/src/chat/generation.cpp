@@ -1,0 +1,74 @@
+#include "chat/generation.hpp"
+
+#include <boost/json.hpp>
+
+namespace chatd::chat {
+
+void generation::notify(std::unique_lock<std::mutex>& lock) {
+    auto waiters = std::move(waiters_);
+    waiters_.clear();
+    lock.unlock();
+    for (auto& w : waiters) w();
+}
+
+void generation::append(std::string_view text) {
+    if (text.empty()) return;
+    std::unique_lock lock(mu_);
+    if (!final_event_.empty()) return;
+    text_.append(text);
+    notify(lock);
+}
+
+void generation::finish(std::string final_event) {
+    std::unique_lock lock(mu_);
+    final_event_ = std::move(final_event);
+    notify(lock);
+}
+
+void generation::request_stop(stop_cause why) {
+    {
+        std::lock_guard lock(mu_);
+        if (stop_ == stop_cause::none) stop_ = why;
+    }
+    cancel->cancel();
+}
+
+stop_cause generation::stopped_by() const {
+    std::lock_guard lock(mu_);
+    return stop_;
+}
+
+void generation::poll(std::size_t pos, std::string& text, std::string& final_event,
+                      std::function<void()> wake) {
+    std::lock_guard lock(mu_);
+    if (pos < text_.size()) text.assign(text_, pos);
+    final_event = final_event_;
+    if (text.empty() && final_event.empty()) waiters_.push_back(std::move(wake));
+}
+
+std::string generation::text() const {
+    std::lock_guard lock(mu_);
+    return text_;
+}
+
+std::optional<std::string> generation::take_unsaved() {
+    std::lock_guard lock(mu_);
+    if (text_.size() == saved_len_) return std::nullopt;
+    saved_len_ = text_.size();
+    return text_;
+}
+
+std::string sse_event(std::string_view name, std::size_t id, std::string_view data_json) {
+    std::string out;
+    out.reserve(name.size() + data_json.size() + 32);
+    out.append("event: ").append(name).append("\nid: ").append(std::to_string(id));
+    out.append("\ndata: ").append(data_json).append("\n\n");
+    return out;
+}
+
+std::string delta_event(std::size_t end_offset, std::string_view text) {
+    boost::json::object o{{"text", text}};
+    return sse_event("delta", end_offset, boost::json::serialize(o));
+}
+
+}  // namespace chatd::chat

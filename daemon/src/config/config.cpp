@@ -1,0 +1,244 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+namespace chatd {
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Every key, bound to its field. The names are the contract's (CONTRACT.md §2).
+po::options_description config_options(config& c, std::string& password_flag) {
+    po::options_description d("Configuration (file keys; also accepted as --KEY options)");
+    auto s = [](std::string& v) { return po::value<std::string>(&v)->default_value(v); };
+    auto i = [](int& v) { return po::value<int>(&v)->default_value(v); };
+    d.add_options()
+        ("listen", s(c.listen), "host:port of the public HTTP listener")
+        ("admin_socket", s(c.admin_socket), "admin Unix socket path (mode 0660)")
+        ("data_dir", s(c.data_dir), "directory holding chatd.db")
+        ("webui_dir", s(c.webui_dir), "built SPA files")
+        ("public_url", s(c.public_url), "public origin, e.g. https://chat.example.com")
+        ("threads", i(c.threads), "I/O threads; 0 = number of cores")
+        ("log_level", s(c.log_level), "trace|debug|info|warn|error|critical|off")
+        ("drain_timeout", i(c.drain_timeout), "seconds SIGTERM waits for answers in flight")
+        ("upstream.base_url", s(c.upstream.base_url), "default base URL for keys added without one")
+        ("upstream.proxy", s(c.upstream.proxy), "http://host:port CONNECT proxy")
+        ("upstream.ca_file", s(c.upstream.ca_file), "extra trusted CA bundle (PEM)")
+        ("upstream.connect_timeout", i(c.upstream.connect_timeout), "seconds")
+        ("upstream.first_byte_timeout", i(c.upstream.first_byte_timeout), "seconds")
+        ("upstream.idle_timeout", i(c.upstream.idle_timeout), "max seconds between chunks")
+        ("upstream.max_attempts", i(c.upstream.max_attempts), "distinct keys tried before the first token")
+        ("wechat.mode", s(c.wechat.mode), "off | qr | code")
+        ("wechat.appid", s(c.wechat.appid), "")
+        ("wechat.secret", s(c.wechat.secret), "")
+        ("wechat.token", s(c.wechat.token), "")
+        ("wechat.encoding_aes_key", s(c.wechat.encoding_aes_key), "set: safe (AES) mode accepted")
+        ("wechat.api_base", s(c.wechat.api_base), "")
+        ("wechat.code_keyword", s(c.wechat.code_keyword), "")
+        ("auth.password", po::value<std::string>(&password_flag)->default_value("off"), "on | off")
+        ("auth.session_days", i(c.auth.session_days), "")
+        ("billing.trial_questions", i(c.billing.trial_questions), "")
+        ("billing.free_if_slower_than", i(c.billing.free_if_slower_than), "seconds; 0 = off")
+        ("limits.answers_in_flight", i(c.limits.answers_in_flight), "per user")
+        ("limits.questions_per_minute", i(c.limits.questions_per_minute), "per user")
+        ("limits.signups_per_hour", i(c.limits.signups_per_hour), "per client IP")
+        ("limits.login_attempts_per_15min", i(c.limits.login_attempts_per_15min), "per username and per IP");
+    return d;
+}
+
+// The line of `file` that sets `key` ("section.name"), or 0.
+int line_of(const std::string& file, const std::string& key) {
+    std::ifstream in(file);
+    std::string line, section;
+    for (int n = 1; std::getline(in, line); ++n) {
+        auto b = line.find_first_not_of(" \t");
+        if (b == std::string::npos || line[b] == '#' || line[b] == ';') continue;
+        if (line[b] == '[') {
+            auto e = line.find(']', b);
+            section = line.substr(b + 1, e == std::string::npos ? std::string::npos : e - b - 1);
+            continue;
+        }
+        auto eq = line.find('=', b);
+        std::string name = line.substr(b, eq == std::string::npos ? std::string::npos : eq - b);
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+        if ((section.empty() ? name : section + "." + name) == key) return n;
+    }
+    return 0;
+}
+
+std::string where(const std::string& file, const std::string& key) {
+    if (file.empty()) return "option --" + key;
+    int n = line_of(file, key);
+    if (n == 0) return "option --" + key;
+    return file + ":" + std::to_string(n) + ": key '" + key + "'";
+}
+
+bool parse_bool(const std::string& v, bool& out) {
+    if (v == "on" || v == "true" || v == "yes" || v == "1") return out = true, true;
+    if (v == "off" || v == "false" || v == "no" || v == "0") return out = false, true;
+    return false;
+}
+
+void validate(config& c, const std::string& password_flag) {
+    auto bad = [&](const std::string& key, const std::string& why) {
+        throw config_error(where(c.config_file, key) + ": " + why);
+    };
+    if (!parse_bool(password_flag, c.auth.password)) bad("auth.password", "expected on or off");
+    auto colon = c.listen.rfind(':');
+    if (colon == std::string::npos || colon + 1 == c.listen.size())
+        bad("listen", "expected host:port, got '" + c.listen + "'");
+    try {
+        auto port = std::stoul(c.listen.substr(colon + 1));
+        if (port > 65535) throw std::out_of_range("port");
+    } catch (const std::exception&) {
+        bad("listen", "invalid port in '" + c.listen + "'");
+    }
+    if (c.admin_socket.empty()) bad("admin_socket", "must not be empty");
+    if (c.data_dir.empty()) bad("data_dir", "must not be empty");
+    if (c.threads < 0 || c.threads > 256) bad("threads", "expected 0..256");
+    static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (std::find(std::begin(levels), std::end(levels), c.log_level) == std::end(levels))
+        bad("log_level", "expected one of trace, debug, info, warn, error, critical, off");
+    if (c.drain_timeout < 0 || c.drain_timeout > 3600) bad("drain_timeout", "expected 0..3600");
+    if (!c.public_url.empty() && !c.public_url.starts_with("http://") &&
+        !c.public_url.starts_with("https://"))
+        bad("public_url", "expected an http:// or https:// URL");
+    if (!c.upstream.base_url.starts_with("http://") && !c.upstream.base_url.starts_with("https://"))
+        bad("upstream.base_url", "expected an http:// or https:// URL");
+    if (!c.upstream.proxy.empty() && !c.upstream.proxy.starts_with("http://"))
+        bad("upstream.proxy", "expected http://host:port");
+    if (!c.upstream.ca_file.empty() && !fs::exists(c.upstream.ca_file))
+        bad("upstream.ca_file", "file not found: " + c.upstream.ca_file);
+    for (auto [key, v] : {std::pair{"upstream.connect_timeout", c.upstream.connect_timeout},
+                          {"upstream.first_byte_timeout", c.upstream.first_byte_timeout},
+                          {"upstream.idle_timeout", c.upstream.idle_timeout}})
+        if (v < 1 || v > 3600) bad(key, "expected 1..3600 seconds");
+    if (c.upstream.max_attempts < 1 || c.upstream.max_attempts > 20)
+        bad("upstream.max_attempts", "expected 1..20");
+    if (c.wechat.mode != "off" && c.wechat.mode != "qr" && c.wechat.mode != "code")
+        bad("wechat.mode", "expected off, qr or code");
+    if (c.wechat.mode != "off") {
+        if (c.wechat.appid.empty()) bad("wechat.appid", "required when wechat.mode is " + c.wechat.mode);
+        if (c.wechat.token.empty()) bad("wechat.token", "required when wechat.mode is " + c.wechat.mode);
+        if (c.wechat.mode == "qr" && c.wechat.secret.empty())
+            bad("wechat.secret", "required when wechat.mode is qr");
+    }
+    if (!c.wechat.encoding_aes_key.empty() && c.wechat.encoding_aes_key.size() != 43)
+        bad("wechat.encoding_aes_key", "must be 43 characters");
+    if (c.auth.session_days < 1 || c.auth.session_days > 3650) bad("auth.session_days", "expected 1..3650");
+    if (c.billing.trial_questions < 0) bad("billing.trial_questions", "must not be negative");
+    if (c.billing.free_if_slower_than < 0) bad("billing.free_if_slower_than", "must not be negative");
+    for (auto [key, v] : {std::pair{"limits.answers_in_flight", c.limits.answers_in_flight},
+                          {"limits.questions_per_minute", c.limits.questions_per_minute},
+                          {"limits.signups_per_hour", c.limits.signups_per_hour},
+                          {"limits.login_attempts_per_15min", c.limits.login_attempts_per_15min}})
+        if (v < 1) bad(key, "must be at least 1");
+}
+
+std::string absolute(const std::string& p) {
+    if (p.empty()) return p;
+    return fs::absolute(p).lexically_normal().string();
+}
+
+std::shared_ptr<const config> parse(const std::vector<std::string>& args, command_line& cl,
+                                    bool print) {
+    auto c = std::make_shared<config>();
+    std::string password_flag;
+    po::options_description general("chatd options");
+    general.add_options()
+        ("help,h", "show this help")
+        ("version", "print the version")
+        ("config,c", po::value<std::string>(&c->config_file), "configuration file (INI)")
+        ("check-config", "check the configuration and exit (0 = valid)");
+    auto keys = config_options(*c, password_flag);
+    po::options_description all;
+    all.add(general).add(keys);
+
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).run(), vm);
+    } catch (const po::error& e) {
+        throw config_error(std::string("command line: ") + e.what());
+    }
+    if (vm.count("help")) {
+        if (print) std::cout << "Usage: chatd [--config FILE] [--check-config] [--KEY VALUE…]\n\n" << all << "\n";
+        return nullptr;
+    }
+    if (vm.count("version")) {
+        if (print) std::cout << "chatd " << CHATD_VERSION << "\n";
+        return nullptr;
+    }
+    cl.check_only = vm.count("check-config") > 0;
+    if (vm.count("config")) {
+        std::string file = vm["config"].as<std::string>();
+        std::ifstream in(file);
+        if (!in) throw config_error(file + ": cannot open the configuration file");
+        try {
+            po::store(po::parse_config_file(in, keys, false), vm);
+        } catch (const po::error_with_option_name& e) {
+            std::string key = e.get_option_name();
+            while (!key.empty() && key.front() == '-') key.erase(0, 1);
+            int n = line_of(file, key);
+            throw config_error(file + (n ? ":" + std::to_string(n) : std::string()) + ": key '" + key +
+                               "': " + e.what());
+        } catch (const po::error& e) {
+            throw config_error(file + ": " + e.what());
+        }
+        c->config_file = file;
+    }
+    po::notify(vm);
+    validate(*c, password_flag);
+    c->data_dir = absolute(c->data_dir);
+    c->admin_socket = absolute(c->admin_socket);
+    c->webui_dir = absolute(c->webui_dir);
+    if (!c->upstream.ca_file.empty()) c->upstream.ca_file = absolute(c->upstream.ca_file);
+    while (c->upstream.base_url.size() > 1 && c->upstream.base_url.back() == '/')
+        c->upstream.base_url.pop_back();
+    while (!c->public_url.empty() && c->public_url.back() == '/') c->public_url.pop_back();
+    return c;
+}
+
+}  // namespace
+
+std::string config::listen_host() const {
+    auto host = listen.substr(0, listen.rfind(':'));
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return host;
+}
+
+unsigned short config::listen_port() const {
+    return static_cast<unsigned short>(std::stoul(listen.substr(listen.rfind(':') + 1)));
+}
+
+int config::io_threads() const {
+    if (threads > 0) return threads;
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Options may be spelled with dashes (--data-dir) or as the file keys (--data_dir).
+std::vector<std::string> normalise_option_names(std::vector<std::string> args) {
+    for (auto& a : args) {
+        if (!a.starts_with("--") || a == "--check-config") continue;
+        auto end = std::min(a.find('='), a.size());
+        std::replace(a.begin() + 2, a.begin() + static_cast<std::ptrdiff_t>(end), '-', '_');
+        if (a.compare(0, end, "--check_config") == 0) a.replace(0, end, "--check-config");
+    }
+    return args;
+}
+
+std::shared_ptr<const config> load_config(int argc, const char* const* argv, command_line& cl) {
+    return parse(normalise_option_names({argv + 1, argv + argc}), cl, true);
+}
+
+std::shared_ptr<const config> reload_config(const std::vector<std::string>& args) {
+    command_line cl;
+    return parse(normalise_option_names(args), cl, false);
+}
+
+}  // namespace chatd

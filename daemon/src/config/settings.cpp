@@ -1,0 +1,114 @@
+#include "config/settings.hpp"
+
+#include <stdexcept>
+
+#include "util/text.hpp"
+
+namespace chatd {
+
+settings::settings(const config& c) { reseed(c); }
+
+void settings::reseed(const config& c) {
+    std::lock_guard lock(mu_);
+    specs_ = {
+        {"site.name", {kind::text, "chatd"}},
+        {"site.announcement", {kind::text, ""}},
+        {"site.default_theme", {kind::theme, "light"}},
+        {"billing.trial_questions", {kind::integer, std::to_string(c.billing.trial_questions)}},
+        {"billing.free_if_slower_than", {kind::integer, std::to_string(c.billing.free_if_slower_than)}},
+        {"referral.signup_reward", {kind::integer, "0"}},
+        {"referral.paid_percent", {kind::percent, "0"}},
+        {"limits.answers_in_flight", {kind::integer, std::to_string(c.limits.answers_in_flight)}},
+        {"limits.questions_per_minute", {kind::integer, std::to_string(c.limits.questions_per_minute)}},
+        {"limits.signups_per_hour", {kind::integer, std::to_string(c.limits.signups_per_hour)}},
+        {"limits.login_attempts_per_15min", {kind::integer, std::to_string(c.limits.login_attempts_per_15min)}},
+        {"keys.recheck_minutes", {kind::integer, "60"}},
+        {"chat.allow_custom_system_prompt", {kind::boolean, "off"}},
+        {"chat.default_model", {kind::text, ""}},
+        {"content.sensitive_words", {kind::lines, ""}},
+    };
+}
+
+bool settings::known(const std::string& key) const {
+    std::lock_guard lock(mu_);
+    return specs_.count(key) > 0;
+}
+
+std::vector<std::string> settings::keys() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (auto& [k, s] : specs_) out.push_back(k);
+    return out;
+}
+
+std::string settings::validate(const std::string& key, const std::string& value) const {
+    std::lock_guard lock(mu_);
+    auto it = specs_.find(key);
+    if (it == specs_.end()) throw std::invalid_argument("unknown setting '" + key + "'");
+    if (!valid_utf8(value)) throw std::invalid_argument("value is not valid UTF-8");
+    if (value.size() > 256 * 1024) throw std::invalid_argument("value is longer than 256 KiB");
+    std::string v = it->second.type == kind::lines ? value : trim(value);
+    switch (it->second.type) {
+        case kind::text:
+        case kind::lines:
+            return v;
+        case kind::integer:
+        case kind::percent: {
+            std::size_t used = 0;
+            long long n = 0;
+            try {
+                n = std::stoll(v, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used == 0 || used != v.size() || n < 0)
+                throw std::invalid_argument(key + " expects a whole number ≥ 0");
+            if (it->second.type == kind::percent && n > 100)
+                throw std::invalid_argument(key + " expects 0 to 100");
+            return std::to_string(n);
+        }
+        case kind::boolean:
+            if (v == "on" || v == "true" || v == "1" || v == "yes") return "on";
+            if (v == "off" || v == "false" || v == "0" || v == "no") return "off";
+            throw std::invalid_argument(key + " expects on or off");
+        case kind::theme:
+            if (v == "light" || v == "dark" || v == "system" || v == "sepia") return v;
+            throw std::invalid_argument(key + " expects light, dark, system or sepia");
+    }
+    return v;
+}
+
+void settings::load(const std::map<std::string, std::string>& stored) {
+    std::lock_guard lock(mu_);
+    stored_ = stored;
+}
+
+void settings::put(const std::string& key, const std::string& normalised) {
+    std::lock_guard lock(mu_);
+    stored_[key] = normalised;
+}
+
+std::string settings::get(const std::string& key) const {
+    std::lock_guard lock(mu_);
+    if (auto it = stored_.find(key); it != stored_.end()) return it->second;
+    if (auto it = specs_.find(key); it != specs_.end()) return it->second.fallback;
+    return {};
+}
+
+long long settings::get_int(const std::string& key) const {
+    try {
+        return std::stoll(get(key));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+bool settings::get_bool(const std::string& key) const { return get(key) == "on"; }
+
+std::map<std::string, std::string> settings::all() const {
+    std::map<std::string, std::string> out;
+    for (auto& k : keys()) out[k] = get(k);
+    return out;
+}
+
+}  // namespace chatd

@@ -1,0 +1,41 @@
+#pragma once
+// HTTP/1.1 listeners (TCP and Unix socket) with one coroutine per connection, keep-alive,
+// a body limit and read deadlines, and a registry to close every connection on shutdown.
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "net/http.hpp"
+
+namespace chatd::net {
+
+struct server_limits {
+    std::size_t max_body = 1 << 20;
+    std::size_t max_header = 16 << 10;
+    std::chrono::seconds read_timeout{30};   // a whole request, once it has begun
+    std::chrono::seconds idle_timeout{75};   // keep-alive wait for the next request
+    std::chrono::seconds write_timeout{30};  // each write, including each SSE chunk
+};
+
+class http_server {
+public:
+    http_server(boost::asio::io_context& ioc, handler h, server_limits limits = {});
+    ~http_server();
+
+    // Both throw std::runtime_error with a clear message on failure.
+    unsigned short listen_tcp(const std::string& host, unsigned short port);
+    // Refuses a path held by another live process (lock file), removes a stale socket,
+    // and leaves the socket at mode 0660.
+    void listen_unix(const std::string& path);
+
+    void stop_accepting();
+    void close_all();  // closes every connection (after the drain)
+    std::size_t connections() const;
+
+private:
+    struct impl;
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace chatd::net

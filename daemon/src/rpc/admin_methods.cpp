@@ -1,0 +1,293 @@
+// Operator methods (CONTRACT §7): the admin socket, and admins' web sessions.
+#include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
+
+#include "rpc/services.hpp"
+#include "util/text.hpp"
+
+namespace chatd::rpc {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+namespace {
+
+json::object key_json(const upstream::pool_key& k, std::int64_t now) {
+    json::array models;
+    for (auto& m : k.models) models.emplace_back(m);
+    auto status = k.shown_status(now);
+    json::object o{{"id", k.id},
+                   {"masked", mask_secret(k.secret)},
+                   {"base_url", k.base_url},
+                   {"provider", k.provider},
+                   {"models", std::move(models)},
+                   {"status", status},
+                   {"requests", k.requests},
+                   {"failures", k.failures},
+                   {"tokens_in", k.tokens_in},
+                   {"tokens_out", k.tokens_out},
+                   {"last_used_at", null_or(k.last_used_at)},
+                   {"last_error", null_or(k.last_error)},
+                   {"note", null_or(k.note)},
+                   {"created_at", k.created_at}};
+    if (status == "invalid" || status == "cooling") o["reason"] = k.reason;
+    if (status == "cooling") o["cooldown_until"] = null_or(k.cooldown_until);
+    return o;
+}
+
+upstream::pool_key pool_key_of(const store::key_row& r) {
+    upstream::pool_key k;
+    k.id = r.id;
+    k.secret = r.secret;
+    k.base_url = r.base_url;
+    k.models = r.models;
+    k.provider = r.provider;
+    k.note = r.note;
+    k.enabled = r.enabled;
+    k.status = r.status;
+    k.reason = r.reason;
+    k.cooldown_until = r.cooldown_until;
+    k.requests = r.requests;
+    k.failures = r.failures;
+    k.tokens_in = r.tokens_in;
+    k.tokens_out = r.tokens_out;
+    k.last_used_at = r.last_used_at;
+    k.last_error = r.last_error;
+    k.created_at = r.created_at;
+    return k;
+}
+
+json::object model_json(const store::model_row& m) {
+    return json::object{{"id", m.id},
+                        {"name", m.name},
+                        {"upstream_model", m.upstream_model},
+                        {"cost", m.cost},
+                        {"max_messages", m.max_messages},
+                        {"max_context_chars", m.max_context_chars},
+                        {"enabled", m.enabled},
+                        {"sort", m.sort}};
+}
+
+const std::set<std::string> providers = {"openai", "deepseek", "openrouter", "siliconflow", "moonshot"};
+
+}  // namespace
+
+std::vector<upstream::pool_key> pool_keys_of(const std::vector<store::key_row>& rows) {
+    std::vector<upstream::pool_key> out;
+    for (auto& r : rows) out.push_back(pool_key_of(r));
+    return out;
+}
+
+void add_admin_methods(dispatcher& d, services& s) {
+    d.add({"system.list_methods", access::admin, [&d](const json::value&, call_context& ctx) -> awaitable<json::value> {
+               json::array names;
+               for (auto& n : d.names(ctx.via_socket)) names.emplace_back(n);
+               co_return json::object{{"methods", std::move(names)}};
+           }});
+
+    d.add({"admin.status", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
+               auto counts = co_await s.db.run([](store::store& st) { return st.counts(); });
+               auto mismatches = co_await s.db.run([](store::store& st) { return st.ledger_mismatches(); });
+               auto k = s.pool.count(chat::unix_now());
+               auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - s.started);
+               co_return json::object{{"version", CHATD_VERSION},
+                                      {"uptime_s", uptime.count()},
+                                      {"users", counts.users},
+                                      {"conversations", counts.conversations},
+                                      {"in_flight", s.chat.in_flight()},
+                                      {"keys", json::object{{"active", k.active}, {"cooling", k.cooling},
+                                                            {"invalid", k.invalid}, {"disabled", k.disabled}}},
+                                      {"ledger_consistent", mismatches.empty()}};
+           }});
+
+    d.add({"admin.keys.add", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               params p(v);
+               auto kv = p.get("keys");
+               if (!kv || !kv->is_array() || kv->get_array().empty()) fail("invalid_params", "'keys' must be a non-empty array of strings");
+               std::vector<std::string> secrets;
+               for (auto& e : kv->get_array()) {
+                   if (!e.is_string()) fail("invalid_params", "'keys' must be strings");
+                   auto k = trim(e.get_string());
+                   if (k.empty() || k.size() > 512 || k.find_first_of(" \t\r\n") != std::string::npos)
+                       fail("invalid_params", "a key must be one word of at most 512 characters");
+                   secrets.push_back(k);
+               }
+               auto base_url = p.opt_str("base_url").value_or("");
+               while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+               if (!base_url.empty() && !base_url.starts_with("http://") && !base_url.starts_with("https://"))
+                   fail("invalid_params", "base_url must start with http:// or https://");
+               std::vector<std::string> models;
+               if (auto mv = p.get("models")) {
+                   if (!mv->is_array()) fail("invalid_params", "'models' must be an array of strings");
+                   for (auto& e : mv->get_array()) {
+                       if (!e.is_string()) fail("invalid_params", "'models' must be strings");
+                       models.emplace_back(e.get_string());
+                   }
+               }
+               auto provider = p.opt_str("provider").value_or("openai");
+               if (!providers.count(provider)) fail("invalid_params", "unknown provider '" + provider + "'");
+               auto note = p.opt_str("note").value_or("");
+               auto ids = co_await s.db.run([&](store::store& st) {
+                   return st.add_keys(secrets, base_url, models, note, provider, chat::unix_now());
+               });
+               auto rows = co_await s.db.run([](store::store& st) { return st.keys(); });
+               json::array out;
+               for (auto id : ids) {
+                   out.emplace_back(id);
+                   for (auto& r : rows)
+                       if (r.id == id) s.pool.add(pool_key_of(r));
+               }
+               co_return json::object{{"ids", std::move(out)}};
+           },
+           true});
+
+    d.add({"admin.keys.list", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
+               json::array items;
+               auto now = chat::unix_now();
+               for (auto& k : s.pool.snapshot()) items.push_back(key_json(k, now));
+               co_return json::object{{"items", std::move(items)}};
+           }});
+
+    d.add({"admin.keys.remove", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               auto id = params(v).i64("id");
+               bool ok = co_await s.db.run([id](store::store& st) { return st.remove_key(id); });
+               if (!ok) fail("not_found", "no such key");
+               s.pool.remove(id);
+               co_return json::object{};
+           },
+           true});
+
+    for (bool enable : {true, false}) {
+        d.add({enable ? "admin.keys.enable" : "admin.keys.disable", access::admin,
+               [&s, enable](const json::value& v, call_context&) -> awaitable<json::value> {
+                   auto id = params(v).i64("id");
+                   bool ok = co_await s.db.run([id, enable](store::store& st) { return st.set_key_enabled(id, enable); });
+                   if (!ok) fail("not_found", "no such key");
+                   s.pool.set_enabled(id, enable);
+                   co_return json::object{};
+               },
+               true});
+    }
+
+    d.add({"admin.models.list", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
+               json::array items;
+               for (auto& m : s.chat.models()) items.push_back(model_json(m));
+               co_return json::object{{"items", std::move(items)}};
+           }});
+
+    d.add({"admin.models.set", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               params p(v);
+               auto id = trim(p.str("id"));
+               if (id.empty() || id.size() > 64) fail("invalid_params", "id: 1 to 64 characters");
+               store::model_row m;
+               if (auto old = s.chat.find_model(id)) m = *old;
+               else {
+                   m.id = id;
+                   m.name = id;
+                   m.upstream_model = id;
+               }
+               if (auto x = p.opt_str("name")) m.name = *x;
+               if (auto x = p.opt_str("upstream_model")) m.upstream_model = *x;
+               if (auto x = p.opt_i64("cost")) m.cost = static_cast<int>(*x);
+               if (auto x = p.opt_i64("max_messages")) m.max_messages = static_cast<int>(*x);
+               if (auto x = p.opt_i64("max_context_chars")) m.max_context_chars = static_cast<int>(*x);
+               if (auto x = p.opt_bool("enabled")) m.enabled = *x;
+               if (auto x = p.opt_i64("sort")) m.sort = static_cast<int>(*x);
+               if (m.cost < 0 || m.cost > 1000) fail("invalid_params", "cost: 0 to 1000");
+               if (m.max_messages < 1 || m.max_messages > 1000) fail("invalid_params", "max_messages: 1 to 1000");
+               if (m.max_context_chars < 100) fail("invalid_params", "max_context_chars: at least 100");
+               if (m.upstream_model.empty()) fail("invalid_params", "upstream_model must not be empty");
+               auto all = co_await s.db.run([m](store::store& st) {
+                   st.upsert_model(m);
+                   return st.models();
+               });
+               s.chat.set_models(std::move(all));
+               co_return model_json(m);
+           },
+           true});
+
+    d.add({"admin.models.remove", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               auto id = params(v).str("id");
+               auto all = co_await s.db.run([id](store::store& st) {
+                   if (!st.remove_model(id)) throw app_error("not_found", "no such model");
+                   return st.models();
+               });
+               s.chat.set_models(std::move(all));
+               co_return json::object{};
+           },
+           true});
+
+    d.add({"admin.settings.get", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               params p(v);
+               json::object out;
+               if (auto key = p.opt_str("key")) {
+                   if (!s.site.known(*key)) fail("invalid_params", "unknown setting '" + *key + "'");
+                   out[*key] = s.site.get(*key);
+               } else {
+                   for (auto& [k, val] : s.site.all()) out[k] = val;
+               }
+               co_return out;
+           }});
+
+    d.add({"admin.settings.set", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               params p(v);
+               auto key = p.str("key");
+               auto raw = p.get("value");
+               if (!raw) fail("invalid_params", "missing 'value'");
+               std::string value;
+               if (raw->is_string()) value = std::string(raw->get_string());
+               else if (raw->is_bool()) value = raw->get_bool() ? "on" : "off";
+               else if (raw->is_number()) value = json::serialize(*raw);
+               else fail("invalid_params", "'value' must be a string, number or boolean");
+               std::string normalised;
+               try {
+                   normalised = s.site.validate(key, value);
+               } catch (const std::invalid_argument& e) {
+                   fail("invalid_params", e.what());
+               }
+               co_await s.db.run([key, normalised](store::store& st) {
+                   st.set_setting(key, normalised);
+                   return 0;
+               });
+               s.site.put(key, normalised);
+               co_return json::object{};
+           },
+           true});
+
+    d.add({"admin.admins.add", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               params p(v);
+               auto id = co_await s.auth.add_admin(p.str("username"), p.str("password"));
+               co_return json::object{{"id", id}};
+           },
+           true});
+
+    d.add({"admin.conversations.get", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               auto id = params(v).i64("id");
+               co_return co_await s.db.run([id](store::store& st) -> json::value {
+                   auto c = st.conversation(id);
+                   if (!c) throw app_error("not_found", "no such conversation");
+                   auto o = conversation_detail(st, *c);
+                   o["user_id"] = c->user_id;
+                   o["user_name"] = c->username;
+                   o["deleted_at"] = null_or(c->deleted_at);
+                   return o;
+               });
+           }});
+
+    d.add({"admin.backup", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               auto path = params(v).str("path");
+               if (!std::filesystem::path(path).is_absolute()) fail("invalid_params", "path must be absolute");
+               auto bytes = co_await s.db.run([path](store::store& st) { return st.backup_to(path); });
+               co_return json::object{{"bytes", bytes}};
+           },
+           true});
+}
+
+}  // namespace chatd::rpc

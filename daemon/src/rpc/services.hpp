@@ -1,0 +1,33 @@
+#pragma once
+// What the RPC methods work with. Owned by the app; methods hold references.
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "auth/auth_service.hpp"
+#include "chat/chat_service.hpp"
+#include "config/config.hpp"
+#include "config/settings.hpp"
+#include "rpc/jsonrpc.hpp"
+#include "store/database.hpp"
+#include "upstream/key_pool.hpp"
+
+namespace chatd::rpc {
+
+struct services {
+    store::database& db;
+    auth::auth_service& auth;
+    chat::chat_service& chat;
+    upstream::key_pool& pool;
+    settings& site;
+    std::function<std::shared_ptr<const config>()> get_config;
+    std::chrono::steady_clock::time_point started;
+};
+
+void add_user_methods(dispatcher& d, services& s);
+// A conversation with every message of its tree (users see their own; admins any).
+json::object conversation_detail(store::store& st, const store::conversation_row& c);
+std::vector<upstream::pool_key> pool_keys_of(const std::vector<store::key_row>& rows);
+void add_admin_methods(dispatcher& d, services& s);
+
+}  // namespace chatd::rpc

@@ -1,0 +1,212 @@
+// Methods for visitors on the public listener (CONTRACT §5).
+#include <boost/asio/use_awaitable.hpp>
+
+#include "rpc/services.hpp"
+#include "util/text.hpp"
+
+namespace chatd::rpc {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+namespace {
+
+json::object user_json(const store::user_row& u) {
+    auto now = chat::unix_now();
+    json::object o{{"id", u.id},
+                   {"name", u.name},
+                   {"is_admin", u.is_admin},
+                   {"theme", u.theme},
+                   {"invite_code", u.invite_code},
+                   {"balance", chat::balance_to_json(u.balance, now)}};
+    if (u.avatar) o["avatar"] = *u.avatar;
+    if (u.username) o["username"] = *u.username;
+    return o;
+}
+
+json::object message_json(const store::message_row& m) {
+    json::object o{{"id", m.id},
+                   {"parent_id", null_or(m.parent_id)},
+                   {"role", m.role},
+                   {"content", m.content},
+                   {"status", m.status},
+                   {"created_at", m.created_at}};
+    if (m.role == "assistant") {
+        o["model"] = m.model;
+        if (!m.error_reason.empty()) o["error"] = json::object{{"reason", m.error_reason}, {"message", m.error_message}};
+    }
+    return o;
+}
+
+json::object conversation_json(const store::conversation_row& c) {
+    return json::object{{"id", c.id},         {"title", c.title},
+                        {"pinned", c.pinned}, {"updated_at", c.updated_at},
+                        {"created_at", c.created_at}, {"model", c.model},
+                        {"role_id", null_or(c.role_id)}};
+}
+
+store::page_cursor page_of(const params& p) {
+    store::page_cursor page;
+    page.after = p.opt_str("cursor");
+    page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(20), 1, 100));
+    return page;
+}
+
+auth::client_info client_of(const call_context& ctx) { return {ctx.peer, ctx.user_agent}; }
+
+}  // namespace
+
+json::object conversation_detail(store::store& st, const store::conversation_row& c) {
+    auto o = conversation_json(c);
+    o["current_leaf_id"] = null_or(c.current_leaf_id);
+    o["system_prompt"] = null_or(c.system_prompt);
+    json::array msgs;
+    for (auto& m : st.conversation_messages(c.id)) msgs.push_back(message_json(m));
+    o["messages"] = std::move(msgs);
+    return o;
+}
+
+void add_user_methods(dispatcher& d, services& s) {
+    d.add({"site.info", access::anyone, [&s](const json::value&, call_context&) -> awaitable<json::value> {
+               auto cfg = s.get_config();
+               json::array methods;
+               if (cfg->wechat.mode == "qr") methods.emplace_back("wechat_qr");
+               if (cfg->wechat.mode == "code") methods.emplace_back("wechat_code");
+               if (cfg->auth.password) methods.emplace_back("password");
+               json::array models;
+               for (auto& m : s.chat.models())
+                   if (m.enabled) models.push_back(json::object{{"id", m.id}, {"name", m.name}, {"cost", m.cost}});
+               co_return json::object{{"name", s.site.get("site.name")},
+                                      {"announcement", s.site.get("site.announcement")},
+                                      {"login_methods", std::move(methods)},
+                                      {"default_theme", s.site.get("site.default_theme")},
+                                      {"models", std::move(models)},
+                                      {"default_model", s.chat.default_model()},
+                                      {"allow_custom_system_prompt", s.site.get_bool("chat.allow_custom_system_prompt")}};
+           }});
+
+    d.add({"auth.password.register", access::anyone,
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               auto r = co_await s.auth.register_password(p.str("username"), p.str("password"), client_of(ctx), ctx.secure);
+               ctx.set_cookies.push_back(r.set_cookie);
+               co_return json::object{{"user", user_json(r.user)}};
+           }});
+
+    d.add({"auth.password.login", access::anyone,
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               auto r = co_await s.auth.login_password(p.str("username"), p.str("password"), client_of(ctx), ctx.secure);
+               ctx.set_cookies.push_back(r.set_cookie);
+               co_return json::object{{"user", user_json(r.user)}};
+           }});
+
+    d.add({"auth.logout", access::anyone, [&s](const json::value&, call_context& ctx) -> awaitable<json::value> {
+               co_await s.auth.logout(ctx.session_token_hash);
+               ctx.set_cookies.push_back(s.auth.clear_cookie(ctx.secure));
+               co_return json::object{};
+           }});
+
+    d.add({"me.get", access::user, [](const json::value&, call_context& ctx) -> awaitable<json::value> {
+               co_return user_json(ctx.require_user());
+           }});
+
+    d.add({"me.update", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               auto name = p.opt_str("name");
+               auto theme = p.opt_str("theme");
+               if (name) {
+                   *name = trim(*name);
+                   auto n = utf8_length(*name);
+                   if (n < 1 || n > 32) fail("invalid_params", "name: 1 to 32 characters");
+               }
+               if (theme && *theme != "light" && *theme != "dark" && *theme != "system" && *theme != "sepia")
+                   fail("invalid_params", "theme: light, dark, system or sepia");
+               auto id = ctx.require_user().id;
+               auto u = co_await s.db.run([&](store::store& st) {
+                   st.update_user(id, name, theme);
+                   return *st.user_by_id(id);
+               });
+               co_return user_json(u);
+           }});
+
+    d.add({"chat.send", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               chat::send_request r;
+               r.content = p.str("content");
+               r.conversation_id = p.opt_i64("conversation_id");
+               r.model = p.opt_str("model");
+               r.role_id = p.opt_i64("role_id");
+               r.system_prompt = p.opt_str("system_prompt");
+               r.parent_id = p.opt_i64("parent_id");
+               co_return co_await s.chat.send(ctx.require_user(), std::move(r));
+           }});
+
+    d.add({"chat.regenerate", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               co_return co_await s.chat.regenerate(ctx.require_user(), p.i64("message_id"));
+           }});
+
+    d.add({"chat.stop", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               co_await s.chat.stop(ctx.require_user(), p.i64("message_id"));
+               co_return json::object{};
+           }});
+
+    d.add({"conversations.list", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               auto page = page_of(p);
+               auto query = p.opt_str("query").value_or("");
+               auto uid = ctx.require_user().id;
+               std::optional<std::string> next;
+               auto rows = co_await s.db.run([&](store::store& st) { return st.conversations(uid, query, page, next); });
+               json::array items;
+               for (auto& c : rows) items.push_back(conversation_json(c));
+               co_return json::object{{"items", std::move(items)},
+                                      {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
+           }});
+
+    d.add({"conversations.get", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               auto id = p.i64("id");
+               auto uid = ctx.require_user().id;
+               co_return co_await s.db.run([&](store::store& st) -> json::value {
+                   auto c = st.conversation(id);
+                   if (!c || c->user_id != uid || c->deleted_at) throw app_error("not_found", "no such conversation");
+                   return conversation_detail(st, *c);
+               });
+           }});
+
+    d.add({"conversations.rename", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               auto id = p.i64("id");
+               auto title = trim(p.str("title"));
+               if (title.empty() || utf8_length(title) > 100) fail("invalid_params", "title: 1 to 100 characters");
+               auto uid = ctx.require_user().id;
+               bool ok = co_await s.db.run([&](store::store& st) { return st.rename_conversation(uid, id, title, chat::unix_now()); });
+               if (!ok) fail("not_found", "no such conversation");
+               co_return json::object{};
+           }});
+
+    d.add({"conversations.delete", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               auto id = p.i64("id");
+               auto uid = ctx.require_user().id;
+               bool ok = co_await s.db.run([&](store::store& st) { return st.delete_conversation(uid, id, chat::unix_now()); });
+               if (!ok) fail("not_found", "no such conversation");
+               co_return json::object{};
+           }});
+
+    d.add({"conversations.pin", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               auto id = p.i64("id");
+               auto pinned = p.opt_bool("pinned");
+               if (!pinned) fail("invalid_params", "missing 'pinned'");
+               auto uid = ctx.require_user().id;
+               bool ok = co_await s.db.run([&](store::store& st) { return st.pin_conversation(uid, id, *pinned); });
+               if (!ok) fail("not_found", "no such conversation");
+               co_return json::object{};
+           }});
+}
+
+}  // namespace chatd::rpc

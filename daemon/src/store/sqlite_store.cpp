@@ -1,0 +1,795 @@
+#include <SQLiteCpp/Backup.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "store/migrations.hpp"
+#include "store/store.hpp"
+#include "util/random.hpp"
+#include "util/text.hpp"
+
+namespace chatd::store {
+namespace json = boost::json;
+
+namespace {
+
+void bind_opt(SQLite::Statement& st, int i, const std::optional<std::int64_t>& v) {
+    if (v) st.bind(i, *v); else st.bind(i);
+}
+void bind_opt(SQLite::Statement& st, int i, const std::optional<int>& v) {
+    if (v) st.bind(i, *v); else st.bind(i);
+}
+void bind_text_or_null(SQLite::Statement& st, int i, const std::string& v) {
+    if (v.empty()) st.bind(i); else st.bind(i, v);
+}
+std::optional<std::int64_t> opt_i64(const SQLite::Column& c) {
+    if (c.isNull()) return std::nullopt;
+    return c.getInt64();
+}
+std::optional<int> opt_int(const SQLite::Column& c) {
+    if (c.isNull()) return std::nullopt;
+    return c.getInt();
+}
+std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
+
+constexpr const char* user_columns =
+    "id, username, password_hash, name, avatar, is_admin, banned, theme, invite_code, "
+    "trial_credits, paid_credits, paid_expires_at, created_at";
+
+constexpr const char* message_columns =
+    "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.status, m.model, m.charge_trial, "
+    "m.charge_paid, m.refunded, m.free_reason, m.error_reason, m.error_message, m.prompt_tokens, "
+    "m.completion_tokens, m.first_token_ms, m.total_ms, m.created_at, m.finished_at, c.user_id";
+
+message_row read_message(SQLite::Statement& st) {
+    message_row m;
+    m.id = st.getColumn(0).getInt64();
+    m.conversation_id = st.getColumn(1).getInt64();
+    m.parent_id = opt_i64(st.getColumn(2));
+    m.role = st.getColumn(3).getString();
+    m.content = st.getColumn(4).getString();
+    m.status = st.getColumn(5).getString();
+    m.model = text(st.getColumn(6));
+    m.charge_trial = st.getColumn(7).getInt64();
+    m.charge_paid = st.getColumn(8).getInt64();
+    m.refunded = st.getColumn(9).getInt() != 0;
+    m.free_reason = text(st.getColumn(10));
+    m.error_reason = text(st.getColumn(11));
+    m.error_message = text(st.getColumn(12));
+    m.prompt_tokens = opt_int(st.getColumn(13));
+    m.completion_tokens = opt_int(st.getColumn(14));
+    m.first_token_ms = opt_i64(st.getColumn(15));
+    m.total_ms = opt_i64(st.getColumn(16));
+    m.created_at = st.getColumn(17).getInt64();
+    m.finished_at = opt_i64(st.getColumn(18));
+    m.user_id = st.getColumn(19).getInt64();
+    return m;
+}
+
+constexpr const char* conversation_columns =
+    "c.id, c.user_id, c.title, c.model, c.role_id, c.system_prompt, c.pinned, c.current_leaf_id, "
+    "c.created_at, c.updated_at, c.deleted_at, u.name";
+
+conversation_row read_conversation(SQLite::Statement& st) {
+    conversation_row c;
+    c.id = st.getColumn(0).getInt64();
+    c.user_id = st.getColumn(1).getInt64();
+    c.title = st.getColumn(2).getString();
+    c.model = st.getColumn(3).getString();
+    c.role_id = opt_i64(st.getColumn(4));
+    c.system_prompt = text(st.getColumn(5));
+    c.pinned = st.getColumn(6).getInt() != 0;
+    c.current_leaf_id = opt_i64(st.getColumn(7));
+    c.created_at = st.getColumn(8).getInt64();
+    c.updated_at = st.getColumn(9).getInt64();
+    c.deleted_at = opt_i64(st.getColumn(10));
+    c.username = text(st.getColumn(11));
+    return c;
+}
+
+std::string title_from(const std::string& content) {
+    std::string t = trim(content);
+    for (auto& ch : t)
+        if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+    auto p = utf8_prefix(t, 90);
+    std::string out(p);
+    if (utf8_length(out) > 30) {
+        std::size_t chars = 0, i = 0;
+        for (; i < out.size(); ++i) {
+            if ((static_cast<unsigned char>(out[i]) & 0xC0) != 0x80 && ++chars > 30) break;
+        }
+        out = out.substr(0, i) + "…";
+    } else if (p.size() < t.size()) {
+        out += "…";
+    }
+    return out;
+}
+
+std::string like_pattern(const std::string& q) {
+    std::string out = "%";
+    for (char c : q) {
+        if (c == '%' || c == '_' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "%";
+}
+
+}  // namespace
+
+store::store(const std::string& path)
+    : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {
+    db_.setBusyTimeout(5000);
+    db_.exec("PRAGMA journal_mode=WAL");
+    // NORMAL in WAL mode: a power loss may lose the last commits but never corrupts.
+    db_.exec("PRAGMA synchronous=NORMAL");
+    db_.exec("PRAGMA foreign_keys=ON");
+    db_.exec("PRAGMA temp_store=MEMORY");
+}
+
+store::~store() = default;
+
+int store::schema_version() { return db_.execAndGet("PRAGMA user_version").getInt(); }
+
+void store::migrate() {
+    int current = schema_version();
+    for (const auto& m : migrations()) {
+        if (m.version <= current) continue;
+        SQLite::Transaction t(db_);
+        db_.exec(std::string(m.sql));
+        db_.exec("PRAGMA user_version=" + std::to_string(m.version));
+        t.commit();
+    }
+}
+
+void store::add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
+                       const std::string& reason, const std::string& ref) {
+    SQLite::Statement st(db_,
+        "INSERT INTO ledger (user_id, at, delta_trial, delta_paid, reason, ref) VALUES (?,?,?,?,?,?)");
+    st.bind(1, user);
+    st.bind(2, now);
+    st.bind(3, d_trial);
+    st.bind(4, d_paid);
+    st.bind(5, reason);
+    bind_text_or_null(st, 6, ref);
+    st.exec();
+}
+
+user_row store::read_user(SQLite::Statement& st) {
+    user_row u;
+    u.id = st.getColumn(0).getInt64();
+    if (!st.getColumn(1).isNull()) u.username = st.getColumn(1).getString();
+    u.password_hash = text(st.getColumn(2));
+    u.name = st.getColumn(3).getString();
+    if (!st.getColumn(4).isNull()) u.avatar = st.getColumn(4).getString();
+    u.is_admin = st.getColumn(5).getInt() != 0;
+    u.banned = st.getColumn(6).getInt() != 0;
+    u.theme = st.getColumn(7).getString();
+    u.invite_code = st.getColumn(8).getString();
+    u.balance.trial = st.getColumn(9).getInt64();
+    u.balance.paid = st.getColumn(10).getInt64();
+    u.balance.paid_expires_at = opt_i64(st.getColumn(11));
+    u.created_at = st.getColumn(12).getInt64();
+    return u;
+}
+
+user_row store::create_password_user(const std::string& username, const std::string& password_hash,
+                                     bool is_admin, std::int64_t trial, std::int64_t now) {
+    SQLite::Transaction t(db_);
+    {
+        SQLite::Statement exists(db_, "SELECT 1 FROM users WHERE username = ?");
+        exists.bind(1, username);
+        if (exists.executeStep()) throw store_error("username_taken", "username is taken");
+    }
+    SQLite::Statement st(db_,
+        "INSERT INTO users (username, password_hash, name, is_admin, invite_code, trial_credits, created_at) "
+        "VALUES (?,?,?,?,?,?,?)");
+    st.bind(1, username);
+    st.bind(2, password_hash);
+    st.bind(3, username);
+    st.bind(4, is_admin ? 1 : 0);
+    st.bind(5, random_base32(8));
+    st.bind(6, trial);
+    st.bind(7, now);
+    st.exec();
+    id_t id = db_.getLastInsertRowid();
+    if (trial > 0) add_ledger(id, now, trial, 0, "trial_grant", "");
+    t.commit();
+    return *user_by_id(id);
+}
+
+std::optional<user_row> store::user_by_username(const std::string& username) {
+    SQLite::Statement st(db_, std::string("SELECT ") + user_columns + " FROM users WHERE username = ?");
+    st.bind(1, username);
+    if (!st.executeStep()) return std::nullopt;
+    return read_user(st);
+}
+
+std::optional<user_row> store::user_by_id(id_t id) {
+    SQLite::Statement st(db_, std::string("SELECT ") + user_columns + " FROM users WHERE id = ?");
+    st.bind(1, id);
+    if (!st.executeStep()) return std::nullopt;
+    return read_user(st);
+}
+
+void store::update_user(id_t id, const std::optional<std::string>& name,
+                        const std::optional<std::string>& theme) {
+    SQLite::Statement st(db_,
+        "UPDATE users SET name = COALESCE(?, name), theme = COALESCE(?, theme) WHERE id = ?");
+    if (name) st.bind(1, *name); else st.bind(1);
+    if (theme) st.bind(2, *theme); else st.bind(2);
+    st.bind(3, id);
+    st.exec();
+}
+
+billing::balance store::balance_of(id_t user_id) {
+    auto u = user_by_id(user_id);
+    if (!u) throw store_error("not_found", "no such user");
+    return u->balance;
+}
+
+void store::create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
+                           std::int64_t expires_at, const std::string& ip,
+                           const std::string& user_agent) {
+    SQLite::Statement st(db_,
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip, user_agent) VALUES (?,?,?,?,?,?)");
+    st.bind(1, token_hash);
+    st.bind(2, user_id);
+    st.bind(3, now);
+    st.bind(4, expires_at);
+    st.bind(5, ip);
+    st.bind(6, std::string(utf8_prefix(user_agent, 256)));
+    st.exec();
+}
+
+std::optional<user_row> store::session_user(const std::string& token_hash, std::int64_t now) {
+    SQLite::Statement st(db_, std::string("SELECT ") + user_columns +
+        " FROM users WHERE id = (SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?)");
+    st.bind(1, token_hash);
+    st.bind(2, now);
+    if (!st.executeStep()) return std::nullopt;
+    return read_user(st);
+}
+
+void store::delete_session(const std::string& token_hash) {
+    SQLite::Statement st(db_, "DELETE FROM sessions WHERE token_hash = ?");
+    st.bind(1, token_hash);
+    st.exec();
+}
+
+int store::purge_sessions(std::int64_t now) {
+    SQLite::Statement st(db_, "DELETE FROM sessions WHERE expires_at <= ?");
+    st.bind(1, now);
+    return st.exec();
+}
+
+std::vector<id_t> store::add_keys(const std::vector<std::string>& secrets, const std::string& base_url,
+                                  const std::vector<std::string>& models, const std::string& note,
+                                  const std::string& provider, std::int64_t now) {
+    json::array m;
+    for (auto& s : models) m.emplace_back(s);
+    std::string models_json = json::serialize(m);
+    SQLite::Transaction t(db_);
+    std::vector<id_t> ids;
+    for (const auto& secret : secrets) {
+        // A key added twice keeps its first row, so re-running an import is harmless.
+        SQLite::Statement find(db_, "SELECT id FROM api_keys WHERE secret = ?");
+        find.bind(1, secret);
+        if (find.executeStep()) {
+            ids.push_back(find.getColumn(0).getInt64());
+            continue;
+        }
+        SQLite::Statement st(db_,
+            "INSERT INTO api_keys (secret, base_url, models, note, provider, created_at) VALUES (?,?,?,?,?,?)");
+        st.bind(1, secret);
+        bind_text_or_null(st, 2, base_url);
+        st.bind(3, models_json);
+        bind_text_or_null(st, 4, note);
+        st.bind(5, provider);
+        st.bind(6, now);
+        st.exec();
+        ids.push_back(db_.getLastInsertRowid());
+    }
+    t.commit();
+    return ids;
+}
+
+std::vector<key_row> store::keys() {
+    SQLite::Statement st(db_,
+        "SELECT id, secret, base_url, models, note, provider, enabled, status, reason, cooldown_until, "
+        "requests, failures, tokens_in, tokens_out, last_used_at, last_error, created_at FROM api_keys ORDER BY id");
+    std::vector<key_row> out;
+    while (st.executeStep()) {
+        key_row k;
+        k.id = st.getColumn(0).getInt64();
+        k.secret = st.getColumn(1).getString();
+        k.base_url = text(st.getColumn(2));
+        boost::system::error_code ec;
+        auto mv = json::parse(st.getColumn(3).getString(), ec);
+        if (!ec && mv.is_array())
+            for (auto& v : mv.as_array())
+                if (v.is_string()) k.models.emplace_back(v.as_string());
+        k.note = text(st.getColumn(4));
+        k.provider = st.getColumn(5).getString();
+        k.enabled = st.getColumn(6).getInt() != 0;
+        k.status = st.getColumn(7).getString();
+        k.reason = text(st.getColumn(8));
+        k.cooldown_until = opt_i64(st.getColumn(9));
+        k.requests = st.getColumn(10).getInt64();
+        k.failures = st.getColumn(11).getInt64();
+        k.tokens_in = st.getColumn(12).getInt64();
+        k.tokens_out = st.getColumn(13).getInt64();
+        k.last_used_at = opt_i64(st.getColumn(14));
+        k.last_error = text(st.getColumn(15));
+        k.created_at = st.getColumn(16).getInt64();
+        out.push_back(std::move(k));
+    }
+    return out;
+}
+
+bool store::remove_key(id_t id) {
+    SQLite::Statement st(db_, "DELETE FROM api_keys WHERE id = ?");
+    st.bind(1, id);
+    return st.exec() > 0;
+}
+
+bool store::set_key_enabled(id_t id, bool enabled) {
+    SQLite::Statement st(db_, "UPDATE api_keys SET enabled = ? WHERE id = ?");
+    st.bind(1, enabled ? 1 : 0);
+    st.bind(2, id);
+    return st.exec() > 0;
+}
+
+void store::save_key_states(const std::vector<key_row>& rows) {
+    if (rows.empty()) return;
+    SQLite::Transaction t(db_);
+    SQLite::Statement st(db_,
+        "UPDATE api_keys SET status=?, reason=?, cooldown_until=?, requests=?, failures=?, tokens_in=?, "
+        "tokens_out=?, last_used_at=?, last_error=? WHERE id=?");
+    for (const auto& k : rows) {
+        st.reset();
+        st.bind(1, k.status);
+        bind_text_or_null(st, 2, k.reason);
+        bind_opt(st, 3, k.cooldown_until);
+        st.bind(4, k.requests);
+        st.bind(5, k.failures);
+        st.bind(6, k.tokens_in);
+        st.bind(7, k.tokens_out);
+        bind_opt(st, 8, k.last_used_at);
+        bind_text_or_null(st, 9, k.last_error);
+        st.bind(10, k.id);
+        st.exec();
+    }
+    t.commit();
+}
+
+std::vector<model_row> store::models() {
+    SQLite::Statement st(db_,
+        "SELECT id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort FROM models "
+        "ORDER BY sort, id");
+    std::vector<model_row> out;
+    while (st.executeStep()) {
+        model_row m;
+        m.id = st.getColumn(0).getString();
+        m.name = st.getColumn(1).getString();
+        m.upstream_model = st.getColumn(2).getString();
+        m.cost = st.getColumn(3).getInt();
+        m.max_messages = st.getColumn(4).getInt();
+        m.max_context_chars = st.getColumn(5).getInt();
+        m.enabled = st.getColumn(6).getInt() != 0;
+        m.sort = st.getColumn(7).getInt();
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+void store::upsert_model(const model_row& m) {
+    SQLite::Statement st(db_,
+        "INSERT INTO models (id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort) "
+        "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+        "upstream_model=excluded.upstream_model, cost=excluded.cost, max_messages=excluded.max_messages, "
+        "max_context_chars=excluded.max_context_chars, enabled=excluded.enabled, sort=excluded.sort");
+    st.bind(1, m.id);
+    st.bind(2, m.name);
+    st.bind(3, m.upstream_model);
+    st.bind(4, m.cost);
+    st.bind(5, m.max_messages);
+    st.bind(6, m.max_context_chars);
+    st.bind(7, m.enabled ? 1 : 0);
+    st.bind(8, m.sort);
+    st.exec();
+}
+
+bool store::remove_model(const std::string& id) {
+    SQLite::Statement st(db_, "DELETE FROM models WHERE id = ?");
+    st.bind(1, id);
+    return st.exec() > 0;
+}
+
+std::map<std::string, std::string> store::settings() {
+    SQLite::Statement st(db_, "SELECT key, value FROM settings");
+    std::map<std::string, std::string> out;
+    while (st.executeStep()) out[st.getColumn(0).getString()] = st.getColumn(1).getString();
+    return out;
+}
+
+void store::set_setting(const std::string& key, const std::string& value) {
+    SQLite::Statement st(db_,
+        "INSERT INTO settings (key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+    st.bind(1, key);
+    st.bind(2, value);
+    st.exec();
+}
+
+std::vector<context_message> store::build_context(id_t conversation_id, id_t leaf_id,
+                                                  int max_messages, int max_chars) {
+    // Walk from the question up to the root; keep the newest messages within both budgets.
+    std::vector<context_message> reversed;
+    std::int64_t chars = 0;
+    SQLite::Statement st(db_,
+        "SELECT parent_id, role, content, status FROM messages WHERE id = ? AND conversation_id = ?");
+    std::optional<id_t> cur = leaf_id;
+    while (cur) {
+        st.reset();
+        st.bind(1, *cur);
+        st.bind(2, conversation_id);
+        if (!st.executeStep()) break;
+        cur = opt_i64(st.getColumn(0));
+        std::string role = st.getColumn(1).getString();
+        std::string content = st.getColumn(2).getString();
+        std::string status = st.getColumn(3).getString();
+        // Answers that failed or never produced text add nothing useful to the context.
+        if (role == "assistant" && (status == "failed" || content.empty())) continue;
+        bool first = reversed.empty();
+        if (!first && (static_cast<int>(reversed.size()) >= max_messages ||
+                       chars + static_cast<std::int64_t>(content.size()) > max_chars))
+            break;
+        chars += static_cast<std::int64_t>(content.size());
+        reversed.push_back({role, std::move(content)});
+    }
+    // A context must not start with an assistant turn.
+    while (reversed.size() > 1 && reversed.back().role == "assistant") reversed.pop_back();
+    std::vector<context_message> out(reversed.rbegin(), reversed.rend());
+    SQLite::Statement sp(db_, "SELECT system_prompt FROM conversations WHERE id = ?");
+    sp.bind(1, conversation_id);
+    if (sp.executeStep() && !sp.getColumn(0).isNull() && !sp.getColumn(0).getString().empty())
+        out.insert(out.begin(), context_message{"system", sp.getColumn(0).getString()});
+    return out;
+}
+
+started_answer store::start_question(const question& q, std::int64_t now) {
+    SQLite::Transaction t(db_);
+    started_answer out;
+    std::optional<id_t> parent = q.parent_id;
+    if (q.conversation_id) {
+        SQLite::Statement st(db_,
+            "SELECT user_id, current_leaf_id, model, deleted_at FROM conversations WHERE id = ?");
+        st.bind(1, *q.conversation_id);
+        if (!st.executeStep() || st.getColumn(0).getInt64() != q.user_id || !st.getColumn(3).isNull())
+            throw store_error("not_found", "no such conversation");
+        out.conversation_id = *q.conversation_id;
+        out.model = st.getColumn(2).getString();
+        if (!parent) parent = opt_i64(st.getColumn(1));
+        if (parent) {
+            SQLite::Statement p(db_, "SELECT 1 FROM messages WHERE id = ? AND conversation_id = ?");
+            p.bind(1, *parent);
+            p.bind(2, out.conversation_id);
+            if (!p.executeStep()) throw store_error("not_found", "parent message not in this conversation");
+        }
+        if (!q.model.empty() && q.model != out.model) {
+            SQLite::Statement um(db_, "UPDATE conversations SET model = ? WHERE id = ?");
+            um.bind(1, q.model);
+            um.bind(2, out.conversation_id);
+            um.exec();
+            out.model = q.model;
+        }
+        if (q.system_prompt || q.role_id) {
+            SQLite::Statement us(db_,
+                "UPDATE conversations SET system_prompt = COALESCE(?, system_prompt), role_id = COALESCE(?, role_id) WHERE id = ?");
+            if (q.system_prompt) us.bind(1, *q.system_prompt); else us.bind(1);
+            bind_opt(us, 2, q.role_id);
+            us.bind(3, out.conversation_id);
+            us.exec();
+        }
+    } else {
+        if (parent) throw store_error("invalid_params", "parent_id needs conversation_id");
+        SQLite::Statement st(db_,
+            "INSERT INTO conversations (user_id, title, model, role_id, system_prompt, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?)");
+        st.bind(1, q.user_id);
+        st.bind(2, title_from(q.content));
+        st.bind(3, q.model);
+        bind_opt(st, 4, q.role_id);
+        if (q.system_prompt && !q.system_prompt->empty()) st.bind(5, *q.system_prompt); else st.bind(5);
+        st.bind(6, now);
+        st.bind(7, now);
+        st.exec();
+        out.conversation_id = db_.getLastInsertRowid();
+        out.model = q.model;
+    }
+
+    SQLite::Statement um(db_,
+        "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at) VALUES (?,?,'user',?,'done',?)");
+    um.bind(1, out.conversation_id);
+    bind_opt(um, 2, parent);
+    um.bind(3, q.content);
+    um.bind(4, now);
+    um.exec();
+    out.user_message_id = db_.getLastInsertRowid();
+
+    open_answer(q.user_id, out, q.cost, q.max_messages, q.max_context_chars, now);
+    t.commit();
+    return out;
+}
+
+started_answer store::start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
+                                       int max_messages, int max_context_chars, std::int64_t now) {
+    SQLite::Transaction t(db_);
+    auto m = message(assistant_message_id);
+    if (!m || m->user_id != user_id || m->role != "assistant" || !m->parent_id)
+        throw store_error("not_found", "no such answer");
+    if (m->status == "streaming") throw store_error("busy", "that answer is still being written");
+    auto c = conversation(m->conversation_id);
+    if (!c || c->deleted_at) throw store_error("not_found", "no such conversation");
+    started_answer out;
+    out.conversation_id = m->conversation_id;
+    out.user_message_id = *m->parent_id;
+    out.model = c->model;
+    open_answer(user_id, out, cost, max_messages, max_context_chars, now);
+    t.commit();
+    return out;
+}
+
+// Inside the caller's transaction: charges the user and adds the streaming answer to
+// out.user_message_id, filling out.message_id and out.context.
+void store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, int max_messages,
+                        int max_context_chars, std::int64_t now) {
+
+    // Reserve the charge: paid first while valid, then trial.
+    auto bal = balance_of(user_id);
+    auto plan = billing::plan_charge(bal, cost, now);
+    if (!plan) throw store_error("insufficient_credits", "not enough credits");
+
+    SQLite::Statement am(db_,
+        "INSERT INTO messages (conversation_id, parent_id, role, status, model, charge_trial, charge_paid, created_at) "
+        "VALUES (?,?,'assistant','streaming',?,?,?,?)");
+    am.bind(1, out.conversation_id);
+    am.bind(2, out.user_message_id);
+    am.bind(3, out.model);
+    am.bind(4, plan->from_trial);
+    am.bind(5, plan->from_paid);
+    am.bind(6, now);
+    am.exec();
+    out.message_id = db_.getLastInsertRowid();
+
+    if (plan->total() > 0) {
+        SQLite::Statement ub(db_,
+            "UPDATE users SET trial_credits = trial_credits - ?, paid_credits = paid_credits - ? WHERE id = ?");
+        ub.bind(1, plan->from_trial);
+        ub.bind(2, plan->from_paid);
+        ub.bind(3, user_id);
+        ub.exec();
+        add_ledger(user_id, now, -plan->from_trial, -plan->from_paid, "question",
+                   "message:" + std::to_string(out.message_id));
+    }
+    SQLite::Statement uc(db_, "UPDATE conversations SET current_leaf_id = ?, updated_at = ? WHERE id = ?");
+    uc.bind(1, out.message_id);
+    uc.bind(2, now);
+    uc.bind(3, out.conversation_id);
+    uc.exec();
+
+    out.context = build_context(out.conversation_id, out.user_message_id, max_messages, max_context_chars);
+}
+
+void store::save_partial(const std::vector<std::pair<id_t, std::string>>& texts) {
+    if (texts.empty()) return;
+    SQLite::Transaction t(db_);
+    SQLite::Statement st(db_, "UPDATE messages SET content = ? WHERE id = ? AND status = 'streaming'");
+    for (const auto& [id, content] : texts) {
+        st.reset();
+        st.bind(1, content);
+        st.bind(2, id);
+        st.exec();
+    }
+    t.commit();
+}
+
+billing::balance store::finish_answer(const finished_answer& f, std::int64_t now) {
+    SQLite::Transaction t(db_);
+    auto m = message(f.message_id);
+    if (!m) throw store_error("not_found", "no such message");
+    if (m->status != "streaming") {
+        // Already finished (e.g. by the start-up sweep): nothing may be refunded twice.
+        t.commit();
+        return balance_of(m->user_id);
+    }
+    SQLite::Statement st(db_,
+        "UPDATE messages SET status=?, content=?, refunded=?, free_reason=?, error_reason=?, error_message=?, "
+        "prompt_tokens=?, completion_tokens=?, first_token_ms=?, total_ms=?, key_id=?, finished_at=? WHERE id=?");
+    st.bind(1, f.status);
+    st.bind(2, f.content);
+    st.bind(3, f.refund ? 1 : 0);
+    bind_text_or_null(st, 4, f.free_reason);
+    bind_text_or_null(st, 5, f.error_reason);
+    bind_text_or_null(st, 6, f.error_message);
+    bind_opt(st, 7, f.prompt_tokens);
+    bind_opt(st, 8, f.completion_tokens);
+    bind_opt(st, 9, f.first_token_ms);
+    bind_opt(st, 10, f.total_ms);
+    bind_opt(st, 11, f.key_id);
+    st.bind(12, now);
+    st.bind(13, f.message_id);
+    st.exec();
+    if (f.refund && (m->charge_trial || m->charge_paid)) {
+        SQLite::Statement ub(db_,
+            "UPDATE users SET trial_credits = trial_credits + ?, paid_credits = paid_credits + ? WHERE id = ?");
+        ub.bind(1, m->charge_trial);
+        ub.bind(2, m->charge_paid);
+        ub.bind(3, m->user_id);
+        ub.exec();
+        add_ledger(m->user_id, now, m->charge_trial, m->charge_paid,
+                   f.free_reason.empty() ? "refund" : "refund_" + f.free_reason,
+                   "message:" + std::to_string(f.message_id));
+    }
+    auto bal = balance_of(m->user_id);
+    t.commit();
+    return bal;
+}
+
+int store::interrupt_streaming(std::int64_t now) {
+    std::vector<id_t> ids;
+    {
+        SQLite::Statement st(db_, "SELECT id, content FROM messages WHERE status = 'streaming'");
+        while (st.executeStep()) ids.push_back(st.getColumn(0).getInt64());
+    }
+    for (id_t id : ids) {
+        auto m = message(id);
+        finished_answer f;
+        f.message_id = id;
+        f.status = "interrupted";
+        f.content = m->content;
+        f.refund = true;
+        f.error_reason = "interrupted";
+        f.error_message = "the service restarted while this answer was being written";
+        finish_answer(f, now);
+    }
+    return static_cast<int>(ids.size());
+}
+
+std::optional<message_row> store::message(id_t id) {
+    SQLite::Statement st(db_, std::string("SELECT ") + message_columns +
+        " FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?");
+    st.bind(1, id);
+    if (!st.executeStep()) return std::nullopt;
+    return read_message(st);
+}
+
+std::vector<conversation_row> store::conversations(id_t user_id, const std::string& query,
+                                                   const page_cursor& page,
+                                                   std::optional<std::string>& next) {
+    // Keyset pagination over (pinned, updated_at, id), newest first, pinned on top.
+    // user_id 0 lists every user's conversations (the operator's logs).
+    std::int64_t cp = 2, cu = INT64_MAX, ci = INT64_MAX;
+    if (page.after) {
+        if (std::sscanf(page.after->c_str(), "%ld:%ld:%ld", &cp, &cu, &ci) != 3)
+            throw store_error("invalid_params", "bad cursor");
+    }
+    std::string sql = std::string("SELECT ") + conversation_columns +
+        " FROM conversations c JOIN users u ON u.id = c.user_id WHERE "
+        "(c.pinned < ? OR (c.pinned = ? AND (c.updated_at < ? OR (c.updated_at = ? AND c.id < ?))))";
+    if (user_id) sql += " AND c.user_id = ? AND c.deleted_at IS NULL";
+    if (!query.empty())
+        sql += " AND (c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE "
+               "m.conversation_id = c.id AND m.content LIKE ? ESCAPE '\\'))";
+    sql += " ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC LIMIT ?";
+    SQLite::Statement st(db_, sql);
+    int i = 1;
+    st.bind(i++, cp);
+    st.bind(i++, cp);
+    st.bind(i++, cu);
+    st.bind(i++, cu);
+    st.bind(i++, ci);
+    if (user_id) st.bind(i++, user_id);
+    if (!query.empty()) {
+        auto pat = like_pattern(query);
+        st.bind(i++, pat);
+        st.bind(i++, pat);
+    }
+    st.bind(i++, page.limit + 1);
+    std::vector<conversation_row> out;
+    while (st.executeStep()) out.push_back(read_conversation(st));
+    next.reset();
+    if (static_cast<int>(out.size()) > page.limit) {
+        out.pop_back();
+        const auto& last = out.back();
+        next = std::to_string(last.pinned ? 1 : 0) + ":" + std::to_string(last.updated_at) + ":" +
+               std::to_string(last.id);
+    }
+    return out;
+}
+
+std::optional<conversation_row> store::conversation(id_t id) {
+    SQLite::Statement st(db_, std::string("SELECT ") + conversation_columns +
+        " FROM conversations c JOIN users u ON u.id = c.user_id WHERE c.id = ?");
+    st.bind(1, id);
+    if (!st.executeStep()) return std::nullopt;
+    return read_conversation(st);
+}
+
+std::vector<message_row> store::conversation_messages(id_t conversation_id) {
+    SQLite::Statement st(db_, std::string("SELECT ") + message_columns +
+        " FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = ? ORDER BY m.id");
+    st.bind(1, conversation_id);
+    std::vector<message_row> out;
+    while (st.executeStep()) out.push_back(read_message(st));
+    return out;
+}
+
+bool store::rename_conversation(id_t user_id, id_t id, const std::string& title, std::int64_t now) {
+    SQLite::Statement st(db_,
+        "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL");
+    st.bind(1, title);
+    st.bind(2, now);
+    st.bind(3, id);
+    st.bind(4, user_id);
+    return st.exec() > 0;
+}
+
+bool store::delete_conversation(id_t user_id, id_t id, std::int64_t now) {
+    SQLite::Statement st(db_,
+        "UPDATE conversations SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL");
+    st.bind(1, now);
+    st.bind(2, id);
+    st.bind(3, user_id);
+    return st.exec() > 0;
+}
+
+bool store::pin_conversation(id_t user_id, id_t id, bool pinned) {
+    SQLite::Statement st(db_,
+        "UPDATE conversations SET pinned = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL");
+    st.bind(1, pinned ? 1 : 0);
+    st.bind(2, id);
+    st.bind(3, user_id);
+    return st.exec() > 0;
+}
+
+void store::audit(std::int64_t at, const std::string& actor, const std::string& via,
+                  const std::string& method, const std::string& params_json) {
+    SQLite::Statement st(db_, "INSERT INTO audit_log (at, actor, via, method, params) VALUES (?,?,?,?,?)");
+    st.bind(1, at);
+    st.bind(2, actor);
+    st.bind(3, via);
+    st.bind(4, method);
+    st.bind(5, params_json);
+    st.exec();
+}
+
+status_counts store::counts() {
+    status_counts c;
+    c.users = db_.execAndGet("SELECT count(*) FROM users").getInt64();
+    c.conversations = db_.execAndGet("SELECT count(*) FROM conversations").getInt64();
+    return c;
+}
+
+std::vector<id_t> store::ledger_mismatches() {
+    SQLite::Statement st(db_,
+        "SELECT u.id FROM users u LEFT JOIN (SELECT user_id, sum(delta_trial) t, sum(delta_paid) p FROM ledger "
+        "GROUP BY user_id) l ON l.user_id = u.id WHERE u.trial_credits != COALESCE(l.t, 0) OR "
+        "u.paid_credits != COALESCE(l.p, 0)");
+    std::vector<id_t> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
+    return out;
+}
+
+std::int64_t store::backup_to(const std::string& path) {
+    if (std::filesystem::exists(path)) throw store_error("invalid_params", "file exists: " + path);
+    {
+        SQLite::Database dest(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        SQLite::Backup b(dest, db_);
+        b.executeStep();
+    }
+    return static_cast<std::int64_t>(std::filesystem::file_size(path));
+}
+
+}  // namespace chatd::store

@@ -1,0 +1,142 @@
+#pragma once
+// All persistent state, in SQLite (WAL). The one `store` object is used only from the
+// database thread (see db_executor.hpp); every method is synchronous and every multi-row
+// change is one transaction. This class is the seam for another backend.
+#include <SQLiteCpp/Database.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/types.hpp"
+#include "util/app_error.hpp"
+
+namespace chatd::store {
+
+using store_error = app_error;
+
+struct question {
+    id_t user_id = 0;
+    std::optional<id_t> conversation_id;  // none: a new conversation
+    std::optional<id_t> parent_id;        // none: continue after the conversation's current leaf
+    std::string content;
+    std::string model;
+    std::int64_t cost = 1;
+    std::optional<id_t> role_id;
+    std::optional<std::string> system_prompt;  // set: replaces the conversation's own prompt
+    int max_messages = 20;
+    int max_context_chars = 16000;
+};
+
+struct started_answer {
+    id_t conversation_id = 0;
+    id_t user_message_id = 0;
+    id_t message_id = 0;
+    std::string model;  // the conversation's model id
+    std::vector<context_message> context;  // oldest first, the question last
+};
+
+struct finished_answer {
+    id_t message_id = 0;
+    std::string status;  // done | stopped | failed | interrupted
+    std::string content;
+    bool refund = false;
+    std::string free_reason, error_reason, error_message;
+    std::optional<int> prompt_tokens, completion_tokens;
+    std::optional<std::int64_t> first_token_ms, total_ms;
+    std::optional<id_t> key_id;
+};
+
+struct page_cursor {
+    std::optional<std::string> after;
+    int limit = 20;
+};
+
+struct status_counts {
+    std::int64_t users = 0, conversations = 0;
+};
+
+class store {
+public:
+    explicit store(const std::string& path);
+    ~store();
+
+    void migrate();
+    int schema_version();
+
+    // Accounts
+    user_row create_password_user(const std::string& username, const std::string& password_hash,
+                                  bool is_admin, std::int64_t trial, std::int64_t now);
+    std::optional<user_row> user_by_username(const std::string& username);
+    std::optional<user_row> user_by_id(id_t id);
+    void update_user(id_t id, const std::optional<std::string>& name,
+                     const std::optional<std::string>& theme);
+    billing::balance balance_of(id_t user_id);
+
+    // Sessions (token hashes only)
+    void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
+                        std::int64_t expires_at, const std::string& ip, const std::string& user_agent);
+    std::optional<user_row> session_user(const std::string& token_hash, std::int64_t now);
+    void delete_session(const std::string& token_hash);
+    int purge_sessions(std::int64_t now);
+
+    // Upstream keys
+    std::vector<id_t> add_keys(const std::vector<std::string>& secrets, const std::string& base_url,
+                               const std::vector<std::string>& models, const std::string& note,
+                               const std::string& provider, std::int64_t now);
+    std::vector<key_row> keys();
+    bool remove_key(id_t id);
+    bool set_key_enabled(id_t id, bool enabled);
+    void save_key_states(const std::vector<key_row>& rows);  // status, counters, last_*
+
+    // Models
+    std::vector<model_row> models();
+    void upsert_model(const model_row& m);
+    bool remove_model(const std::string& id);
+
+    // Settings (operator's run-time values)
+    std::map<std::string, std::string> settings();
+    void set_setting(const std::string& key, const std::string& value);
+
+    // Chat. start_* charge the user in the same transaction (store_error "insufficient_credits").
+    started_answer start_question(const question& q, std::int64_t now);
+    started_answer start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
+                                    int max_messages, int max_context_chars, std::int64_t now);
+    void save_partial(const std::vector<std::pair<id_t, std::string>>& texts);
+    // Final state; refunds the charge when asked. Returns the owner's balance afterwards.
+    billing::balance finish_answer(const finished_answer& f, std::int64_t now);
+    // Start-up: answers left streaming by a crash become interrupted and are refunded.
+    int interrupt_streaming(std::int64_t now);
+
+    std::optional<message_row> message(id_t id);
+    std::vector<conversation_row> conversations(id_t user_id, const std::string& query,
+                                                const page_cursor& page,
+                                                std::optional<std::string>& next);
+    std::optional<conversation_row> conversation(id_t id);
+    std::vector<message_row> conversation_messages(id_t conversation_id);
+    bool rename_conversation(id_t user_id, id_t id, const std::string& title, std::int64_t now);
+    bool delete_conversation(id_t user_id, id_t id, std::int64_t now);
+    bool pin_conversation(id_t user_id, id_t id, bool pinned);
+
+    // Operations
+    void audit(std::int64_t at, const std::string& actor, const std::string& via,
+               const std::string& method, const std::string& params_json);
+    status_counts counts();
+    // Consistency: ids of users whose ledger does not sum to their balance.
+    std::vector<id_t> ledger_mismatches();
+    std::int64_t backup_to(const std::string& path);
+
+private:
+    void add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
+                    const std::string& reason, const std::string& ref);
+    std::vector<context_message> build_context(id_t conversation_id, id_t leaf_id,
+                                               int max_messages, int max_chars);
+    void open_answer(id_t user_id, started_answer& out, std::int64_t cost, int max_messages,
+                     int max_context_chars, std::int64_t now);
+    user_row read_user(SQLite::Statement& st);
+    SQLite::Database db_;
+};
+
+}  // namespace chatd::store

@@ -1,0 +1,94 @@
+#pragma once
+// Rows as the rest of the daemon sees them. Times are Unix seconds.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "billing/balance.hpp"
+
+namespace chatd::store {
+
+using id_t = std::int64_t;
+
+struct user_row {
+    id_t id = 0;
+    std::optional<std::string> username;
+    std::string password_hash;
+    std::string name;
+    std::optional<std::string> avatar;
+    bool is_admin = false;
+    bool banned = false;
+    std::string theme;
+    std::string invite_code;
+    billing::balance balance;
+    std::int64_t created_at = 0;
+};
+
+struct key_row {
+    id_t id = 0;
+    std::string secret;
+    std::string base_url;  // empty = the configured default
+    std::vector<std::string> models;
+    std::string note;
+    std::string provider = "openai";
+    bool enabled = true;
+    std::string status = "active";  // active | cooling | invalid
+    std::string reason;
+    std::optional<std::int64_t> cooldown_until;
+    std::int64_t requests = 0, failures = 0, tokens_in = 0, tokens_out = 0;
+    std::optional<std::int64_t> last_used_at;
+    std::string last_error;
+    std::int64_t created_at = 0;
+};
+
+struct model_row {
+    std::string id;
+    std::string name;
+    std::string upstream_model;
+    int cost = 1;
+    int max_messages = 20;
+    int max_context_chars = 16000;
+    bool enabled = true;
+    int sort = 0;
+};
+
+struct conversation_row {
+    id_t id = 0;
+    id_t user_id = 0;
+    std::string title;
+    std::string model;
+    std::optional<id_t> role_id;
+    std::string system_prompt;
+    bool pinned = false;
+    std::optional<id_t> current_leaf_id;
+    std::int64_t created_at = 0, updated_at = 0;
+    std::optional<std::int64_t> deleted_at;
+    std::string username;  // owner's display name, for the operator's logs
+};
+
+struct message_row {
+    id_t id = 0;
+    id_t conversation_id = 0;
+    std::optional<id_t> parent_id;
+    std::string role;  // user | assistant
+    std::string content;
+    std::string status;  // streaming | done | stopped | failed | interrupted
+    std::string model;
+    std::int64_t charge_trial = 0, charge_paid = 0;
+    bool refunded = false;
+    std::string free_reason, error_reason, error_message;
+    std::optional<int> prompt_tokens, completion_tokens;
+    std::optional<std::int64_t> first_token_ms, total_ms;
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> finished_at;
+    id_t user_id = 0;  // the conversation's owner
+};
+
+// One message of the context sent upstream.
+struct context_message {
+    std::string role;  // system | user | assistant
+    std::string content;
+};
+
+}  // namespace chatd::store

@@ -1,0 +1,192 @@
+#include "upstream/key_pool.hpp"
+
+#include <algorithm>
+#include <spdlog/spdlog.h>
+
+#include "util/text.hpp"
+
+namespace chatd::upstream {
+
+std::string pool_key::shown_status(std::int64_t now) const {
+    if (!enabled) return "disabled";
+    if (status == "cooling" && cooldown_until && *cooldown_until <= now) return "active";
+    return status;
+}
+
+verdict classify(const outcome& o) {
+    using k = outcome::kind;
+    switch (o.what) {
+        case k::ok:
+            return verdict::success;
+        case k::cancelled:
+            return verdict::cancelled;
+        case k::http_error: {
+            const auto& code = o.error_code;
+            if (code == "invalid_api_key" || code == "account_deactivated" ||
+                code == "insufficient_quota" || o.error_type == "insufficient_quota")
+                return verdict::evict;
+            if (o.http_status == 401) return verdict::evict;
+            if (o.http_status == 429) return verdict::cool_down;
+            if (o.http_status == 400 || o.http_status == 404 || o.http_status == 413 ||
+                o.http_status == 422)
+                return verdict::request_fault;
+            return verdict::transient;
+        }
+        default:
+            return verdict::transient;
+    }
+}
+
+void key_pool::load(std::vector<pool_key> keys) {
+    std::lock_guard lock(mu_);
+    keys_ = std::move(keys);
+    next_ = 0;
+    dirty_.clear();
+}
+
+void key_pool::add(pool_key k) {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(keys_.begin(), keys_.end(), [&](auto& x) { return x.id == k.id; });
+    if (it != keys_.end()) *it = std::move(k);
+    else keys_.push_back(std::move(k));
+}
+
+bool key_pool::remove(std::int64_t id) {
+    std::lock_guard lock(mu_);
+    auto n = std::erase_if(keys_, [&](auto& x) { return x.id == id; });
+    dirty_.erase(id);
+    return n > 0;
+}
+
+bool key_pool::set_enabled(std::int64_t id, bool enabled) {
+    std::lock_guard lock(mu_);
+    for (auto& k : keys_) {
+        if (k.id != id) continue;
+        k.enabled = enabled;
+        if (enabled) {
+            // The operator's enable is a fresh start: forget strikes and cool-downs.
+            k.consecutive_failures = 0;
+            if (k.status == "cooling") k.status = "active";
+        }
+        return true;
+    }
+    return false;
+}
+
+bool key_pool::usable(const pool_key& k, std::string_view model, std::int64_t now) const {
+    if (k.shown_status(now) != "active") return false;
+    return k.models.empty() || std::find(k.models.begin(), k.models.end(), model) != k.models.end();
+}
+
+std::optional<lease> key_pool::pick(std::string_view model, const std::set<std::int64_t>& exclude,
+                                    std::int64_t now) {
+    std::lock_guard lock(mu_);
+    const std::size_t n = keys_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        std::size_t idx = (next_ + i) % n;
+        const auto& k = keys_[idx];
+        if (exclude.count(k.id) || !usable(k, model, now)) continue;
+        next_ = (idx + 1) % n;
+        return lease{k.id, k.secret, k.base_url};
+    }
+    return std::nullopt;
+}
+
+bool key_pool::has_candidate(std::string_view model, std::int64_t now) const {
+    std::lock_guard lock(mu_);
+    return std::any_of(keys_.begin(), keys_.end(), [&](auto& k) { return usable(k, model, now); });
+}
+
+verdict key_pool::report(std::int64_t id, const outcome& o, std::int64_t now) {
+    verdict v = classify(o);
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(keys_.begin(), keys_.end(), [&](auto& x) { return x.id == id; });
+    if (it == keys_.end()) return v;  // removed meanwhile
+    auto& k = *it;
+    dirty_.insert(id);
+    k.requests++;
+    k.last_used_at = now;
+    if (o.tokens) {
+        k.tokens_in += o.tokens->prompt_tokens;
+        k.tokens_out += o.tokens->completion_tokens;
+    }
+    auto describe = [&] {
+        std::string s = o.http_status ? "HTTP " + std::to_string(o.http_status) : std::string("network");
+        if (!o.error_code.empty()) s += " " + o.error_code;
+        else if (!o.error_type.empty()) s += " " + o.error_type;
+        if (!o.error_message.empty()) s += ": " + std::string(utf8_prefix(o.error_message, 200));
+        return s;
+    };
+    if (k.status == "cooling" && k.cooldown_until && *k.cooldown_until <= now) {
+        k.status = "active";
+        k.cooldown_until.reset();
+    }
+    switch (v) {
+        case verdict::success:
+            k.consecutive_failures = 0;
+            break;
+        case verdict::cancelled:
+        case verdict::request_fault:
+            break;
+        case verdict::evict:
+            k.failures++;
+            k.status = "invalid";
+            k.reason = describe();
+            k.last_error = k.reason;
+            k.cooldown_until.reset();
+            spdlog::warn("upstream key {} ({}) evicted: {}", k.id, mask_secret(k.secret), k.reason);
+            break;
+        case verdict::cool_down: {
+            k.failures++;
+            int secs = std::clamp(o.retry_after_s.value_or(default_retry_after_s), 1, max_retry_after_s);
+            k.status = "cooling";
+            k.reason = "rate limited";
+            k.cooldown_until = now + secs;
+            k.last_error = describe();
+            spdlog::info("upstream key {} cooling down for {} s: {}", k.id, secs, k.last_error);
+            break;
+        }
+        case verdict::transient:
+            k.failures++;
+            k.last_error = describe();
+            if (++k.consecutive_failures >= transient_limit) {
+                k.consecutive_failures = 0;
+                k.status = "cooling";
+                k.reason = "repeated failures";
+                k.cooldown_until = now + transient_cooldown_s;
+                spdlog::info("upstream key {} cooling down after {} failures in a row: {}", k.id,
+                             transient_limit, k.last_error);
+            }
+            break;
+    }
+    return v;
+}
+
+std::vector<pool_key> key_pool::snapshot() const {
+    std::lock_guard lock(mu_);
+    return keys_;
+}
+
+std::vector<pool_key> key_pool::take_dirty() {
+    std::lock_guard lock(mu_);
+    std::vector<pool_key> out;
+    for (auto& k : keys_)
+        if (dirty_.count(k.id)) out.push_back(k);
+    dirty_.clear();
+    return out;
+}
+
+key_pool::counts key_pool::count(std::int64_t now) const {
+    std::lock_guard lock(mu_);
+    counts c;
+    for (auto& k : keys_) {
+        auto s = k.shown_status(now);
+        if (s == "active") c.active++;
+        else if (s == "cooling") c.cooling++;
+        else if (s == "invalid") c.invalid++;
+        else c.disabled++;
+    }
+    return c;
+}
+
+}  // namespace chatd::upstream

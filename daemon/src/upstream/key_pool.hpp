@@ -1,0 +1,89 @@
+#pragma once
+// The pool of upstream API keys: global round-robin over healthy keys, per-model filtering,
+// and the bookkeeping that evicts, cools down and counts. In memory and thread-safe; the
+// owner persists what changed (take_dirty) and loads it back on start.
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "upstream/upstream_client.hpp"
+
+namespace chatd::upstream {
+
+struct pool_key {
+    std::int64_t id = 0;
+    std::string secret;
+    std::string base_url;  // empty = default
+    std::vector<std::string> models;  // empty = serves every model
+    std::string provider = "openai";
+    std::string note;
+    bool enabled = true;
+    std::string status = "active";  // active | cooling | invalid
+    std::string reason;
+    std::optional<std::int64_t> cooldown_until;
+    std::int64_t requests = 0, failures = 0, tokens_in = 0, tokens_out = 0;
+    std::optional<std::int64_t> last_used_at;
+    std::string last_error;
+    std::int64_t created_at = 0;
+    int consecutive_failures = 0;
+
+    // What operators see: disabled by them, or the pool's own verdict at `now`.
+    std::string shown_status(std::int64_t now) const;
+};
+
+struct lease {
+    std::int64_t id = 0;
+    std::string secret;
+    std::string base_url;
+};
+
+enum class verdict {
+    success,
+    evict,          // the key is bad for good (until re-verified)
+    cool_down,      // rate limited: rest until Retry-After
+    transient,      // try another key; repeated ones cool the key down
+    request_fault,  // the question itself was refused: no retry, the key is fine
+    cancelled,
+};
+
+verdict classify(const outcome& o);
+
+class key_pool {
+public:
+    static constexpr int transient_limit = 3;          // in a row, then a cool-down
+    static constexpr int transient_cooldown_s = 60;
+    static constexpr int default_retry_after_s = 30;
+    static constexpr int max_retry_after_s = 600;
+
+    void load(std::vector<pool_key> keys);
+    void add(pool_key k);  // or replace the key with the same id
+    bool remove(std::int64_t id);
+    bool set_enabled(std::int64_t id, bool enabled);
+
+    // Next usable key for `model` in round-robin order, never one of `exclude`.
+    std::optional<lease> pick(std::string_view model, const std::set<std::int64_t>& exclude,
+                              std::int64_t now);
+    bool has_candidate(std::string_view model, std::int64_t now) const;
+    verdict report(std::int64_t id, const outcome& o, std::int64_t now);
+
+    std::vector<pool_key> snapshot() const;
+    std::vector<pool_key> take_dirty();
+
+    struct counts {
+        int active = 0, cooling = 0, invalid = 0, disabled = 0;
+    };
+    counts count(std::int64_t now) const;
+
+private:
+    bool usable(const pool_key& k, std::string_view model, std::int64_t now) const;
+    mutable std::mutex mu_;
+    std::vector<pool_key> keys_;
+    std::size_t next_ = 0;
+    std::set<std::int64_t> dirty_;
+};
+
+}  // namespace chatd::upstream

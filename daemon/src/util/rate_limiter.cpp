@@ -1,0 +1,52 @@
+#include "util/rate_limiter.hpp"
+
+namespace chatd {
+
+void rate_limiter::prune(std::deque<clock::time_point>& q, std::chrono::seconds window,
+                         clock::time_point now) {
+    while (!q.empty() && q.front() <= now - window) q.pop_front();
+}
+
+void rate_limiter::sweep(clock::time_point now) {
+    // Forget keys idle for over a day so memory stays bounded under scans from many IPs.
+    if (now - last_sweep_ < std::chrono::minutes(10)) return;
+    last_sweep_ = now;
+    for (auto it = events_.begin(); it != events_.end();) {
+        if (it->second.empty() || it->second.back() < now - std::chrono::hours(24))
+            it = events_.erase(it);
+        else
+            ++it;
+    }
+}
+
+bool rate_limiter::allow(const std::string& key, int limit, std::chrono::seconds window,
+                         clock::time_point now) {
+    std::lock_guard lock(mu_);
+    sweep(now);
+    auto& q = events_[key];
+    prune(q, window, now);
+    if (static_cast<int>(q.size()) >= limit) return false;
+    q.push_back(now);
+    return true;
+}
+
+bool rate_limiter::exhausted(const std::string& key, int limit, std::chrono::seconds window,
+                             clock::time_point now) {
+    std::lock_guard lock(mu_);
+    auto it = events_.find(key);
+    if (it == events_.end()) return limit <= 0;
+    prune(it->second, window, now);
+    return static_cast<int>(it->second.size()) >= limit;
+}
+
+void rate_limiter::record(const std::string& key, clock::time_point now) {
+    std::lock_guard lock(mu_);
+    events_[key].push_back(now);
+}
+
+void rate_limiter::reset(const std::string& key) {
+    std::lock_guard lock(mu_);
+    events_.erase(key);
+}
+
+}  // namespace chatd

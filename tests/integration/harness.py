@@ -1,0 +1,297 @@
+"""Starts real chatd and fake_upstream processes on loopback for integration tests.
+
+Binaries come from the environment (set by CTest): CHATD_BIN, CHATCTL_BIN, FAKE_UPSTREAM_BIN.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+CHATD = os.environ.get("CHATD_BIN", os.path.join(BUILD, "chatd"))
+CHATCTL = os.environ.get("CHATCTL_BIN", os.path.join(BUILD, "chatctl"))
+FAKE = os.environ.get("FAKE_UPSTREAM_BIN", os.path.join(BUILD, "fake_upstream"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class FakeUpstream:
+    def __init__(self, workdir, *args):
+        self.port_file = os.path.join(workdir, "fake.port")
+        self.log = open(os.path.join(workdir, "fake.log"), "wb")
+        self.proc = subprocess.Popen([FAKE, "--listen", "127.0.0.1:0", "--port-file", self.port_file, *args],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.port = int(wait_for(self.read_port, what="fake_upstream port"))
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+
+    def read_port(self):
+        if not os.path.exists(self.port_file):
+            return None
+        with open(self.port_file) as f:
+            return f.read().strip()
+
+    def get(self, path):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        c.request("GET", path)
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return r.status, body
+
+    def stats(self):
+        return json.loads(self.get("/_fake/stats")[1])
+
+    def requests_for(self, key):
+        return self.stats()["requests"].get(key, 0)
+
+    def last_body(self, key):
+        status, body = self.get("/_fake/last?key=" + urllib.parse.quote(key, safe=""))
+        return json.loads(body) if status == 200 else None
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+class RpcError(Exception):
+    def __init__(self, error):
+        super().__init__(error.get("message"))
+        self.error = error
+        self.code = error.get("code")
+        self.reason = (error.get("data") or {}).get("reason")
+
+
+class Client:
+    """A browser-like client: keeps the session cookie, sends Origin."""
+
+    def __init__(self, daemon):
+        self.d = daemon
+        self.cookie = None
+
+    def http(self, method, path, body=None, headers=None, origin=True):
+        h = dict(headers or {})
+        if origin:
+            h.setdefault("Origin", self.d.origin)
+        if self.cookie:
+            h.setdefault("Cookie", self.cookie)
+        if body is not None and not isinstance(body, (bytes, bytearray)):
+            body = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        c = http.client.HTTPConnection("127.0.0.1", self.d.port, timeout=30)
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        for k, v in r.getheaders():
+            if k.lower() == "set-cookie" and v.startswith("chatd_session="):
+                token = v.split(";", 1)[0]
+                self.cookie = None if token == "chatd_session=" else token
+        c.close()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+
+    def rpc(self, method, params=None):
+        req = {"jsonrpc": "2.0", "id": 1, "method": method}
+        if params is not None:
+            req["params"] = params
+        status, _, data = self.http("POST", "/rpc", req)
+        assert status == 200, (status, data)
+        reply = json.loads(data)
+        if "error" in reply:
+            raise RpcError(reply["error"])
+        return reply["result"]
+
+    def register(self, username, password="correct horse battery"):
+        return self.rpc("auth.password.register", {"username": username, "password": password})["user"]
+
+    def open_stream(self, message_id, after=None, query=""):
+        h = {}
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        if after is not None:
+            h["Last-Event-ID"] = str(after)
+        c = http.client.HTTPConnection("127.0.0.1", self.d.port, timeout=60)
+        c.request("GET", f"/api/stream/{message_id}{query}", headers=h)
+        return c, c.getresponse()
+
+    def stream(self, message_id, after=None, stop_after_deltas=None, query=""):
+        """Reads SSE events until the stream ends; returns [(event, id, data)]."""
+        c, r = self.open_stream(message_id, after, query)
+        if r.status != 200:
+            body = r.read()
+            c.close()
+            return r.status, body
+        events = read_events(r, stop_after_deltas)
+        c.close()
+        return events
+
+    def ask(self, content, **params):
+        params["content"] = content
+        return self.rpc("chat.send", params)
+
+    def answer(self, content, **params):
+        """Sends a question and reads its whole answer: (send result, text, final event)."""
+        sent = self.ask(content, **params)
+        events = self.stream(sent["message_id"])
+        text = "".join(json.loads(d)["text"] for e, _, d in events if e == "delta")
+        return sent, text, events[-1]
+
+
+def read_events(response, stop_after_deltas=None):
+    events, event, eid, data, deltas = [], None, None, [], 0
+    while True:
+        line = response.fp.readline()
+        if not line:
+            break
+        line = line.decode().rstrip("\r\n")
+        if line == "":
+            if data:
+                events.append((event or "message", eid, "\n".join(data)))
+                if event == "delta":
+                    deltas += 1
+                if event in ("done", "error"):
+                    break
+                if stop_after_deltas is not None and deltas >= stop_after_deltas:
+                    break
+            event, data = None, []
+            continue
+        if line.startswith(":"):
+            events.append(("comment", None, line))
+            continue
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "event":
+            event = value
+        elif field == "id":
+            eid = int(value)
+        elif field == "data":
+            data.append(value)
+    return events
+
+
+class Chatd:
+    def __init__(self, workdir, extra_conf="", args=()):
+        self.workdir = workdir
+        self.data_dir = os.path.join(workdir, "var")
+        self.socket = os.path.join(workdir, "admin.sock")
+        self.conf = os.path.join(workdir, "chatd.conf")
+        self.port = free_port()
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.args = list(args)
+        with open(self.conf, "w") as f:
+            f.write(f"listen = 127.0.0.1:{self.port}\nadmin_socket = {self.socket}\n"
+                    f"data_dir = {self.data_dir}\nwebui_dir = {os.path.join(workdir, 'webui')}\n"
+                    "log_level = debug\ndrain_timeout = 10\n[auth]\npassword = on\n"
+                    "[limits]\nsignups_per_hour = 1000\nquestions_per_minute = 1000\n" + extra_conf)
+        self.proc = None
+        self.log_path = os.path.join(workdir, "chatd.log")
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([CHATD, "--config", self.conf, *self.args], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        wait_for(self.healthy, what="chatd /healthz")
+        return self
+
+    def healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"chatd exited with {self.proc.returncode}:\n{self.log_text()}")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+            c.request("GET", "/healthz")
+            ok = c.getresponse().status == 200
+            c.close()
+            return ok
+        except OSError:
+            return False
+
+    def log_text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout)
+        if self.proc:
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def ctl(self, *args, input=None, check=True):
+        r = subprocess.run([CHATCTL, "-s", self.socket, *args], input=input, capture_output=True,
+                           text=True, timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError(f"chatctl {args} exited {r.returncode}: {r.stderr}")
+        return r
+
+    def ctl_json(self, *args, input=None):
+        return json.loads(self.ctl("--json", *args, input=input).stdout)
+
+    def add_key(self, key, base_url, *extra):
+        return self.ctl_json("keys", "add", "--base-url", base_url, *extra, "-", input=key + "\n")["ids"][0]
+
+    def client(self):
+        return Client(self)
+
+
+class ChatdTestCase(unittest.TestCase):
+    """Each test gets a fresh work dir, fake upstream and chatd."""
+
+    extra_conf = ""
+    fake_args = ()
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="chatd-it-")
+        self.fake = FakeUpstream(self.workdir, *self.fake_args)
+        self.chatd = Chatd(self.workdir, self.extra_conf).start()
+
+    def tearDown(self):
+        try:
+            if self.chatd.proc and self.chatd.proc.poll() is None:
+                self.chatd.stop(signal.SIGKILL)
+        finally:
+            self.fake.stop()
+        failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) if hasattr(self._outcome, "errors") else False
+        if failed or os.environ.get("KEEP_WORKDIR"):
+            print(f"\nwork dir kept: {self.workdir}\n--- chatd log tail ---\n{self.chatd.log_text()[-4000:]}")
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def key(self, behaviour="ok", **opts):
+        """A fake key string with a unique prefix."""
+        self._keyn = getattr(self, "_keyn", 0) + 1
+        parts = [f"sk-test{self._keyn:04d}", behaviour] + [f"{k}={v}" for k, v in opts.items()]
+        return ":".join(parts)
+
+    def add_key(self, behaviour="ok", **opts):
+        k = self.key(behaviour, **opts)
+        return k, self.chatd.add_key(k, self.fake.base_url)
+
+    def db(self):
+        import sqlite3
+        return sqlite3.connect(os.path.join(self.chatd.data_dir, "chatd.db"))
+
+
+def main():
+    unittest.main(verbosity=2)

@@ -1,0 +1,171 @@
+"""Start-up, shutdown, crash recovery, the admin socket and chatctl against a real chatd."""
+import json
+import os
+import signal
+import stat
+import subprocess
+import time
+
+from harness import CHATD, Chatd, ChatdTestCase, main, wait_for
+
+
+class LifecycleTest(ChatdTestCase):
+    def test_sigterm_drains_an_answer_in_flight(self):
+        self.add_key("ok", tokens=20, delay=50)  # about one second of answer
+        c = self.chatd.client()
+        c.register("olga")
+        sent = c.ask("finish me")
+        time.sleep(0.2)
+        self.chatd.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.chatd.proc.wait(30), 0)
+        db = self.db()
+        status, content = db.execute("SELECT status, content FROM messages WHERE id=?",
+                                     (sent["message_id"],)).fetchone()
+        self.assertEqual(status, "done")
+        self.assertEqual(len(content.split()), 20)
+        self.assertIn("stopping: draining 1 answer", self.chatd.log_text())
+
+    def test_drain_is_bounded_and_interrupts_the_rest(self):
+        self.chatd.stop()
+        self.chatd = Chatd(self.workdir, args=["--drain-timeout", "1"]).start()
+        self.add_key("ok", tokens=100, delay=100)
+        c = self.chatd.client()
+        c.register("pete")
+        sent = c.ask("too long")
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        self.chatd.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.chatd.proc.wait(30), 0)
+        self.assertLess(time.monotonic() - t0, 10)
+        status, refunded, content = self.db().execute(
+            "SELECT status, refunded, content FROM messages WHERE id=?", (sent["message_id"],)).fetchone()
+        self.assertEqual((status, refunded), ("interrupted", 1))
+        self.assertTrue(content)  # the partial answer is kept
+
+    def test_kill_9_mid_answer_then_restart(self):
+        self.add_key("ok", tokens=200, delay=20)
+        c = self.chatd.client()
+        c.register("quinn")
+        sent = c.ask("crash during this")
+        seen = c.stream(sent["message_id"], stop_after_deltas=40)
+        text_seen = "".join(json.loads(d)["text"] for e, _, d in seen if e == "delta")
+        time.sleep(1.2)  # longer than the persistence interval
+        self.chatd.stop(signal.SIGKILL)
+        saved = self.db().execute("SELECT content FROM messages WHERE id=?", (sent["message_id"],)).fetchone()[0]
+        self.assertTrue(saved.startswith(text_seen))  # at most the last second was lost
+        self.chatd.start()
+        status, refunded, content = self.db().execute(
+            "SELECT status, refunded, content FROM messages WHERE id=?", (sent["message_id"],)).fetchone()
+        self.assertEqual((status, refunded), ("interrupted", 1))
+        self.assertEqual(content, saved)
+        self.assertEqual(c.rpc("me.get")["balance"]["trial"], 10)
+        events = c.stream(sent["message_id"])
+        self.assertEqual(events[-1][0], "error")
+        self.assertEqual(json.loads(events[-1][2])["reason"], "interrupted")
+        self.assertTrue(self.chatd.ctl_json("status")["ledger_consistent"])
+
+    def test_admin_socket_mode_single_instance_and_stale_socket(self):
+        mode = stat.S_IMODE(os.stat(self.chatd.socket).st_mode)
+        self.assertEqual(mode, 0o660)
+        second = subprocess.run([CHATD, "--config", self.chatd.conf, "--listen", "127.0.0.1:0"],
+                                capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(second.returncode, 0)
+        self.assertIn("another chatd is running", second.stderr)
+        self.assertTrue(self.chatd.healthy())
+        # After kill -9 the socket file stays behind; the next start replaces it.
+        self.chatd.stop(signal.SIGKILL)
+        self.assertTrue(os.path.exists(self.chatd.socket))
+        self.chatd.start()
+        self.assertEqual(self.chatd.ctl_json("status")["users"], 0)
+
+    def test_chatctl_keys_admin_and_exit_codes(self):
+        r = self.chatd.ctl("keys", "add", "--base-url", self.fake.base_url, "-",
+                           input="sk-one:ok\n\n  sk-two:invalid  \nsk-one:ok\n")
+        self.assertIn("added", r.stdout)
+        keys = self.chatd.ctl_json("keys", "list")["items"]
+        self.assertEqual(len(keys), 2)
+        listing = self.chatd.ctl("keys", "list").stdout
+        self.assertNotIn("sk-one:ok", listing)
+        self.assertNotIn("sk-two:invalid", listing)
+        self.assertNotIn("sk-one:ok", self.chatd.log_text())
+        for k in keys:
+            self.assertTrue(k["masked"].startswith("sk-…"))
+        self.chatd.ctl("keys", "disable", str(keys[0]["id"]))
+        self.assertEqual(self.chatd.ctl_json("status")["keys"]["disabled"], 1)
+        self.chatd.ctl("keys", "enable", str(keys[0]["id"]))
+        self.chatd.ctl("keys", "rm", str(keys[1]["id"]))
+        self.assertEqual(len(self.chatd.ctl_json("keys", "list")["items"]), 1)
+        missing = self.chatd.ctl("keys", "rm", "999", check=False)
+        self.assertEqual(missing.returncode, 1)
+        self.assertIn("not_found", missing.stderr)
+        self.assertEqual(self.chatd.ctl("keys", "rm", "x", check=False).returncode, 2)
+        self.assertEqual(self.chatd.ctl_json("admin", "add", "root", input="long enough password\n")["id"] > 0, True)
+        dup = self.chatd.ctl("admin", "add", "root", input="long enough password\n", check=False)
+        self.assertEqual(dup.returncode, 1)
+        methods = self.chatd.ctl_json("call", "system.list_methods")["methods"]
+        self.assertIn("admin.keys.add", methods)
+        self.assertNotIn("chat.send", methods)  # the socket serves admin methods only
+        other = subprocess.run([self.chatd_ctl_path(), "-s", os.path.join(self.workdir, "nope.sock"), "status"],
+                               capture_output=True, text=True)
+        self.assertEqual(other.returncode, 3)
+        audit = self.db().execute("SELECT method, params FROM audit_log ORDER BY id").fetchall()
+        self.assertIn("admin.keys.add", [m for m, _ in audit])
+        self.assertFalse(any("sk-one:ok" in p or "long enough password" in p for _, p in audit))
+
+    def chatd_ctl_path(self):
+        from harness import CHATCTL
+        return CHATCTL
+
+    def test_settings_and_backup(self):
+        self.chatd.ctl("settings", "set", "site.name", "My AI")
+        self.assertEqual(self.chatd.client().rpc("site.info")["name"], "My AI")
+        bad = self.chatd.ctl("settings", "set", "no.such.key", "1", check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("invalid_params", bad.stderr)
+        self.assertEqual(self.chatd.ctl("settings", "set", "billing.trial_questions", "-3", check=False).returncode, 1)
+        self.chatd.ctl("settings", "set", "billing.trial_questions", "3")
+        self.assertEqual(self.chatd.client().register("newbie")["balance"]["trial"], 3)
+        path = os.path.join(self.workdir, "backup.db")
+        out = self.chatd.ctl_json("backup", path)
+        self.assertGreater(out["bytes"], 0)
+        import sqlite3
+        self.assertEqual(sqlite3.connect(path).execute("SELECT count(*) FROM users").fetchone()[0], 1)
+
+
+class ConfigTest(ChatdTestCase):
+    def check(self, text):
+        path = os.path.join(self.workdir, "bad.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return subprocess.run([CHATD, "--config", path, "--check-config"], capture_output=True, text=True)
+
+    def test_check_config_names_key_and_line(self):
+        r = self.check("listen = 127.0.0.1:8080\n\n[upstream]\nmax_attempts = lots\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("bad.conf:4", r.stderr)
+        self.assertIn("upstream.max_attempts", r.stderr)
+        r = self.check("[upstream]\nmax_attempts = 0\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("bad.conf:2", r.stderr)
+        r = self.check("listen = 127.0.0.1:8080\nno_such_key = 1\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("bad.conf:2", r.stderr)
+        self.assertIn("no_such_key", r.stderr)
+        r = self.check("[wechat]\nmode = sometimes\n")
+        self.assertIn("wechat.mode", r.stderr)
+        r = self.check(open(self.chatd.conf).read())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration OK", r.stdout)
+
+    def test_command_line_wins_and_dashes_work(self):
+        r = subprocess.run([CHATD, "--config", self.chatd.conf, "--upstream.max-attempts", "0", "--check-config"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("upstream.max_attempts", r.stderr)
+        r = subprocess.run([CHATD, "--version"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertTrue(r.stdout.startswith("chatd "))
+
+
+if __name__ == "__main__":
+    main()

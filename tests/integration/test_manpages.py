@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""The man pages document every chatctl command and every config key, and chatctl
+keeps the exit statuses its man page promises.
+
+    python3 tests/integration/test_manpages.py --chatctl build/chatctl --man-dir man
+
+Any further arguments go to unittest (e.g. -v, or a test name).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import unittest
+
+# CONTRACT.md §2, in the order it lists them.
+CONFIG_KEYS = [
+    "listen",
+    "admin_socket",
+    "data_dir",
+    "webui_dir",
+    "public_url",
+    "threads",
+    "log_level",
+    "upstream.base_url",
+    "upstream.proxy",
+    "upstream.ca_file",
+    "upstream.connect_timeout",
+    "upstream.first_byte_timeout",
+    "upstream.idle_timeout",
+    "upstream.max_attempts",
+    "wechat.mode",
+    "wechat.appid",
+    "wechat.secret",
+    "wechat.token",
+    "wechat.encoding_aes_key",
+    "wechat.api_base",
+    "wechat.code_keyword",
+    "auth.password",
+    "auth.session_days",
+    "billing.trial_questions",
+    "billing.free_if_slower_than",
+    "limits.answers_in_flight",
+    "limits.questions_per_minute",
+    "limits.signups_per_hour",
+    "limits.login_attempts_per_15min",
+]
+
+MISSING_SOCKET = "/nonexistent/sock"
+
+CHATCTL = ""
+MAN_DIR = ""
+
+FONT_ESCAPE = re.compile(r"\\f(\[[^\]]*\]|\(..|.)")
+NAMED_CHARACTERS = {r"\(aq": "'", r"\(lq": '"', r"\(rq": '"', r"\(bu": "*"}
+ALTERNATING_FONT_MACROS = {"BR", "BI", "IB", "IR", "RB", "RI"}
+
+
+def plain_text(roff):
+    """Roff inline markup removed: font changes, escaped dashes and the like."""
+    text = FONT_ESCAPE.sub("", roff)
+    for escape, character in NAMED_CHARACTERS.items():
+        text = text.replace(escape, character)
+    return (text.replace(r"\-", "-").replace(r"\~", " ").replace(r"\&", "")
+            .replace(r"\e", "\\"))
+
+
+def macro_arguments(arguments):
+    """A macro's arguments split as roff does: by spaces, double quotes grouping."""
+    return [quoted if quoted or not bare else bare
+            for quoted, bare in re.findall(r'"([^"]*)"|(\S+)', arguments)]
+
+
+def line_text(line):
+    """What a source line prints, for a text line or a font macro line."""
+    if not line.startswith("."):
+        return plain_text(line).strip()
+    name, _, arguments = line[1:].partition(" ")
+    words = macro_arguments(arguments)
+    # Font-alternating macros print their arguments without spaces between them.
+    joiner = "" if name in ALTERNATING_FONT_MACROS else " "
+    return plain_text(joiner.join(words)).strip()
+
+
+def read_page(name):
+    with open(os.path.join(MAN_DIR, name), encoding="utf-8") as page:
+        return page.read().splitlines()
+
+
+def sections(lines, macro):
+    """{heading: lines} for each `.SH` (or `.SS`) part of `lines`."""
+    parts, heading = {}, None
+    for line in lines:
+        if line.startswith(macro + " ") or line == macro:
+            heading = line_text(line[len(macro):].strip())
+            parts[heading] = []
+        elif heading is not None:
+            parts[heading].append(line)
+    return parts
+
+
+def entry_tags(lines):
+    """The tag lines of the `.TP`/`.TQ` entries, as printed."""
+    tags, want_tag = [], False
+    for line in lines:
+        if line in (".TP", ".TQ") or line.startswith((".TP ", ".TQ ")):
+            want_tag = True
+        elif want_tag and not line.startswith('.\\"'):
+            tags.append(line_text(line))
+            want_tag = False
+    return tags
+
+
+def run_chatctl(*args):
+    environment = dict(os.environ, CHATD_SOCKET=MISSING_SOCKET)
+    return subprocess.run([CHATCTL, *args], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, env=environment, timeout=30)
+
+
+class ChatctlPage(unittest.TestCase):
+    def test_every_command_is_under_commands(self):
+        listing = run_chatctl("help", "--list")
+        self.assertEqual(listing.returncode, 0, listing.stderr)
+        commands = [line.strip() for line in listing.stdout.splitlines() if line.strip()]
+        self.assertIn("status", commands)
+
+        page = sections(read_page("chatctl.8"), ".SH")
+        self.assertIn("COMMANDS", page)
+        tags = entry_tags(page["COMMANDS"])
+        for command in commands:
+            with self.subTest(command=command):
+                self.assertTrue(
+                    any(tag == command or tag.startswith(command + " ") for tag in tags),
+                    f"'{command}' has no entry under COMMANDS in chatctl.8")
+
+    def test_sections(self):
+        page = sections(read_page("chatctl.8"), ".SH")
+        for heading in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "COMMANDS",
+                        "ENVIRONMENT", "EXIT STATUS", "EXAMPLES", "FILES", "SEE ALSO"):
+            with self.subTest(section=heading):
+                self.assertIn(heading, page)
+        self.assertIn("CHATD_SOCKET", entry_tags(page["ENVIRONMENT"]))
+
+
+class ConfigKeys(unittest.TestCase):
+    def test_every_key_in_chatd_conf_5(self):
+        page = sections(read_page("chatd.conf.5"), ".SH")
+        self.assertIn("KEYS", page)
+        documented = set()
+        for heading, lines in sections(page["KEYS"], ".SS").items():
+            match = re.search(r"\[(\w+)\]", heading)
+            prefix = match.group(1) + "." if match else ""
+            documented.update(prefix + tag.split()[0] for tag in entry_tags(lines) if tag)
+        for key in CONFIG_KEYS:
+            with self.subTest(key=key):
+                self.assertIn(key, documented, f"chatd.conf.5 has no entry for {key}")
+
+    def test_every_key_is_a_chatd_8_option(self):
+        page = sections(read_page("chatd.8"), ".SH")
+        self.assertIn("OPTIONS", page)
+        options = {tag.split()[0] for tag in entry_tags(page["OPTIONS"]) if tag}
+        for key in CONFIG_KEYS:
+            with self.subTest(key=key):
+                self.assertIn("--" + key, options, f"chatd.8 has no option --{key}")
+
+
+class ExitStatus(unittest.TestCase):
+    def test_version(self):
+        result = run_chatctl("--version")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(result.stdout.startswith("chatctl "), result.stdout)
+
+    def test_unknown_command(self):
+        result = run_chatctl("nosuchcommand")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("usage:", result.stderr)
+
+    def test_missing_socket(self):
+        result = run_chatctl("-s", MISSING_SOCKET, "status")
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn(MISSING_SOCKET, result.stderr)
+        self.assertEqual(result.stdout, "")
+
+    def test_non_integer_id(self):
+        result = run_chatctl("keys", "rm", "notanumber")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("usage:", result.stderr)
+
+
+@unittest.skipUnless(shutil.which("man"), "man is not installed")
+class Rendering(unittest.TestCase):
+    def test_pages_render_without_warnings(self):
+        for name in ("chatctl.8", "chatd.8", "chatd.conf.5"):
+            with self.subTest(page=name):
+                result = subprocess.run(
+                    ["man", "-l", "--warnings", os.path.join(MAN_DIR, name)],
+                    capture_output=True, text=True, timeout=60,
+                    env=dict(os.environ, MANWIDTH="80", MANPAGER="cat", PAGER="cat"))
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(result.stderr, "")
+                self.assertIn("NAME", result.stdout)
+
+
+def main():
+    global CHATCTL, MAN_DIR
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--chatctl", required=True)
+    parser.add_argument("--man-dir", required=True)
+    options, rest = parser.parse_known_args(sys.argv[1:])
+    CHATCTL = os.path.abspath(options.chatctl)
+    MAN_DIR = os.path.abspath(options.man_dir)
+    unittest.main(argv=[sys.argv[0], *rest])
+
+
+if __name__ == "__main__":
+    main()

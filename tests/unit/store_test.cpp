@@ -1,0 +1,163 @@
+// The SQLite store on a real database file: migrations, charging, refunds, the ledger,
+// context building and pagination.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "billing/balance.hpp"
+#include "store/store.hpp"
+#include "util/random.hpp"
+
+using namespace chatd;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_db {
+    fs::path dir = fs::temp_directory_path() / ("chatd-test-" + random_hex(6));
+    std::unique_ptr<store::store> st;
+    temp_db() {
+        fs::create_directories(dir);
+        st = std::make_unique<store::store>((dir / "t.db").string());
+        st->migrate();
+    }
+    ~temp_db() {
+        st.reset();
+        fs::remove_all(dir);
+    }
+};
+
+store::question q(store::id_t user, std::string content, std::optional<store::id_t> conv = {}) {
+    store::question x;
+    x.user_id = user;
+    x.content = std::move(content);
+    x.conversation_id = conv;
+    x.model = "gpt-4o-mini";
+    return x;
+}
+
+}  // namespace
+
+TEST_CASE("billing: paid first while valid, then trial") {
+    billing::balance b{5, 3, 1000};
+    auto c = billing::plan_charge(b, 4, 999);
+    REQUIRE(c);
+    CHECK(c->from_paid == 3);
+    CHECK(c->from_trial == 1);
+    // At the exact expiry second paid credits no longer count.
+    c = billing::plan_charge(b, 4, 1000);
+    REQUIRE(c);
+    CHECK(c->from_paid == 0);
+    CHECK(c->from_trial == 4);
+    CHECK_FALSE(billing::plan_charge(b, 6, 1000));
+    CHECK(billing::plan_charge(b, 8, 999));
+    CHECK_FALSE(billing::plan_charge(b, 9, 999));
+    CHECK(billing::plan_charge(billing::balance{}, 0, 0));
+}
+
+TEST_CASE("migrations are versioned and idempotent") {
+    temp_db t;
+    int v = t.st->schema_version();
+    CHECK(v >= 1);
+    t.st->migrate();
+    CHECK(t.st->schema_version() == v);
+}
+
+TEST_CASE("a question is charged atomically and a failure refunds it") {
+    temp_db t;
+    auto u = t.st->create_password_user("alice", "hash", false, 2, 100);
+    CHECK(u.balance.trial == 2);
+    auto a = t.st->start_question(q(u.id, "one"), 101);
+    CHECK(t.st->balance_of(u.id).trial == 1);
+    auto b = t.st->start_question(q(u.id, "two", a.conversation_id), 102);
+    CHECK(t.st->balance_of(u.id).trial == 0);
+    CHECK_THROWS_AS(t.st->start_question(q(u.id, "three", a.conversation_id), 103), store::store_error);
+    // Nothing of the refused question was stored.
+    CHECK(t.st->conversation_messages(a.conversation_id).size() == 4);
+
+    store::finished_answer f;
+    f.message_id = b.message_id;
+    f.status = "failed";
+    f.refund = true;
+    f.error_reason = "upstream_unavailable";
+    auto bal = t.st->finish_answer(f, 104);
+    CHECK(bal.trial == 1);
+    // Finishing twice never refunds twice.
+    bal = t.st->finish_answer(f, 105);
+    CHECK(bal.trial == 1);
+    CHECK(t.st->ledger_mismatches().empty());
+}
+
+TEST_CASE("the ledger is append-only") {
+    temp_db t;
+    t.st->create_password_user("bob", "hash", false, 3, 100);
+    SQLite::Database db((t.dir / "t.db").string(), SQLite::OPEN_READWRITE);
+    CHECK_THROWS(db.exec("UPDATE ledger SET delta_trial = 100"));
+    CHECK_THROWS(db.exec("DELETE FROM ledger"));
+}
+
+TEST_CASE("context follows the branch and respects the budget") {
+    temp_db t;
+    auto u = t.st->create_password_user("carol", "hash", false, 100, 100);
+    auto a = t.st->start_question(q(u.id, "q1"), 101);
+    store::finished_answer f;
+    f.message_id = a.message_id;
+    f.status = "done";
+    f.content = "a1";
+    t.st->finish_answer(f, 101);
+    auto b = t.st->start_question(q(u.id, "q2", a.conversation_id), 102);
+    REQUIRE(b.context.size() == 3);
+    CHECK(b.context[0].content == "q1");
+    CHECK(b.context[1].role == "assistant");
+    CHECK(b.context[2].content == "q2");
+
+    // An edit of q2 (a sibling under a1) does not see q2.
+    auto edit = q(u.id, "q2 edited", a.conversation_id);
+    edit.parent_id = a.message_id;
+    auto c = t.st->start_question(edit, 103);
+    REQUIRE(c.context.size() == 3);
+    CHECK(c.context[2].content == "q2 edited");
+
+    auto small = q(u.id, "q3", a.conversation_id);
+    small.max_messages = 1;
+    auto d = t.st->start_question(small, 104);
+    REQUIRE(d.context.size() == 1);
+    CHECK(d.context[0].content == "q3");
+}
+
+TEST_CASE("start-up sweep interrupts and refunds streaming answers") {
+    temp_db t;
+    auto u = t.st->create_password_user("dave", "hash", false, 5, 100);
+    auto a = t.st->start_question(q(u.id, "q"), 101);
+    t.st->save_partial({{a.message_id, "partial"}});
+    CHECK(t.st->interrupt_streaming(200) == 1);
+    auto m = t.st->message(a.message_id);
+    CHECK(m->status == "interrupted");
+    CHECK(m->content == "partial");
+    CHECK(m->refunded);
+    CHECK(t.st->balance_of(u.id).trial == 5);
+    CHECK(t.st->ledger_mismatches().empty());
+}
+
+TEST_CASE("conversation pages are newest first with a stable cursor") {
+    temp_db t;
+    auto u = t.st->create_password_user("erin", "hash", false, 100, 100);
+    std::vector<store::id_t> ids;
+    for (int i = 0; i < 5; ++i) ids.push_back(t.st->start_question(q(u.id, "c" + std::to_string(i)), 100 + i).conversation_id);
+    std::optional<std::string> next;
+    store::page_cursor page;
+    page.limit = 2;
+    auto p1 = t.st->conversations(u.id, "", page, next);
+    REQUIRE(p1.size() == 2);
+    CHECK(p1[0].id == ids[4]);
+    REQUIRE(next);
+    page.after = next;
+    auto p2 = t.st->conversations(u.id, "", page, next);
+    CHECK(p2[0].id == ids[2]);
+    page.after = next;
+    auto p3 = t.st->conversations(u.id, "", page, next);
+    CHECK(p3.size() == 1);
+    CHECK_FALSE(next);
+    store::page_cursor all;
+    CHECK(t.st->conversations(u.id, "c3", all, next).size() == 1);
+    CHECK(t.st->conversations(u.id, "%", all, next).empty());  // LIKE wildcards are literal
+}

@@ -1,0 +1,73 @@
+#include <catch2/catch.hpp>
+
+#include "chat/generation.hpp"
+#include "util/rate_limiter.hpp"
+#include "util/random.hpp"
+#include "util/text.hpp"
+
+using namespace chatd;
+
+TEST_CASE("utf-8 validation") {
+    CHECK(valid_utf8("plain"));
+    CHECK(valid_utf8("中文 ✓ 😀"));
+    CHECK_FALSE(valid_utf8("\xff"));
+    CHECK_FALSE(valid_utf8("\xc0\xaf"));          // overlong '/'
+    CHECK_FALSE(valid_utf8("\xed\xa0\x80"));      // surrogate
+    CHECK_FALSE(valid_utf8("\xe4\xb8"));          // truncated
+    CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+    std::string s = "a中b";
+    CHECK(utf8_floor(s, 2) == 1);
+    CHECK(utf8_prefix(s, 3) == "a");
+    CHECK(utf8_length(s) == 3);
+}
+
+TEST_CASE("secrets are masked to their last four characters") {
+    CHECK(mask_secret("sk-abcdefghijklmnop1234") == "sk-…1234");
+    CHECK(mask_secret("short") == "…");
+    CHECK(mask_secret("AIzaSyExampleExample9876") == "…9876");
+}
+
+TEST_CASE("random tokens and card-style codes") {
+    CHECK(random_token(32).size() == 43);
+    CHECK(random_token(32) != random_token(32));
+    auto code = random_base32(16);
+    CHECK(code.size() == 16);
+    CHECK(code.find_first_not_of("0123456789ABCDEFGHJKMNPQRSTVWXYZ") == std::string::npos);
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("rate limiter windows") {
+    rate_limiter r;
+    auto t0 = rate_limiter::clock::now();
+    for (int i = 0; i < 3; ++i) CHECK(r.allow("k", 3, std::chrono::seconds(60), t0));
+    CHECK_FALSE(r.allow("k", 3, std::chrono::seconds(60), t0));
+    CHECK(r.allow("other", 3, std::chrono::seconds(60), t0));
+    CHECK(r.allow("k", 3, std::chrono::seconds(60), t0 + std::chrono::seconds(61)));
+    r.record("f", t0);
+    CHECK(r.exhausted("f", 1, std::chrono::seconds(60), t0));
+    r.reset("f");
+    CHECK_FALSE(r.exhausted("f", 1, std::chrono::seconds(60), t0));
+}
+
+TEST_CASE("a generation hands followers its text once and wakes them") {
+    chat::generation g(1, 2, 3);
+    std::string text, fin;
+    int woken = 0;
+    g.poll(0, text, fin, [&] { ++woken; });
+    CHECK(text.empty());
+    g.append("hello ");
+    CHECK(woken == 1);
+    g.append("world");
+    CHECK(woken == 1);  // one wake-up per registration
+    g.poll(0, text, fin, [&] { ++woken; });
+    CHECK(text == "hello world");
+    g.poll(6, text, fin, [&] { ++woken; });
+    CHECK(text == "world");
+    CHECK(g.take_unsaved() == std::optional<std::string>("hello world"));
+    CHECK_FALSE(g.take_unsaved());
+    g.finish(chat::sse_event("done", 12, "{}"));
+    text.clear();
+    g.poll(11, text, fin, [&] { ++woken; });
+    CHECK(fin == "event: done\nid: 12\ndata: {}\n\n");
+    CHECK(chat::delta_event(5, "a\"b") == "event: delta\nid: 5\ndata: {\"text\":\"a\\\"b\"}\n\n");
+}

@@ -1,0 +1,81 @@
+// Top level: decides between the login screen and the chat from the session (me.get).
+
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { api, RpcError } from './api';
+import { ChatScreen } from './components/ChatScreen';
+import { LoginScreen } from './components/LoginScreen';
+import { reasonText, t } from './i18n';
+import type { Balance, Me, SiteInfo } from './types';
+
+type Screen =
+  | { kind: 'loading' }
+  | { kind: 'offline'; message: string }
+  | { kind: 'login' }
+  | { kind: 'chat'; me: Me };
+
+export function App() {
+  const [site, setSite] = useState<SiteInfo | null>(null);
+  const [screen, setScreen] = useState<Screen>({ kind: 'loading' });
+
+  const loadMe = useCallback(async () => {
+    try {
+      setScreen({ kind: 'chat', me: await api.me() });
+    } catch (err) {
+      const reason = err instanceof RpcError ? err.reason : 'network';
+      if (reason === 'unauthorized') setScreen({ kind: 'login' });
+      else setScreen({ kind: 'offline', message: reasonText(reason) });
+    }
+  }, []);
+
+  useEffect(() => {
+    api.siteInfo().then(setSite, () => {});
+    void loadMe();
+  }, [loadMe]);
+
+  const siteName = site?.name || t('app.defaultName');
+  useEffect(() => {
+    document.title = siteName;
+  }, [siteName]);
+
+  const toLogin = useCallback(() => setScreen({ kind: 'login' }), []);
+  const setBalance = useCallback(
+    (balance: Balance) =>
+      setScreen((s) => (s.kind === 'chat' ? { kind: 'chat', me: { ...s.me, balance } } : s)),
+    [],
+  );
+  const logout = useCallback(async () => {
+    try {
+      await api.logout();
+    } catch {
+      // The session is gone either way as far as this page is concerned.
+    }
+    setScreen({ kind: 'login' });
+  }, []);
+
+  switch (screen.kind) {
+    case 'loading':
+      return <div class="splash" aria-busy="true">{t('app.loading')}</div>;
+    case 'offline':
+      return (
+        <div class="splash" role="alert">
+          <p>{screen.message}</p>
+          <button type="button" class="btn" onClick={() => { setScreen({ kind: 'loading' }); void loadMe(); }}>
+            {t('app.retry')}
+          </button>
+        </div>
+      );
+    case 'login':
+      return <LoginScreen site={site} siteName={siteName} onLoggedIn={loadMe} />;
+    case 'chat':
+      return (
+        <ChatScreen
+          site={site}
+          siteName={siteName}
+          me={screen.me}
+          onBalance={setBalance}
+          onUnauthorized={toLogin}
+          onLogout={logout}
+        />
+      );
+  }
+}

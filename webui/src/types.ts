@@ -1,0 +1,77 @@
+// Shapes of the chatd user API (CONTRACT.md §5–§6). Only what the SPA reads is spelled out;
+// the daemon may add fields freely.
+
+export type LoginMethod = 'wechat_qr' | 'wechat_code' | 'password';
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  cost: number;
+}
+
+export interface SiteInfo {
+  name: string;
+  announcement: string;
+  login_methods: LoginMethod[];
+  default_theme: string;
+  models: ModelInfo[];
+  default_model: string;
+  allow_custom_system_prompt: boolean;
+}
+
+export interface Balance {
+  trial: number;
+  paid: number;
+  /** Unix seconds; null when there are no paid credits. */
+  paid_expires_at: number | null;
+}
+
+export interface Me {
+  id: number;
+  name: string;
+  avatar?: string;
+  is_admin: boolean;
+  theme: string;
+  invite_code: string;
+  balance: Balance;
+}
+
+export interface AuthResult {
+  user: { id: number; name: string; [key: string]: unknown };
+}
+
+export interface ChatSendParams {
+  content: string;
+  conversation_id?: number;
+  model?: string;
+  role_id?: number;
+  system_prompt?: string;
+  parent_id?: number;
+}
+
+export interface ChatSendResult {
+  conversation_id: number;
+  user_message_id: number;
+  message_id: number;
+  /** Path of the answer's SSE stream, e.g. `/api/stream/12`. */
+  stream: string;
+}
+
+export type MessageStatus = 'streaming' | 'done' | 'stopped' | 'failed' | 'interrupted';
+
+export interface StreamDone {
+  message_id: number;
+  status: 'done' | 'stopped';
+  charged: number;
+  refunded: boolean;
+  free_reason: 'slow' | null;
+  balance: Balance;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  latency_ms?: { first_token: number | null; total: number };
+}
+
+export interface StreamFailure {
+  reason: string;
+  message: string;
+  refunded: boolean;
+}
