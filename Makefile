@@ -90,7 +90,7 @@ help:
 		"  make test     build and run every test (unit, integration, browser e2e) with ctest" \
 		"  make build    install packages and build $(CHATD), $(CHATCTL) and webui/dist" \
 		"  make demo     like run, answered by a built-in fake upstream (no API key needed)" \
-		"  make bench    run the load benchmark (tests/bench/run_bench.sh)" \
+		"  make bench    run the streaming benchmark (tests/bench/run_bench.py)" \
 		"  make install  install under PREFIX=$(PREFIX) (DESTDIR honoured)" \
 		"  make deps     install the missing Debian 12 packages (as root or through sudo)" \
 		"  make clean    remove $(BUILD_DIR)/ and webui/dist (keeps var/, the dev database)" "" \
@@ -169,7 +169,7 @@ demo: build
 	wait_chatd
 
 bench: build
-	@bash tests/bench/run_bench.sh
+	@python3 tests/bench/run_bench.py --build $(BUILD_DIR)
 
 clean:
 	@rm -rf $(BUILD_DIR) webui/dist

@@ -161,7 +161,7 @@ class Client:
 def read_events(response, stop_after_deltas=None):
     events, event, eid, data, deltas = [], None, None, [], 0
     while True:
-        line = response.fp.readline()
+        line = response.readline()
         if not line:
             break
         line = line.decode().rstrip("\r\n")

@@ -132,6 +132,10 @@ awaitable<login_result> auth_service::login_password(const std::string& username
 
 awaitable<void> auth_service::logout(const std::string& token_hash) {
     if (token_hash.empty()) co_return;
+    {
+        std::lock_guard lock(cache_mu_);
+        sessions_.erase(token_hash);
+    }
     co_await db_.run([token_hash](store::store& s) {
         s.delete_session(token_hash);
         return 0;
@@ -143,7 +147,27 @@ awaitable<std::optional<store::user_row>> auth_service::resolve(std::string_view
     auto token = cookie_token(cookie_header);
     if (token.empty() || token.size() > 128) co_return std::nullopt;
     token_hash = sha256_hex(token);
-    co_return co_await db_.run([h = token_hash, now = unix_now()](store::store& s) { return s.session_user(h, now); });
+    auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(cache_mu_);
+        auto it = sessions_.find(token_hash);
+        if (it != sessions_.end() && now - it->second.fetched < session_cache_ttl) co_return it->second.user;
+    }
+    // Sessions are only cached while valid; expiry is re-checked here at least every TTL.
+    auto user = co_await db_.run([h = token_hash, t = unix_now()](store::store& s) { return s.session_user(h, t); });
+    std::lock_guard lock(cache_mu_);
+    if (!user) {
+        sessions_.erase(token_hash);
+        co_return user;
+    }
+    if (sessions_.size() >= 100'000) sessions_.clear();
+    sessions_[token_hash] = {*user, now};
+    co_return user;
+}
+
+void auth_service::forget_user(store::id_t user_id) {
+    std::lock_guard lock(cache_mu_);
+    std::erase_if(sessions_, [&](const auto& kv) { return kv.second.user.id == user_id; });
 }
 
 awaitable<store::id_t> auth_service::add_admin(const std::string& username, const std::string& password) {

@@ -2,7 +2,10 @@
 // Accounts and sessions: password sign-up and login with rate limits, session cookies
 // (only a hash of the token is stored), logout, admin accounts.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +46,12 @@ public:
     boost::asio::awaitable<std::optional<store::user_row>> resolve(std::string_view cookie_header,
                                                                    std::string& token_hash);
     boost::asio::awaitable<store::id_t> add_admin(const std::string& username, const std::string& password);
+    // Drops cached sessions of a user whose rights changed (ban, admin).
+    void forget_user(store::id_t user_id);
+
+    // Sessions are looked up on every request: a short-lived cache keeps that off the database.
+    // The cached row's balance may be stale; read it fresh where it is shown.
+    static constexpr auto session_cache_ttl = std::chrono::seconds(30);
 
     std::string clear_cookie(bool secure) const;
     static std::string cookie_token(std::string_view cookie_header);
@@ -57,6 +66,13 @@ private:
     settings& settings_;
     std::function<std::shared_ptr<const config>()> config_;
     rate_limiter limiter_;
+
+    struct cached_session {
+        store::user_row user;
+        std::chrono::steady_clock::time_point fetched;
+    };
+    std::mutex cache_mu_;
+    std::unordered_map<std::string, cached_session> sessions_;
 };
 
 }  // namespace chatd::auth

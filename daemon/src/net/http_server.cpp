@@ -317,10 +317,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
             session_responder<Stream> r(stream, limits, msg.version(), msg.keep_alive());
             co_await on_request(req, r);
             if (!r.finished()) co_await r.send(json_response(500, R"({"error":"no response"})"));
-            if (r.streaming()) {
-                co_await r.end_stream();
-                co_return;  // streams end the connection: simple and what SSE clients expect
-            }
+            if (r.streaming()) co_await r.end_stream();
             if (r.failed() || !r.keep_alive()) co_return;
             {
                 std::lock_guard lock(mu);

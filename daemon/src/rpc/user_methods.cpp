@@ -107,8 +107,11 @@ void add_user_methods(dispatcher& d, services& s) {
                co_return json::object{};
            }});
 
-    d.add({"me.get", access::user, [](const json::value&, call_context& ctx) -> awaitable<json::value> {
-               co_return user_json(ctx.require_user());
+    d.add({"me.get", access::user, [&s](const json::value&, call_context& ctx) -> awaitable<json::value> {
+               auto id = ctx.require_user().id;
+               auto u = co_await s.db.run([id](store::store& st) { return st.user_by_id(id); });
+               if (!u) fail("unauthorized", "请先登录 (please log in)");
+               co_return user_json(*u);
            }});
 
     d.add({"me.update", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {

@@ -130,6 +130,12 @@ store::store(const std::string& path)
 
 store::~store() = default;
 
+stmt store::prepare(const std::string& sql) {
+    auto& slot = statements_[sql];
+    if (!slot) slot = std::make_unique<SQLite::Statement>(db_, sql);
+    return stmt(*slot);
+}
+
 int store::schema_version() { return db_.execAndGet("PRAGMA user_version").getInt(); }
 
 void store::migrate() {
@@ -145,7 +151,7 @@ void store::migrate() {
 
 void store::add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
                        const std::string& reason, const std::string& ref) {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "INSERT INTO ledger (user_id, at, delta_trial, delta_paid, reason, ref) VALUES (?,?,?,?,?,?)");
     st.bind(1, user);
     st.bind(2, now);
@@ -178,11 +184,11 @@ user_row store::create_password_user(const std::string& username, const std::str
                                      bool is_admin, std::int64_t trial, std::int64_t now) {
     SQLite::Transaction t(db_);
     {
-        SQLite::Statement exists(db_, "SELECT 1 FROM users WHERE username = ?");
+        stmt exists = prepare( "SELECT 1 FROM users WHERE username = ?");
         exists.bind(1, username);
         if (exists.executeStep()) throw store_error("username_taken", "username is taken");
     }
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "INSERT INTO users (username, password_hash, name, is_admin, invite_code, trial_credits, created_at) "
         "VALUES (?,?,?,?,?,?,?)");
     st.bind(1, username);
@@ -200,14 +206,14 @@ user_row store::create_password_user(const std::string& username, const std::str
 }
 
 std::optional<user_row> store::user_by_username(const std::string& username) {
-    SQLite::Statement st(db_, std::string("SELECT ") + user_columns + " FROM users WHERE username = ?");
+    stmt st = prepare( std::string("SELECT ") + user_columns + " FROM users WHERE username = ?");
     st.bind(1, username);
     if (!st.executeStep()) return std::nullopt;
     return read_user(st);
 }
 
 std::optional<user_row> store::user_by_id(id_t id) {
-    SQLite::Statement st(db_, std::string("SELECT ") + user_columns + " FROM users WHERE id = ?");
+    stmt st = prepare( std::string("SELECT ") + user_columns + " FROM users WHERE id = ?");
     st.bind(1, id);
     if (!st.executeStep()) return std::nullopt;
     return read_user(st);
@@ -215,7 +221,7 @@ std::optional<user_row> store::user_by_id(id_t id) {
 
 void store::update_user(id_t id, const std::optional<std::string>& name,
                         const std::optional<std::string>& theme) {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "UPDATE users SET name = COALESCE(?, name), theme = COALESCE(?, theme) WHERE id = ?");
     if (name) st.bind(1, *name); else st.bind(1);
     if (theme) st.bind(2, *theme); else st.bind(2);
@@ -232,7 +238,7 @@ billing::balance store::balance_of(id_t user_id) {
 void store::create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
                            std::int64_t expires_at, const std::string& ip,
                            const std::string& user_agent) {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip, user_agent) VALUES (?,?,?,?,?,?)");
     st.bind(1, token_hash);
     st.bind(2, user_id);
@@ -244,7 +250,7 @@ void store::create_session(const std::string& token_hash, id_t user_id, std::int
 }
 
 std::optional<user_row> store::session_user(const std::string& token_hash, std::int64_t now) {
-    SQLite::Statement st(db_, std::string("SELECT ") + user_columns +
+    stmt st = prepare( std::string("SELECT ") + user_columns +
         " FROM users WHERE id = (SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?)");
     st.bind(1, token_hash);
     st.bind(2, now);
@@ -253,13 +259,13 @@ std::optional<user_row> store::session_user(const std::string& token_hash, std::
 }
 
 void store::delete_session(const std::string& token_hash) {
-    SQLite::Statement st(db_, "DELETE FROM sessions WHERE token_hash = ?");
+    stmt st = prepare( "DELETE FROM sessions WHERE token_hash = ?");
     st.bind(1, token_hash);
     st.exec();
 }
 
 int store::purge_sessions(std::int64_t now) {
-    SQLite::Statement st(db_, "DELETE FROM sessions WHERE expires_at <= ?");
+    stmt st = prepare( "DELETE FROM sessions WHERE expires_at <= ?");
     st.bind(1, now);
     return st.exec();
 }
@@ -274,13 +280,13 @@ std::vector<id_t> store::add_keys(const std::vector<std::string>& secrets, const
     std::vector<id_t> ids;
     for (const auto& secret : secrets) {
         // A key added twice keeps its first row, so re-running an import is harmless.
-        SQLite::Statement find(db_, "SELECT id FROM api_keys WHERE secret = ?");
+        stmt find = prepare( "SELECT id FROM api_keys WHERE secret = ?");
         find.bind(1, secret);
         if (find.executeStep()) {
             ids.push_back(find.getColumn(0).getInt64());
             continue;
         }
-        SQLite::Statement st(db_,
+        stmt st = prepare(
             "INSERT INTO api_keys (secret, base_url, models, note, provider, created_at) VALUES (?,?,?,?,?,?)");
         st.bind(1, secret);
         bind_text_or_null(st, 2, base_url);
@@ -296,7 +302,7 @@ std::vector<id_t> store::add_keys(const std::vector<std::string>& secrets, const
 }
 
 std::vector<key_row> store::keys() {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "SELECT id, secret, base_url, models, note, provider, enabled, status, reason, cooldown_until, "
         "requests, failures, tokens_in, tokens_out, last_used_at, last_error, created_at FROM api_keys ORDER BY id");
     std::vector<key_row> out;
@@ -329,13 +335,13 @@ std::vector<key_row> store::keys() {
 }
 
 bool store::remove_key(id_t id) {
-    SQLite::Statement st(db_, "DELETE FROM api_keys WHERE id = ?");
+    stmt st = prepare( "DELETE FROM api_keys WHERE id = ?");
     st.bind(1, id);
     return st.exec() > 0;
 }
 
 bool store::set_key_enabled(id_t id, bool enabled) {
-    SQLite::Statement st(db_, "UPDATE api_keys SET enabled = ? WHERE id = ?");
+    stmt st = prepare( "UPDATE api_keys SET enabled = ? WHERE id = ?");
     st.bind(1, enabled ? 1 : 0);
     st.bind(2, id);
     return st.exec() > 0;
@@ -344,7 +350,7 @@ bool store::set_key_enabled(id_t id, bool enabled) {
 void store::save_key_states(const std::vector<key_row>& rows) {
     if (rows.empty()) return;
     SQLite::Transaction t(db_);
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "UPDATE api_keys SET status=?, reason=?, cooldown_until=?, requests=?, failures=?, tokens_in=?, "
         "tokens_out=?, last_used_at=?, last_error=? WHERE id=?");
     for (const auto& k : rows) {
@@ -365,7 +371,7 @@ void store::save_key_states(const std::vector<key_row>& rows) {
 }
 
 std::vector<model_row> store::models() {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "SELECT id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort FROM models "
         "ORDER BY sort, id");
     std::vector<model_row> out;
@@ -385,7 +391,7 @@ std::vector<model_row> store::models() {
 }
 
 void store::upsert_model(const model_row& m) {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "INSERT INTO models (id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort) "
         "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
         "upstream_model=excluded.upstream_model, cost=excluded.cost, max_messages=excluded.max_messages, "
@@ -402,20 +408,20 @@ void store::upsert_model(const model_row& m) {
 }
 
 bool store::remove_model(const std::string& id) {
-    SQLite::Statement st(db_, "DELETE FROM models WHERE id = ?");
+    stmt st = prepare( "DELETE FROM models WHERE id = ?");
     st.bind(1, id);
     return st.exec() > 0;
 }
 
 std::map<std::string, std::string> store::settings() {
-    SQLite::Statement st(db_, "SELECT key, value FROM settings");
+    stmt st = prepare( "SELECT key, value FROM settings");
     std::map<std::string, std::string> out;
     while (st.executeStep()) out[st.getColumn(0).getString()] = st.getColumn(1).getString();
     return out;
 }
 
 void store::set_setting(const std::string& key, const std::string& value) {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "INSERT INTO settings (key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
     st.bind(1, key);
     st.bind(2, value);
@@ -427,7 +433,7 @@ std::vector<context_message> store::build_context(id_t conversation_id, id_t lea
     // Walk from the question up to the root; keep the newest messages within both budgets.
     std::vector<context_message> reversed;
     std::int64_t chars = 0;
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "SELECT parent_id, role, content, status FROM messages WHERE id = ? AND conversation_id = ?");
     std::optional<id_t> cur = leaf_id;
     while (cur) {
@@ -451,7 +457,7 @@ std::vector<context_message> store::build_context(id_t conversation_id, id_t lea
     // A context must not start with an assistant turn.
     while (reversed.size() > 1 && reversed.back().role == "assistant") reversed.pop_back();
     std::vector<context_message> out(reversed.rbegin(), reversed.rend());
-    SQLite::Statement sp(db_, "SELECT system_prompt FROM conversations WHERE id = ?");
+    stmt sp = prepare( "SELECT system_prompt FROM conversations WHERE id = ?");
     sp.bind(1, conversation_id);
     if (sp.executeStep() && !sp.getColumn(0).isNull() && !sp.getColumn(0).getString().empty())
         out.insert(out.begin(), context_message{"system", sp.getColumn(0).getString()});
@@ -463,7 +469,7 @@ started_answer store::start_question(const question& q, std::int64_t now) {
     started_answer out;
     std::optional<id_t> parent = q.parent_id;
     if (q.conversation_id) {
-        SQLite::Statement st(db_,
+        stmt st = prepare(
             "SELECT user_id, current_leaf_id, model, deleted_at FROM conversations WHERE id = ?");
         st.bind(1, *q.conversation_id);
         if (!st.executeStep() || st.getColumn(0).getInt64() != q.user_id || !st.getColumn(3).isNull())
@@ -472,20 +478,20 @@ started_answer store::start_question(const question& q, std::int64_t now) {
         out.model = st.getColumn(2).getString();
         if (!parent) parent = opt_i64(st.getColumn(1));
         if (parent) {
-            SQLite::Statement p(db_, "SELECT 1 FROM messages WHERE id = ? AND conversation_id = ?");
+            stmt p = prepare( "SELECT 1 FROM messages WHERE id = ? AND conversation_id = ?");
             p.bind(1, *parent);
             p.bind(2, out.conversation_id);
             if (!p.executeStep()) throw store_error("not_found", "parent message not in this conversation");
         }
         if (!q.model.empty() && q.model != out.model) {
-            SQLite::Statement um(db_, "UPDATE conversations SET model = ? WHERE id = ?");
+            stmt um = prepare( "UPDATE conversations SET model = ? WHERE id = ?");
             um.bind(1, q.model);
             um.bind(2, out.conversation_id);
             um.exec();
             out.model = q.model;
         }
         if (q.system_prompt || q.role_id) {
-            SQLite::Statement us(db_,
+            stmt us = prepare(
                 "UPDATE conversations SET system_prompt = COALESCE(?, system_prompt), role_id = COALESCE(?, role_id) WHERE id = ?");
             if (q.system_prompt) us.bind(1, *q.system_prompt); else us.bind(1);
             bind_opt(us, 2, q.role_id);
@@ -494,7 +500,7 @@ started_answer store::start_question(const question& q, std::int64_t now) {
         }
     } else {
         if (parent) throw store_error("invalid_params", "parent_id needs conversation_id");
-        SQLite::Statement st(db_,
+        stmt st = prepare(
             "INSERT INTO conversations (user_id, title, model, role_id, system_prompt, created_at, updated_at) "
             "VALUES (?,?,?,?,?,?,?)");
         st.bind(1, q.user_id);
@@ -509,7 +515,7 @@ started_answer store::start_question(const question& q, std::int64_t now) {
         out.model = q.model;
     }
 
-    SQLite::Statement um(db_,
+    stmt um = prepare(
         "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at) VALUES (?,?,'user',?,'done',?)");
     um.bind(1, out.conversation_id);
     bind_opt(um, 2, parent);
@@ -551,7 +557,7 @@ void store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, in
     auto plan = billing::plan_charge(bal, cost, now);
     if (!plan) throw store_error("insufficient_credits", "not enough credits");
 
-    SQLite::Statement am(db_,
+    stmt am = prepare(
         "INSERT INTO messages (conversation_id, parent_id, role, status, model, charge_trial, charge_paid, created_at) "
         "VALUES (?,?,'assistant','streaming',?,?,?,?)");
     am.bind(1, out.conversation_id);
@@ -564,7 +570,7 @@ void store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, in
     out.message_id = db_.getLastInsertRowid();
 
     if (plan->total() > 0) {
-        SQLite::Statement ub(db_,
+        stmt ub = prepare(
             "UPDATE users SET trial_credits = trial_credits - ?, paid_credits = paid_credits - ? WHERE id = ?");
         ub.bind(1, plan->from_trial);
         ub.bind(2, plan->from_paid);
@@ -573,7 +579,7 @@ void store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, in
         add_ledger(user_id, now, -plan->from_trial, -plan->from_paid, "question",
                    "message:" + std::to_string(out.message_id));
     }
-    SQLite::Statement uc(db_, "UPDATE conversations SET current_leaf_id = ?, updated_at = ? WHERE id = ?");
+    stmt uc = prepare( "UPDATE conversations SET current_leaf_id = ?, updated_at = ? WHERE id = ?");
     uc.bind(1, out.message_id);
     uc.bind(2, now);
     uc.bind(3, out.conversation_id);
@@ -585,7 +591,7 @@ void store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, in
 void store::save_partial(const std::vector<std::pair<id_t, std::string>>& texts) {
     if (texts.empty()) return;
     SQLite::Transaction t(db_);
-    SQLite::Statement st(db_, "UPDATE messages SET content = ? WHERE id = ? AND status = 'streaming'");
+    stmt st = prepare( "UPDATE messages SET content = ? WHERE id = ? AND status = 'streaming'");
     for (const auto& [id, content] : texts) {
         st.reset();
         st.bind(1, content);
@@ -604,7 +610,7 @@ billing::balance store::finish_answer(const finished_answer& f, std::int64_t now
         t.commit();
         return balance_of(m->user_id);
     }
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "UPDATE messages SET status=?, content=?, refunded=?, free_reason=?, error_reason=?, error_message=?, "
         "prompt_tokens=?, completion_tokens=?, first_token_ms=?, total_ms=?, key_id=?, finished_at=? WHERE id=?");
     st.bind(1, f.status);
@@ -622,7 +628,7 @@ billing::balance store::finish_answer(const finished_answer& f, std::int64_t now
     st.bind(13, f.message_id);
     st.exec();
     if (f.refund && (m->charge_trial || m->charge_paid)) {
-        SQLite::Statement ub(db_,
+        stmt ub = prepare(
             "UPDATE users SET trial_credits = trial_credits + ?, paid_credits = paid_credits + ? WHERE id = ?");
         ub.bind(1, m->charge_trial);
         ub.bind(2, m->charge_paid);
@@ -640,7 +646,7 @@ billing::balance store::finish_answer(const finished_answer& f, std::int64_t now
 int store::interrupt_streaming(std::int64_t now) {
     std::vector<id_t> ids;
     {
-        SQLite::Statement st(db_, "SELECT id, content FROM messages WHERE status = 'streaming'");
+        stmt st = prepare( "SELECT id, content FROM messages WHERE status = 'streaming'");
         while (st.executeStep()) ids.push_back(st.getColumn(0).getInt64());
     }
     for (id_t id : ids) {
@@ -658,7 +664,7 @@ int store::interrupt_streaming(std::int64_t now) {
 }
 
 std::optional<message_row> store::message(id_t id) {
-    SQLite::Statement st(db_, std::string("SELECT ") + message_columns +
+    stmt st = prepare( std::string("SELECT ") + message_columns +
         " FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?");
     st.bind(1, id);
     if (!st.executeStep()) return std::nullopt;
@@ -683,7 +689,7 @@ std::vector<conversation_row> store::conversations(id_t user_id, const std::stri
         sql += " AND (c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE "
                "m.conversation_id = c.id AND m.content LIKE ? ESCAPE '\\'))";
     sql += " ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC LIMIT ?";
-    SQLite::Statement st(db_, sql);
+    stmt st = prepare( sql);
     int i = 1;
     st.bind(i++, cp);
     st.bind(i++, cp);
@@ -710,7 +716,7 @@ std::vector<conversation_row> store::conversations(id_t user_id, const std::stri
 }
 
 std::optional<conversation_row> store::conversation(id_t id) {
-    SQLite::Statement st(db_, std::string("SELECT ") + conversation_columns +
+    stmt st = prepare( std::string("SELECT ") + conversation_columns +
         " FROM conversations c JOIN users u ON u.id = c.user_id WHERE c.id = ?");
     st.bind(1, id);
     if (!st.executeStep()) return std::nullopt;
@@ -718,7 +724,7 @@ std::optional<conversation_row> store::conversation(id_t id) {
 }
 
 std::vector<message_row> store::conversation_messages(id_t conversation_id) {
-    SQLite::Statement st(db_, std::string("SELECT ") + message_columns +
+    stmt st = prepare( std::string("SELECT ") + message_columns +
         " FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = ? ORDER BY m.id");
     st.bind(1, conversation_id);
     std::vector<message_row> out;
@@ -727,7 +733,7 @@ std::vector<message_row> store::conversation_messages(id_t conversation_id) {
 }
 
 bool store::rename_conversation(id_t user_id, id_t id, const std::string& title, std::int64_t now) {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL");
     st.bind(1, title);
     st.bind(2, now);
@@ -737,7 +743,7 @@ bool store::rename_conversation(id_t user_id, id_t id, const std::string& title,
 }
 
 bool store::delete_conversation(id_t user_id, id_t id, std::int64_t now) {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "UPDATE conversations SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL");
     st.bind(1, now);
     st.bind(2, id);
@@ -746,7 +752,7 @@ bool store::delete_conversation(id_t user_id, id_t id, std::int64_t now) {
 }
 
 bool store::pin_conversation(id_t user_id, id_t id, bool pinned) {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "UPDATE conversations SET pinned = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL");
     st.bind(1, pinned ? 1 : 0);
     st.bind(2, id);
@@ -756,7 +762,7 @@ bool store::pin_conversation(id_t user_id, id_t id, bool pinned) {
 
 void store::audit(std::int64_t at, const std::string& actor, const std::string& via,
                   const std::string& method, const std::string& params_json) {
-    SQLite::Statement st(db_, "INSERT INTO audit_log (at, actor, via, method, params) VALUES (?,?,?,?,?)");
+    stmt st = prepare( "INSERT INTO audit_log (at, actor, via, method, params) VALUES (?,?,?,?,?)");
     st.bind(1, at);
     st.bind(2, actor);
     st.bind(3, via);
@@ -773,7 +779,7 @@ status_counts store::counts() {
 }
 
 std::vector<id_t> store::ledger_mismatches() {
-    SQLite::Statement st(db_,
+    stmt st = prepare(
         "SELECT u.id FROM users u LEFT JOIN (SELECT user_id, sum(delta_trial) t, sum(delta_paid) p FROM ledger "
         "GROUP BY user_id) l ON l.user_id = u.id WHERE u.trial_credits != COALESCE(l.t, 0) OR "
         "u.paid_credits != COALESCE(l.p, 0)");

@@ -3,11 +3,13 @@
 // database thread (see db_executor.hpp); every method is synchronous and every multi-row
 // change is one transaction. This class is the seam for another backend.
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/types.hpp"
@@ -56,6 +58,26 @@ struct page_cursor {
 
 struct status_counts {
     std::int64_t users = 0, conversations = 0;
+};
+
+// A prepared statement from the store's cache, reset when the handle goes, so no half-read
+// statement keeps a read transaction open. Every use binds all of its parameters.
+class stmt {
+public:
+    explicit stmt(SQLite::Statement& s) : s_(s) {}
+    ~stmt() { s_.tryReset(); }
+    stmt(const stmt&) = delete;
+    stmt& operator=(const stmt&) = delete;
+    template <class... A>
+    void bind(A&&... a) { s_.bind(std::forward<A>(a)...); }
+    bool executeStep() { return s_.executeStep(); }
+    int exec() { return s_.exec(); }
+    SQLite::Column getColumn(int i) const { return s_.getColumn(i); }
+    void reset() { s_.reset(); }
+    operator SQLite::Statement&() { return s_; }
+
+private:
+    SQLite::Statement& s_;
 };
 
 class store {
@@ -136,7 +158,10 @@ private:
     void open_answer(id_t user_id, started_answer& out, std::int64_t cost, int max_messages,
                      int max_context_chars, std::int64_t now);
     user_row read_user(SQLite::Statement& st);
+    // Preparing costs more than running most of these statements: keep them.
+    stmt prepare(const std::string& sql);
     SQLite::Database db_;
+    std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
 };
 
 }  // namespace chatd::store

@@ -294,6 +294,34 @@ bool aborted(const cancel_ptr& cancel) {
     return cancel && cancel->cancelled();
 }
 
+constexpr auto dns_cache_ttl = std::chrono::seconds(60);
+
+struct dns_entry {
+    std::vector<tcp::endpoint> endpoints;
+    steady::time_point expires;
+};
+
+std::mutex dns_mu;
+std::map<std::string, dns_entry> dns_cache;
+
+std::vector<tcp::endpoint> cached_endpoints(const std::string& host, unsigned short port) {
+    beast::error_code ec;
+    auto literal = asio::ip::make_address(host, ec);
+    if (!ec) return {tcp::endpoint(literal, port)};
+    std::lock_guard lock(dns_mu);
+    auto it = dns_cache.find(host + ":" + std::to_string(port));
+    if (it == dns_cache.end() || it->second.expires <= steady::now()) return {};
+    return it->second.endpoints;
+}
+
+void remember_endpoints(const std::string& host, unsigned short port,
+                        const std::vector<tcp::endpoint>& endpoints) {
+    if (endpoints.empty()) return;
+    std::lock_guard lock(dns_mu);
+    if (dns_cache.size() > 1024) dns_cache.clear();
+    dns_cache[host + ":" + std::to_string(port)] = {endpoints, steady::now() + dns_cache_ttl};
+}
+
 // DNS, TCP, the proxy tunnel and the TLS handshake, all under one deadline.
 asio::awaitable<std::optional<failure>> establish(connection_ptr c, url dest,
                                                   std::optional<url> proxy,
@@ -306,17 +334,24 @@ asio::awaitable<std::optional<failure>> establish(connection_ptr c, url dest,
         return failure{outcome::kind::connect_failed, what + ": " + ec.message()};
     };
 
-    // The resolver has no deadline of its own; a timer on the same strand cancels it.
-    asio::steady_timer dns_deadline(c->get_executor());
-    dns_deadline.expires_at(deadline);
-    dns_deadline.async_wait([weak = std::weak_ptr<connection>(c)](beast::error_code ec) {
-        if (ec) return;
-        if (auto conn = weak.lock()) conn->resolver().cancel();
-    });
-    auto [rec, endpoints] =
-        co_await c->resolver().async_resolve(hop.host, std::to_string(hop.port), use_tuple);
-    dns_deadline.cancel();
-    if (rec) co_return fail(rec, "resolving " + hop.host);
+    // Asio resolves on one background thread per io_context, so a burst of new connections
+    // would queue behind each other there: IP literals skip it and names are cached briefly.
+    auto endpoints = cached_endpoints(hop.host, hop.port);
+    if (endpoints.empty()) {
+        // The resolver has no deadline of its own; a timer on the same strand cancels it.
+        asio::steady_timer dns_deadline(c->get_executor());
+        dns_deadline.expires_at(deadline);
+        dns_deadline.async_wait([weak = std::weak_ptr<connection>(c)](beast::error_code ec) {
+            if (ec) return;
+            if (auto conn = weak.lock()) conn->resolver().cancel();
+        });
+        auto [rec, results] =
+            co_await c->resolver().async_resolve(hop.host, std::to_string(hop.port), use_tuple);
+        dns_deadline.cancel();
+        if (rec) co_return fail(rec, "resolving " + hop.host);
+        for (const auto& r : results) endpoints.push_back(r.endpoint());
+        remember_endpoints(hop.host, hop.port, endpoints);
+    }
     if (aborted(cancel)) co_return failure{outcome::kind::cancelled, "cancelled"};
 
     c->transport().expires_at(deadline);
