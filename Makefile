@@ -94,7 +94,8 @@ help:
 		"  make install  install under PREFIX=$(PREFIX) (DESTDIR honoured)" \
 		"  make deps     install the missing Debian 12 packages (as root or through sudo)" \
 		"  make clean    remove $(BUILD_DIR)/ and webui/dist (keeps var/, the dev database)" "" \
-		"  OPENAI_API_KEY=sk-… [OPENAI_BASE_URL=https://…/v1] make run   adds that key on start"
+		"  OPENAI_API_KEY=sk-… [OPENAI_BASE_URL=https://…/v1] [OPENAI_MODEL=name] make run" \
+		"               adds that key on start (and offers that model as the default)"
 
 deps:
 	@$(call apt_install,$(DEB_PACKAGES))
@@ -134,6 +135,11 @@ run: build
 		echo "==> Added OPENAI_API_KEY to the key pool$${OPENAI_BASE_URL:+ ($$OPENAI_BASE_URL)}"
 	else
 		echo "warning: could not add OPENAI_API_KEY to the key pool" >&2
+	fi
+	if [ -n "$${OPENAI_MODEL:-}" ]; then
+		$(CHATCTL) -s $(DEV_SOCKET) models set "$$OPENAI_MODEL" >/dev/null
+		$(CHATCTL) -s $(DEV_SOCKET) settings set chat.default_model "$$OPENAI_MODEL" >/dev/null
+		echo "==> Model $$OPENAI_MODEL offered and made the default"
 	fi
 	wait_chatd
 

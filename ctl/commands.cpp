@@ -214,6 +214,85 @@ void show_keys_disable(const json::value&, const rpc_request& request, std::ostr
     out << "disabled key " << param_text(request, "id") << '\n';
 }
 
+// models
+
+rpc_request build_models_list(const arguments& args) {
+    return without_params("admin.models.list", args);
+}
+
+void show_models_list(const json::value& result, const rpc_request&, std::ostream& out) {
+    table models({{"ID"},
+                  {"NAME"},
+                  {"UPSTREAM_MODEL"},
+                  {"COST", align::right},
+                  {"MAX_MESSAGES", align::right},
+                  {"MAX_CHARS", align::right},
+                  {"ENABLED"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& m = object_of(item);
+        models.add_row({field_text(m, "id"), field_text(m, "name"), field_text(m, "upstream_model"),
+                        field_text(m, "cost"), field_text(m, "max_messages"),
+                        field_text(m, "max_context_chars"), field_text(m, "enabled")});
+    }
+    models.print(out);
+}
+
+std::int64_t parse_count(const std::string& option, const std::string& text) {
+    std::int64_t n = 0;
+    const char* end = text.data() + text.size();
+    auto [stop, ec] = std::from_chars(text.data(), end, n);
+    if (ec != std::errc{} || stop != end || n < 0)
+        throw usage_error("--" + option + " must be a whole number, not '" + text + "'");
+    return n;
+}
+
+rpc_request build_models_set(const arguments& args) {
+    po::options_description options;
+    auto add = options.add_options();
+    add("name", po::value<std::string>());
+    add("upstream-model", po::value<std::string>());
+    for (const char* n : {"cost", "max-messages", "max-context-chars", "sort"}) add(n, po::value<std::string>());
+    add("enable", po::bool_switch());
+    add("disable", po::bool_switch());
+    add("id", po::value<std::vector<std::string>>());
+    po::positional_options_description positional;
+    positional.add("id", -1);
+    po::variables_map given;
+    try {
+        po::store(po::command_line_parser(args).options(options).positional(positional).run(), given);
+    } catch (const po::error& error) {
+        throw usage_error(error.what());
+    }
+    auto ids = given.count("id") ? given["id"].as<std::vector<std::string>>() : std::vector<std::string>{};
+    if (ids.size() != 1) throw usage_error(ids.empty() ? "missing ID" : "unexpected argument '" + ids[1] + "'");
+    if (given["enable"].as<bool>() && given["disable"].as<bool>())
+        throw usage_error("--enable and --disable exclude each other");
+    json::object params{{"id", ids[0]}};
+    if (given.count("name")) params["name"] = given["name"].as<std::string>();
+    if (given.count("upstream-model")) params["upstream_model"] = given["upstream-model"].as<std::string>();
+    for (auto [option, key] : {std::pair{"cost", "cost"}, {"max-messages", "max_messages"},
+                               {"max-context-chars", "max_context_chars"}, {"sort", "sort"}})
+        if (given.count(option)) params[key] = parse_count(option, given[option].as<std::string>());
+    if (given["enable"].as<bool>()) params["enabled"] = true;
+    if (given["disable"].as<bool>()) params["enabled"] = false;
+    return {"admin.models.set", std::move(params)};
+}
+
+void show_models_set(const json::value& result, const rpc_request&, std::ostream& out) {
+    const auto& m = object_of(result);
+    out << "model " << field_text(m, "id") << ": " << field_text(m, "name") << " -> "
+        << field_text(m, "upstream_model") << ", cost " << field_text(m, "cost") << '\n';
+}
+
+rpc_request build_models_remove(const arguments& args) {
+    expect_arguments(args, {"ID"}, 1);
+    return {"admin.models.remove", json::object{{"id", args[0]}}};
+}
+
+void show_models_remove(const json::value&, const rpc_request& request, std::ostream& out) {
+    out << "removed model " << param_text(request, "id") << '\n';
+}
+
 // admin
 
 rpc_request build_admin_add(const arguments& args) {
@@ -316,6 +395,15 @@ const command commands[] = {
      show_keys_enable},
     {"keys disable", "ID", "Take a key out of rotation without removing it.", build_keys_disable,
      show_keys_disable},
+    {"models list", "", "List the models users can pick, with their credit cost and context budget.",
+     build_models_list, show_models_list},
+    {"models set", "ID [--name TEXT] [--upstream-model NAME] [--cost N] [--max-messages N] "
+                   "[--max-context-chars N] [--sort N] [--enable|--disable]",
+     "Add a model or change one. ID is what users pick; --upstream-model is the name sent\n"
+     "upstream (default: ID). --cost is the credits one question costs; --max-messages and\n"
+     "--max-context-chars bound the conversation context sent with each question.",
+     build_models_set, show_models_set},
+    {"models rm", "ID", "Remove a model.", build_models_remove, show_models_remove},
     {"admin add", "USERNAME",
      "Create an admin account for the web admin pages.\n"
      "On a terminal the password is asked twice without echo. Otherwise the first\n"

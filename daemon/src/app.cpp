@@ -286,7 +286,8 @@ struct app::impl {
         systemd_notify("STOPPING=1");
         server->stop_accepting();
         co_await chat->drain(std::chrono::seconds(c->drain_timeout));
-        // Let streams write their final events, then close whatever is left.
+        // Idle keep-alive connections go now; streams get a moment to write their final events.
+        server->close_all(true);
         asio::steady_timer t(ioc);
         for (int i = 0; i < 40 && server->connections() > 0; ++i) {
             t.expires_after(std::chrono::milliseconds(50));

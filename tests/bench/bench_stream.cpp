@@ -50,6 +50,7 @@ struct options {
     int requests = 1;
     int threads = 2;
     int timeout_s = 120;
+    int ramp_ms = 0;  // worker starts spread evenly over this time (0 = all at once)
     bool json_output = false;
 };
 
@@ -147,12 +148,16 @@ bool has_content_token(std::string_view data) {
 class worker {
 public:
     worker(asio::any_io_executor ex, const options& opt, const tcp::resolver::results_type& eps,
-           std::atomic<int>& next, results& out)
-        : stream_(ex), opt_(opt), endpoints_(eps), next_(next), out_(out) {}
+           std::atomic<int>& next, results& out, std::chrono::milliseconds start_delay)
+        : stream_(ex), opt_(opt), endpoints_(eps), next_(next), out_(out), start_delay_(start_delay) {}
 
     asio::awaitable<void> run() {
         // Connecting up front keeps connection setup out of the first request's figures.
         co_await ensure_connected();
+        if (start_delay_.count() > 0) {
+            asio::steady_timer t(stream_.get_executor(), start_delay_);
+            co_await t.async_wait(use_tuple);
+        }
         while (next_.fetch_add(1) < opt_.requests) {
             if (!co_await ensure_connected()) {
                 out_.fail("connect failed");
@@ -336,6 +341,7 @@ private:
     const tcp::resolver::results_type& endpoints_;
     std::atomic<int>& next_;
     results& out_;
+    std::chrono::milliseconds start_delay_;
 };
 
 double percentile(std::vector<double> v, double q) {
@@ -430,6 +436,8 @@ int run(int argc, char** argv) {
         "requests", po::value(&opt.requests)->default_value(1), "requests in total")(
         "threads", po::value(&opt.threads)->default_value(2), "I/O threads (1 or 2)")(
         "timeout-s", po::value(&opt.timeout_s)->default_value(120), "per-request deadline")(
+        "ramp-ms", po::value(&opt.ramp_ms)->default_value(0),
+        "spread worker starts evenly over this many ms (steady load instead of one burst)")(
         "json", po::bool_switch(&opt.json_output), "print the figures as one JSON object");
     po::options_description hidden;
     hidden.add_options()("mode", po::value(&target));
@@ -466,7 +474,8 @@ int run(int argc, char** argv) {
     auto start = steady::now();
     for (int i = 0; i < workers; ++i) {
         auto strand = asio::make_strand(ioc);
-        pool.push_back(std::make_unique<worker>(strand, opt, endpoints, next, per_worker[i]));
+        auto delay = std::chrono::milliseconds(std::int64_t(opt.ramp_ms) * i / workers);
+        pool.push_back(std::make_unique<worker>(strand, opt, endpoints, next, per_worker[i], delay));
         asio::co_spawn(strand, pool.back()->run(), asio::detached);
     }
     std::vector<std::jthread> threads;

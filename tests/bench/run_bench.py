@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Streaming benchmark driver: the fake upstream, chatd (etc/chatd.bench.conf) and bench_stream.
 
-Prints: TTFT asked directly vs through chatd at 100 concurrent (the difference is what chatd
-adds), then 1,000 concurrent answers through chatd with errors and chatd's peak RSS.
-Usage: tests/bench/run_bench.py [--build DIR] [--concurrency 100,1000] [--tokens 200] [--delay 20]
+Prints time-to-first-token asked directly vs through chatd (the difference is what chatd adds)
+for each scenario: 100 answers started at once (a burst), 100 answers in flight with starts
+spread over one answer's duration (steady load), and 1,000 answers started at once; then
+chatd's peak RSS. Usage: tests/bench/run_bench.py [--build DIR] [--scenarios 100:burst,...]
 """
 import argparse
 import http.client
@@ -54,14 +55,13 @@ def bench(binary, *args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--concurrency", default="100,1000")
+    ap.add_argument("--scenarios", default="100:burst,100:steady,1000:burst",
+                    help="CONCURRENCY:burst|steady, comma-separated")
     ap.add_argument("--tokens", type=int, default=200)
     ap.add_argument("--delay", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="requests per worker: 1 starts every answer at once (a burst); more spreads them")
     ap.add_argument("--wrap", default="", help="command prefix for chatd, e.g. a profiler")
     opts = ap.parse_args()
-    levels = [int(x) for x in opts.concurrency.split(",")]
+    levels = [(int(n), kind) for n, kind in (x.split(":") for x in opts.scenarios.split(","))]
     chatd_bin, chatctl, fake_bin, bench_bin = (os.path.join(opts.build, n) for n in
                                                ("chatd", "chatctl", "fake_upstream", "bench_stream"))
     work = tempfile.mkdtemp(prefix="chatd-bench-")
@@ -102,19 +102,20 @@ def main():
         cookie = r.getheader("Set-Cookie").split(";", 1)[0]
         baseline_rss = rss_kib(chatd.pid, "VmRSS")
 
-        print(f"upstream: fake, {opts.tokens} tokens at {opts.delay} ms per token; {opts.rounds} request(s) per "
-              f"worker; machine: {os.cpu_count()} cores")
+        print(f"upstream: fake, {opts.tokens} tokens at {opts.delay} ms per token; machine: {os.cpu_count()} cores")
         rows = []
-        for n in levels:
-            total = str(n * opts.rounds)
-            direct = bench(bench_bin, "direct", "--url", base, "--key", key, "--concurrency", str(n),
-                           "--requests", total)
+        answer_ms = opts.tokens * opts.delay
+        for n, kind in levels:
+            # steady: starts spread over one answer's time, three answers per worker.
+            shape = ["--requests", str(n)] if kind == "burst" else \
+                ["--requests", str(3 * n), "--ramp-ms", str(answer_ms)]
+            direct = bench(bench_bin, "direct", "--url", base, "--key", key, "--concurrency", str(n), *shape)
             via = bench(bench_bin, "chatd", "--url", f"http://127.0.0.1:{port}", "--cookie", cookie,
-                        "--concurrency", str(n), "--requests", total)
-            rows.append((n, direct, via))
+                        "--concurrency", str(n), *shape)
+            rows.append((f"{n} {kind}", direct, via))
         peak = rss_kib(chatd.pid, "VmHWM")
 
-        print(f"{'concurrent':>10} {'mode':>7} {'errors':>6} {'ttft p50':>9} {'p95':>8} {'p99':>8} {'max':>8}"
+        print(f"{'scenario':>10} {'mode':>7} {'errors':>6} {'ttft p50':>9} {'p95':>8} {'p99':>8} {'max':>8}"
               f" {'total p50':>10} {'wall s':>7}")
         for n, d, v in rows:
             for name, r in (("direct", d), ("chatd", v)):
@@ -125,7 +126,7 @@ def main():
                   f" {v['ttft_ms']['p95'] - d['ttft_ms']['p95']:>8.2f}"
                   f" {v['ttft_ms']['p99'] - d['ttft_ms']['p99']:>8.2f}")
         print(f"chatd RSS: {baseline_rss / 1024:.1f} MB idle, peak {peak / 1024:.1f} MB")
-        summary = {"levels": [{"concurrency": n, "direct": d, "chatd": v} for n, d, v in rows],
+        summary = {"scenarios": [{"scenario": n, "direct": d, "chatd": v} for n, d, v in rows],
                    "chatd_rss_idle_mb": round(baseline_rss / 1024, 1), "chatd_rss_peak_mb": round(peak / 1024, 1)}
         with open(os.path.join(work, "summary.json"), "w") as f:
             json.dump(summary, f, indent=2)

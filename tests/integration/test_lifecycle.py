@@ -132,6 +132,44 @@ class LifecycleTest(ChatdTestCase):
         self.assertEqual(sqlite3.connect(path).execute("SELECT count(*) FROM users").fetchone()[0], 1)
 
 
+class SystemdTest(ChatdTestCase):
+    def test_ready_is_sent_after_the_listeners_are_up_and_sighup_reloads(self):
+        import socket as sk
+        self.chatd.stop()
+        notify_path = os.path.join(self.workdir, "notify.sock")
+        notify = sk.socket(sk.AF_UNIX, sk.SOCK_DGRAM)
+        notify.bind(notify_path)
+        notify.settimeout(20)
+        d = Chatd(self.workdir)
+        env = dict(os.environ, NOTIFY_SOCKET=notify_path)
+        d.log = open(d.log_path, "ab")
+        d.proc = subprocess.Popen([CHATD, "--config", d.conf], stdout=d.log, stderr=subprocess.STDOUT, env=env)
+        self.chatd = d
+        msg = notify.recv(4096).decode()
+        self.assertIn("READY=1", msg)
+        self.assertIn(f"MAINPID={d.proc.pid}", msg)
+        self.assertTrue(d.healthy())  # listening by the time READY arrives
+        self.assertTrue(os.path.exists(d.socket))
+
+        # SIGHUP re-reads the file: a new default for trial questions takes effect.
+        with open(d.conf, "a") as f:
+            f.write("[billing]\ntrial_questions = 4\n")
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertIn("RELOADING=1", notify.recv(4096).decode())
+        self.assertIn("READY=1", notify.recv(4096).decode())
+        self.assertEqual(d.client().register("after_hup")["balance"]["trial"], 4)
+        # A broken file is refused and the running configuration stays.
+        with open(d.conf, "a") as f:
+            f.write("[upstream]\nmax_attempts = none\n")
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reload failed" in d.log_text(), what="reload refusal in the log")
+        self.assertTrue(d.healthy())
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertIn("STOPPING=1", notify.recv(4096).decode())
+        self.assertEqual(d.proc.wait(30), 0)
+        notify.close()
+
+
 class ConfigTest(ChatdTestCase):
     def check(self, text):
         path = os.path.join(self.workdir, "bad.conf")

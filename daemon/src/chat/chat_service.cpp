@@ -20,6 +20,50 @@ using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
 
+store::key_row key_row_of(const upstream::pool_key& k) {
+    store::key_row r;
+    r.id = k.id;
+    r.secret = k.secret;
+    r.base_url = k.base_url;
+    r.models = k.models;
+    r.note = k.note;
+    r.provider = k.provider;
+    r.enabled = k.enabled;
+    r.status = k.status;
+    r.reason = k.reason;
+    r.cooldown_until = k.cooldown_until;
+    r.requests = k.requests;
+    r.failures = k.failures;
+    r.tokens_in = k.tokens_in;
+    r.tokens_out = k.tokens_out;
+    r.last_used_at = k.last_used_at;
+    r.last_error = k.last_error;
+    r.created_at = k.created_at;
+    return r;
+}
+
+upstream::pool_key pool_key_of(const store::key_row& r) {
+    upstream::pool_key k;
+    k.id = r.id;
+    k.secret = r.secret;
+    k.base_url = r.base_url;
+    k.models = r.models;
+    k.provider = r.provider;
+    k.note = r.note;
+    k.enabled = r.enabled;
+    k.status = r.status;
+    k.reason = r.reason;
+    k.cooldown_until = r.cooldown_until;
+    k.requests = r.requests;
+    k.failures = r.failures;
+    k.tokens_in = r.tokens_in;
+    k.tokens_out = r.tokens_out;
+    k.last_used_at = r.last_used_at;
+    k.last_error = r.last_error;
+    k.created_at = r.created_at;
+    return k;
+}
+
 std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -77,6 +121,10 @@ json::object chat_service::balance_json(const billing::balance& b) const {
 }
 
 void chat_service::reserve_slot(const store::user_row& user) {
+    if (!questions_.allow("q:" + std::to_string(user.id),
+                          static_cast<int>(settings_.get_int("limits.questions_per_minute")),
+                          std::chrono::seconds(60)))
+        throw app_error("too_many_requests", "提问太频繁，请稍后再试 (too many questions, wait a minute)");
     auto limit = settings_.get_int("limits.answers_in_flight");
     std::lock_guard lock(mu_);
     if (draining_) throw app_error("busy", "服务正在重启，请稍后再试 (the service is restarting)");
@@ -107,11 +155,6 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         model = find_model(model_id);
         if (!model || !model->enabled) throw app_error("invalid_params", "unknown model '" + model_id + "'");
     }
-    if (!questions_.allow("q:" + std::to_string(user.id),
-                          static_cast<int>(settings_.get_int("limits.questions_per_minute")),
-                          std::chrono::seconds(60)))
-        throw app_error("too_many_requests", "提问太频繁，请稍后再试 (too many questions, wait a minute)");
-
     reserve_slot(user);
     try {
         store::question q;
@@ -158,10 +201,6 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
     auto model = conv ? find_model(conv->model) : std::nullopt;
     if (!model) model = find_model(default_model());
     if (!model) throw app_error("no_upstream", "没有可用的模型 (no model is configured)");
-    if (!questions_.allow("q:" + std::to_string(user.id),
-                          static_cast<int>(settings_.get_int("limits.questions_per_minute")),
-                          std::chrono::seconds(60)))
-        throw app_error("too_many_requests", "提问太频繁，请稍后再试 (too many questions, wait a minute)");
     reserve_slot(user);
     try {
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
@@ -458,22 +497,8 @@ awaitable<void> chat_service::persist_once() {
         for (auto& [id, g] : live_)
             if (auto t = g->take_unsaved()) texts.emplace_back(id, std::move(*t));
     }
-    auto dirty = pool_.take_dirty();
     std::vector<store::key_row> rows;
-    for (auto& k : dirty) {
-        store::key_row r;
-        r.id = k.id;
-        r.status = k.status;
-        r.reason = k.reason;
-        r.cooldown_until = k.cooldown_until;
-        r.requests = k.requests;
-        r.failures = k.failures;
-        r.tokens_in = k.tokens_in;
-        r.tokens_out = k.tokens_out;
-        r.last_used_at = k.last_used_at;
-        r.last_error = k.last_error;
-        rows.push_back(std::move(r));
-    }
+    for (auto& k : pool_.take_dirty()) rows.push_back(key_row_of(k));
     if (texts.empty() && rows.empty()) co_return;
     co_await db_.run([texts = std::move(texts), rows = std::move(rows)](store::store& s) {
         s.save_partial(texts);

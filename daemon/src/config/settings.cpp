@@ -6,6 +6,10 @@
 
 namespace chatd {
 
+bool is_theme(std::string_view name) {
+    return name == "light" || name == "dark" || name == "system" || name == "sepia";
+}
+
 settings::settings(const config& c) { reseed(c); }
 
 void settings::reseed(const config& c) {
@@ -72,7 +76,7 @@ std::string settings::validate(const std::string& key, const std::string& value)
             if (v == "off" || v == "false" || v == "0" || v == "no") return "off";
             throw std::invalid_argument(key + " expects on or off");
         case kind::theme:
-            if (v == "light" || v == "dark" || v == "system" || v == "sepia") return v;
+            if (is_theme(v)) return v;
             throw std::invalid_argument(key + " expects light, dark, system or sepia");
     }
     return v;

@@ -5,11 +5,15 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
 
 namespace chatd {
+
+// The named themes the SPA ships.
+bool is_theme(std::string_view name);
 
 class settings {
 public:

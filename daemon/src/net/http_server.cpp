@@ -9,6 +9,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -80,6 +81,7 @@ namespace {
 // is only touched on that strand, so a close posted after the session ended does nothing.
 struct connection_handle {
     bool alive = true;
+    std::atomic<bool> busy{false};  // between reading a request and finishing its response
     std::function<void()> close;
 };
 
@@ -249,7 +251,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
             live.insert(handle);
         }
         try {
-            co_await serve(stream, peer, admin);
+            co_await serve(stream, peer, admin, *handle);
         } catch (const std::exception& e) {
             spdlog::debug("http session from {} ended: {}", peer, e.what());
         }
@@ -263,7 +265,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     }
 
     template <class Stream>
-    awaitable<void> serve(Stream& stream, const std::string& peer, bool admin) {
+    awaitable<void> serve(Stream& stream, const std::string& peer, bool admin, connection_handle& handle) {
         beast::flat_buffer buffer;
         for (;;) {
             http::request_parser<http::string_body> parser;
@@ -298,6 +300,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                 co_await reply_status(stream, 400, R"({"error":"bad request"})");
                 co_return;
             }
+            handle.busy = true;
             auto& msg = parser.get();
             request req;
             req.method = std::string(msg.method_string());
@@ -318,6 +321,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
             co_await on_request(req, r);
             if (!r.finished()) co_await r.send(json_response(500, R"({"error":"no response"})"));
             if (r.streaming()) co_await r.end_stream();
+            handle.busy = false;
             if (r.failed() || !r.keep_alive()) co_return;
             {
                 std::lock_guard lock(mu);
@@ -399,12 +403,13 @@ void http_server::stop_accepting() {
     for (auto& a : impl_->unix_acceptors) asio::post(a->get_executor(), [a] { beast::error_code ec; a->close(ec); });
 }
 
-void http_server::close_all() {
+void http_server::close_all(bool idle_only) {
     std::vector<std::shared_ptr<connection_handle>> all;
     {
         std::lock_guard lock(impl_->mu);
         impl_->closing = true;
-        all.assign(impl_->live.begin(), impl_->live.end());
+        for (auto& h : impl_->live)
+            if (!idle_only || !h->busy) all.push_back(h);
     }
     for (auto& h : all) h->close();
 }

@@ -30,7 +30,9 @@ public:
     void listen_unix(const std::string& path);
 
     void stop_accepting();
-    void close_all();  // closes every connection (after the drain)
+    // Closes connections (after the drain); with idle_only, those waiting for a request.
+    // Either way, busy connections end after their current response.
+    void close_all(bool idle_only = false);
     std::size_t connections() const;
 
 private:

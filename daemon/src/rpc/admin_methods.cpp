@@ -35,28 +35,6 @@ json::object key_json(const upstream::pool_key& k, std::int64_t now) {
     return o;
 }
 
-upstream::pool_key pool_key_of(const store::key_row& r) {
-    upstream::pool_key k;
-    k.id = r.id;
-    k.secret = r.secret;
-    k.base_url = r.base_url;
-    k.models = r.models;
-    k.provider = r.provider;
-    k.note = r.note;
-    k.enabled = r.enabled;
-    k.status = r.status;
-    k.reason = r.reason;
-    k.cooldown_until = r.cooldown_until;
-    k.requests = r.requests;
-    k.failures = r.failures;
-    k.tokens_in = r.tokens_in;
-    k.tokens_out = r.tokens_out;
-    k.last_used_at = r.last_used_at;
-    k.last_error = r.last_error;
-    k.created_at = r.created_at;
-    return k;
-}
-
 json::object model_json(const store::model_row& m) {
     return json::object{{"id", m.id},
                         {"name", m.name},
@@ -74,7 +52,7 @@ const std::set<std::string> providers = {"openai", "deepseek", "openrouter", "si
 
 std::vector<upstream::pool_key> pool_keys_of(const std::vector<store::key_row>& rows) {
     std::vector<upstream::pool_key> out;
-    for (auto& r : rows) out.push_back(pool_key_of(r));
+    for (auto& r : rows) out.push_back(chat::pool_key_of(r));
     return out;
 }
 
@@ -136,7 +114,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                for (auto id : ids) {
                    out.emplace_back(id);
                    for (auto& r : rows)
-                       if (r.id == id) s.pool.add(pool_key_of(r));
+                       if (r.id == id) s.pool.add(chat::pool_key_of(r));
                }
                co_return json::object{{"ids", std::move(out)}};
            },

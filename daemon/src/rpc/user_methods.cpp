@@ -123,7 +123,7 @@ void add_user_methods(dispatcher& d, services& s) {
                    auto n = utf8_length(*name);
                    if (n < 1 || n > 32) fail("invalid_params", "name: 1 to 32 characters");
                }
-               if (theme && *theme != "light" && *theme != "dark" && *theme != "system" && *theme != "sepia")
+               if (theme && !is_theme(*theme))
                    fail("invalid_params", "theme: light, dark, system or sepia");
                auto id = ctx.require_user().id;
                auto u = co_await s.db.run([&](store::store& st) {
