@@ -262,7 +262,7 @@ void add_admin_methods(dispatcher& d, services& s) {
            [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                auto path = params(v).str("path");
                if (!std::filesystem::path(path).is_absolute()) fail("invalid_params", "path must be absolute");
-               auto bytes = co_await s.db.run([path](store::store& st) { return st.backup_to(path); });
+               auto bytes = co_await s.db.run_alone([path](store::store& st) { return st.backup_to(path); });
                co_return json::object{{"bytes", bytes}};
            },
            true});

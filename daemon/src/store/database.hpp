@@ -1,12 +1,23 @@
 #pragma once
 // Runs store calls on the one database thread and resumes the caller on its own executor,
 // so SQLite never blocks an I/O thread and needs no locking.
-#include <boost/asio/co_spawn.hpp>
+//
+// Group commit: calls that queue up while the thread is busy run together in one
+// transaction, each inside its own savepoint (a failing call rolls back only itself), and
+// all of them complete once that transaction has committed. A burst of questions then costs
+// one WAL write of the shared pages instead of one per question.
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <type_traits>
+#include <vector>
 
 #include "store/store.hpp"
 
@@ -14,37 +25,86 @@ namespace chatd::store {
 
 class database {
 public:
-    explicit database(const std::string& path)
-        : store_(std::make_unique<store>(path)), work_(ioc_.get_executor()),
-          thread_([this] { ioc_.run(); }) {}
-    ~database() { stop(); }
+    explicit database(const std::string& path);
+    ~database();
 
-    // Runs f(store&) on the database thread; exceptions propagate to the awaiting coroutine.
+    // Runs f(store&) on the database thread, possibly batched with other calls; exceptions
+    // propagate to the awaiting coroutine. f must return a value (not void).
     template <class F>
-    auto run(F f) -> boost::asio::awaitable<decltype(f(std::declval<store&>()))> {
-        using result = decltype(f(std::declval<store&>()));
-        co_return co_await boost::asio::co_spawn(
-            ioc_.get_executor(),
-            [this, f = std::move(f)]() mutable -> boost::asio::awaitable<result> {
-                co_return f(*store_);
-            },
-            boost::asio::use_awaitable);
+    auto run(F f) {
+        return submit(std::move(f), false);
+    }
+    // As run, but never inside a batch transaction (online backup).
+    template <class F>
+    auto run_alone(F f) {
+        return submit(std::move(f), true);
     }
 
     // For start-up and tests, before any coroutine runs: direct access on the caller's thread.
     store& direct() { return *store_; }
 
     // Finishes queued work, then joins the thread.
-    void stop() {
-        if (!thread_.joinable()) return;
-        work_.reset();
-        thread_.join();
-    }
+    void stop();
 
 private:
+    struct job {
+        std::function<bool(store&)> work;  // false: it threw (its error is kept)
+        std::function<void(std::exception_ptr)> fail;  // the batch did not commit
+        std::function<void()> finish;      // completes the caller, after the commit
+        bool alone = false;
+    };
+
+    template <class F>
+    auto submit(F f, bool alone) -> boost::asio::awaitable<decltype(f(std::declval<store&>()))> {
+        using result = decltype(f(std::declval<store&>()));
+        static_assert(!std::is_void_v<result>, "database::run needs a function that returns a value");
+        auto initiation = [this, alone](auto handler, F fn) {
+            using handler_t = decltype(handler);
+            struct state {
+                handler_t handler;
+                result value{};
+                std::exception_ptr error;
+            };
+            auto ex = boost::asio::get_associated_executor(handler);
+            auto st = std::make_shared<state>(state{std::move(handler), {}, nullptr});
+            auto guard = std::make_shared<decltype(boost::asio::make_work_guard(ex))>(boost::asio::make_work_guard(ex));
+            job j;
+            j.alone = alone;
+            j.work = [st, fn = std::move(fn)](store& s) mutable {
+                try {
+                    st->value = fn(s);
+                    return true;
+                } catch (...) {
+                    st->error = std::current_exception();
+                    return false;
+                }
+            };
+            j.fail = [st](std::exception_ptr e) {
+                if (!st->error) st->error = e;
+            };
+            j.finish = [st, ex, guard]() {
+                boost::asio::post(ex, [st, guard]() {
+                    st->handler(st->error, std::move(st->value));
+                    guard->reset();
+                });
+            };
+            enqueue(std::move(j));
+        };
+        co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                                       void(std::exception_ptr, result)>(
+            initiation, boost::asio::use_awaitable, std::move(f));
+    }
+
+    void enqueue(job j);
+    void drain();
+    void run_batch(std::vector<job>& batch);
+
     std::unique_ptr<store> store_;
     boost::asio::io_context ioc_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+    std::mutex mu_;
+    std::vector<job> pending_;
+    bool scheduled_ = false;
     std::thread thread_;
 };
 

@@ -1,6 +1,5 @@
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
@@ -107,6 +106,30 @@ std::string title_from(const std::string& content) {
     return out;
 }
 
+// A transaction that nests: at top level SAVEPOINT begins one and RELEASE commits it; inside
+// the database thread's batch (see database.hpp) it is a nested part that can roll back alone.
+class savepoint {
+public:
+    explicit savepoint(SQLite::Database& db) : db_(db) { db_.exec("SAVEPOINT store_tx"); }
+    ~savepoint() {
+        if (done_) return;
+        try {
+            db_.exec("ROLLBACK TO store_tx");
+            db_.exec("RELEASE store_tx");
+        } catch (const std::exception&) {
+            // The enclosing batch, if any, rolls back as a whole.
+        }
+    }
+    void commit() {
+        db_.exec("RELEASE store_tx");
+        done_ = true;
+    }
+
+private:
+    SQLite::Database& db_;
+    bool done_ = false;
+};
+
 std::string like_pattern(const std::string& q) {
     std::string out = "%";
     for (char c : q) {
@@ -142,7 +165,7 @@ void store::migrate() {
     int current = schema_version();
     for (const auto& m : migrations()) {
         if (m.version <= current) continue;
-        SQLite::Transaction t(db_);
+        savepoint t(db_);
         db_.exec(std::string(m.sql));
         db_.exec("PRAGMA user_version=" + std::to_string(m.version));
         t.commit();
@@ -182,7 +205,7 @@ user_row store::read_user(SQLite::Statement& st) {
 
 user_row store::create_password_user(const std::string& username, const std::string& password_hash,
                                      bool is_admin, std::int64_t trial, std::int64_t now) {
-    SQLite::Transaction t(db_);
+    savepoint t(db_);
     {
         stmt exists = prepare( "SELECT 1 FROM users WHERE username = ?");
         exists.bind(1, username);
@@ -276,7 +299,7 @@ std::vector<id_t> store::add_keys(const std::vector<std::string>& secrets, const
     json::array m;
     for (auto& s : models) m.emplace_back(s);
     std::string models_json = json::serialize(m);
-    SQLite::Transaction t(db_);
+    savepoint t(db_);
     std::vector<id_t> ids;
     for (const auto& secret : secrets) {
         // A key added twice keeps its first row, so re-running an import is harmless.
@@ -349,7 +372,7 @@ bool store::set_key_enabled(id_t id, bool enabled) {
 
 void store::save_key_states(const std::vector<key_row>& rows) {
     if (rows.empty()) return;
-    SQLite::Transaction t(db_);
+    savepoint t(db_);
     stmt st = prepare(
         "UPDATE api_keys SET status=?, reason=?, cooldown_until=?, requests=?, failures=?, tokens_in=?, "
         "tokens_out=?, last_used_at=?, last_error=? WHERE id=?");
@@ -465,7 +488,7 @@ std::vector<context_message> store::build_context(id_t conversation_id, id_t lea
 }
 
 started_answer store::start_question(const question& q, std::int64_t now) {
-    SQLite::Transaction t(db_);
+    savepoint t(db_);
     started_answer out;
     std::optional<id_t> parent = q.parent_id;
     if (q.conversation_id) {
@@ -531,7 +554,7 @@ started_answer store::start_question(const question& q, std::int64_t now) {
 
 started_answer store::start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
                                        int max_messages, int max_context_chars, std::int64_t now) {
-    SQLite::Transaction t(db_);
+    savepoint t(db_);
     auto m = message(assistant_message_id);
     if (!m || m->user_id != user_id || m->role != "assistant" || !m->parent_id)
         throw store_error("not_found", "no such answer");
@@ -590,7 +613,7 @@ void store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, in
 
 void store::save_partial(const std::vector<std::pair<id_t, std::string>>& texts) {
     if (texts.empty()) return;
-    SQLite::Transaction t(db_);
+    savepoint t(db_);
     stmt st = prepare( "UPDATE messages SET content = ? WHERE id = ? AND status = 'streaming'");
     for (const auto& [id, content] : texts) {
         st.reset();
@@ -602,7 +625,7 @@ void store::save_partial(const std::vector<std::pair<id_t, std::string>>& texts)
 }
 
 billing::balance store::finish_answer(const finished_answer& f, std::int64_t now) {
-    SQLite::Transaction t(db_);
+    savepoint t(db_);
     auto m = message(f.message_id);
     if (!m) throw store_error("not_found", "no such message");
     if (m->status != "streaming") {

@@ -148,7 +148,11 @@ public:
     status_counts counts();
     // Consistency: ids of users whose ledger does not sum to their balance.
     std::vector<id_t> ledger_mismatches();
+    // Must run outside any transaction (database::run_alone).
     std::int64_t backup_to(const std::string& path);
+
+    // For the database thread's batching only.
+    SQLite::Database& connection() { return db_; }
 
 private:
     void add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,

@@ -1,0 +1,74 @@
+#include "store/database.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace chatd::store {
+
+database::database(const std::string& path)
+    : store_(std::make_unique<store>(path)), work_(ioc_.get_executor()), thread_([this] { ioc_.run(); }) {}
+
+database::~database() { stop(); }
+
+void database::stop() {
+    if (!thread_.joinable()) return;
+    work_.reset();
+    thread_.join();
+}
+
+void database::enqueue(job j) {
+    bool post = false;
+    {
+        std::lock_guard lock(mu_);
+        pending_.push_back(std::move(j));
+        if (!scheduled_) scheduled_ = post = true;
+    }
+    if (post) boost::asio::post(ioc_, [this] { drain(); });
+}
+
+void database::drain() {
+    std::vector<job> batch;
+    {
+        std::lock_guard lock(mu_);
+        batch.swap(pending_);
+        scheduled_ = false;
+    }
+    std::vector<job> shared, alone;
+    for (auto& j : batch) (j.alone ? alone : shared).push_back(std::move(j));
+    run_batch(shared);
+    for (auto& j : alone) {
+        j.work(*store_);
+        j.finish();
+    }
+}
+
+void database::run_batch(std::vector<job>& batch) {
+    if (batch.empty()) return;
+    if (batch.size() == 1) {
+        batch.front().work(*store_);
+        batch.front().finish();
+        return;
+    }
+    auto& db = store_->connection();
+    try {
+        db.exec("BEGIN IMMEDIATE");
+        for (auto& j : batch) {
+            db.exec("SAVEPOINT job");
+            if (!j.work(*store_)) db.exec("ROLLBACK TO job");
+            db.exec("RELEASE job");
+        }
+        db.exec("COMMIT");
+    } catch (const std::exception& e) {
+        // Nothing of this batch is stored: every caller gets the error.
+        spdlog::error("database batch of {} failed: {}", batch.size(), e.what());
+        auto error = std::current_exception();
+        try {
+            db.exec("ROLLBACK");
+        } catch (const std::exception&) {
+            // Already rolled back by SQLite.
+        }
+        for (auto& j : batch) j.fail(error);
+    }
+    for (auto& j : batch) j.finish();
+}
+
+}  // namespace chatd::store
