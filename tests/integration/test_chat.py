@@ -235,6 +235,13 @@ class ChatTest(ChatdTestCase):
         self.assertEqual(final[0], "error")
         self.assertEqual(json.loads(final[2])["reason"], "upstream_unavailable")
         self.assertEqual(c.rpc("me.get")["balance"]["trial"], 10)
+        # With no model on offer the question is refused up front, too.
+        self.chatd.ctl("models", "rm", "gpt-4o-mini")
+        self.assertEqual(c.rpc("site.info")["models"], [])
+        with self.assertRaises(RpcError) as e:
+            c.ask("no models?")
+        self.assertEqual(e.exception.reason, "no_upstream")
+        self.assertEqual(c.rpc("me.get")["balance"]["trial"], 10)
 
     def test_answers_in_flight_limit_and_insufficient_credits(self):
         self.add_key("ok", tokens=50, delay=40)

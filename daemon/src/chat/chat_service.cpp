@@ -149,7 +149,10 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
     if (req.system_prompt && !settings_.get_bool("chat.allow_custom_system_prompt"))
         throw app_error("forbidden", "不允许自定义系统提示词 (custom system prompts are off)");
     std::string model_id = req.model.value_or("");
-    if (model_id.empty() && !req.conversation_id) model_id = default_model();
+    if (model_id.empty() && !req.conversation_id) {
+        model_id = default_model();
+        if (model_id.empty()) throw app_error("no_upstream", "没有可用的模型 (no model is configured)");
+    }
     std::optional<store::model_row> model;
     if (!model_id.empty()) {
         model = find_model(model_id);
