@@ -349,6 +349,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.auth = std::make_unique<auth::auth_service>(*m.db, m.hashing, *m.site, get_cfg);
     m.chat = std::make_unique<chat::chat_service>(m.ioc, *m.db, *m.client, m.pool, *m.site, get_cfg);
     m.chat->set_models(m.db->direct().models());
+    m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.services = std::make_unique<rpc::services>(
         rpc::services{*m.db, *m.auth, *m.chat, m.pool, *m.site, get_cfg, m.started});
     rpc::add_user_methods(m.dispatcher, *m.services);

@@ -292,5 +292,60 @@ class ChatTest(ChatdTestCase):
         self.assertTrue(self.chatd.ctl_json("status")["ledger_consistent"])
 
 
+class ContentTest(ChatdTestCase):
+    def test_sensitive_words_refuse_questions_and_mask_answers(self):
+        self.add_key("ok", tokens=6)
+        self.chatd.ctl("settings", "set", "content.sensitive_words", "-", input="敏感词\nBROWN fox\n")
+        c = self.chatd.client()
+        c.register("censor")
+        with self.assertRaises(RpcError) as e:
+            c.ask("这里有敏感词吗")
+        self.assertEqual((e.exception.reason, e.exception.code), ("content_blocked", -32030))
+        self.assertEqual(c.rpc("me.get")["balance"]["trial"], 10)
+        self.assertEqual(c.rpc("conversations.list")["items"], [])
+        sent, text, final = c.answer("tell me about foxes")
+        self.assertEqual(text, "The quick ********* jumps over ")
+        self.assertEqual(final[0], "done")
+        conv = c.rpc("conversations.get", {"id": sent["conversation_id"]})
+        self.assertEqual(conv["messages"][-1]["content"], text)
+        # Emptying the list lifts the filter at once.
+        self.chatd.ctl("settings", "set", "content.sensitive_words", "")
+        self.assertEqual(c.answer("again")[1], "The quick brown fox jumps over ")
+
+    def test_roles_and_presets(self):
+        key, _ = self.add_key("ok", tokens=2)
+        c = self.chatd.client()
+        roles = c.rpc("roles.list")["items"]
+        self.assertGreaterEqual(len(roles), 1)
+        self.assertNotIn("prompt", roles[0])  # the prompt stays on the server
+        self.assertTrue(c.rpc("presets.list")["items"])
+        made = self.chatd.ctl_json("call", "admin.roles.set",
+                                   json.dumps({"name": "Pirate", "description": "arr", "prompt": "Talk like a pirate."}))
+        c.register("sailor")
+        s, _, _ = c.answer("hello", role_id=made["id"])
+        body = self.fake.last_body(key)
+        self.assertEqual(body["messages"][0], {"role": "system", "content": "Talk like a pirate."})
+        c.answer("and then?", conversation_id=s["conversation_id"])
+        self.assertEqual(self.fake.last_body(key)["messages"][0]["content"], "Talk like a pirate.")
+        self.assertEqual(c.rpc("conversations.get", {"id": s["conversation_id"]})["role_id"], made["id"])
+        self.chatd.ctl("call", "admin.roles.set", json.dumps({"id": made["id"], "enabled": False}))
+        self.assertNotIn(made["id"], [r["id"] for r in c.rpc("roles.list")["items"]])
+        with self.assertRaises(RpcError) as e:
+            c.ask("hi", role_id=made["id"])
+        self.assertEqual(e.exception.reason, "invalid_params")
+        # A custom system prompt only when the operator allows it.
+        with self.assertRaises(RpcError) as e:
+            c.ask("hi", system_prompt="be brief")
+        self.assertEqual(e.exception.reason, "forbidden")
+        self.chatd.ctl("settings", "set", "chat.allow_custom_system_prompt", "on")
+        self.assertTrue(c.rpc("site.info")["allow_custom_system_prompt"])
+        c.answer("hi", system_prompt="be brief")
+        self.assertEqual(self.fake.last_body(key)["messages"][0], {"role": "system", "content": "be brief"})
+        p = self.chatd.ctl_json("call", "admin.presets.set", json.dumps({"text": "What is 2+2?", "sort": -1}))
+        self.assertEqual(c.rpc("presets.list")["items"][0], {"id": p["id"], "text": "What is 2+2?"})
+        self.chatd.ctl("call", "admin.presets.remove", json.dumps({"id": p["id"]}))
+        self.assertNotIn(p["id"], [x["id"] for x in c.rpc("presets.list")["items"]])
+
+
 if __name__ == "__main__":
     main()

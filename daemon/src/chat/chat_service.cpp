@@ -99,6 +99,23 @@ std::optional<store::model_row> chat_service::find_model(const std::string& id) 
     return std::nullopt;
 }
 
+void chat_service::set_sensitive_words(std::string_view lines) {
+    auto filter = std::make_shared<const word_filter>(lines);
+    std::lock_guard lock(mu_);
+    words_ = filter->empty() ? nullptr : std::move(filter);
+}
+
+std::shared_ptr<const word_filter> chat_service::words() const {
+    std::lock_guard lock(mu_);
+    return words_;
+}
+
+void chat_service::check_words(std::string_view text) const {
+    auto filter = words();
+    if (filter && !filter->first_match(text).empty())
+        throw app_error("content_blocked", "内容包含敏感词，请修改后再试 (the text contains a blocked word)");
+}
+
 std::string chat_service::default_model() const {
     auto preferred = settings_.get("chat.default_model");
     std::lock_guard lock(mu_);
@@ -148,6 +165,13 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         throw app_error("invalid_params", "问题太长 (the question is longer than 64 KiB)");
     if (req.system_prompt && !settings_.get_bool("chat.allow_custom_system_prompt"))
         throw app_error("forbidden", "不允许自定义系统提示词 (custom system prompts are off)");
+    check_words(req.content);
+    if (req.system_prompt) check_words(*req.system_prompt);
+    if (req.role_id && !req.system_prompt) {
+        auto role = co_await db_.run([id = *req.role_id](store::store& s) { return s.role(id); });
+        if (!role || !role->enabled) throw app_error("invalid_params", "unknown role");
+        req.system_prompt = role->prompt;
+    }
     std::string model_id = req.model.value_or("");
     if (model_id.empty() && !req.conversation_id) {
         model_id = default_model();
@@ -255,6 +279,8 @@ awaitable<void> chat_service::run(job j) {
     std::optional<upstream::usage> usage;
     std::string status = "failed", error_reason, error_message;
     bool got_text = false;
+    std::optional<stream_masker> masker;
+    if (auto filter = words()) masker.emplace(filter);
 
     try {
         for (int attempt = 0; attempt < cfg->upstream.max_attempts; ++attempt) {
@@ -278,7 +304,8 @@ awaitable<void> chat_service::run(job j) {
                                              std::chrono::steady_clock::now() - j.accepted)
                                              .count();
                     got_text = true;
-                    g.append(text);
+                    if (masker) g.append(masker->push(text));
+                    else g.append(text);
                 },
                 g.cancel);
             auto v = pool_.report(lease->id, o, unix_now());
@@ -311,6 +338,7 @@ awaitable<void> chat_service::run(job j) {
         error_reason = "internal_error";
         error_message = "内部错误 (internal error)";
     }
+    if (masker) g.append(masker->finish());
     if (g.cancel->cancelled() && status == "failed" && error_reason.empty())
         status = g.stopped_by() == stop_cause::shutdown ? "interrupted" : "stopped";
     if (status == "failed" && error_reason.empty()) {

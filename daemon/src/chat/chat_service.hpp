@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "chat/generation.hpp"
+#include "chat/word_filter.hpp"
 #include "config/config.hpp"
 #include "config/settings.hpp"
 #include "store/database.hpp"
@@ -53,6 +54,8 @@ public:
     std::vector<store::model_row> models() const;
     std::optional<store::model_row> find_model(const std::string& id) const;
     std::string default_model() const;
+    // The operator's sensitive words (one per line): questions with one are refused, answers masked.
+    void set_sensitive_words(std::string_view lines);
 
     // Errors are rpc::error / store_error with the contract's reasons.
     boost::asio::awaitable<boost::json::object> send(const store::user_row& user, send_request req);
@@ -89,6 +92,8 @@ private:
     boost::asio::awaitable<void> persist_once();
     void reserve_slot(const store::user_row& user);
     void release_slot(store::id_t user_id);
+    std::shared_ptr<const word_filter> words() const;
+    void check_words(std::string_view text) const;
     boost::json::object balance_json(const billing::balance& b) const;
 
     boost::asio::io_context& ioc_;
@@ -103,6 +108,7 @@ private:
     std::map<store::id_t, std::shared_ptr<generation>> live_;
     std::map<store::id_t, int> per_user_;
     std::vector<store::model_row> models_;
+    std::shared_ptr<const word_filter> words_;
     counters counters_;
     bool draining_ = false;
     std::shared_ptr<boost::asio::steady_timer> persist_timer_;

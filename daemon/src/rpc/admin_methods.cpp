@@ -35,6 +35,11 @@ json::object key_json(const upstream::pool_key& k, std::int64_t now) {
     return o;
 }
 
+json::object role_json(const store::role_row& r) {
+    return json::object{{"id", r.id},         {"name", r.name},         {"description", r.description},
+                        {"prompt", r.prompt}, {"sort", r.sort},         {"enabled", r.enabled}};
+}
+
 json::object model_json(const store::model_row& m) {
     return json::object{{"id", m.id},
                         {"name", m.name},
@@ -199,6 +204,71 @@ void add_admin_methods(dispatcher& d, services& s) {
            },
            true});
 
+    d.add({"admin.roles.list", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
+               auto rows = co_await s.db.run([](store::store& st) { return st.roles(); });
+               json::array items;
+               for (auto& r : rows) items.push_back(role_json(r));
+               co_return json::object{{"items", std::move(items)}};
+           }});
+
+    d.add({"admin.roles.set", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               params p(v);
+               store::role_row r;
+               r.id = p.opt_i64("id").value_or(0);
+               if (r.id) {
+                   auto old = co_await s.db.run([id = r.id](store::store& st) { return st.role(id); });
+                   if (!old) fail("not_found", "no such role");
+                   r = *old;
+               }
+               if (auto x = p.opt_str("name")) r.name = trim(*x);
+               if (auto x = p.opt_str("description")) r.description = *x;
+               if (auto x = p.opt_str("prompt")) r.prompt = *x;
+               if (auto x = p.opt_i64("sort")) r.sort = static_cast<int>(*x);
+               if (auto x = p.opt_bool("enabled")) r.enabled = *x;
+               if (r.name.empty() || utf8_length(r.name) > 40) fail("invalid_params", "name: 1 to 40 characters");
+               if (trim(r.prompt).empty()) fail("invalid_params", "prompt must not be empty");
+               r.id = co_await s.db.run([r](store::store& st) { return st.upsert_role(r); });
+               co_return role_json(r);
+           },
+           true});
+
+    d.add({"admin.roles.remove", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               auto id = params(v).i64("id");
+               if (!co_await s.db.run([id](store::store& st) { return st.remove_role(id); })) fail("not_found", "no such role");
+               co_return json::object{};
+           },
+           true});
+
+    d.add({"admin.presets.list", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
+               auto rows = co_await s.db.run([](store::store& st) { return st.presets(); });
+               json::array items;
+               for (auto& p : rows) items.push_back(json::object{{"id", p.id}, {"text", p.text}, {"sort", p.sort}});
+               co_return json::object{{"items", std::move(items)}};
+           }});
+
+    d.add({"admin.presets.set", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               params p(v);
+               store::preset_row row;
+               row.id = p.opt_i64("id").value_or(0);
+               row.text = trim(p.str("text"));
+               row.sort = static_cast<int>(p.opt_i64("sort").value_or(0));
+               if (row.text.empty() || utf8_length(row.text) > 500) fail("invalid_params", "text: 1 to 500 characters");
+               row.id = co_await s.db.run([row](store::store& st) { return st.upsert_preset(row); });
+               co_return json::object{{"id", row.id}, {"text", row.text}, {"sort", row.sort}};
+           },
+           true});
+
+    d.add({"admin.presets.remove", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               auto id = params(v).i64("id");
+               if (!co_await s.db.run([id](store::store& st) { return st.remove_preset(id); })) fail("not_found", "no such preset");
+               co_return json::object{};
+           },
+           true});
+
     d.add({"admin.settings.get", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                params p(v);
                json::object out;
@@ -233,6 +303,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                    return 0;
                });
                s.site.put(key, normalised);
+               if (key == "content.sensitive_words") s.chat.set_sensitive_words(normalised);
                co_return json::object{};
            },
            true});

@@ -85,6 +85,21 @@ void add_user_methods(dispatcher& d, services& s) {
                                       {"allow_custom_system_prompt", s.site.get_bool("chat.allow_custom_system_prompt")}};
            }});
 
+    d.add({"roles.list", access::anyone, [&s](const json::value&, call_context&) -> awaitable<json::value> {
+               auto rows = co_await s.db.run([](store::store& st) { return st.roles(); });
+               json::array items;
+               for (auto& r : rows)
+                   if (r.enabled) items.push_back(json::object{{"id", r.id}, {"name", r.name}, {"description", r.description}});
+               co_return json::object{{"items", std::move(items)}};
+           }});
+
+    d.add({"presets.list", access::anyone, [&s](const json::value&, call_context&) -> awaitable<json::value> {
+               auto rows = co_await s.db.run([](store::store& st) { return st.presets(); });
+               json::array items;
+               for (auto& p : rows) items.push_back(json::object{{"id", p.id}, {"text", p.text}});
+               co_return json::object{{"items", std::move(items)}};
+           }});
+
     d.add({"auth.password.register", access::anyone,
            [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);

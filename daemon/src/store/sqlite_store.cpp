@@ -436,6 +436,79 @@ bool store::remove_model(const std::string& id) {
     return st.exec() > 0;
 }
 
+std::vector<role_row> store::roles() {
+    stmt st = prepare("SELECT id, name, description, prompt, sort, enabled FROM roles ORDER BY sort, id");
+    std::vector<role_row> out;
+    while (st.executeStep())
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getString(),
+                       st.getColumn(3).getString(), st.getColumn(4).getInt(), st.getColumn(5).getInt() != 0});
+    return out;
+}
+
+std::optional<role_row> store::role(id_t id) {
+    for (auto& r : roles())
+        if (r.id == id) return r;
+    return std::nullopt;
+}
+
+id_t store::upsert_role(const role_row& r) {
+    if (r.id) {
+        stmt st = prepare("UPDATE roles SET name=?, description=?, prompt=?, sort=?, enabled=? WHERE id=?");
+        st.bind(1, r.name);
+        st.bind(2, r.description);
+        st.bind(3, r.prompt);
+        st.bind(4, r.sort);
+        st.bind(5, r.enabled ? 1 : 0);
+        st.bind(6, r.id);
+        if (st.exec() == 0) throw store_error("not_found", "no such role");
+        return r.id;
+    }
+    stmt st = prepare("INSERT INTO roles (name, description, prompt, sort, enabled) VALUES (?,?,?,?,?)");
+    st.bind(1, r.name);
+    st.bind(2, r.description);
+    st.bind(3, r.prompt);
+    st.bind(4, r.sort);
+    st.bind(5, r.enabled ? 1 : 0);
+    st.exec();
+    return db_.getLastInsertRowid();
+}
+
+bool store::remove_role(id_t id) {
+    stmt st = prepare("DELETE FROM roles WHERE id = ?");
+    st.bind(1, id);
+    return st.exec() > 0;
+}
+
+std::vector<preset_row> store::presets() {
+    stmt st = prepare("SELECT id, text, sort FROM presets ORDER BY sort, id");
+    std::vector<preset_row> out;
+    while (st.executeStep())
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getInt()});
+    return out;
+}
+
+id_t store::upsert_preset(const preset_row& p) {
+    if (p.id) {
+        stmt st = prepare("UPDATE presets SET text=?, sort=? WHERE id=?");
+        st.bind(1, p.text);
+        st.bind(2, p.sort);
+        st.bind(3, p.id);
+        if (st.exec() == 0) throw store_error("not_found", "no such preset");
+        return p.id;
+    }
+    stmt st = prepare("INSERT INTO presets (text, sort) VALUES (?,?)");
+    st.bind(1, p.text);
+    st.bind(2, p.sort);
+    st.exec();
+    return db_.getLastInsertRowid();
+}
+
+bool store::remove_preset(id_t id) {
+    stmt st = prepare("DELETE FROM presets WHERE id = ?");
+    st.bind(1, id);
+    return st.exec() > 0;
+}
+
 std::map<std::string, std::string> store::settings() {
     stmt st = prepare( "SELECT key, value FROM settings");
     std::map<std::string, std::string> out;

@@ -118,6 +118,15 @@ public:
     void upsert_model(const model_row& m);
     bool remove_model(const std::string& id);
 
+    // Roles and preset questions. upsert_* with id 0 add a row; they return its id.
+    std::vector<role_row> roles();
+    std::optional<role_row> role(id_t id);
+    id_t upsert_role(const role_row& r);
+    bool remove_role(id_t id);
+    std::vector<preset_row> presets();
+    id_t upsert_preset(const preset_row& p);
+    bool remove_preset(id_t id);
+
     // Settings (operator's run-time values)
     std::map<std::string, std::string> settings();
     void set_setting(const std::string& key, const std::string& value);

@@ -53,6 +53,21 @@ struct model_row {
     int sort = 0;
 };
 
+struct role_row {
+    id_t id = 0;
+    std::string name;
+    std::string description;
+    std::string prompt;
+    int sort = 0;
+    bool enabled = true;
+};
+
+struct preset_row {
+    id_t id = 0;
+    std::string text;
+    int sort = 0;
+};
+
 struct conversation_row {
     id_t id = 0;
     id_t user_id = 0;

@@ -21,7 +21,7 @@ struct client_options {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds first_byte_timeout{60'000};
     std::chrono::milliseconds idle_timeout{60'000};
-    std::size_t max_idle_per_host = 64;
+    std::size_t max_idle_per_host = 256;
 };
 
 struct usage {
