@@ -106,6 +106,10 @@ def main():
         rows = []
         answer_ms = opts.tokens * opts.delay
         for n, kind in levels:
+            # The direct runs use connections opened before the clock starts; warm chatd's
+            # upstream connection pool the same way with one unmeasured round.
+            bench(bench_bin, "chatd", "--url", f"http://127.0.0.1:{port}", "--cookie", cookie,
+                  "--concurrency", str(n), "--requests", str(n))
             # steady: starts spread over one answer's time, three answers per worker.
             shape = ["--requests", str(n)] if kind == "burst" else \
                 ["--requests", str(3 * n), "--ramp-ms", str(answer_ms)]
