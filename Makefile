@@ -111,7 +111,7 @@ build: deps webui
 	[ -f $(BUILD_DIR)/build.ninja ] || CC=clang CXX=clang++ cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 	echo "==> npm run build in webui"
-	(cd webui && npm run build)
+	(cd webui && npm run build && node scripts/precompress.mjs)
 
 run: build
 	@$(sh_helpers)

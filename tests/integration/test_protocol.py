@@ -140,6 +140,16 @@ class ProtocolTest(ChatdTestCase):
         status, h, _ = c.http("GET", "/assets/app-1234.js")
         self.assertEqual(status, 200)
         self.assertIn("immutable", h["cache-control"])
+        self.assertNotIn("content-encoding", h)
+        import gzip
+        with open(os.path.join(webui, "assets", "app-1234.js.gz"), "wb") as f:
+            f.write(gzip.compress(b"console.log(1)"))
+        status, h, body = c.http("GET", "/assets/app-1234.js", headers={"Accept-Encoding": "gzip, deflate"})
+        self.assertEqual((status, h.get("content-encoding")), (200, "gzip"))
+        self.assertEqual(gzip.decompress(body), b"console.log(1)")
+        self.assertTrue(h["content-type"].startswith("text/javascript"))
+        status, h, _ = c.http("GET", "/assets/app-1234.js", headers={"Accept-Encoding": "br"})
+        self.assertNotIn("content-encoding", h)  # no .br copy: the plain file
         self.assertEqual(c.http("GET", "/assets/missing.js")[0], 404)
         for path in ["/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
                      "/assets/%2e%2e%2f%2e%2e%2fsecret.txt", "/..%5csecret.txt"]:
