@@ -293,6 +293,105 @@ void show_models_remove(const json::value&, const rpc_request& request, std::ost
     out << "removed model " << param_text(request, "id") << '\n';
 }
 
+// roles and preset questions
+
+rpc_request build_roles_list(const arguments& args) {
+    return without_params("admin.roles.list", args);
+}
+
+void show_roles_list(const json::value& result, const rpc_request&, std::ostream& out) {
+    table roles({{"ID", align::right}, {"NAME"}, {"ENABLED"}, {"SORT", align::right}, {"DESCRIPTION"}, {"PROMPT"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& r = object_of(item);
+        std::string prompt = field_text(r, "prompt");
+        if (prompt.size() > 60) prompt = prompt.substr(0, 57) + "...";
+        for (auto& c : prompt)
+            if (c == '\n') c = ' ';
+        roles.add_row({field_text(r, "id"), field_text(r, "name"), field_text(r, "enabled"), field_text(r, "sort"),
+                       field_text(r, "description"), prompt});
+    }
+    roles.print(out);
+}
+
+rpc_request build_roles_set(const arguments& args) {
+    po::options_description options;
+    auto add = options.add_options();
+    add("id", po::value<std::string>());
+    add("name", po::value<std::string>());
+    add("description", po::value<std::string>());
+    add("prompt", po::value<std::string>());
+    add("sort", po::value<std::string>());
+    add("enable", po::bool_switch());
+    add("disable", po::bool_switch());
+    po::variables_map given;
+    try {
+        po::store(po::command_line_parser(args).options(options).run(), given);
+    } catch (const po::error& error) {
+        throw usage_error(error.what());
+    }
+    json::object params;
+    if (given.count("id")) params["id"] = parse_id(given["id"].as<std::string>());
+    for (const char* key : {"name", "description"})
+        if (given.count(key)) params[key] = given[key].as<std::string>();
+    if (given.count("prompt")) {
+        auto prompt = given["prompt"].as<std::string>();
+        params["prompt"] = prompt == "-" ? read_all(std::cin) : prompt;
+    }
+    if (given.count("sort")) params["sort"] = parse_count("sort", given["sort"].as<std::string>());
+    if (given["enable"].as<bool>() && given["disable"].as<bool>())
+        throw usage_error("--enable and --disable exclude each other");
+    if (given["enable"].as<bool>()) params["enabled"] = true;
+    if (given["disable"].as<bool>()) params["enabled"] = false;
+    if (!params.contains("id") && (!params.contains("name") || !params.contains("prompt")))
+        throw usage_error("a new role needs --name and --prompt");
+    return {"admin.roles.set", std::move(params)};
+}
+
+void show_roles_set(const json::value& result, const rpc_request&, std::ostream& out) {
+    const auto& r = object_of(result);
+    out << "role " << field_text(r, "id") << ": " << field_text(r, "name") << '\n';
+}
+
+rpc_request build_roles_remove(const arguments& args) {
+    return with_id("admin.roles.remove", args);
+}
+
+void show_roles_remove(const json::value&, const rpc_request& request, std::ostream& out) {
+    out << "removed role " << param_text(request, "id") << '\n';
+}
+
+rpc_request build_presets_list(const arguments& args) {
+    return without_params("admin.presets.list", args);
+}
+
+void show_presets_list(const json::value& result, const rpc_request&, std::ostream& out) {
+    table presets({{"ID", align::right}, {"SORT", align::right}, {"TEXT"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& p = object_of(item);
+        presets.add_row({field_text(p, "id"), field_text(p, "sort"), field_text(p, "text")});
+    }
+    presets.print(out);
+}
+
+rpc_request build_presets_add(const arguments& args) {
+    expect_arguments(args, {"TEXT", "SORT"}, 1);
+    json::object params{{"text", args[0]}};
+    if (args.size() > 1) params["sort"] = parse_count("sort", args[1]);
+    return {"admin.presets.set", std::move(params)};
+}
+
+void show_presets_add(const json::value& result, const rpc_request&, std::ostream& out) {
+    out << "preset " << field_text(object_of(result), "id") << " added\n";
+}
+
+rpc_request build_presets_remove(const arguments& args) {
+    return with_id("admin.presets.remove", args);
+}
+
+void show_presets_remove(const json::value&, const rpc_request& request, std::ostream& out) {
+    out << "removed preset " << param_text(request, "id") << '\n';
+}
+
 // admin
 
 rpc_request build_admin_add(const arguments& args) {
@@ -404,6 +503,18 @@ const command commands[] = {
      "--max-context-chars bound the conversation context sent with each question.",
      build_models_set, show_models_set},
     {"models rm", "ID", "Remove a model.", build_models_remove, show_models_remove},
+    {"roles list", "", "List the roles (system prompts users pick per conversation).", build_roles_list,
+     show_roles_list},
+    {"roles set", "[--id ID] [--name TEXT] [--description TEXT] [--prompt TEXT|-] [--sort N] [--enable|--disable]",
+     "Add a role (without --id; needs --name and --prompt) or change one.\n"
+     "--prompt - reads the system prompt from standard input.",
+     build_roles_set, show_roles_set},
+    {"roles rm", "ID", "Remove a role.", build_roles_remove, show_roles_remove},
+    {"presets list", "", "List the preset questions shown on an empty chat.", build_presets_list,
+     show_presets_list},
+    {"presets add", "TEXT [SORT]", "Add a preset question (lower SORT shows first).", build_presets_add,
+     show_presets_add},
+    {"presets rm", "ID", "Remove a preset question.", build_presets_remove, show_presets_remove},
     {"admin add", "USERNAME",
      "Create an admin account for the web admin pages.\n"
      "On a terminal the password is asked twice without echo. Otherwise the first\n"

@@ -319,8 +319,9 @@ class ContentTest(ChatdTestCase):
         self.assertGreaterEqual(len(roles), 1)
         self.assertNotIn("prompt", roles[0])  # the prompt stays on the server
         self.assertTrue(c.rpc("presets.list")["items"])
-        made = self.chatd.ctl_json("call", "admin.roles.set",
-                                   json.dumps({"name": "Pirate", "description": "arr", "prompt": "Talk like a pirate."}))
+        made = self.chatd.ctl_json("roles", "set", "--name", "Pirate", "--description", "arr", "--prompt", "-",
+                                   input="Talk like a pirate.")
+        self.assertIn("Pirate", self.chatd.ctl("roles", "list").stdout)
         c.register("sailor")
         s, _, _ = c.answer("hello", role_id=made["id"])
         body = self.fake.last_body(key)
@@ -328,7 +329,7 @@ class ContentTest(ChatdTestCase):
         c.answer("and then?", conversation_id=s["conversation_id"])
         self.assertEqual(self.fake.last_body(key)["messages"][0]["content"], "Talk like a pirate.")
         self.assertEqual(c.rpc("conversations.get", {"id": s["conversation_id"]})["role_id"], made["id"])
-        self.chatd.ctl("call", "admin.roles.set", json.dumps({"id": made["id"], "enabled": False}))
+        self.chatd.ctl("roles", "set", "--id", str(made["id"]), "--disable")
         self.assertNotIn(made["id"], [r["id"] for r in c.rpc("roles.list")["items"]])
         with self.assertRaises(RpcError) as e:
             c.ask("hi", role_id=made["id"])
@@ -341,9 +342,9 @@ class ContentTest(ChatdTestCase):
         self.assertTrue(c.rpc("site.info")["allow_custom_system_prompt"])
         c.answer("hi", system_prompt="be brief")
         self.assertEqual(self.fake.last_body(key)["messages"][0], {"role": "system", "content": "be brief"})
-        p = self.chatd.ctl_json("call", "admin.presets.set", json.dumps({"text": "What is 2+2?", "sort": -1}))
+        p = self.chatd.ctl_json("presets", "add", "What is 2+2?", "0")
         self.assertEqual(c.rpc("presets.list")["items"][0], {"id": p["id"], "text": "What is 2+2?"})
-        self.chatd.ctl("call", "admin.presets.remove", json.dumps({"id": p["id"]}))
+        self.chatd.ctl("presets", "rm", str(p["id"]))
         self.assertNotIn(p["id"], [x["id"] for x in c.rpc("presets.list")["items"]])
 
 
