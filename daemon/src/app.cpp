@@ -86,6 +86,7 @@ struct app::impl {
     std::unique_ptr<auth::auth_service> auth;
     std::unique_ptr<chat::chat_service> chat;
     rpc::dispatcher dispatcher;
+    rate_limiter abuse;
     std::unique_ptr<rpc::services> services;
     std::unique_ptr<net::static_files> files;
     std::unique_ptr<net::http_server> server;
@@ -351,7 +352,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.chat->set_models(m.db->direct().models());
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.services = std::make_unique<rpc::services>(
-        rpc::services{*m.db, *m.auth, *m.chat, m.pool, *m.site, get_cfg, m.started});
+        rpc::services{*m.db, *m.auth, *m.chat, m.pool, *m.site, get_cfg, m.started, m.abuse});
     rpc::add_user_methods(m.dispatcher, *m.services);
     rpc::add_admin_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {

@@ -11,6 +11,7 @@
 #include "rpc/jsonrpc.hpp"
 #include "store/database.hpp"
 #include "upstream/key_pool.hpp"
+#include "util/rate_limiter.hpp"
 
 namespace chatd::rpc {
 
@@ -22,6 +23,7 @@ struct services {
     settings& site;
     std::function<std::shared_ptr<const config>()> get_config;
     std::chrono::steady_clock::time_point started;
+    rate_limiter& abuse;  // failed card redemptions and similar attempts
 };
 
 void add_user_methods(dispatcher& d, services& s);

@@ -1,6 +1,7 @@
 // Methods for visitors on the public listener (CONTRACT §5).
 #include <boost/asio/use_awaitable.hpp>
 
+#include "billing/cards.hpp"
 #include "rpc/services.hpp"
 #include "util/text.hpp"
 
@@ -169,6 +170,36 @@ void add_user_methods(dispatcher& d, services& s) {
                params p(v);
                co_await s.chat.stop(ctx.require_user(), p.i64("message_id"));
                co_return json::object{};
+           }});
+
+    d.add({"cards.redeem", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               auto uid = ctx.require_user().id;
+               std::string key = "redeem:" + std::to_string(uid);
+               constexpr int max_failures = 5;
+               if (s.abuse.exhausted(key, max_failures, std::chrono::minutes(15)))
+                   fail("too_many_attempts", "尝试次数过多，请 15 分钟后再试 (too many failed attempts; wait 15 minutes)");
+               auto code = billing::normalise_card_code(params(v).str("code"));
+               std::optional<billing::balance> bal;
+               std::string reason, message;
+               if (!code) {
+                   reason = "card_invalid";
+                   message = "充值卡无效 (no such card)";
+               } else {
+                   try {
+                       bal = co_await s.db.run([uid, c = *code](store::store& st) {
+                           return st.redeem_card(uid, c, chat::unix_now());
+                       });
+                   } catch (const app_error& e) {
+                       if (!e.reason.starts_with("card_")) throw;
+                       reason = e.reason;
+                       message = e.what();
+                   }
+               }
+               if (!bal) {
+                   s.abuse.record(key);
+                   fail(reason, message);
+               }
+               co_return json::object{{"balance", chat::balance_to_json(*bal, chat::unix_now())}};
            }});
 
     d.add({"conversations.list", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
+#include "billing/cards.hpp"
 #include "store/migrations.hpp"
 #include "store/store.hpp"
 #include "util/random.hpp"
@@ -507,6 +508,165 @@ bool store::remove_preset(id_t id) {
     stmt st = prepare("DELETE FROM presets WHERE id = ?");
     st.bind(1, id);
     return st.exec() > 0;
+}
+
+std::vector<std::string> store::generate_cards(const std::string& batch, std::int64_t count,
+                                               std::int64_t questions, std::int64_t days,
+                                               std::optional<std::int64_t> redeem_before, std::int64_t now) {
+    savepoint t(db_);
+    {
+        stmt b = prepare("INSERT INTO card_batches (name, questions, days, redeem_before, created_at) "
+                         "VALUES (?,?,?,?,?) ON CONFLICT(name) DO NOTHING");
+        b.bind(1, batch);
+        b.bind(2, questions);
+        b.bind(3, days);
+        bind_opt(b, 4, redeem_before);
+        b.bind(5, now);
+        if (b.exec() == 0) throw store_error("invalid_params", "a batch named '" + batch + "' already exists");
+    }
+    stmt st = prepare("INSERT INTO cards (code, batch, questions, days, redeem_before, created_at) "
+                      "VALUES (?,?,?,?,?,?) ON CONFLICT(code) DO NOTHING");
+    std::vector<std::string> codes;
+    codes.reserve(static_cast<std::size_t>(count));
+    while (static_cast<std::int64_t>(codes.size()) < count) {
+        auto code = billing::new_card_code();
+        st.bind(1, code);
+        st.bind(2, batch);
+        st.bind(3, questions);
+        st.bind(4, days);
+        bind_opt(st, 5, redeem_before);
+        st.bind(6, now);
+        // 80 random bits make a clash all but impossible; if one happens, draw again.
+        if (st.exec() == 1) codes.push_back(std::move(code));
+        st.reset();
+    }
+    t.commit();
+    return codes;
+}
+
+billing::balance store::redeem_card(id_t user_id, const std::string& code, std::int64_t now) {
+    savepoint t(db_);
+    {
+        stmt c = prepare("SELECT status, redeem_before, questions, days FROM cards WHERE code = ?");
+        c.bind(1, code);
+        if (!c.executeStep()) throw store_error("card_invalid", "充值卡无效 (no such card)");
+        std::string status = c.getColumn(0).getString();
+        auto redeem_before = opt_i64(c.getColumn(1));
+        std::int64_t questions = c.getColumn(2).getInt64(), days = c.getColumn(3).getInt64();
+        if (status == "used") throw store_error("card_used", "充值卡已被使用 (this card was already redeemed)");
+        if (status == "revoked") throw store_error("card_revoked", "充值卡已作废 (this card was revoked)");
+        if (redeem_before && *redeem_before <= now)
+            throw store_error("card_expired", "充值卡已过期 (this card has expired)");
+        c.reset();
+
+        // The claim itself: only one transaction can move the card from unused to used.
+        stmt claim = prepare("UPDATE cards SET status = 'used', redeemed_by = ?, redeemed_at = ? "
+                             "WHERE code = ? AND status = 'unused'");
+        claim.bind(1, user_id);
+        claim.bind(2, now);
+        claim.bind(3, code);
+        if (claim.exec() != 1) throw store_error("card_used", "充值卡已被使用 (this card was already redeemed)");
+
+        auto before = balance_of(user_id);
+        auto r = billing::apply_card(before, questions, days, now);
+        stmt ub = prepare("UPDATE users SET paid_credits = ?, paid_expires_at = ? WHERE id = ?");
+        ub.bind(1, r.after.paid);
+        bind_opt(ub, 2, r.after.paid_expires_at);
+        ub.bind(3, user_id);
+        ub.exec();
+        if (r.forfeited) add_ledger(user_id, now, 0, -r.forfeited, "paid_expired", "card:" + code);
+        add_ledger(user_id, now, 0, questions, "card", "card:" + code);
+    }
+    auto bal = balance_of(user_id);
+    t.commit();
+    return bal;
+}
+
+std::vector<card_row> store::cards(const std::string& batch, const std::string& status, const page_cursor& page,
+                                   std::int64_t now, std::optional<std::string>& next) {
+    // Keyset pagination by code. "expired" is unused past redeem_before.
+    std::string sql =
+        "SELECT code, batch, questions, days, redeem_before, status, redeemed_by, redeemed_at, created_at "
+        "FROM cards WHERE code > ?";
+    if (!batch.empty()) sql += " AND batch = ?";
+    if (status == "unused") sql += " AND status = 'unused' AND (redeem_before IS NULL OR redeem_before > ?)";
+    else if (status == "expired") sql += " AND status = 'unused' AND redeem_before <= ?";
+    else if (status == "used" || status == "revoked") sql += " AND status = ?";
+    else if (!status.empty()) throw store_error("invalid_params", "status: unused, used, revoked or expired");
+    sql += " ORDER BY code LIMIT ?";
+    stmt st = prepare(sql);
+    int i = 1;
+    st.bind(i++, page.after.value_or(""));
+    if (!batch.empty()) st.bind(i++, batch);
+    if (status == "unused" || status == "expired") st.bind(i++, now);
+    else if (!status.empty()) st.bind(i++, status);
+    st.bind(i++, page.limit + 1);
+    std::vector<card_row> out;
+    while (st.executeStep()) {
+        card_row c;
+        c.code = st.getColumn(0).getString();
+        c.batch = st.getColumn(1).getString();
+        c.questions = st.getColumn(2).getInt64();
+        c.days = st.getColumn(3).getInt64();
+        c.redeem_before = opt_i64(st.getColumn(4));
+        c.status = st.getColumn(5).getString();
+        if (c.status == "unused" && c.redeem_before && *c.redeem_before <= now) c.status = "expired";
+        c.redeemed_by = opt_i64(st.getColumn(6));
+        c.redeemed_at = opt_i64(st.getColumn(7));
+        c.created_at = st.getColumn(8).getInt64();
+        out.push_back(std::move(c));
+    }
+    next.reset();
+    if (static_cast<int>(out.size()) > page.limit) {
+        out.pop_back();
+        next = out.back().code;
+    }
+    return out;
+}
+
+std::vector<batch_row> store::card_batches(std::int64_t now) {
+    stmt st = prepare(
+        "SELECT b.name, b.questions, b.days, b.redeem_before, b.created_at, count(c.code), "
+        "sum(c.status = 'unused' AND (c.redeem_before IS NULL OR c.redeem_before > ?)), "
+        "sum(c.status = 'used'), sum(c.status = 'revoked'), "
+        "sum(c.status = 'unused' AND c.redeem_before <= ?) "
+        "FROM card_batches b LEFT JOIN cards c ON c.batch = b.name GROUP BY b.name ORDER BY b.created_at DESC, b.name");
+    st.bind(1, now);
+    st.bind(2, now);
+    std::vector<batch_row> out;
+    while (st.executeStep()) {
+        batch_row b;
+        b.name = st.getColumn(0).getString();
+        b.questions = st.getColumn(1).getInt64();
+        b.days = st.getColumn(2).getInt64();
+        b.redeem_before = opt_i64(st.getColumn(3));
+        b.created_at = st.getColumn(4).getInt64();
+        b.count = st.getColumn(5).getInt64();
+        b.unused = st.getColumn(6).getInt64();
+        b.used = st.getColumn(7).getInt64();
+        b.revoked = st.getColumn(8).getInt64();
+        b.expired = st.getColumn(9).getInt64();
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+std::int64_t store::revoke_cards(const std::vector<std::string>& codes, const std::string& batch, std::int64_t) {
+    savepoint t(db_);
+    std::int64_t n = 0;
+    if (!batch.empty()) {
+        stmt st = prepare("UPDATE cards SET status = 'revoked' WHERE batch = ? AND status = 'unused'");
+        st.bind(1, batch);
+        n += st.exec();
+    }
+    stmt one = prepare("UPDATE cards SET status = 'revoked' WHERE code = ? AND status = 'unused'");
+    for (const auto& code : codes) {
+        one.bind(1, code);
+        n += one.exec();
+        one.reset();
+    }
+    t.commit();
+    return n;
 }
 
 std::map<std::string, std::string> store::settings() {

@@ -127,6 +127,17 @@ public:
     id_t upsert_preset(const preset_row& p);
     bool remove_preset(id_t id);
 
+    // Recharge cards. generate_cards returns the new codes (normalised) in order.
+    std::vector<std::string> generate_cards(const std::string& batch, std::int64_t count, std::int64_t questions,
+                                            std::int64_t days, std::optional<std::int64_t> redeem_before,
+                                            std::int64_t now);
+    // Exactly once: store_error card_invalid / card_used / card_revoked / card_expired.
+    billing::balance redeem_card(id_t user_id, const std::string& code, std::int64_t now);
+    std::vector<card_row> cards(const std::string& batch, const std::string& status, const page_cursor& page,
+                                std::int64_t now, std::optional<std::string>& next);
+    std::vector<batch_row> card_batches(std::int64_t now);
+    std::int64_t revoke_cards(const std::vector<std::string>& codes, const std::string& batch, std::int64_t now);
+
     // Settings (operator's run-time values)
     std::map<std::string, std::string> settings();
     void set_setting(const std::string& key, const std::string& value);

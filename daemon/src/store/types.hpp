@@ -68,6 +68,25 @@ struct preset_row {
     int sort = 0;
 };
 
+struct card_row {
+    std::string code;  // normalised, no dashes
+    std::string batch;
+    std::int64_t questions = 0, days = 0;
+    std::optional<std::int64_t> redeem_before;
+    std::string status;  // unused | used | revoked | expired (an unused card past redeem_before)
+    std::optional<id_t> redeemed_by;
+    std::optional<std::int64_t> redeemed_at;
+    std::int64_t created_at = 0;
+};
+
+struct batch_row {
+    std::string name;
+    std::int64_t questions = 0, days = 0;
+    std::optional<std::int64_t> redeem_before;
+    std::int64_t count = 0, unused = 0, used = 0, revoked = 0, expired = 0;
+    std::int64_t created_at = 0;
+};
+
 struct conversation_row {
     id_t id = 0;
     id_t user_id = 0;
