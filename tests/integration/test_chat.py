@@ -130,6 +130,12 @@ class ChatTest(ChatdTestCase):
         self.assertEqual(sorted(by_parent[s2["user_message_id"]]), sorted([s2["message_id"], regen["message_id"]]))
         self.assertEqual(sorted(by_parent[s1["message_id"]]), sorted([s2["user_message_id"], edit["user_message_id"]]))
         self.assertEqual(conv["current_leaf_id"], edit["message_id"])
+        # parent_id 0 edits the first question: a second root with a context of its own.
+        root, t4, _ = c.answer("first, edited", conversation_id=s1["conversation_id"], parent_id=0)
+        self.assertEqual(t4, "user: first, edited")
+        roots = [m["id"] for m in c.rpc("conversations.get", {"id": s1["conversation_id"]})["messages"]
+                 if m["parent_id"] is None]
+        self.assertEqual(roots, [s1["user_message_id"], root["user_message_id"]])
 
     def test_context_is_trimmed_to_the_model_budget(self):
         key, _ = self.add_key("ok", tokens=2)

@@ -4,6 +4,10 @@
 import { SseParser } from './sse';
 import type {
   AuthResult,
+  Conversation,
+  ConversationList,
+  Preset,
+  Role,
   ChatSendParams,
   ChatSendResult,
   Me,
@@ -101,7 +105,29 @@ export const api = {
   logout: () => rpc<Record<string, never>>('auth.logout'),
   send: (params: ChatSendParams) => rpc<ChatSendResult>('chat.send', params),
   stop: (messageId: number) => rpc<Record<string, never>>('chat.stop', { message_id: messageId }),
+  regenerate: (messageId: number) => rpc<ChatSendResult>('chat.regenerate', { message_id: messageId }),
+  updateMe: (change: { name?: string; theme?: string }) => rpc<Me>('me.update', change),
+  listConversations: (params: { cursor?: string | number; limit?: number; query?: string }) =>
+    rpc<ConversationList>('conversations.list', params),
+  getConversation: (id: number) => rpc<Conversation>('conversations.get', { id }),
+  renameConversation: (id: number, title: string) =>
+    rpc<Record<string, never>>('conversations.rename', { id, title }),
+  deleteConversation: (id: number) => rpc<Record<string, never>>('conversations.delete', { id }),
+  pinConversation: (id: number, pinned: boolean) =>
+    rpc<Record<string, never>>('conversations.pin', { id, pinned }),
+  roles: () => optionalList<Role>('roles.list'),
+  presets: () => optionalList<Preset>('presets.list'),
 };
+
+/** A list method the daemon may not offer yet: "method not found" (or any failure) means none. */
+async function optionalList<T>(method: string): Promise<T[]> {
+  try {
+    const result = await rpc<{ items?: T[] }>(method);
+    return Array.isArray(result?.items) ? result.items : [];
+  } catch {
+    return [];
+  }
+}
 
 export interface StreamOptions {
   /** Resume after this event id (as if it had already been received). */

@@ -4,7 +4,8 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, RpcError } from './api';
 import { ChatScreen } from './components/ChatScreen';
 import { LoginScreen } from './components/LoginScreen';
-import { reasonText, t } from './i18n';
+import { reasonText, switchLanguage, t, type Lang } from './i18n';
+import { applyTheme, isTheme, type Theme } from './theme';
 import type { Balance, Me, SiteInfo } from './types';
 
 type Screen =
@@ -16,10 +17,13 @@ type Screen =
 export function App() {
   const [site, setSite] = useState<SiteInfo | null>(null);
   const [screen, setScreen] = useState<Screen>({ kind: 'loading' });
+  const [, setLang] = useState<Lang | null>(null);
 
   const loadMe = useCallback(async () => {
     try {
-      setScreen({ kind: 'chat', me: await api.me() });
+      const me = await api.me();
+      if (isTheme(me.theme)) applyTheme(me.theme);
+      setScreen({ kind: 'chat', me });
     } catch (err) {
       const reason = err instanceof RpcError ? err.reason : 'network';
       if (reason === 'unauthorized') setScreen({ kind: 'login' });
@@ -36,6 +40,24 @@ export function App() {
   useEffect(() => {
     document.title = siteName;
   }, [siteName]);
+
+  // Without a choice of the user's own, the operator's default theme.
+  useEffect(() => {
+    if (!site || !isTheme(site.default_theme)) return;
+    if (screen.kind !== 'chat' || isTheme(screen.me.theme)) return;
+    applyTheme(site.default_theme);
+  }, [site, screen.kind]);
+
+  const changeTheme = useCallback((theme: Theme) => {
+    applyTheme(theme);
+    setScreen((s) => (s.kind === 'chat' ? { kind: 'chat', me: { ...s.me, theme } } : s));
+    api.updateMe({ theme }).catch(() => {});
+  }, []);
+
+  const changeLanguage = useCallback(async (lang: Lang) => {
+    await switchLanguage(lang);
+    setLang(lang);
+  }, []);
 
   const toLogin = useCallback(() => setScreen({ kind: 'login' }), []);
   const setBalance = useCallback(
@@ -75,6 +97,8 @@ export function App() {
           onBalance={setBalance}
           onUnauthorized={toLogin}
           onLogout={logout}
+          onTheme={changeTheme}
+          onLanguage={changeLanguage}
         />
       );
   }

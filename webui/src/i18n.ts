@@ -44,6 +44,62 @@ const zhCN = {
   'chat.refunded': '已退还本次额度',
   'chat.freeSlow': '响应较慢，本次免费',
   'chat.dismiss': '关闭提示',
+  'chat.shortcuts': 'Enter 发送 · Shift+Enter 换行 · Esc 停止 · Ctrl+Shift+O 新对话',
+
+  'md.copyCode': '复制代码',
+  'md.copied': '已复制',
+
+  'msg.copy': '复制',
+  'msg.copied': '已复制',
+  'msg.regenerate': '重新生成',
+  'msg.edit': '编辑',
+  'msg.editSave': '保存并发送',
+  'msg.editCancel': '取消',
+  'msg.editLabel': '编辑问题',
+  'msg.prevBranch': '上一个版本',
+  'msg.nextBranch': '下一个版本',
+  'msg.branch': '第 {n} 个版本，共 {total} 个',
+
+  'side.title': '历史对话',
+  'side.search': '搜索对话',
+  'side.searchPlaceholder': '搜索…',
+  'side.empty': '还没有对话',
+  'side.noResults': '没有找到匹配的对话',
+  'side.loadMore': '加载更多',
+  'side.loading': '正在加载…',
+  'side.pin': '置顶',
+  'side.unpin': '取消置顶',
+  'side.pinned': '已置顶',
+  'side.rename': '重命名',
+  'side.renameLabel': '对话标题',
+  'side.delete': '删除',
+  'side.deleteConfirm': '删除对话「{title}」？删除后无法恢复。',
+  'side.untitled': '新对话',
+  'side.open': '打开历史对话',
+  'side.close': '关闭历史对话',
+  'side.actions': '更多操作',
+
+  'conv.loading': '正在加载对话…',
+  'conv.notFound': '找不到这个对话，可能已被删除。',
+  'conv.export': '导出',
+  'conv.exportMd': '导出为 Markdown',
+  'conv.exportJson': '导出为 JSON',
+
+  'settings.title': '设置',
+  'settings.theme': '主题',
+  'settings.language': '语言',
+  'theme.light': '浅色',
+  'theme.dark': '深色',
+  'theme.system': '跟随系统',
+  'theme.sepia': '护眼',
+
+  'picker.model': '模型',
+  'picker.cost': '{n} 次/问',
+  'picker.role': '角色',
+  'picker.noRole': '默认助手',
+  'picker.systemPrompt': '自定义系统提示词',
+  'picker.systemPromptHint': '只对新对话生效，例如：你是一位严谨的翻译。',
+  'presets.title': '试试这些问题',
 
   'error.bad_credentials': '用户名或密码不正确。',
   'error.username_taken': '这个用户名已被注册，请换一个。',
@@ -61,6 +117,10 @@ const zhCN = {
   'error.upstream_unavailable': '模型服务暂时不可用，请稍后再试。',
   'error.upstream_rejected': '模型服务拒绝了这次请求。',
   'error.unknown': '出错了，请稍后再试。',
+  'error.insufficient_credits.next': '可以兑换充值卡或邀请好友获得次数。',
+  'error.too_large': '内容太长，请缩短后再发送。',
+  'error.server_error': '服务器出错了，请稍后再试。',
+  'error.invalid_params.send': '无法发送，请检查内容后重试。',
 };
 
 export type MessageKey = keyof typeof zhCN;
@@ -73,6 +133,41 @@ export function setMessages(table: Messages, lang: string): void {
   messages = table;
   locale = lang;
   document.documentElement.lang = lang;
+}
+
+export type Lang = 'zh-CN' | 'en';
+export const LANGS: { id: Lang; label: string }[] = [
+  { id: 'zh-CN', label: '简体中文' },
+  { id: 'en', label: 'English' },
+];
+const LANG_KEY = 'chatd.lang';
+
+export function currentLang(): Lang {
+  return locale === 'en' ? 'en' : 'zh-CN';
+}
+
+/** The language saved in this browser (zh-CN by default). */
+export function savedLang(): Lang {
+  try {
+    return localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh-CN';
+  } catch {
+    return 'zh-CN';
+  }
+}
+
+/** Switches the strings; English is a separate chunk loaded on first use. */
+export async function switchLanguage(lang: Lang): Promise<void> {
+  if (lang === 'en') {
+    const { en } = await import('./locales/en');
+    setMessages(en, 'en');
+  } else {
+    setMessages(zhCN, 'zh-CN');
+  }
+  try {
+    localStorage.setItem(LANG_KEY, lang);
+  } catch {
+    // private mode: the choice lasts for this page only
+  }
 }
 
 /** A Unix-seconds time as a local date. */

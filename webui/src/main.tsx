@@ -1,6 +1,11 @@
 import { render } from 'preact';
 import { App } from './app';
+import { savedLang, switchLanguage } from './i18n';
 import './styles/theme.css';
 import './styles/app.css';
+import './styles/markdown.css';
 
-render(<App />, document.getElementById('app')!);
+const start = () => render(<App />, document.getElementById('app')!);
+// English strings are a separate chunk: fetch them before the first render when chosen.
+if (savedLang() === 'en') switchLanguage('en').then(start, start);
+else start();

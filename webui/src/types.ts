@@ -75,3 +75,46 @@ export interface StreamFailure {
   message: string;
   refunded: boolean;
 }
+
+export interface ConversationSummary {
+  id: number;
+  title: string;
+  pinned: boolean;
+  updated_at: number;
+  created_at?: number;
+  model?: string;
+  role_id?: number | null;
+}
+
+export interface ConversationList {
+  items: ConversationSummary[];
+  next_cursor: string | number | null;
+}
+
+export interface StoredMessage {
+  id: number;
+  parent_id: number | null;
+  role: 'user' | 'assistant';
+  content: string;
+  status: MessageStatus;
+  created_at: number;
+  model?: string;
+  error?: { reason: string; message: string };
+}
+
+export interface Conversation extends ConversationSummary {
+  current_leaf_id: number | null;
+  system_prompt?: string | null;
+  messages: StoredMessage[];
+}
+
+export interface Role {
+  id: number;
+  name: string;
+  description?: string;
+}
+
+export interface Preset {
+  id: number;
+  text: string;
+}

@@ -723,7 +723,9 @@ std::vector<context_message> store::build_context(id_t conversation_id, id_t lea
 started_answer store::start_question(const question& q, std::int64_t now) {
     savepoint t(db_);
     started_answer out;
-    std::optional<id_t> parent = q.parent_id;
+    // parent_id 0 asks for a new root: an edit of the conversation's first question.
+    const bool new_root = q.parent_id == 0;
+    std::optional<id_t> parent = new_root ? std::nullopt : q.parent_id;
     if (q.conversation_id) {
         stmt st = prepare(
             "SELECT user_id, current_leaf_id, model, deleted_at FROM conversations WHERE id = ?");
@@ -732,7 +734,7 @@ started_answer store::start_question(const question& q, std::int64_t now) {
             throw store_error("not_found", "no such conversation");
         out.conversation_id = *q.conversation_id;
         out.model = st.getColumn(2).getString();
-        if (!parent) parent = opt_i64(st.getColumn(1));
+        if (!parent && !new_root) parent = opt_i64(st.getColumn(1));
         if (parent) {
             stmt p = prepare( "SELECT 1 FROM messages WHERE id = ? AND conversation_id = ?");
             p.bind(1, *parent);

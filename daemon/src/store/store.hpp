@@ -22,7 +22,7 @@ using store_error = app_error;
 struct question {
     id_t user_id = 0;
     std::optional<id_t> conversation_id;  // none: a new conversation
-    std::optional<id_t> parent_id;        // none: continue after the conversation's current leaf
+    std::optional<id_t> parent_id;        // none: after the current leaf; 0: a new root
     std::string content;
     std::string model;
     std::int64_t cost = 1;

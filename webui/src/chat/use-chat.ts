@@ -1,14 +1,16 @@
-// State of the open conversation: the messages shown, the answer being streamed, stop and reset.
+// State of the open conversation. Messages form a tree (edit & resend and regenerate add
+// siblings); the page shows one branch: the path from the root to `leaf`. Also: sending, streaming
+// (at most one render per animation frame), re-attaching to a running answer after a reload, stop.
 
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, RpcError, streamAnswer } from '../api';
 import { reasonText, t } from '../i18n';
-import type { Balance, MessageStatus, StreamDone, StreamFailure } from '../types';
+import type { Balance, ChatSendResult, Conversation, MessageStatus, StreamDone, StreamFailure } from '../types';
 
 export interface ChatMessage {
-  /** Stable list key; exists before the server has assigned an id. */
-  key: string;
-  id?: number;
+  /** Server id; negative while chat.send has not answered yet. */
+  id: number;
+  parent_id: number | null;
   role: 'user' | 'assistant';
   content: string;
   /** `pending` until chat.send has answered. */
@@ -16,15 +18,30 @@ export interface ChatMessage {
   /** One line under an answer: its cost, a refund, or why it failed. */
   note?: string;
   reconnecting?: boolean;
+  model?: string;
+  created_at?: number;
+}
+
+export interface SendOptions {
+  model?: string;
+  role_id?: number;
+  system_prompt?: string;
 }
 
 interface Options {
   onUnauthorized: () => void;
   onBalance: (balance: Balance) => void;
+  /** A conversation was created or its list entry changed (new question, answer finished). */
+  onConversationChanged: (id: number, created: boolean) => void;
 }
 
-let keySeq = 0;
-const newKey = () => `m${++keySeq}`;
+interface Tree {
+  nodes: Map<number, ChatMessage>;
+  leaf: number | null;
+}
+
+const EMPTY: Tree = { nodes: new Map(), leaf: null };
+let tempSeq = 0;
 
 function doneNote(done: StreamDone): string {
   if (done.free_reason === 'slow') return t('chat.freeSlow');
@@ -38,8 +55,55 @@ function failureNote(failure: StreamFailure): string {
   return failure.refunded ? `${text} · ${t('chat.refunded')}` : text;
 }
 
-export function useChat({ onUnauthorized, onBalance }: Options) {
-  const [messages, setMessages] = useState<ChatMessage[]>([]);
+function errorText(err: unknown): string {
+  const reason = err instanceof RpcError ? err.reason : 'network';
+  let text = reasonText(reason, err instanceof RpcError ? err.message : undefined);
+  if (reason === 'insufficient_credits') text += ' ' + t('error.insufficient_credits.next');
+  return text;
+}
+
+/** Children of each message (null = roots), oldest first. */
+export function childrenOf(nodes: Map<number, ChatMessage>): Map<number | null, number[]> {
+  const out = new Map<number | null, number[]>();
+  for (const m of nodes.values()) {
+    const list = out.get(m.parent_id);
+    if (list) list.push(m.id);
+    else out.set(m.parent_id, [m.id]);
+  }
+  // Pending messages (negative ids) are the newest.
+  const order = (a: number, b: number) => (a < 0 ? 1e15 - a : a) - (b < 0 ? 1e15 - b : b);
+  for (const list of out.values()) list.sort(order);
+  return out;
+}
+
+/** The newest leaf below `id`, following the newest child at each step. */
+function newestLeaf(children: Map<number | null, number[]>, id: number): number {
+  for (;;) {
+    const kids = children.get(id);
+    if (!kids || kids.length === 0) return id;
+    id = kids[kids.length - 1];
+  }
+}
+
+function pathTo(nodes: Map<number, ChatMessage>, leaf: number | null): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  const seen = new Set<number>();
+  let id = leaf;
+  while (id !== null && !seen.has(id)) {
+    seen.add(id);
+    const m = nodes.get(id);
+    if (!m) break;
+    out.push(m);
+    id = m.parent_id;
+  }
+  return out.reverse();
+}
+
+export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Options) {
+  const [tree, setTree] = useState<Tree>(EMPTY);
+  const [conversation, setConversation] = useState<Conversation | null>(null);
+  const [conversationId, setConversationId] = useState<number | null>(null);
+  const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
   /** From the moment a question is sent until its answer has ended. */
   const [busy, setBusy] = useState(false);
@@ -47,32 +111,41 @@ export function useChat({ onUnauthorized, onBalance }: Options) {
   const [streamingId, setStreamingId] = useState<number | null>(null);
   const [stopping, setStopping] = useState(false);
 
-  const conversationId = useRef<number | undefined>(undefined);
+  const convRef = useRef<number | null>(null);
   const stream = useRef<AbortController | null>(null);
-  // Bumped by reset(): callbacks from an older conversation must not touch the new one.
+  // Bumped when leaving a conversation: callbacks from an older one must not touch the new one.
   const epoch = useRef(0);
   const pendingText = useRef('');
-  const pendingKey = useRef<string | null>(null);
+  const pendingId = useRef<number | null>(null);
   const frame = useRef<number | null>(null);
+  const treeRef = useRef(tree);
+  treeRef.current = tree;
 
-  const callbacks = useRef({ onUnauthorized, onBalance });
-  callbacks.current = { onUnauthorized, onBalance };
+  const callbacks = useRef({ onUnauthorized, onBalance, onConversationChanged });
+  callbacks.current = { onUnauthorized, onBalance, onConversationChanged };
 
-  const patch = (key: string, change: (m: ChatMessage) => Partial<ChatMessage>) =>
-    setMessages((list) => list.map((m) => (m.key === key ? { ...m, ...change(m) } : m)));
+  const patch = (id: number, change: (m: ChatMessage) => Partial<ChatMessage>) =>
+    setTree((tr) => {
+      const m = tr.nodes.get(id);
+      if (!m) return tr;
+      const nodes = new Map(tr.nodes);
+      nodes.set(id, { ...m, ...change(m) });
+      return { nodes, leaf: tr.leaf };
+    });
 
   // Deltas can arrive far faster than the screen refreshes: render at most once per frame.
   const flush = () => {
     if (frame.current !== null) cancelAnimationFrame(frame.current);
     frame.current = null;
-    const key = pendingKey.current;
+    const id = pendingId.current;
     const text = pendingText.current;
     pendingText.current = '';
-    if (key && text) patch(key, (m) => ({ content: m.content + text, status: 'streaming' }));
+    if (id !== null && text) patch(id, (m) => ({ content: m.content + text, status: 'streaming' }));
   };
 
-  const appendDelta = (key: string, text: string) => {
-    pendingKey.current = key;
+  const appendDelta = (id: number, text: string) => {
+    if (pendingId.current !== id) flush();
+    pendingId.current = id;
     pendingText.current += text;
     if (frame.current === null) frame.current = requestAnimationFrame(flush);
   };
@@ -84,58 +157,217 @@ export function useChat({ onUnauthorized, onBalance }: Options) {
     setStopping(false);
   };
 
-  const send = useCallback(async (content: string): Promise<boolean> => {
-    if (busy) return false;
+  /** Reads an answer's stream into message `id` (from its start, or after byte offset `after`). */
+  const attach = (id: number, path: string, after?: number) => {
     const myEpoch = epoch.current;
-    const userKey = newKey();
-    const answerKey = newKey();
-    setError(null);
     setBusy(true);
-    setMessages((list) => [
-      ...list,
-      { key: userKey, role: 'user', content, status: 'pending' },
-      { key: answerKey, role: 'assistant', content: '', status: 'pending' },
-    ]);
-
-    let sent;
-    try {
-      sent = await api.send({ content, conversation_id: conversationId.current });
-    } catch (err) {
-      if (epoch.current !== myEpoch) return false;
-      setMessages((list) => list.filter((m) => m.key !== userKey && m.key !== answerKey));
-      setBusy(false);
-      const reason = err instanceof RpcError ? err.reason : 'network';
-      if (reason === 'unauthorized') callbacks.current.onUnauthorized();
-      else setError(reasonText(reason, err instanceof RpcError ? err.message : undefined));
-      return false;
-    }
-    if (epoch.current !== myEpoch) return true;
-
-    conversationId.current = sent.conversation_id;
-    patch(userKey, () => ({ id: sent.user_message_id, status: 'done' }));
-    patch(answerKey, () => ({ id: sent.message_id, status: 'streaming' }));
-    setStreamingId(sent.message_id);
-
+    setStreamingId(id);
     const controller = new AbortController();
     stream.current = controller;
-    void streamAnswer(sent.stream, {
+    const alive = () => epoch.current === myEpoch;
+    void streamAnswer(path, {
       signal: controller.signal,
-      onDelta: (text) => appendDelta(answerKey, text),
-      onReconnect: (attempt) => patch(answerKey, () => ({ reconnecting: attempt > 0 })),
+      after,
+      onDelta: (text) => alive() && appendDelta(id, text),
+      onReconnect: (attempt) => alive() && patch(id, () => ({ reconnecting: attempt > 0 })),
       onDone: (done) => {
+        if (!alive()) return;
         flush();
-        patch(answerKey, () => ({ status: done.status, note: doneNote(done), reconnecting: false }));
+        patch(id, () => ({ status: done.status, note: doneNote(done), reconnecting: false }));
         callbacks.current.onBalance(done.balance);
         finish();
+        if (convRef.current !== null) callbacks.current.onConversationChanged(convRef.current, false);
       },
       onError: (failure) => {
+        if (!alive()) return;
         flush();
-        patch(answerKey, () => ({ status: 'failed', note: failureNote(failure), reconnecting: false }));
+        patch(id, () => ({ status: 'failed', note: failureNote(failure), reconnecting: false }));
         finish();
         if (failure.reason === 'unauthorized') callbacks.current.onUnauthorized();
       },
     });
+  };
+
+  /** Leaves the conversation; an answer still running keeps going on the server. */
+  const leave = () => {
+    epoch.current++;
+    stream.current?.abort();
+    if (frame.current !== null) cancelAnimationFrame(frame.current);
+    frame.current = null;
+    pendingText.current = '';
+    pendingId.current = null;
+    finish();
+  };
+
+  const reset = useCallback(() => {
+    leave();
+    convRef.current = null;
+    setConversationId(null);
+    setConversation(null);
+    setTree(EMPTY);
+    setError(null);
+    setLoading(false);
+  }, []);
+
+  /** Opens a stored conversation; re-attaches to its answer if one is still being written. */
+  const load = useCallback(async (id: number): Promise<boolean> => {
+    leave();
+    convRef.current = id;
+    setConversationId(id);
+    setError(null);
+    setLoading(true);
+    setTree(EMPTY);
+    const myEpoch = epoch.current;
+    let conv: Conversation;
+    try {
+      conv = await api.getConversation(id);
+    } catch (err) {
+      if (epoch.current !== myEpoch) return false;
+      setLoading(false);
+      const reason = err instanceof RpcError ? err.reason : 'network';
+      if (reason === 'unauthorized') callbacks.current.onUnauthorized();
+      else setError(reason === 'not_found' ? t('conv.notFound') : errorText(err));
+      if (reason === 'not_found') {
+        convRef.current = null;
+        setConversationId(null);
+      }
+      return false;
+    }
+    if (epoch.current !== myEpoch) return false;
+    const nodes = new Map<number, ChatMessage>();
+    for (const m of conv.messages) {
+      nodes.set(m.id, {
+        id: m.id,
+        parent_id: m.parent_id,
+        role: m.role,
+        content: m.content,
+        status: m.status,
+        model: m.model,
+        created_at: m.created_at,
+        note:
+          m.status === 'failed' && m.error
+            ? reasonText(m.error.reason, m.error.message)
+            : m.status === 'interrupted'
+              ? t('chat.failed')
+              : undefined,
+      });
+    }
+    let leaf = conv.current_leaf_id;
+    if (leaf === null || !nodes.has(leaf)) {
+      leaf = conv.messages.length ? Math.max(...conv.messages.map((m) => m.id)) : null;
+    }
+    const running = pathTo(nodes, leaf).find((m) => m.role === 'assistant' && m.status === 'streaming');
+    if (running) nodes.set(running.id, { ...running, content: '' });
+    setConversation({ ...conv, messages: [] });
+    setTree({ nodes, leaf });
+    setLoading(false);
+    // The stream replays the whole text so far, then continues live.
+    if (running) attach(running.id, `/api/stream/${running.id}`);
     return true;
+  }, []);
+
+  const accepted = (sent: ChatSendResult, tempUser: number | null, tempAnswer: number, parent: number | null) => {
+    setTree((tr) => {
+      const nodes = new Map(tr.nodes);
+      if (tempUser !== null) {
+        const u = nodes.get(tempUser);
+        nodes.delete(tempUser);
+        if (u) nodes.set(sent.user_message_id, { ...u, id: sent.user_message_id, parent_id: parent, status: 'done' });
+      }
+      const a = nodes.get(tempAnswer);
+      nodes.delete(tempAnswer);
+      if (a) nodes.set(sent.message_id, { ...a, id: sent.message_id, parent_id: sent.user_message_id, status: 'streaming' });
+      return { nodes, leaf: tr.leaf === tempAnswer ? sent.message_id : tr.leaf };
+    });
+  };
+
+  const rejected = (err: unknown, temps: number[], oldLeaf: number | null) => {
+    setTree((tr) => {
+      const nodes = new Map(tr.nodes);
+      for (const id of temps) nodes.delete(id);
+      return { nodes, leaf: oldLeaf };
+    });
+    setBusy(false);
+    const reason = err instanceof RpcError ? err.reason : 'network';
+    if (reason === 'unauthorized') callbacks.current.onUnauthorized();
+    else setError(errorText(err));
+  };
+
+  /**
+   * Sends a question after the shown branch, or (with `parentId`, for edit & resend) as a new
+   * sibling under that parent. Resolves false when it was not accepted.
+   */
+  const send = useCallback(async (content: string, options: SendOptions = {}, parentId?: number | null): Promise<boolean> => {
+    if (busy) return false;
+    const myEpoch = epoch.current;
+    const oldLeaf = treeRef.current.leaf;
+    const parent = parentId !== undefined ? parentId : oldLeaf !== null && oldLeaf > 0 ? oldLeaf : null;
+    const userId = -++tempSeq;
+    const answerId = -++tempSeq;
+    setError(null);
+    setBusy(true);
+    setTree((tr) => {
+      const nodes = new Map(tr.nodes);
+      nodes.set(userId, { id: userId, parent_id: parent, role: 'user', content, status: 'pending' });
+      nodes.set(answerId, { id: answerId, parent_id: userId, role: 'assistant', content: '', status: 'pending' });
+      return { nodes, leaf: answerId };
+    });
+
+    const conv = convRef.current;
+    let sent: ChatSendResult;
+    try {
+      sent = await api.send({
+        content,
+        ...(conv !== null ? { conversation_id: conv } : {}),
+        // An edit of the first question (no parent) starts a new root: parent_id 0.
+        ...(conv !== null && parent !== null ? { parent_id: parent } : {}),
+        ...(conv !== null && parentId === null ? { parent_id: 0 } : {}),
+        ...(options.model ? { model: options.model } : {}),
+        ...(conv === null && options.role_id !== undefined ? { role_id: options.role_id } : {}),
+        ...(conv === null && options.system_prompt ? { system_prompt: options.system_prompt } : {}),
+      });
+    } catch (err) {
+      if (epoch.current !== myEpoch) return false;
+      rejected(err, [userId, answerId], oldLeaf);
+      return false;
+    }
+    if (epoch.current !== myEpoch) return true;
+
+    const created = conv === null;
+    convRef.current = sent.conversation_id;
+    setConversationId(sent.conversation_id);
+    accepted(sent, userId, answerId, parent);
+    callbacks.current.onConversationChanged(sent.conversation_id, created);
+    attach(sent.message_id, sent.stream);
+    return true;
+  }, [busy]);
+
+  /** Asks again for the answer `messageId`: a new sibling answer under the same question. */
+  const regenerate = useCallback(async (messageId: number) => {
+    if (busy) return;
+    const old = treeRef.current.nodes.get(messageId);
+    if (!old || old.parent_id === null) return;
+    const myEpoch = epoch.current;
+    const oldLeaf = treeRef.current.leaf;
+    const answerId = -++tempSeq;
+    setError(null);
+    setBusy(true);
+    setTree((tr) => {
+      const nodes = new Map(tr.nodes);
+      nodes.set(answerId, { id: answerId, parent_id: old.parent_id, role: 'assistant', content: '', status: 'pending' });
+      return { nodes, leaf: answerId };
+    });
+    let sent: ChatSendResult;
+    try {
+      sent = await api.regenerate(messageId);
+    } catch (err) {
+      if (epoch.current !== myEpoch) return;
+      rejected(err, [answerId], oldLeaf);
+      return;
+    }
+    if (epoch.current !== myEpoch) return;
+    accepted(sent, null, answerId, old.parent_id);
+    attach(sent.message_id, sent.stream);
   }, [busy]);
 
   const stop = useCallback(async () => {
@@ -148,35 +380,46 @@ export function useChat({ onUnauthorized, onBalance }: Options) {
       setStopping(false);
       const reason = err instanceof RpcError ? err.reason : 'network';
       if (reason === 'unauthorized') callbacks.current.onUnauthorized();
-      else setError(reasonText(reason, err instanceof RpcError ? err.message : undefined));
+      else setError(errorText(err));
     }
   }, [streamingId, stopping]);
 
-  /** Leaves the conversation; an answer still running keeps going on the server. */
-  const reset = useCallback(() => {
-    epoch.current++;
-    stream.current?.abort();
-    if (frame.current !== null) cancelAnimationFrame(frame.current);
-    frame.current = null;
-    pendingText.current = '';
-    pendingKey.current = null;
-    conversationId.current = undefined;
-    setMessages([]);
-    setError(null);
-    finish();
-  }, []);
+  const children = useMemo(() => childrenOf(tree.nodes), [tree.nodes]);
+  const messages = useMemo(() => pathTo(tree.nodes, tree.leaf), [tree]);
+
+  /** Shows the sibling `step` places away from `id` (and the newest branch below it). */
+  const switchBranch = useCallback((id: number, step: number) => {
+    if (busy) return;
+    setTree((tr) => {
+      const m = tr.nodes.get(id);
+      if (!m) return tr;
+      const kids = childrenOf(tr.nodes);
+      const siblings = kids.get(m.parent_id) ?? [];
+      const target = siblings[siblings.indexOf(id) + step];
+      if (target === undefined) return tr;
+      return { nodes: tr.nodes, leaf: newestLeaf(kids, target) };
+    });
+  }, [busy]);
 
   useEffect(() => () => stream.current?.abort(), []);
 
   return {
+    conversationId,
+    conversation,
     messages,
+    children,
+    allMessages: tree.nodes,
+    loading,
     error,
     dismissError: () => setError(null),
     busy,
     streaming: streamingId !== null,
     stopping,
     send,
+    regenerate,
+    switchBranch,
     stop,
     reset,
+    load,
   };
 }

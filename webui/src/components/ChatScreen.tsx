@@ -1,9 +1,15 @@
-import { useChat } from '../chat/use-chat';
-import { t } from '../i18n';
-import type { Balance, Me, SiteInfo } from '../types';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { api } from '../api';
+import { fileName, toJson, toMarkdown } from '../chat/export';
+import { useChat, type ChatMessage } from '../chat/use-chat';
+import { t, type Lang } from '../i18n';
+import type { Theme } from '../theme';
+import type { Balance, Me, Preset, Role, SiteInfo } from '../types';
+import { download } from '../util';
 import { Composer } from './Composer';
 import { Header } from './Header';
 import { MessageList } from './MessageList';
+import { Sidebar } from './Sidebar';
 
 interface Props {
   site: SiteInfo | null;
@@ -12,39 +18,252 @@ interface Props {
   onBalance: (balance: Balance) => void;
   onUnauthorized: () => void;
   onLogout: () => void;
+  onTheme: (theme: Theme) => void;
+  onLanguage: (lang: Lang) => void;
 }
 
-export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLogout }: Props) {
-  const chat = useChat({ onUnauthorized, onBalance });
+/** The conversation id in the address (`/c/{id}`), if any. */
+function routeId(): number | null {
+  const m = /^\/c\/(\d+)\/?$/.exec(location.pathname);
+  return m ? Number(m[1]) : null;
+}
+
+const PHONE_QUERY = '(max-width: 800px)';
+
+export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLogout, onTheme, onLanguage }: Props) {
+  const [refreshKey, setRefreshKey] = useState(0);
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+  const [roles, setRoles] = useState<Role[]>([]);
+  const [presets, setPresets] = useState<Preset[]>([]);
+  const [model, setModel] = useState('');
+  const [roleId, setRoleId] = useState<number | undefined>(undefined);
+  const [systemPrompt, setSystemPrompt] = useState('');
+
+  const chat = useChat({
+    onUnauthorized,
+    onBalance,
+    onConversationChanged: (id, created) => {
+      if (created && routeId() !== id) history.pushState(null, '', `/c/${id}`);
+      setRefreshKey((k) => k + 1);
+    },
+  });
+
+  useEffect(() => {
+    api.roles().then(setRoles);
+    api.presets().then(setPresets);
+  }, []);
+
+  // The model: the open conversation's, else the site default.
+  useEffect(() => {
+    const models = site?.models ?? [];
+    const wanted = chat.conversation?.model || site?.default_model || models[0]?.id || '';
+    setModel(models.some((m) => m.id === wanted) || models.length === 0 ? wanted : models[0].id);
+  }, [site, chat.conversation]);
+
+  // Follow the address: on load and on back/forward.
+  useEffect(() => {
+    const follow = () => {
+      const id = routeId();
+      if (id === null) chat.reset();
+      else void chat.load(id);
+    };
+    follow();
+    addEventListener('popstate', follow);
+    return () => removeEventListener('popstate', follow);
+  }, []);
+
+  const isPhone = () => matchMedia(PHONE_QUERY).matches;
+
+  const open = useCallback((id: number) => {
+    if (routeId() !== id) history.pushState(null, '', `/c/${id}`);
+    void chat.load(id);
+    if (isPhone()) setSidebarOpen(false);
+  }, []);
+
+  const newChat = useCallback(() => {
+    if (location.pathname !== '/') history.pushState(null, '', '/');
+    chat.reset();
+    setRoleId(undefined);
+    setSystemPrompt('');
+    if (isPhone()) setSidebarOpen(false);
+    document.getElementById('composer-input')?.focus();
+  }, []);
+
+  const onDeleted = (id: number) => {
+    if (chat.conversationId === id) newChat();
+  };
+
+  const send = (content: string) =>
+    chat.send(content, {
+      model: model || undefined,
+      role_id: roleId,
+      system_prompt: site?.allow_custom_system_prompt ? systemPrompt.trim() || undefined : undefined,
+    });
+
+  const edit = (m: ChatMessage, content: string) =>
+    chat.send(content, { model: model || undefined }, m.parent_id);
+
+  const exportAs = (kind: 'md' | 'json') => {
+    const id = chat.conversationId;
+    if (id === null) return;
+    if (kind === 'md') {
+      const text = toMarkdown(chat.conversation, chat.messages, { you: t('chat.you'), assistant: t('chat.assistant') });
+      download(fileName(chat.conversation, id, 'md'), 'text/markdown;charset=utf-8', text);
+    } else {
+      download(fileName(chat.conversation, id, 'json'), 'application/json', toJson(chat.conversation, id, chat.messages));
+    }
+  };
+
+  // Desktop shortcuts: Esc stops the answer, Ctrl/Cmd+Shift+O starts a new chat.
+  const keys = useRef({ chat, newChat });
+  keys.current = { chat, newChat };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const { chat: c, newChat: fresh } = keys.current;
+      if (e.key === 'Escape' && c.streaming && !e.isComposing) {
+        e.preventDefault();
+        void c.stop();
+      } else if ((e.ctrlKey || e.metaKey) && e.shiftKey && (e.key === 'o' || e.key === 'O')) {
+        e.preventDefault();
+        fresh();
+      }
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, []);
+
+  const models = site?.models ?? [];
+  const fresh = chat.conversationId === null;
+  const showRoles = fresh && roles.length > 0;
+  const showSystemPrompt = fresh && !!site?.allow_custom_system_prompt;
+
+  const empty = chat.loading ? (
+    <div class="empty" aria-busy="true">
+      <p class="hint">{t('conv.loading')}</p>
+    </div>
+  ) : (
+    <div class="empty">
+      <h2>{t('chat.empty')}</h2>
+      {site?.announcement && <p class="announcement">{site.announcement}</p>}
+      {fresh && presets.length > 0 && (
+        <div class="presets" data-testid="presets">
+          <p class="hint">{t('presets.title')}</p>
+          <div class="preset-grid">
+            {presets.map((p) => (
+              <button
+                key={p.id}
+                type="button"
+                class="preset"
+                disabled={chat.busy}
+                onClick={() => void send(p.text)}
+                data-testid="preset"
+              >
+                {p.text}
+              </button>
+            ))}
+          </div>
+        </div>
+      )}
+    </div>
+  );
 
   return (
-    <div class="chat">
-      <Header siteName={siteName} balance={me.balance} onNewChat={chat.reset} onLogout={onLogout} />
-      <MessageList
-        messages={chat.messages}
-        empty={
-          <div class="empty">
-            <h2>{t('chat.empty')}</h2>
-            {site?.announcement && <p class="announcement">{site.announcement}</p>}
-          </div>
-        }
+    <div class="layout">
+      <Sidebar
+        activeId={chat.conversationId}
+        refreshKey={refreshKey}
+        open={sidebarOpen}
+        onSelect={open}
+        onNewChat={newChat}
+        onDeleted={onDeleted}
+        onClose={() => setSidebarOpen(false)}
+        onUnauthorized={onUnauthorized}
       />
-      <div class="composer-area">
-        {chat.error && (
-          <div class="chat-error" role="alert" data-testid="chat-error">
-            <span>{chat.error}</span>
-            <button type="button" class="icon-btn" aria-label={t('chat.dismiss')} onClick={chat.dismissError}>
-              ×
-            </button>
-          </div>
-        )}
-        <Composer
-          busy={chat.busy}
-          streaming={chat.streaming}
-          stopping={chat.stopping}
-          onSend={chat.send}
-          onStop={chat.stop}
+      {sidebarOpen && <div class="scrim" onClick={() => setSidebarOpen(false)} aria-hidden="true" />}
+      <div class="chat">
+        <Header
+          siteName={siteName}
+          balance={me.balance}
+          canExport={!fresh && chat.messages.length > 0}
+          onNewChat={newChat}
+          onLogout={onLogout}
+          onToggleSidebar={() => setSidebarOpen((o) => !o)}
+          onTheme={onTheme}
+          onLanguage={onLanguage}
+          onExport={exportAs}
         />
+        <MessageList
+          messages={chat.messages}
+          children={chat.children}
+          busy={chat.busy}
+          empty={empty}
+          onRegenerate={(id) => void chat.regenerate(id)}
+          onEdit={edit}
+          onSwitch={chat.switchBranch}
+        />
+        <div class="composer-area">
+          {chat.error && (
+            <div class="chat-error" role="alert" data-testid="chat-error">
+              <span>{chat.error}</span>
+              <button type="button" class="icon-btn" aria-label={t('chat.dismiss')} onClick={chat.dismissError}>
+                ×
+              </button>
+            </div>
+          )}
+          {(models.length > 0 || showRoles || showSystemPrompt) && (
+            <div class="toolbar">
+              {models.length > 0 && (
+                <label class="pick">
+                  <span class="sr-only">{t('picker.model')}</span>
+                  <select value={model} onChange={(e) => setModel(e.currentTarget.value)} data-testid="model-select">
+                    {models.map((m) => (
+                      <option key={m.id} value={m.id}>
+                        {m.name || m.id} · {t('picker.cost', { n: m.cost })}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
+              {showRoles && (
+                <label class="pick">
+                  <span class="sr-only">{t('picker.role')}</span>
+                  <select
+                    value={roleId === undefined ? '' : String(roleId)}
+                    onChange={(e) => setRoleId(e.currentTarget.value ? Number(e.currentTarget.value) : undefined)}
+                    data-testid="role-select"
+                  >
+                    <option value="">{t('picker.noRole')}</option>
+                    {roles.map((r) => (
+                      <option key={r.id} value={String(r.id)} title={r.description}>
+                        {r.name}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
+              {showSystemPrompt && (
+                <details class="sysprompt">
+                  <summary data-testid="system-prompt-toggle">{t('picker.systemPrompt')}</summary>
+                  <textarea
+                    rows={2}
+                    value={systemPrompt}
+                    aria-label={t('picker.systemPrompt')}
+                    placeholder={t('picker.systemPromptHint')}
+                    onInput={(e) => setSystemPrompt(e.currentTarget.value)}
+                    data-testid="system-prompt"
+                  />
+                </details>
+              )}
+            </div>
+          )}
+          <Composer
+            busy={chat.busy}
+            streaming={chat.streaming}
+            stopping={chat.stopping}
+            onSend={send}
+            onStop={chat.stop}
+          />
+        </div>
       </div>
     </div>
   );

@@ -58,11 +58,13 @@ export function Composer({ busy, streaming, stopping, onSend, onStop }: Props) {
         value={draft}
         placeholder={t('chat.placeholder')}
         title={t('chat.keyHint')}
+        aria-describedby="composer-hint"
         onInput={(e) => setDraft(e.currentTarget.value)}
         onKeyDown={onKeyDown}
         enterkeyhint="send"
         data-testid="message-input"
       />
+      <span id="composer-hint" class="sr-only">{t('chat.shortcuts')}</span>
       {streaming ? (
         <button type="button" class="btn btn-stop" onClick={onStop} disabled={stopping} data-testid="stop">
           {t('chat.stop')}

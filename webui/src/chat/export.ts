@@ -1,0 +1,42 @@
+// Export of the shown conversation as Markdown or JSON.
+
+import type { Conversation } from '../types';
+import type { ChatMessage } from './use-chat';
+
+function fileName(conv: Conversation | null, id: number, ext: string): string {
+  const title = (conv?.title || `chat-${id}`).replace(/[\\/:*?"<>|\s]+/g, '_').slice(0, 60);
+  return `${title || 'chat'}.${ext}`;
+}
+
+export function toMarkdown(conv: Conversation | null, messages: ChatMessage[], labels: { you: string; assistant: string }): string {
+  const parts = [`# ${conv?.title || 'Chat'}`, ''];
+  for (const m of messages) {
+    parts.push(`## ${m.role === 'user' ? labels.you : labels.assistant}`, '', m.content, '');
+  }
+  return parts.join('\n');
+}
+
+export function toJson(conv: Conversation | null, id: number, messages: ChatMessage[]): string {
+  return JSON.stringify(
+    {
+      id,
+      title: conv?.title ?? '',
+      model: conv?.model,
+      created_at: conv?.created_at,
+      exported_at: Math.floor(Date.now() / 1000),
+      messages: messages.map((m) => ({
+        id: m.id,
+        parent_id: m.parent_id,
+        role: m.role,
+        content: m.content,
+        status: m.status,
+        created_at: m.created_at,
+        model: m.model,
+      })),
+    },
+    null,
+    2,
+  );
+}
+
+export { fileName };
