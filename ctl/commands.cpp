@@ -53,6 +53,13 @@ const json::array& array_field(const json::value& value, std::string_view key) {
     return array ? *array : empty;
 }
 
+// A nested object field, or an empty object (never a dangling temporary).
+const json::object& object_field(const json::object& object, std::string_view key) {
+    static const json::value none;
+    const auto* field = object.if_contains(key);
+    return object_of(field ? *field : none);
+}
+
 const json::object& params_of(const rpc_request& request) {
     static const json::object none;
     return request.params ? object_of(*request.params) : none;
@@ -551,6 +558,111 @@ void show_cards_revoke(const json::value& result, const rpc_request&, std::ostre
     out << "revoked " << field_text(object_of(result), "revoked") << " card(s)\n";
 }
 
+// users
+
+rpc_request build_users_list(const arguments& args) {
+    po::options_description options;
+    auto add = options.add_options();
+    add("query", po::value<std::string>());
+    add("limit", po::value<std::string>());
+    auto given = parse_options(args, options);
+    json::object params;
+    if (given.count("query")) params["query"] = given["query"].as<std::string>();
+    params["limit"] = given.count("limit") ? parse_count("limit", given["limit"].as<std::string>()) : 100;
+    return {"admin.users.list", std::move(params)};
+}
+
+void show_users_list(const json::value& result, const rpc_request&, std::ostream& out) {
+    table users({{"ID", align::right}, {"NAME"}, {"TRIAL", align::right}, {"PAID", align::right},
+                 {"PAID_EXPIRES"}, {"ADMIN"}, {"BANNED"}, {"CREATED"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& u = object_of(item);
+        const auto& b = object_field(u, "balance");
+        users.add_row({field_text(u, "id"), field_text(u, "name"), field_text(b, "trial"), field_text(b, "paid"),
+                       field_time(b, "paid_expires_at"), field_text(u, "is_admin"), field_text(u, "banned"),
+                       field_time(u, "created_at")});
+    }
+    users.print(out);
+}
+
+rpc_request build_users_show(const arguments& args) {
+    return with_id("admin.users.get", args);
+}
+
+void show_users_show(const json::value& result, const rpc_request&, std::ostream& out) {
+    const auto& u = object_of(result);
+    const auto& b = object_field(u, "balance");
+    out << "id: " << field_text(u, "id") << "\nname: " << field_text(u, "name") << "\ntrial: " << field_text(b, "trial")
+        << "\npaid: " << field_text(b, "paid") << "\npaid_expires_at: " << field_time(b, "paid_expires_at")
+        << "\nbanned: " << field_text(u, "banned") << "\ninvited_by: " << field_text(u, "invited_by")
+        << "\ncreated_at: " << field_time(u, "created_at") << "\n\n";
+    table ledger({{"AT"}, {"TRIAL", align::right}, {"PAID", align::right}, {"REASON"}, {"REF"}});
+    for (const auto& item : array_field(result, "ledger")) {
+        const auto& l = object_of(item);
+        ledger.add_row({field_time(l, "at"), field_text(l, "delta_trial"), field_text(l, "delta_paid"),
+                        field_text(l, "reason"), field_text(l, "ref")});
+    }
+    ledger.print(out);
+}
+
+// Signed whole number (grants may deduct).
+std::int64_t parse_signed(const std::string& option, const std::string& text) {
+    std::int64_t n = 0;
+    const char* end = text.data() + text.size();
+    auto [stop, ec] = std::from_chars(text.data(), end, n);
+    if (ec != std::errc{} || stop != end) throw usage_error("--" + option + " must be a whole number, not '" + text + "'");
+    return n;
+}
+
+rpc_request build_users_grant(const arguments& args) {
+    po::options_description options;
+    auto add = options.add_options();
+    for (const char* n : {"questions", "days", "bucket"}) add(n, po::value<std::string>());
+    add("id", po::value<std::vector<std::string>>());
+    po::positional_options_description positional;
+    positional.add("id", -1);
+    // Negative numbers are values here, not options.
+    po::variables_map given;
+    try {
+        po::store(po::command_line_parser(args).options(options).positional(positional)
+                      .style(po::command_line_style::default_style ^ po::command_line_style::allow_guessing)
+                      .run(),
+                  given);
+    } catch (const po::error& error) {
+        throw usage_error(error.what());
+    }
+    auto ids = given.count("id") ? given["id"].as<std::vector<std::string>>() : std::vector<std::string>{};
+    if (ids.size() != 1) throw usage_error(ids.empty() ? "missing ID" : "unexpected argument '" + ids[1] + "'");
+    if (!given.count("questions")) throw usage_error("missing --questions");
+    json::object params{{"id", parse_id(ids[0])},
+                        {"questions", parse_signed("questions", given["questions"].as<std::string>())}};
+    if (given.count("days")) params["days"] = parse_count("days", given["days"].as<std::string>());
+    if (given.count("bucket")) params["bucket"] = given["bucket"].as<std::string>();
+    return {"admin.users.grant", std::move(params)};
+}
+
+void show_users_grant(const json::value& result, const rpc_request& request, std::ostream& out) {
+    const auto& b = object_field(object_of(result), "balance");
+    out << "user " << param_text(request, "id") << ": trial " << field_text(b, "trial") << ", paid "
+        << field_text(b, "paid") << " until " << field_time(b, "paid_expires_at") << '\n';
+}
+
+rpc_request build_users_ban(const arguments& args) {
+    return with_id("admin.users.ban", args);
+}
+
+rpc_request build_users_unban(const arguments& args) {
+    return with_id("admin.users.unban", args);
+}
+
+void show_users_ban(const json::value&, const rpc_request& request, std::ostream& out) {
+    out << "banned user " << param_text(request, "id") << '\n';
+}
+
+void show_users_unban(const json::value&, const rpc_request& request, std::ostream& out) {
+    out << "unbanned user " << param_text(request, "id") << '\n';
+}
+
 // admin
 
 rpc_request build_admin_add(const arguments& args) {
@@ -688,6 +800,16 @@ const command commands[] = {
      show_cards_export},
     {"cards revoke", "(CODE...|--batch NAME)", "Revoke unused cards, by code or a whole batch.", build_cards_revoke,
      show_cards_revoke},
+    {"users list", "[--query Q] [--limit N]", "List users, newest first, with their balance; Q matches id, username or name.",
+     build_users_list, show_users_list},
+    {"users show", "ID", "Show a user's balance and ledger.", build_users_show, show_users_show},
+    {"users grant", "ID --questions N [--days D] [--bucket paid|trial]",
+     "Grant questions (a negative N deducts). Trial credits never expire; paid ones need a valid\n"
+     "expiry or --days D, which renews like a recharge card. The bucket defaults to paid with\n"
+     "--days and to trial without.",
+     build_users_grant, show_users_grant},
+    {"users ban", "ID", "Ban a user: their sessions end and they cannot log in.", build_users_ban, show_users_ban},
+    {"users unban", "ID", "Lift a ban.", build_users_unban, show_users_unban},
     {"admin add", "USERNAME",
      "Create an admin account for the web admin pages.\n"
      "On a terminal the password is asked twice without echo. Otherwise the first\n"

@@ -118,6 +118,7 @@ struct app::impl {
         ctx.user_agent = std::string(req.header("user-agent"));
         auto c = current();
         ctx.secure = c->public_url.starts_with("https://");
+        ctx.origin = !c->public_url.empty() ? c->public_url : "http://" + std::string(req.header("host"));
         if (!req.admin_socket) {
             ctx.user = co_await auth->resolve(req.header("cookie"), ctx.session_token_hash);
         }

@@ -83,7 +83,8 @@ awaitable<login_result> auth_service::open_session(store::user_row user, const c
 
 awaitable<login_result> auth_service::register_password(const std::string& username,
                                                         const std::string& password,
-                                                        const client_info& client, bool secure) {
+                                                        const client_info& client, bool secure,
+                                                        const std::string& invite) {
     if (!config_()->auth.password)
         throw app_error("forbidden", "本站未开放密码注册 (password sign-up is off)");
     check_username(username);
@@ -93,8 +94,9 @@ awaitable<login_result> auth_service::register_password(const std::string& usern
         throw app_error("too_many_requests", "注册太频繁，请稍后再试 (too many sign-ups from this address)");
     auto hash = co_await hashing_.run([password] { return hash_password(password); });
     auto trial = settings_.get_int("billing.trial_questions");
+    auto reward = settings_.get_int("referral.signup_reward");
     auto user = co_await db_.run([&, now = unix_now()](store::store& s) {
-        return s.create_password_user(username, hash, false, trial, now);
+        return s.create_password_user(username, hash, false, trial, now, invite, reward);
     });
     spdlog::info("new user {} ({}) from {}", user.id, username, client.ip);
     co_return co_await open_session(std::move(user), client, secure);

@@ -37,7 +37,8 @@ public:
 
     boost::asio::awaitable<login_result> register_password(const std::string& username,
                                                            const std::string& password,
-                                                           const client_info& client, bool secure);
+                                                           const client_info& client, bool secure,
+                                                           const std::string& invite = "");
     boost::asio::awaitable<login_result> login_password(const std::string& username,
                                                         const std::string& password,
                                                         const client_info& client, bool secure);

@@ -40,6 +40,7 @@ struct call_context {
     std::string peer;  // client IP ("local" on the admin socket)
     std::string user_agent;
     bool secure = false;                   // served over https: cookies get Secure
+    std::string origin;                    // scheme://host the visitor sees (links)
     std::vector<std::string> set_cookies;  // Set-Cookie values for the HTTP response
 
     const store::user_row& require_user() const;

@@ -12,19 +12,6 @@ using asio::awaitable;
 
 namespace {
 
-json::object user_json(const store::user_row& u) {
-    auto now = chat::unix_now();
-    json::object o{{"id", u.id},
-                   {"name", u.name},
-                   {"is_admin", u.is_admin},
-                   {"theme", u.theme},
-                   {"invite_code", u.invite_code},
-                   {"balance", chat::balance_to_json(u.balance, now)}};
-    if (u.avatar) o["avatar"] = *u.avatar;
-    if (u.username) o["username"] = *u.username;
-    return o;
-}
-
 json::object message_json(const store::message_row& m) {
     json::object o{{"id", m.id},
                    {"parent_id", null_or(m.parent_id)},
@@ -56,6 +43,27 @@ store::page_cursor page_of(const params& p) {
 auth::client_info client_of(const call_context& ctx) { return {ctx.peer, ctx.user_agent}; }
 
 }  // namespace
+
+json::array ledger_json(const std::vector<store::ledger_row>& rows) {
+    json::array items;
+    for (auto& l : rows)
+        items.push_back(json::object{{"at", l.at}, {"delta_trial", l.delta_trial}, {"delta_paid", l.delta_paid},
+                                     {"reason", l.reason}, {"ref", null_or(l.ref)}});
+    return items;
+}
+
+json::object user_json(const store::user_row& u) {
+    auto now = chat::unix_now();
+    json::object o{{"id", u.id},
+                   {"name", u.name},
+                   {"is_admin", u.is_admin},
+                   {"theme", u.theme},
+                   {"invite_code", u.invite_code},
+                   {"balance", chat::balance_to_json(u.balance, now)}};
+    if (u.avatar) o["avatar"] = *u.avatar;
+    if (u.username) o["username"] = *u.username;
+    return o;
+}
 
 json::object conversation_detail(store::store& st, const store::conversation_row& c) {
     auto o = conversation_json(c);
@@ -104,7 +112,9 @@ void add_user_methods(dispatcher& d, services& s) {
     d.add({"auth.password.register", access::anyone,
            [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
-               auto r = co_await s.auth.register_password(p.str("username"), p.str("password"), client_of(ctx), ctx.secure);
+               auto invite = p.opt_str("invite").value_or("");
+               auto r = co_await s.auth.register_password(p.str("username"), p.str("password"), client_of(ctx),
+                                                          ctx.secure, invite);
                ctx.set_cookies.push_back(r.set_cookie);
                co_return json::object{{"user", user_json(r.user)}};
            }});
@@ -186,8 +196,8 @@ void add_user_methods(dispatcher& d, services& s) {
                    message = "充值卡无效 (no such card)";
                } else {
                    try {
-                       bal = co_await s.db.run([uid, c = *code](store::store& st) {
-                           return st.redeem_card(uid, c, chat::unix_now());
+                       bal = co_await s.db.run([uid, c = *code, pct = s.site.get_int("referral.paid_percent")](store::store& st) {
+                           return st.redeem_card(uid, c, chat::unix_now(), pct);
                        });
                    } catch (const app_error& e) {
                        if (!e.reason.starts_with("card_")) throw;
@@ -200,6 +210,25 @@ void add_user_methods(dispatcher& d, services& s) {
                    fail(reason, message);
                }
                co_return json::object{{"balance", chat::balance_to_json(*bal, chat::unix_now())}};
+           }});
+
+    d.add({"me.ledger", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               auto page = page_of(p);
+               auto uid = ctx.require_user().id;
+               std::optional<std::string> next;
+               auto rows = co_await s.db.run([&](store::store& st) { return st.ledger(uid, page, next); });
+               co_return json::object{{"items", ledger_json(rows)},
+                                      {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
+           }});
+
+    d.add({"invite.info", access::user, [&s](const json::value&, call_context& ctx) -> awaitable<json::value> {
+               const auto& u = ctx.require_user();
+               auto stats = co_await s.db.run([id = u.id](store::store& st) { return st.invites(id); });
+               co_return json::object{{"code", u.invite_code},
+                                      {"link", ctx.origin + "/?ref=" + u.invite_code},
+                                      {"invited", stats.invited},
+                                      {"rewarded_questions", stats.rewarded}};
            }});
 
     d.add({"conversations.list", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {

@@ -36,7 +36,7 @@ std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : 
 
 constexpr const char* user_columns =
     "id, username, password_hash, name, avatar, is_admin, banned, theme, invite_code, "
-    "trial_credits, paid_credits, paid_expires_at, created_at";
+    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by";
 
 constexpr const char* message_columns =
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.status, m.model, m.charge_trial, "
@@ -201,11 +201,13 @@ user_row store::read_user(SQLite::Statement& st) {
     u.balance.paid = st.getColumn(10).getInt64();
     u.balance.paid_expires_at = opt_i64(st.getColumn(11));
     u.created_at = st.getColumn(12).getInt64();
+    u.invited_by = opt_i64(st.getColumn(13));
     return u;
 }
 
 user_row store::create_password_user(const std::string& username, const std::string& password_hash,
-                                     bool is_admin, std::int64_t trial, std::int64_t now) {
+                                     bool is_admin, std::int64_t trial, std::int64_t now,
+                                     const std::string& invite, std::int64_t signup_reward) {
     savepoint t(db_);
     {
         stmt exists = prepare( "SELECT 1 FROM users WHERE username = ?");
@@ -225,8 +227,131 @@ user_row store::create_password_user(const std::string& username, const std::str
     st.exec();
     id_t id = db_.getLastInsertRowid();
     if (trial > 0) add_ledger(id, now, trial, 0, "trial_grant", "");
+    if (!invite.empty()) {
+        stmt inviter = prepare("SELECT id FROM users WHERE invite_code = ?");
+        inviter.bind(1, invite);
+        if (inviter.executeStep()) {
+            id_t by = inviter.getColumn(0).getInt64();
+            inviter.reset();
+            stmt link = prepare("UPDATE users SET invited_by = ? WHERE id = ?");
+            link.bind(1, by);
+            link.bind(2, id);
+            link.exec();
+            if (signup_reward > 0) {
+                stmt reward = prepare("UPDATE users SET trial_credits = trial_credits + ? WHERE id = ?");
+                reward.bind(1, signup_reward);
+                reward.bind(2, by);
+                reward.exec();
+                add_ledger(by, now, signup_reward, 0, "referral_signup", "user:" + std::to_string(id));
+            }
+        }
+    }
     t.commit();
     return *user_by_id(id);
+}
+
+std::vector<user_row> store::users(const std::string& query, const page_cursor& page, std::optional<std::string>& next) {
+    // Newest first by id; the query matches the id, the username or the name.
+    std::int64_t before = INT64_MAX;
+    if (page.after) before = std::strtoll(page.after->c_str(), nullptr, 10);
+    std::string sql = std::string("SELECT ") + user_columns + " FROM users WHERE id < ?";
+    if (!query.empty()) sql += " AND (CAST(id AS TEXT) = ? OR username LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')";
+    sql += " ORDER BY id DESC LIMIT ?";
+    stmt st = prepare(sql);
+    int i = 1;
+    st.bind(i++, before);
+    if (!query.empty()) {
+        st.bind(i++, query);
+        auto pat = like_pattern(query);
+        st.bind(i++, pat);
+        st.bind(i++, pat);
+    }
+    st.bind(i++, page.limit + 1);
+    std::vector<user_row> out;
+    while (st.executeStep()) out.push_back(read_user(st));
+    next.reset();
+    if (static_cast<int>(out.size()) > page.limit) {
+        out.pop_back();
+        next = std::to_string(out.back().id);
+    }
+    return out;
+}
+
+void store::set_banned(id_t user_id, bool banned) {
+    stmt st = prepare("UPDATE users SET banned = ? WHERE id = ?");
+    st.bind(1, banned ? 1 : 0);
+    st.bind(2, user_id);
+    if (st.exec() == 0) throw store_error("not_found", "no such user");
+    if (banned) {
+        stmt s2 = prepare("DELETE FROM sessions WHERE user_id = ?");
+        s2.bind(1, user_id);
+        s2.exec();
+    }
+}
+
+billing::balance store::grant(id_t user_id, std::int64_t questions, std::optional<std::int64_t> days,
+                              const std::string& bucket, const std::string& actor, std::int64_t now) {
+    savepoint t(db_);
+    auto u = user_by_id(user_id);
+    if (!u) throw store_error("not_found", "no such user");
+    auto b = u->balance;
+    std::int64_t d_trial = 0, d_paid = 0, forfeited = 0;
+    if (bucket == "trial") {
+        if (b.trial + questions < 0) throw store_error("invalid_params", "the trial bucket would go below zero");
+        b.trial += questions;
+        d_trial = questions;
+    } else if (days && questions >= 0) {
+        auto r = billing::apply_card(b, questions, *days, now);
+        forfeited = r.forfeited;
+        b = r.after;
+        d_paid = questions;
+    } else {
+        if (!b.paid_expires_at || *b.paid_expires_at <= now)
+            throw store_error("invalid_params", "no valid paid credits: give days to grant paid questions");
+        if (b.paid + questions < 0) throw store_error("invalid_params", "the paid bucket would go below zero");
+        b.paid += questions;
+        d_paid = questions;
+    }
+    stmt st = prepare("UPDATE users SET trial_credits = ?, paid_credits = ?, paid_expires_at = ? WHERE id = ?");
+    st.bind(1, b.trial);
+    st.bind(2, b.paid);
+    bind_opt(st, 3, b.paid_expires_at);
+    st.bind(4, user_id);
+    st.exec();
+    if (forfeited) add_ledger(user_id, now, 0, -forfeited, "paid_expired", actor);
+    add_ledger(user_id, now, d_trial, d_paid, "grant", actor);
+    t.commit();
+    return b;
+}
+
+std::vector<ledger_row> store::ledger(id_t user_id, const page_cursor& page, std::optional<std::string>& next) {
+    std::int64_t before = page.after ? std::strtoll(page.after->c_str(), nullptr, 10) : INT64_MAX;
+    stmt st = prepare("SELECT id, at, delta_trial, delta_paid, reason, ref FROM ledger WHERE user_id = ? AND id < ? "
+                      "ORDER BY id DESC LIMIT ?");
+    st.bind(1, user_id);
+    st.bind(2, before);
+    st.bind(3, page.limit + 1);
+    std::vector<ledger_row> out;
+    while (st.executeStep())
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64(),
+                       st.getColumn(3).getInt64(), st.getColumn(4).getString(), text(st.getColumn(5))});
+    next.reset();
+    if (static_cast<int>(out.size()) > page.limit) {
+        out.pop_back();
+        next = std::to_string(out.back().id);
+    }
+    return out;
+}
+
+store::invite_stats store::invites(id_t user_id) {
+    invite_stats r;
+    stmt a = prepare("SELECT count(*) FROM users WHERE invited_by = ?");
+    a.bind(1, user_id);
+    if (a.executeStep()) r.invited = a.getColumn(0).getInt64();
+    stmt b = prepare("SELECT COALESCE(sum(delta_trial), 0) FROM ledger WHERE user_id = ? AND reason LIKE 'referral_%'");
+    b.bind(1, user_id);
+    if (b.executeStep()) r.rewarded = b.getColumn(0).getInt64();
+    return r;
 }
 
 std::optional<user_row> store::user_by_username(const std::string& username) {
@@ -544,7 +669,8 @@ std::vector<std::string> store::generate_cards(const std::string& batch, std::in
     return codes;
 }
 
-billing::balance store::redeem_card(id_t user_id, const std::string& code, std::int64_t now) {
+billing::balance store::redeem_card(id_t user_id, const std::string& code, std::int64_t now,
+                                    std::int64_t paid_percent) {
     savepoint t(db_);
     {
         stmt c = prepare("SELECT status, redeem_before, questions, days FROM cards WHERE code = ?");
@@ -576,6 +702,16 @@ billing::balance store::redeem_card(id_t user_id, const std::string& code, std::
         ub.exec();
         if (r.forfeited) add_ledger(user_id, now, 0, -r.forfeited, "paid_expired", "card:" + code);
         add_ledger(user_id, now, 0, questions, "card", "card:" + code);
+        // Only the direct inviter earns, in trial credits (they never expire): no chains.
+        auto inviter = paid_percent > 0 ? user_by_id(user_id)->invited_by : std::nullopt;
+        std::int64_t reward = inviter ? questions * paid_percent / 100 : 0;
+        if (reward > 0) {
+            stmt rw = prepare("UPDATE users SET trial_credits = trial_credits + ? WHERE id = ?");
+            rw.bind(1, reward);
+            rw.bind(2, *inviter);
+            rw.exec();
+            add_ledger(*inviter, now, reward, 0, "referral_paid", "card:" + code);
+        }
     }
     auto bal = balance_of(user_id);
     t.commit();

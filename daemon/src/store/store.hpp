@@ -89,8 +89,22 @@ public:
     int schema_version();
 
     // Accounts
+    // `invite` is the inviter's invite code (may be empty or unknown: then ignored); the
+    // inviter earns `signup_reward` trial questions.
     user_row create_password_user(const std::string& username, const std::string& password_hash,
-                                  bool is_admin, std::int64_t trial, std::int64_t now);
+                                  bool is_admin, std::int64_t trial, std::int64_t now,
+                                  const std::string& invite = "", std::int64_t signup_reward = 0);
+    std::vector<user_row> users(const std::string& query, const page_cursor& page, std::optional<std::string>& next);
+    void set_banned(id_t user_id, bool banned);
+    // An operator's grant (negative deducts). bucket "trial" or "paid"; paid with days renews
+    // like a card. Refuses to take a bucket below zero.
+    billing::balance grant(id_t user_id, std::int64_t questions, std::optional<std::int64_t> days,
+                           const std::string& bucket, const std::string& actor, std::int64_t now);
+    std::vector<ledger_row> ledger(id_t user_id, const page_cursor& page, std::optional<std::string>& next);
+    struct invite_stats {
+        std::int64_t invited = 0, rewarded = 0;
+    };
+    invite_stats invites(id_t user_id);
     std::optional<user_row> user_by_username(const std::string& username);
     std::optional<user_row> user_by_id(id_t id);
     void update_user(id_t id, const std::optional<std::string>& name,
@@ -132,7 +146,9 @@ public:
                                             std::int64_t days, std::optional<std::int64_t> redeem_before,
                                             std::int64_t now);
     // Exactly once: store_error card_invalid / card_used / card_revoked / card_expired.
-    billing::balance redeem_card(id_t user_id, const std::string& code, std::int64_t now);
+    // The inviter, if any, earns paid_percent % of the card's questions (rounded down).
+    billing::balance redeem_card(id_t user_id, const std::string& code, std::int64_t now,
+                                 std::int64_t paid_percent = 0);
     std::vector<card_row> cards(const std::string& batch, const std::string& status, const page_cursor& page,
                                 std::int64_t now, std::optional<std::string>& next);
     std::vector<batch_row> card_batches(std::int64_t now);

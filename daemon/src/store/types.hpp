@@ -23,6 +23,14 @@ struct user_row {
     std::string invite_code;
     billing::balance balance;
     std::int64_t created_at = 0;
+    std::optional<id_t> invited_by;
+};
+
+struct ledger_row {
+    id_t id = 0;
+    std::int64_t at = 0;
+    std::int64_t delta_trial = 0, delta_paid = 0;
+    std::string reason, ref;
 };
 
 struct key_row {
