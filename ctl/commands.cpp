@@ -437,14 +437,22 @@ po::variables_map parse_options(const arguments& args, const po::options_descrip
     return given;
 }
 
-void print_cards(const json::array& cards, std::ostream& out) {
+// `defaults` supplies batch and redeem_before where the cards themselves do not carry them
+// (admin.cards.generate states them once for the whole batch).
+void print_cards(const json::array& cards, const json::object& defaults, std::ostream& out) {
+    auto field = [&](const json::object& c, std::string_view key) -> const json::value& {
+        static const json::value none;
+        if (const auto* v = c.if_contains(key)) return *v;
+        if (const auto* v = defaults.if_contains(key)) return *v;
+        return none;
+    };
     if (card_format == "json") {
         json::array rows;
         for (const auto& item : cards) {
             const auto& c = object_of(item);
-            rows.push_back(json::object{{"code", c.at("code")}, {"questions", c.at("questions")},
-                                        {"days", c.at("days")}, {"batch", c.at("batch")},
-                                        {"redeem_before", c.at("redeem_before")}});
+            rows.push_back(json::object{{"code", field(c, "code")}, {"questions", field(c, "questions")},
+                                        {"days", field(c, "days")}, {"batch", field(c, "batch")},
+                                        {"redeem_before", field(c, "redeem_before")}});
         }
         print_json(out, rows);
         return;
@@ -452,11 +460,11 @@ void print_cards(const json::array& cards, std::ostream& out) {
     if (card_format == "csv") out << "code,questions,days,batch,redeem_before\n";
     for (const auto& item : cards) {
         const auto& c = object_of(item);
-        out << text_of(c.at("code"));
+        out << text_of(field(c, "code"));
         if (card_format == "csv") {
-            const auto& rb = c.at("redeem_before");
-            out << ',' << text_of(c.at("questions")) << ',' << text_of(c.at("days")) << ',' << text_of(c.at("batch"))
-                << ',' << (rb.is_null() ? std::string() : text_of(rb));
+            const auto& rb = field(c, "redeem_before");
+            out << ',' << text_of(field(c, "questions")) << ',' << text_of(field(c, "days")) << ','
+                << text_of(field(c, "batch")) << ',' << (rb.is_null() ? std::string() : text_of(rb));
         }
         out << '\n';
     }
@@ -479,7 +487,7 @@ rpc_request build_cards_generate(const arguments& args) {
 }
 
 void show_cards_generate(const json::value& result, const rpc_request&, std::ostream& out) {
-    print_cards(array_field(result, "cards"), out);
+    print_cards(array_field(result, "cards"), object_of(result), out);
 }
 
 rpc_request build_cards_export(const arguments& args) {
@@ -495,7 +503,7 @@ rpc_request build_cards_export(const arguments& args) {
 }
 
 void show_cards_export(const json::value& result, const rpc_request&, std::ostream& out) {
-    print_cards(array_field(result, "items"), out);
+    print_cards(array_field(result, "items"), json::object{}, out);
 }
 
 rpc_request build_cards_list(const arguments& args) {

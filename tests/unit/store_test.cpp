@@ -87,6 +87,27 @@ TEST_CASE("a question is charged atomically and a failure refunds it") {
     CHECK(t.st->ledger_mismatches().empty());
 }
 
+TEST_CASE("a refund goes back to the buckets the charge came from") {
+    temp_db t;
+    auto u = t.st->create_password_user("mixed", "hash", false, 5, 100);
+    t.st->grant(u.id, 1, 30, "paid", "test", 100);  // one paid credit, valid for 30 days
+    auto x = q(u.id, "costly");
+    x.cost = 3;
+    auto a = t.st->start_question(x, 101);
+    auto m = t.st->message(a.message_id);
+    CHECK(m->charge_paid == 1);
+    CHECK(m->charge_trial == 2);
+    auto b = t.st->balance_of(u.id);
+    CHECK((b.trial == 3 && b.paid == 0));
+    store::finished_answer f;
+    f.message_id = a.message_id;
+    f.status = "failed";
+    f.refund = true;
+    b = t.st->finish_answer(f, 102);
+    CHECK((b.trial == 5 && b.paid == 1));
+    CHECK(t.st->ledger_mismatches().empty());
+}
+
 TEST_CASE("the ledger is append-only") {
     temp_db t;
     t.st->create_password_user("bob", "hash", false, 3, 100);

@@ -289,10 +289,10 @@ void add_admin_methods(dispatcher& d, services& s) {
                    return st.generate_cards(batch, count, questions, days, redeem_before, now);
                });
                json::array cards;
+               cards.reserve(codes.size());
                for (auto& c : codes)
-                   cards.push_back(json::object{{"code", billing::format_card_code(c)}, {"questions", questions},
-                                                {"days", days}, {"batch", batch}, {"redeem_before", null_or(redeem_before)}});
-               co_return json::object{{"batch", batch}, {"cards", std::move(cards)}};
+                   cards.push_back(json::object{{"code", billing::format_card_code(c)}, {"questions", questions}, {"days", days}});
+               co_return json::object{{"batch", batch}, {"redeem_before", null_or(redeem_before)}, {"cards", std::move(cards)}};
            },
            true});
 

@@ -1,6 +1,7 @@
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 
@@ -150,6 +151,8 @@ store::store(const std::string& path)
     db_.exec("PRAGMA synchronous=NORMAL");
     db_.exec("PRAGMA foreign_keys=ON");
     db_.exec("PRAGMA temp_store=MEMORY");
+    // 32 MiB of page cache (the default is 2 MiB): big batches and listings stay in memory.
+    db_.exec("PRAGMA cache_size=-32768");
 }
 
 store::~store() = default;
@@ -654,16 +657,22 @@ std::vector<std::string> store::generate_cards(const std::string& batch, std::in
     std::vector<std::string> codes;
     codes.reserve(static_cast<std::size_t>(count));
     while (static_cast<std::int64_t>(codes.size()) < count) {
-        auto code = billing::new_card_code();
-        st.bind(1, code);
-        st.bind(2, batch);
-        st.bind(3, questions);
-        st.bind(4, days);
-        bind_opt(st, 5, redeem_before);
-        st.bind(6, now);
-        // 80 random bits make a clash all but impossible; if one happens, draw again.
-        if (st.exec() == 1) codes.push_back(std::move(code));
-        st.reset();
+        // Inserting in key order keeps the B-tree writes sequential: several times faster
+        // than random order for big batches.
+        std::vector<std::string> draw(static_cast<std::size_t>(count) - codes.size());
+        for (auto& c : draw) c = billing::new_card_code();
+        std::sort(draw.begin(), draw.end());
+        for (auto& code : draw) {
+            st.bind(1, code);
+            st.bind(2, batch);
+            st.bind(3, questions);
+            st.bind(4, days);
+            bind_opt(st, 5, redeem_before);
+            st.bind(6, now);
+            // 80 random bits make a clash all but impossible; a clash is drawn again.
+            if (st.exec() == 1) codes.push_back(std::move(code));
+            st.reset();
+        }
     }
     t.commit();
     return codes;
