@@ -222,6 +222,41 @@ void show_keys_disable(const json::value&, const rpc_request& request, std::ostr
     out << "disabled key " << param_text(request, "id") << '\n';
 }
 
+rpc_request build_keys_test(const arguments& args) {
+    expect_arguments(args, {"ID"}, 0);
+    json::object params;
+    if (!args.empty()) params["id"] = parse_id(args[0]);
+    return {"admin.keys.test", std::move(params)};
+}
+
+void show_keys_test(const json::value& result, const rpc_request&, std::ostream& out) {
+    table tests({{"ID", align::right}, {"RESULT"}, {"STATUS"}, {"REASON"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& t = object_of(item);
+        const auto* ok = t.if_contains("ok");
+        tests.add_row({field_text(t, "id"), ok && ok->is_bool() && ok->get_bool() ? "works" : "fails",
+                       field_text(t, "status"), field_text(t, "reason")});
+    }
+    tests.print(out);
+}
+
+rpc_request build_keys_balance(const arguments& args) {
+    expect_arguments(args, {"ID"}, 0);
+    json::object params;
+    if (!args.empty()) params["id"] = parse_id(args[0]);
+    return {"admin.keys.balance", std::move(params)};
+}
+
+void show_keys_balance(const json::value& result, const rpc_request&, std::ostream& out) {
+    table balances({{"ID", align::right}, {"PROVIDER"}, {"BALANCE", align::right}, {"CURRENCY"}, {"ERROR"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& b = object_of(item);
+        balances.add_row({field_text(b, "id"), field_text(b, "provider"), field_text(b, "balance"),
+                          field_text(b, "currency"), field_text(b, "error")});
+    }
+    balances.print(out);
+}
+
 // models
 
 rpc_request build_models_list(const arguments& args) {
@@ -773,6 +808,14 @@ const command commands[] = {
      show_keys_enable},
     {"keys disable", "ID", "Take a key out of rotation without removing it.", build_keys_disable,
      show_keys_disable},
+    {"keys test", "[ID]",
+     "Test a key (GET /models), or without ID every invalid key; a key that works returns to\n"
+     "the pool, one the provider refuses is marked invalid.",
+     build_keys_test, show_keys_test},
+    {"keys balance", "[ID]",
+     "Ask the providers for the balance of every key, or of one. Available for deepseek,\n"
+     "openrouter, siliconflow and moonshot keys; never changes a key's status.",
+     build_keys_balance, show_keys_balance},
     {"models list", "", "List the models users can pick, with their credit cost and context budget.",
      build_models_list, show_models_list},
     {"models set", "ID [--name TEXT] [--upstream-model NAME] [--cost N] [--max-messages N] "

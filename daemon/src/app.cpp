@@ -16,6 +16,7 @@
 #include "rpc/jsonrpc.hpp"
 #include "rpc/services.hpp"
 #include "store/database.hpp"
+#include "upstream/key_checks.hpp"
 #include "upstream/key_pool.hpp"
 #include "upstream/upstream_client.hpp"
 #include "util/blocking_pool.hpp"
@@ -281,6 +282,32 @@ struct app::impl {
         co_await r.send(files->serve(req));
     }
 
+    // Invalid keys are tested again every keys.recheck_minutes; one that works returns.
+    awaitable<void> recheck_keys() {
+        asio::steady_timer t(ioc);
+        auto last = std::chrono::steady_clock::now();
+        for (;;) {
+            t.expires_after(std::chrono::seconds(30));
+            auto [ec] = co_await t.async_wait(as_tuple);
+            if (ec || stopping) co_return;
+            auto period = std::chrono::minutes(std::max<long long>(1, site->get_int("keys.recheck_minutes")));
+            if (std::chrono::steady_clock::now() - last < period) continue;
+            last = std::chrono::steady_clock::now();
+            auto now = chat::unix_now();
+            for (auto& k : pool.snapshot()) {
+                if (!k.enabled || k.shown_status(now) != "invalid") continue;
+                auto r = co_await upstream::test_key(*client, pool, k.id, current()->upstream.base_url);
+                if (r.ok) {
+                    co_await db->run([id = k.id](store::store& s) {
+                        s.audit(chat::unix_now(), "system", "socket", "admin.keys.recheck",
+                                json::serialize(json::object{{"id", id}, {"result", "active"}}));
+                        return 0;
+                    });
+                }
+            }
+        }
+    }
+
     awaitable<void> shutdown() {
         if (stopping.exchange(true)) co_return;
         auto c = current();
@@ -353,7 +380,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.chat->set_models(m.db->direct().models());
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.services = std::make_unique<rpc::services>(
-        rpc::services{*m.db, *m.auth, *m.chat, m.pool, *m.site, get_cfg, m.started, m.abuse});
+        rpc::services{*m.db, *m.auth, *m.chat, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse});
     rpc::add_user_methods(m.dispatcher, *m.services);
     rpc::add_admin_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {
@@ -387,6 +414,7 @@ int app::run() {
     m.server->listen_unix(cfg->admin_socket);
     m.chat->start();
     asio::co_spawn(m.ioc, m.signals(), asio::detached);
+    asio::co_spawn(m.ioc, m.recheck_keys(), asio::detached);
     spdlog::info("chatd {} listening on {}:{} (admin socket {}), {} key(s) in the pool", CHATD_VERSION,
                  cfg->listen_host(), port, cfg->admin_socket, m.pool.snapshot().size());
     systemd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));

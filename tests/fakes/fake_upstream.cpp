@@ -61,9 +61,9 @@ struct defaults {
 // enough (once per request) that a mutex costs nothing measurable.
 class stats {
 public:
-    void count_request(const std::string& key) {
+    std::int64_t count_request(const std::string& key) {
         std::lock_guard lock(mutex_);
-        ++requests_[key];
+        return ++requests_[key];
     }
 
     void remember_body(const std::string& key, const std::string& body) {
@@ -123,6 +123,8 @@ struct plan {
     int retry_after = 1;
     int after = 3;
     unsigned status = 500;
+    int balance = 42;     // what the provider balance endpoints report
+    int fail_first = 0;   // the key's first N requests get 401 invalid_api_key (a key fixed later)
     std::string problem;  // non-empty when the key cannot be understood
 };
 
@@ -162,6 +164,8 @@ plan parse_key(std::string_view key, const defaults& d) {
         else if (name == "retry_after") p.retry_after = *value;
         else if (name == "after") p.after = *value;
         else if (name == "status" && *value >= 100 && *value <= 599) p.status = *value;
+        else if (name == "balance") p.balance = *value;
+        else if (name == "fail_first") p.fail_first = *value;
         else {
             p.problem = "unknown fake option '" + std::string(parts[i]) + "'";
             return p;
@@ -655,6 +659,28 @@ asio::awaitable<bool> handle_models(Stream& s, const request& req, server& srv,
     co_return co_await send(s, req, http::status::ok, model_list());
 }
 
+// Provider balance endpoints, each in its provider's own shape (DeepSeek, OpenRouter,
+// SiliconFlow, Moonshot). `malformed` keys get an HTML page, as a misconfigured proxy would.
+std::optional<std::string> balance_body(std::string_view path, int b) {
+    auto amount = std::to_string(b) + ".00";
+    if (path.ends_with("/user/balance"))
+        return json::serialize(json::object{
+            {"is_available", true},
+            {"balance_infos", json::array{json::object{{"currency", "CNY"}, {"total_balance", amount},
+                                                       {"granted_balance", "0.00"}, {"topped_up_balance", amount}}}}});
+    if (path.ends_with("/credits"))
+        return json::serialize(json::object{{"data", json::object{{"total_credits", b + 10.0}, {"total_usage", 10.0}}}});
+    if (path.ends_with("/user/info"))
+        return json::serialize(json::object{
+            {"code", 20000}, {"message", "OK"}, {"status", true},
+            {"data", json::object{{"id", "fake"}, {"balance", amount}, {"chargeBalance", "0"}, {"totalBalance", amount}}}});
+    if (path.ends_with("/users/me/balance"))
+        return json::serialize(json::object{
+            {"code", 0}, {"status", true},
+            {"data", json::object{{"available_balance", b}, {"voucher_balance", 0}, {"cash_balance", b}}}});
+    return std::nullopt;
+}
+
 template <class Stream>
 asio::awaitable<bool> handle(Stream& s, const request& req, server& srv) {
     std::string_view target = req.target();
@@ -680,7 +706,8 @@ asio::awaitable<bool> handle(Stream& s, const request& req, server& srv) {
 
     const bool chat = path.ends_with("/chat/completions") && method == http::verb::post;
     const bool models = path.ends_with("/models") && method == http::verb::get;
-    if (!chat && !models)
+    const bool balance = method == http::verb::get && balance_body(path, 0).has_value();
+    if (!chat && !models && !balance)
         co_return co_await send(
             s, req, http::status::not_found,
             openai_error("Invalid URL (" + std::string(req.method_string()) + " " +
@@ -696,9 +723,17 @@ asio::awaitable<bool> handle(Stream& s, const request& req, server& srv) {
                          "YOUR_KEY).",
                          "invalid_request_error", std::nullopt, std::nullopt));
     std::string key(auth.substr(7));
-    srv.counters.count_request(key);
+    auto seen = srv.counters.count_request(key);
     auto p = parse_key(key, srv.answer);
+    if (seen <= p.fail_first) p.behaviour = "invalid";
     if (chat) co_return co_await handle_chat(s, req, srv, key, p);
+    if (balance) {
+        if (auto err = error_for(p, key, "gpt-4o-mini"))
+            co_return co_await send(s, req, err->status, std::move(err->body), "application/json", err->retry_after);
+        if (p.behaviour == "malformed")
+            co_return co_await send(s, req, http::status::ok, "<html><body>Login</body></html>", "text/html");
+        co_return co_await send(s, req, http::status::ok, *balance_body(path, p.balance));
+    }
     co_return co_await handle_models(s, req, srv, key, p);
 }
 

@@ -156,6 +156,46 @@ void add_admin_methods(dispatcher& d, services& s) {
                true});
     }
 
+    d.add({"admin.keys.test", access::admin,
+           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               auto id = params(v).opt_i64("id");
+               auto now = chat::unix_now();
+               std::vector<std::int64_t> ids;
+               for (auto& k : s.pool.snapshot())
+                   if (id ? k.id == *id : k.shown_status(now) == "invalid") ids.push_back(k.id);
+               if (id && ids.empty()) fail("not_found", "no such key");
+               json::array items;
+               for (auto kid : ids) {
+                   auto r = co_await upstream::test_key(s.client, s.pool, kid, s.get_config()->upstream.base_url);
+                   json::object o{{"id", r.id}, {"ok", r.ok}, {"status", r.status}};
+                   if (!r.ok) o["reason"] = r.reason;
+                   items.push_back(std::move(o));
+               }
+               co_return json::object{{"items", std::move(items)}};
+           },
+           true});
+
+    d.add({"admin.keys.balance", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               auto id = params(v).opt_i64("id");
+               json::array items;
+               bool found = false;
+               for (auto& k : s.pool.snapshot()) {
+                   if (id && k.id != *id) continue;
+                   found = true;
+                   auto b = co_await upstream::query_balance(s.client, k, s.get_config()->upstream.base_url);
+                   json::object o{{"id", b.id}, {"provider", k.provider}};
+                   if (b.balance) {
+                       o["balance"] = *b.balance;
+                       o["currency"] = b.currency;
+                   } else {
+                       o["error"] = b.error;
+                   }
+                   items.push_back(std::move(o));
+               }
+               if (id && !found) fail("not_found", "no such key");
+               co_return json::object{{"items", std::move(items)}};
+           }});
+
     d.add({"admin.models.list", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
                json::array items;
                for (auto& m : s.chat.models()) items.push_back(model_json(m));

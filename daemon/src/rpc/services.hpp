@@ -10,6 +10,7 @@
 #include "config/settings.hpp"
 #include "rpc/jsonrpc.hpp"
 #include "store/database.hpp"
+#include "upstream/key_checks.hpp"
 #include "upstream/key_pool.hpp"
 #include "util/rate_limiter.hpp"
 
@@ -20,6 +21,7 @@ struct services {
     auth::auth_service& auth;
     chat::chat_service& chat;
     upstream::key_pool& pool;
+    upstream::client& client;
     settings& site;
     std::function<std::shared_ptr<const config>()> get_config;
     std::chrono::steady_clock::time_point started;

@@ -162,6 +162,30 @@ verdict key_pool::report(std::int64_t id, const outcome& o, std::int64_t now) {
     return v;
 }
 
+std::string key_pool::record_test(std::int64_t id, const outcome& o, std::int64_t now) {
+    verdict v = classify(o);
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(keys_.begin(), keys_.end(), [&](auto& x) { return x.id == id; });
+    if (it == keys_.end()) return "removed";
+    auto& k = *it;
+    dirty_.insert(id);
+    if (v == verdict::success) {
+        if (k.status != "active") spdlog::info("upstream key {} ({}) works again: back in the pool", k.id, mask_secret(k.secret));
+        k.status = "active";
+        k.reason.clear();
+        k.cooldown_until.reset();
+        k.consecutive_failures = 0;
+    } else if (v == verdict::evict) {
+        k.status = "invalid";
+        k.reason = (o.http_status ? "HTTP " + std::to_string(o.http_status) : std::string("network")) +
+                   (o.error_code.empty() ? "" : " " + o.error_code);
+        k.last_error = k.reason;
+    } else {
+        k.last_error = o.error_message.empty() ? "check failed" : std::string(utf8_prefix(o.error_message, 200));
+    }
+    return k.shown_status(now);
+}
+
 std::vector<pool_key> key_pool::snapshot() const {
     std::lock_guard lock(mu_);
     return keys_;

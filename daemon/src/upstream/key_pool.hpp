@@ -69,6 +69,10 @@ public:
                               std::int64_t now);
     bool has_candidate(std::string_view model, std::int64_t now) const;
     verdict report(std::int64_t id, const outcome& o, std::int64_t now);
+    // A re-verification outside any question: success brings the key back to active (the
+    // operator's disable stays), a permanent failure marks it invalid, anything else only
+    // records the error. Returns the status shown afterwards.
+    std::string record_test(std::int64_t id, const outcome& o, std::int64_t now);
 
     std::vector<pool_key> snapshot() const;
     std::vector<pool_key> take_dirty();
