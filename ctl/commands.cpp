@@ -240,6 +240,19 @@ void show_keys_test(const json::value& result, const rpc_request&, std::ostream&
     tests.print(out);
 }
 
+rpc_request build_keys_history(const arguments& args) {
+    return with_id("admin.keys.history", args);
+}
+
+void show_keys_history(const json::value& result, const rpc_request&, std::ostream& out) {
+    table events({{"AT"}, {"STATUS"}, {"REASON"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& e = object_of(item);
+        events.add_row({field_time(e, "at"), field_text(e, "status"), field_text(e, "reason")});
+    }
+    events.print(out);
+}
+
 rpc_request build_keys_balance(const arguments& args) {
     expect_arguments(args, {"ID"}, 0);
     json::object params;
@@ -812,6 +825,8 @@ const command commands[] = {
      "Test a key (GET /models), or without ID every invalid key; a key that works returns to\n"
      "the pool, one the provider refuses is marked invalid.",
      build_keys_test, show_keys_test},
+    {"keys history", "ID", "Show a key's status changes, newest first (evicted, cooling, back to active).",
+     build_keys_history, show_keys_history},
     {"keys balance", "[ID]",
      "Ask the providers for the balance of every key, or of one. Available for deepseek,\n"
      "openrouter, siliconflow and moonshot keys; never changes a key's status.",

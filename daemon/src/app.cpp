@@ -207,6 +207,8 @@ struct app::impl {
         line("chatd_upstream_attempts_total", "", s.upstream_attempts);
         out += "# TYPE chatd_upstream_retries_total counter\n";
         line("chatd_upstream_retries_total", "", s.retries);
+        out += "# TYPE chatd_key_evictions_total counter\n";
+        line("chatd_key_evictions_total", "", pool.evictions());
         out += "# TYPE chatd_keys gauge\n";
         line("chatd_keys", "status=\"active\"", k.active);
         line("chatd_keys", "status=\"cooling\"", k.cooling);

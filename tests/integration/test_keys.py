@@ -84,6 +84,13 @@ class KeysTest(ChatdTestCase):
         self.assertEqual((out["ok"], out["status"]), (False, "invalid"))
         self.assertIn("invalid_api_key", out["reason"])
         self.assertIn("works", self.chatd.ctl("keys", "test", str(kid)).stdout)
+        from harness import wait_for
+        history = wait_for(lambda: self.chatd.ctl_json("keys", "history", str(kid))["items"] or None,
+                           what="the key's status history")
+        wait_for(lambda: len(self.chatd.ctl_json("keys", "history", str(kid))["items"]) >= 2, what="two events")
+        history = self.chatd.ctl_json("keys", "history", str(kid))["items"]
+        self.assertEqual([e["status"] for e in history[:2]], ["active", "invalid"])
+        self.assertIn("invalid_api_key", history[1]["reason"])
         # A disabled key stays disabled even when it tests fine.
         self.chatd.ctl("keys", "disable", str(kid))
         self.chatd.ctl("keys", "test", str(kid))
@@ -122,6 +129,69 @@ class KeysTest(ChatdTestCase):
             c.answer("y", model="gpt-4o-mini")
         self.assertEqual((self.fake.requests_for(a), self.fake.requests_for(b)), (2, 3))
         self.assertEqual(self.fake.last_body(b)["model"], "deepseek-chat")
+
+    def test_upstream_through_a_connect_proxy(self):
+        import select
+        import socket
+        import threading
+        from harness import Chatd
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        tunnels = []
+
+        def relay(a, b):
+            try:
+                while True:
+                    ready, _, _ = select.select([a, b], [], [], 10)
+                    if not ready:
+                        return
+                    for s in ready:
+                        data = s.recv(65536)
+                        if not data:
+                            return
+                        (b if s is a else a).sendall(data)
+            except OSError:
+                return
+            finally:
+                a.close()
+                b.close()
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                line = head.split(b"\r\n")[0].decode()
+                method, target, _ = line.split(" ", 2)
+                if method != "CONNECT":
+                    conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+                    conn.close()
+                    continue
+                tunnels.append(target)
+                host, port = target.rsplit(":", 1)
+                upstream = socket.create_connection((host, int(port)))
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                threading.Thread(target=relay, args=(conn, upstream), daemon=True).start()
+        threading.Thread(target=serve, daemon=True).start()
+        try:
+            self.chatd.stop()
+            self.chatd = Chatd(self.workdir, args=["--upstream.proxy", f"http://127.0.0.1:{listener.getsockname()[1]}"]).start()
+            self.add_key("ok", tokens=3)
+            c = self.chatd.client()
+            c.register("proxied")
+            _, text, final = c.answer("through the proxy")
+            self.assertEqual((final[0], len(text.split())), ("done", 3))
+            self.assertIn(f"127.0.0.1:{self.fake.port}", tunnels)
+        finally:
+            listener.close()
 
     def test_metrics_count_per_key_without_the_key(self):
         key, kid = self.add_key("ok", tokens=1)

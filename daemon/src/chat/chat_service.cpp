@@ -530,10 +530,13 @@ awaitable<void> chat_service::persist_once() {
     }
     std::vector<store::key_row> rows;
     for (auto& k : pool_.take_dirty()) rows.push_back(key_row_of(k));
-    if (texts.empty() && rows.empty()) co_return;
-    co_await db_.run([texts = std::move(texts), rows = std::move(rows)](store::store& s) {
+    std::vector<store::key_event_row> events;
+    for (auto& e : pool_.take_changes()) events.push_back({e.key_id, e.at, e.status, e.reason});
+    if (texts.empty() && rows.empty() && events.empty()) co_return;
+    co_await db_.run([texts = std::move(texts), rows = std::move(rows), events = std::move(events)](store::store& s) {
         s.save_partial(texts);
         s.save_key_states(rows);
+        s.add_key_events(events);
         return 0;
     });
 }

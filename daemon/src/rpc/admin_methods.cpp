@@ -175,6 +175,17 @@ void add_admin_methods(dispatcher& d, services& s) {
            },
            true});
 
+    d.add({"admin.keys.history", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               params p(v);
+               auto id = p.i64("id");
+               auto limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(100), 1, 1000));
+               auto rows = co_await s.db.run([id, limit](store::store& st) { return st.key_events(id, limit); });
+               json::array items;
+               for (auto& e : rows)
+                   items.push_back(json::object{{"at", e.at}, {"status", e.status}, {"reason", null_or(e.reason)}});
+               co_return json::object{{"items", std::move(items)}};
+           }});
+
     d.add({"admin.keys.balance", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                auto id = params(v).opt_i64("id");
                json::array items;

@@ -522,6 +522,32 @@ void store::save_key_states(const std::vector<key_row>& rows) {
     t.commit();
 }
 
+void store::add_key_events(const std::vector<key_event_row>& events) {
+    if (events.empty()) return;
+    savepoint t(db_);
+    stmt st = prepare("INSERT INTO key_events (key_id, at, status, reason) VALUES (?,?,?,?)");
+    for (const auto& e : events) {
+        st.bind(1, e.key_id);
+        st.bind(2, e.at);
+        st.bind(3, e.status);
+        bind_text_or_null(st, 4, e.reason);
+        st.exec();
+        st.reset();
+    }
+    t.commit();
+}
+
+std::vector<key_event_row> store::key_events(id_t key_id, int limit) {
+    stmt st = prepare("SELECT key_id, at, status, reason FROM key_events WHERE key_id = ? ORDER BY id DESC LIMIT ?");
+    st.bind(1, key_id);
+    st.bind(2, limit);
+    std::vector<key_event_row> out;
+    while (st.executeStep())
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getString(),
+                       text(st.getColumn(3))});
+    return out;
+}
+
 std::vector<model_row> store::models() {
     stmt st = prepare(
         "SELECT id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort FROM models "

@@ -126,6 +126,8 @@ public:
     bool remove_key(id_t id);
     bool set_key_enabled(id_t id, bool enabled);
     void save_key_states(const std::vector<key_row>& rows);  // status, counters, last_*
+    void add_key_events(const std::vector<key_event_row>& events);
+    std::vector<key_event_row> key_events(id_t key_id, int limit);  // newest first
 
     // Models
     std::vector<model_row> models();

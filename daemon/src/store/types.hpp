@@ -50,6 +50,12 @@ struct key_row {
     std::int64_t created_at = 0;
 };
 
+struct key_event_row {
+    id_t key_id = 0;
+    std::int64_t at = 0;
+    std::string status, reason;
+};
+
 struct model_row {
     std::string id;
     std::string name;

@@ -1,6 +1,7 @@
 #include "upstream/key_pool.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <spdlog/spdlog.h>
 
 #include "util/text.hpp"
@@ -118,7 +119,7 @@ verdict key_pool::report(std::int64_t id, const outcome& o, std::int64_t now) {
         return s;
     };
     if (k.status == "cooling" && k.cooldown_until && *k.cooldown_until <= now) {
-        k.status = "active";
+        changed(k, "active", "", now);
         k.cooldown_until.reset();
     }
     switch (v) {
@@ -130,8 +131,8 @@ verdict key_pool::report(std::int64_t id, const outcome& o, std::int64_t now) {
             break;
         case verdict::evict:
             k.failures++;
-            k.status = "invalid";
-            k.reason = describe();
+            evictions_++;
+            changed(k, "invalid", describe(), now);
             k.last_error = k.reason;
             k.cooldown_until.reset();
             spdlog::warn("upstream key {} ({}) evicted: {}", k.id, mask_secret(k.secret), k.reason);
@@ -139,8 +140,7 @@ verdict key_pool::report(std::int64_t id, const outcome& o, std::int64_t now) {
         case verdict::cool_down: {
             k.failures++;
             int secs = std::clamp(o.retry_after_s.value_or(default_retry_after_s), 1, max_retry_after_s);
-            k.status = "cooling";
-            k.reason = "rate limited";
+            changed(k, "cooling", "rate limited", now);
             k.cooldown_until = now + secs;
             k.last_error = describe();
             spdlog::info("upstream key {} cooling down for {} s: {}", k.id, secs, k.last_error);
@@ -151,8 +151,7 @@ verdict key_pool::report(std::int64_t id, const outcome& o, std::int64_t now) {
             k.last_error = describe();
             if (++k.consecutive_failures >= transient_limit) {
                 k.consecutive_failures = 0;
-                k.status = "cooling";
-                k.reason = "repeated failures";
+                changed(k, "cooling", "repeated failures", now);
                 k.cooldown_until = now + transient_cooldown_s;
                 spdlog::info("upstream key {} cooling down after {} failures in a row: {}", k.id,
                              transient_limit, k.last_error);
@@ -171,19 +170,37 @@ std::string key_pool::record_test(std::int64_t id, const outcome& o, std::int64_
     dirty_.insert(id);
     if (v == verdict::success) {
         if (k.status != "active") spdlog::info("upstream key {} ({}) works again: back in the pool", k.id, mask_secret(k.secret));
-        k.status = "active";
-        k.reason.clear();
+        changed(k, "active", "", now);
         k.cooldown_until.reset();
         k.consecutive_failures = 0;
     } else if (v == verdict::evict) {
-        k.status = "invalid";
-        k.reason = (o.http_status ? "HTTP " + std::to_string(o.http_status) : std::string("network")) +
-                   (o.error_code.empty() ? "" : " " + o.error_code);
+        if (k.status != "invalid") evictions_++;
+        changed(k, "invalid",
+                (o.http_status ? "HTTP " + std::to_string(o.http_status) : std::string("network")) +
+                    (o.error_code.empty() ? "" : " " + o.error_code),
+                now);
         k.last_error = k.reason;
     } else {
         k.last_error = o.error_message.empty() ? "check failed" : std::string(utf8_prefix(o.error_message, 200));
     }
     return k.shown_status(now);
+}
+
+void key_pool::changed(pool_key& k, std::string status, std::string reason, std::int64_t now) {
+    if (k.status == status && k.reason == reason) return;
+    k.status = std::move(status);
+    k.reason = std::move(reason);
+    changes_.push_back({k.id, now, k.status, k.reason});
+}
+
+std::vector<key_pool::status_change> key_pool::take_changes() {
+    std::lock_guard lock(mu_);
+    return std::exchange(changes_, {});
+}
+
+std::int64_t key_pool::evictions() const {
+    std::lock_guard lock(mu_);
+    return evictions_;
 }
 
 std::vector<pool_key> key_pool::snapshot() const {

@@ -77,6 +77,14 @@ public:
     std::vector<pool_key> snapshot() const;
     std::vector<pool_key> take_dirty();
 
+    struct status_change {
+        std::int64_t key_id = 0;
+        std::int64_t at = 0;
+        std::string status, reason;
+    };
+    std::vector<status_change> take_changes();
+    std::int64_t evictions() const;
+
     struct counts {
         int active = 0, cooling = 0, invalid = 0, disabled = 0;
     };
@@ -87,7 +95,10 @@ private:
     mutable std::mutex mu_;
     std::vector<pool_key> keys_;
     std::size_t next_ = 0;
+    void changed(pool_key& k, std::string status, std::string reason, std::int64_t now);
     std::set<std::int64_t> dirty_;
+    std::vector<status_change> changes_;
+    std::int64_t evictions_ = 0;
 };
 
 }  // namespace chatd::upstream
