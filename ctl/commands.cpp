@@ -719,6 +719,70 @@ void show_users_unban(const json::value&, const rpc_request& request, std::ostre
     out << "unbanned user " << param_text(request, "id") << '\n';
 }
 
+// operations: logs, stats, audit
+
+rpc_request build_logs(const arguments& args) {
+    po::options_description options;
+    auto add = options.add_options();
+    for (const char* n : {"user", "query", "limit"}) add(n, po::value<std::string>());
+    auto given = parse_options(args, options);
+    json::object params;
+    if (given.count("user")) params["user_id"] = parse_id(given["user"].as<std::string>());
+    if (given.count("query")) params["query"] = given["query"].as<std::string>();
+    params["limit"] = given.count("limit") ? parse_count("limit", given["limit"].as<std::string>()) : 100;
+    return {"admin.conversations.list", std::move(params)};
+}
+
+void show_logs(const json::value& result, const rpc_request&, std::ostream& out) {
+    table logs({{"ID", align::right}, {"USER", align::right}, {"NAME"}, {"MODEL"}, {"UPDATED"}, {"DELETED"}, {"TITLE"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& c = object_of(item);
+        logs.add_row({field_text(c, "id"), field_text(c, "user_id"), field_text(c, "user_name"), field_text(c, "model"),
+                      field_time(c, "updated_at"), field_time(c, "deleted_at"), field_text(c, "title")});
+    }
+    logs.print(out);
+}
+
+rpc_request build_stats(const arguments& args) {
+    po::options_description options;
+    options.add_options()("days", po::value<std::string>());
+    auto given = parse_options(args, options);
+    json::object params;
+    if (given.count("days")) params["days"] = parse_count("days", given["days"].as<std::string>());
+    return {"admin.stats", std::move(params)};
+}
+
+void show_stats(const json::value& result, const rpc_request&, std::ostream& out) {
+    table days({{"DATE"}, {"QUESTIONS", align::right}, {"NEW_USERS", align::right}, {"ACTIVE", align::right},
+                {"REDEEMED", align::right}, {"SOLD", align::right}, {"TTFT_P50", align::right}, {"TTFT_P95", align::right}});
+    for (const auto& item : array_field(result, "days")) {
+        const auto& d = object_of(item);
+        days.add_row({field_text(d, "date"), field_text(d, "questions"), field_text(d, "new_users"),
+                      field_text(d, "active_users"), field_text(d, "redemptions"), field_text(d, "credits_sold"),
+                      field_text(d, "first_token_p50_ms"), field_text(d, "first_token_p95_ms")});
+    }
+    days.print(out);
+}
+
+rpc_request build_audit(const arguments& args) {
+    po::options_description options;
+    options.add_options()("limit", po::value<std::string>());
+    auto given = parse_options(args, options);
+    json::object params{{"limit", given.count("limit") ? parse_count("limit", given["limit"].as<std::string>()) : 100}};
+    return {"admin.audit.list", std::move(params)};
+}
+
+void show_audit(const json::value& result, const rpc_request&, std::ostream& out) {
+    table audit({{"AT"}, {"ACTOR"}, {"VIA"}, {"METHOD"}, {"PARAMS"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& a = object_of(item);
+        const auto* p = a.if_contains("params");
+        audit.add_row({field_time(a, "at"), field_text(a, "actor"), field_text(a, "via"), field_text(a, "method"),
+                       p ? json::serialize(*p) : "-"});
+    }
+    audit.print(out);
+}
+
 // admin
 
 rpc_request build_admin_add(const arguments& args) {
@@ -876,6 +940,16 @@ const command commands[] = {
      build_users_grant, show_users_grant},
     {"users ban", "ID", "Ban a user: their sessions end and they cannot log in.", build_users_ban, show_users_ban},
     {"users unban", "ID", "Lift a ban.", build_users_unban, show_users_unban},
+    {"logs", "[--user ID] [--query Q] [--limit N]",
+     "List every user's conversations, newest first (deleted ones too); read one with\n"
+     "'chatctl call admin.conversations.get {\"id\":N}'.",
+     build_logs, show_logs},
+    {"stats", "[--days N]",
+     "Per day: questions, new and active users, cards redeemed, credits sold, and time to\n"
+     "first token (p50/p95 in ms). Days are in the server's local time; N defaults to 30.",
+     build_stats, show_stats},
+    {"audit", "[--limit N]", "Show the audit log of admin changes, newest first (secrets masked).", build_audit,
+     show_audit},
     {"admin add", "USERNAME",
      "Create an admin account for the web admin pages.\n"
      "On a terminal the password is asked twice without echo. Otherwise the first\n"

@@ -4,6 +4,9 @@
 import { SseParser } from './sse';
 import type {
   AuthResult,
+  Balance,
+  InviteInfo,
+  LedgerPage,
   Conversation,
   ConversationList,
   Preset,
@@ -115,6 +118,9 @@ export const api = {
   deleteConversation: (id: number) => rpc<Record<string, never>>('conversations.delete', { id }),
   pinConversation: (id: number, pinned: boolean) =>
     rpc<Record<string, never>>('conversations.pin', { id, pinned }),
+  redeemCard: (code: string) => rpc<{ balance: Balance }>('cards.redeem', { code }),
+  ledger: (params: { cursor?: string | number; limit?: number }) => rpc<LedgerPage>('me.ledger', params),
+  inviteInfo: () => rpc<InviteInfo>('invite.info'),
   roles: () => optionalList<Role>('roles.list'),
   presets: () => optionalList<Preset>('presets.list'),
 };

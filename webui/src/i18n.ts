@@ -27,6 +27,62 @@ const zhCN = {
   'balance.summary': '剩余次数：试用 {trial} 次，付费 {paid} 次',
   'balance.expires': '付费次数有效期至 {date}',
 
+  'header.redeem': '充值',
+  'header.usage': '查看用量和明细',
+  'side.usage': '我的用量',
+  'side.invite': '邀请好友',
+
+  'account.title': '我的账户',
+  'account.close': '关闭',
+  'account.tabs': '账户功能',
+  'account.tabRedeem': '充值',
+  'account.tabUsage': '我的用量',
+  'account.tabInvite': '邀请好友',
+  'account.trial': '试用次数',
+  'account.trialNote': '永不过期',
+  'account.paid': '付费次数',
+  'account.paidUntil': '有效期至 {date}',
+  'account.paidNone': '暂无有效期',
+
+  'redeem.label': '充值卡卡密',
+  'redeem.hint': '输入购买的充值卡卡密，不区分大小写，短横线可省略。有效期内再次充值，次数累加、有效期顺延。',
+  'redeem.submit': '兑换',
+  'redeem.busy': '正在兑换…',
+  'redeem.success': '兑换成功：付费次数 +{n}。',
+  'redeem.successExpiry': '有效期至 {date}。',
+  'redeem.format': '卡密格式不正确：应为 16 位字母和数字，例如 ABCD-EFGH-JKMN-PQRS。',
+
+  'usage.title': '用量明细',
+  'usage.empty': '还没有记录。',
+  'usage.more': '加载更多',
+  'usage.loading': '正在加载…',
+  'usage.when': '时间',
+  'usage.what': '项目',
+  'usage.change': '变动',
+  'usage.trial': '试用 {n}',
+  'usage.paid': '付费 {n}',
+  'usage.cardRef': '卡密 …{code}',
+  'reason.trial_grant': '注册赠送',
+  'reason.question': '提问',
+  'reason.refund': '退还（回答失败）',
+  'reason.refund_slow': '退还（响应慢，本次免费）',
+  'reason.card': '充值卡兑换',
+  'reason.paid_expired': '付费次数过期',
+  'reason.grant': '管理员调整',
+  'reason.referral_signup': '邀请奖励：好友注册',
+  'reason.referral_paid': '邀请奖励：好友充值',
+
+  'invite.intro': '把邀请链接发给好友。好友通过链接注册后你会获得奖励次数，好友充值时你还能再得一份；奖励计入试用次数，永不过期。',
+  'invite.link': '你的邀请链接',
+  'invite.copy': '复制链接',
+  'invite.copied': '已复制',
+  'invite.copyFailed': '无法自动复制，请长按或选中链接手动复制。',
+  'invite.invited': '已邀请',
+  'invite.rewarded': '已获得奖励',
+  'invite.people': '{n} 人',
+  'invite.questions': '{n} 次',
+  'invite.loading': '正在加载…',
+
   'chat.empty': '有什么可以帮你的？',
   'chat.input': '输入你的问题',
   'chat.placeholder': '输入你的问题…',
@@ -44,6 +100,7 @@ const zhCN = {
   'chat.refunded': '已退还本次额度',
   'chat.freeSlow': '响应较慢，本次免费',
   'chat.dismiss': '关闭提示',
+  'chat.showEarlier': '显示更早的 {n} 条消息',
   'chat.shortcuts': 'Enter 发送 · Shift+Enter 换行 · Esc 停止 · Ctrl+Shift+O 新对话',
 
   'md.copyCode': '复制代码',
@@ -116,6 +173,11 @@ const zhCN = {
   'error.network': '网络连接失败，请检查网络后重试。',
   'error.upstream_unavailable': '模型服务暂时不可用，请稍后再试。',
   'error.upstream_rejected': '模型服务拒绝了这次请求。',
+  'error.card_invalid': '卡密无效，请检查是否输入正确。',
+  'error.card_used': '这张充值卡已经被使用过了，不能重复兑换。',
+  'error.card_revoked': '这张充值卡已被作废，请联系卖家。',
+  'error.card_expired': '这张充值卡已过兑换期限，请联系卖家。',
+  'error.too_many_attempts': '兑换失败次数太多，请 15 分钟后再试。',
   'error.unknown': '出错了，请稍后再试。',
   'error.insufficient_credits.next': '可以兑换充值卡或邀请好友获得次数。',
   'error.too_large': '内容太长，请缩短后再发送。',
@@ -173,6 +235,22 @@ export async function switchLanguage(lang: Lang): Promise<void> {
 /** A Unix-seconds time as a local date. */
 export function formatDate(seconds: number): string {
   return new Date(seconds * 1000).toLocaleDateString(locale);
+}
+
+/** A Unix-seconds time as a local date and time (minutes). */
+export function formatDateTime(seconds: number): string {
+  return new Date(seconds * 1000).toLocaleString(locale, {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
+/** The string for a key built at run time (`reason.card`…), or `fallback` when there is none. */
+export function tDynamic(key: string, fallback: string): string {
+  return key in messages ? messages[key as MessageKey] : fallback;
 }
 
 /** Looks up a string and fills `{name}` placeholders. */

@@ -118,3 +118,26 @@ export interface Preset {
   id: number;
   text: string;
 }
+
+/** One balance change (`me.ledger`), newest first. */
+export interface LedgerEntry {
+  /** Unix seconds. */
+  at: number;
+  delta_trial: number;
+  delta_paid: number;
+  reason: string;
+  ref: string | null;
+}
+
+export interface LedgerPage {
+  items: LedgerEntry[];
+  next_cursor: string | number | null;
+}
+
+export interface InviteInfo {
+  code: string;
+  /** Absolute URL of the invite link, e.g. `https://host/?ref=CODE`. */
+  link: string;
+  invited: number;
+  rewarded_questions: number;
+}

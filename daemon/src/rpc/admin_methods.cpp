@@ -516,6 +516,58 @@ void add_admin_methods(dispatcher& d, services& s) {
            },
            true});
 
+    d.add({"admin.conversations.list", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               params p(v);
+               store::page_cursor page;
+               page.after = p.opt_str("cursor");
+               page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(50), 1, 500));
+               auto query = p.opt_str("query").value_or("");
+               auto user = p.opt_i64("user_id");
+               std::optional<std::string> next;
+               auto rows = co_await s.db.run([&](store::store& st) {
+                   return st.conversations(user.value_or(0), query, page, next, true);
+               });
+               json::array items;
+               for (auto& c : rows)
+                   items.push_back(json::object{{"id", c.id}, {"title", c.title}, {"user_id", c.user_id},
+                                                {"user_name", c.username}, {"model", c.model},
+                                                {"updated_at", c.updated_at}, {"created_at", c.created_at},
+                                                {"deleted_at", null_or(c.deleted_at)}});
+               co_return json::object{{"items", std::move(items)},
+                                      {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
+           }});
+
+    d.add({"admin.audit.list", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               params p(v);
+               store::page_cursor page;
+               page.after = p.opt_str("cursor");
+               page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(50), 1, 1000));
+               std::optional<std::string> next;
+               auto rows = co_await s.db.run([&](store::store& st) { return st.audit_log(page, next); });
+               json::array items;
+               for (auto& a : rows) {
+                   boost::system::error_code ec;
+                   auto params_json = json::parse(a.params, ec);
+                   items.push_back(json::object{{"at", a.at}, {"actor", a.actor}, {"via", a.via}, {"method", a.method},
+                                                {"params", ec ? json::value(a.params) : params_json}});
+               }
+               co_return json::object{{"items", std::move(items)},
+                                      {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
+           }});
+
+    d.add({"admin.stats", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+               auto days = static_cast<int>(std::clamp<std::int64_t>(params(v).opt_i64("days").value_or(30), 1, 366));
+               auto rows = co_await s.db.run([days](store::store& st) { return st.stats(days, chat::unix_now()); });
+               json::array out;
+               for (auto& d : rows)
+                   out.push_back(json::object{{"date", d.date}, {"questions", d.questions}, {"new_users", d.new_users},
+                                              {"active_users", d.active_users}, {"redemptions", d.redemptions},
+                                              {"credits_sold", d.credits_sold},
+                                              {"first_token_p50_ms", null_or(d.first_token_p50_ms)},
+                                              {"first_token_p95_ms", null_or(d.first_token_p95_ms)}});
+               co_return json::object{{"days", std::move(out)}};
+           }});
+
     d.add({"admin.conversations.get", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                auto id = params(v).i64("id");
                co_return co_await s.db.run([id](store::store& st) -> json::value {

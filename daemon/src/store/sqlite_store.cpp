@@ -1102,9 +1102,8 @@ std::optional<message_row> store::message(id_t id) {
 
 std::vector<conversation_row> store::conversations(id_t user_id, const std::string& query,
                                                    const page_cursor& page,
-                                                   std::optional<std::string>& next) {
+                                                   std::optional<std::string>& next, bool operator_view) {
     // Keyset pagination over (pinned, updated_at, id), newest first, pinned on top.
-    // user_id 0 lists every user's conversations (the operator's logs).
     std::int64_t cp = 2, cu = INT64_MAX, ci = INT64_MAX;
     if (page.after) {
         if (std::sscanf(page.after->c_str(), "%ld:%ld:%ld", &cp, &cu, &ci) != 3)
@@ -1113,7 +1112,8 @@ std::vector<conversation_row> store::conversations(id_t user_id, const std::stri
     std::string sql = std::string("SELECT ") + conversation_columns +
         " FROM conversations c JOIN users u ON u.id = c.user_id WHERE "
         "(c.pinned < ? OR (c.pinned = ? AND (c.updated_at < ? OR (c.updated_at = ? AND c.id < ?))))";
-    if (user_id) sql += " AND c.user_id = ? AND c.deleted_at IS NULL";
+    if (user_id) sql += " AND c.user_id = ?";
+    if (!operator_view) sql += " AND c.deleted_at IS NULL";
     if (!query.empty())
         sql += " AND (c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE "
                "m.conversation_id = c.id AND m.content LIKE ? ESCAPE '\\'))";
@@ -1205,6 +1205,91 @@ status_counts store::counts() {
     c.users = db_.execAndGet("SELECT count(*) FROM users").getInt64();
     c.conversations = db_.execAndGet("SELECT count(*) FROM conversations").getInt64();
     return c;
+}
+
+std::vector<audit_row> store::audit_log(const page_cursor& page, std::optional<std::string>& next) {
+    std::int64_t before = page.after ? std::strtoll(page.after->c_str(), nullptr, 10) : INT64_MAX;
+    stmt st = prepare("SELECT id, at, actor, via, method, params FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?");
+    st.bind(1, before);
+    st.bind(2, page.limit + 1);
+    std::vector<audit_row> out;
+    while (st.executeStep())
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getString(),
+                       st.getColumn(3).getString(), st.getColumn(4).getString(), st.getColumn(5).getString()});
+    next.reset();
+    if (static_cast<int>(out.size()) > page.limit) {
+        out.pop_back();
+        next = std::to_string(out.back().id);
+    }
+    return out;
+}
+
+std::vector<day_stats> store::stats(int days, std::int64_t now) {
+    // Day boundaries in the server's local time; every query reads only its date range.
+    std::map<std::string, day_stats> by_day;
+    std::vector<std::string> order;
+    {
+        stmt d = prepare("SELECT date(?, 'unixepoch', 'localtime', ?)");
+        for (int i = days - 1; i >= 0; --i) {
+            d.bind(1, now);
+            d.bind(2, "-" + std::to_string(i) + " days");
+            d.executeStep();
+            auto date = d.getColumn(0).getString();
+            d.reset();
+            order.push_back(date);
+            by_day[date].date = date;
+        }
+    }
+    std::int64_t since;
+    {
+        stmt b = prepare("SELECT CAST(strftime('%s', ?, 'utc') AS INTEGER)");
+        b.bind(1, order.front());
+        b.executeStep();
+        since = b.getColumn(0).getInt64();
+    }
+    auto per_day = [&](const char* sql, auto apply) {
+        stmt st = prepare(sql);
+        st.bind(1, since);
+        while (st.executeStep()) {
+            auto it = by_day.find(st.getColumn(0).getString());
+            if (it != by_day.end()) apply(it->second, st);
+        }
+    };
+    per_day("SELECT date(m.created_at, 'unixepoch', 'localtime'), count(*), count(DISTINCT c.user_id) "
+            "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE m.created_at >= ? AND m.role = 'assistant' GROUP BY 1",
+            [](day_stats& d, stmt& st) {
+                d.questions = st.getColumn(1).getInt64();
+                d.active_users = st.getColumn(2).getInt64();
+            });
+    per_day("SELECT date(created_at, 'unixepoch', 'localtime'), count(*) FROM users WHERE created_at >= ? GROUP BY 1",
+            [](day_stats& d, stmt& st) { d.new_users = st.getColumn(1).getInt64(); });
+    per_day("SELECT date(redeemed_at, 'unixepoch', 'localtime'), count(*), sum(questions) FROM cards "
+            "WHERE redeemed_at >= ? GROUP BY 1",
+            [](day_stats& d, stmt& st) {
+                d.redemptions = st.getColumn(1).getInt64();
+                d.credits_sold = st.getColumn(2).getInt64();
+            });
+    {
+        // Percentiles need the values: one pass over the range's answers, sorted per day.
+        std::map<std::string, std::vector<std::int64_t>> latencies;
+        stmt st = prepare("SELECT date(created_at, 'unixepoch', 'localtime'), first_token_ms FROM messages "
+                          "WHERE created_at >= ? AND role = 'assistant' AND first_token_ms IS NOT NULL");
+        st.bind(1, since);
+        while (st.executeStep()) latencies[st.getColumn(0).getString()].push_back(st.getColumn(1).getInt64());
+        for (auto& entry : latencies) {
+            auto& v = entry.second;
+            auto it = by_day.find(entry.first);
+            if (it == by_day.end() || v.empty()) continue;
+            std::sort(v.begin(), v.end());
+            auto pct = [&v](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * (v.size() - 1) + 0.5))]; };
+            it->second.first_token_p50_ms = pct(0.50);
+            it->second.first_token_p95_ms = pct(0.95);
+        }
+    }
+    std::vector<day_stats> out;
+    for (auto& date : order) out.push_back(by_day[date]);
+    return out;
 }
 
 std::vector<id_t> store::ledger_mismatches() {

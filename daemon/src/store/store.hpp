@@ -171,9 +171,12 @@ public:
     int interrupt_streaming(std::int64_t now);
 
     std::optional<message_row> message(id_t id);
+    // A user's own list; with operator_view, every user's (or user_id's, when non-zero),
+    // deleted ones included.
     std::vector<conversation_row> conversations(id_t user_id, const std::string& query,
                                                 const page_cursor& page,
-                                                std::optional<std::string>& next);
+                                                std::optional<std::string>& next,
+                                                bool operator_view = false);
     std::optional<conversation_row> conversation(id_t id);
     std::vector<message_row> conversation_messages(id_t conversation_id);
     bool rename_conversation(id_t user_id, id_t id, const std::string& title, std::int64_t now);
@@ -184,6 +187,9 @@ public:
     void audit(std::int64_t at, const std::string& actor, const std::string& via,
                const std::string& method, const std::string& params_json);
     status_counts counts();
+    std::vector<audit_row> audit_log(const page_cursor& page, std::optional<std::string>& next);
+    // The last `days` days up to `now`, oldest first.
+    std::vector<day_stats> stats(int days, std::int64_t now);
     // Consistency: ids of users whose ledger does not sum to their balance.
     std::vector<id_t> ledger_mismatches();
     // Must run outside any transaction (database::run_alone).

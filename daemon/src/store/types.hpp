@@ -56,6 +56,18 @@ struct key_event_row {
     std::string status, reason;
 };
 
+struct audit_row {
+    id_t id = 0;
+    std::int64_t at = 0;
+    std::string actor, via, method, params;
+};
+
+struct day_stats {
+    std::string date;  // YYYY-MM-DD, server local time
+    std::int64_t questions = 0, new_users = 0, active_users = 0, redemptions = 0, credits_sold = 0;
+    std::optional<std::int64_t> first_token_p50_ms, first_token_p95_ms;
+};
+
 struct model_row {
     std::string id;
     std::string name;

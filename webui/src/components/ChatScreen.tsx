@@ -6,6 +6,7 @@ import { t, type Lang } from '../i18n';
 import type { Theme } from '../theme';
 import type { Balance, Me, Preset, Role, SiteInfo } from '../types';
 import { download } from '../util';
+import { AccountDialog, type AccountTab } from './AccountDialog';
 import { Composer } from './Composer';
 import { Header } from './Header';
 import { MessageList } from './MessageList';
@@ -38,6 +39,7 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   const [model, setModel] = useState('');
   const [roleId, setRoleId] = useState<number | undefined>(undefined);
   const [systemPrompt, setSystemPrompt] = useState('');
+  const [account, setAccount] = useState<AccountTab | null>(null);
 
   const chat = useChat({
     onUnauthorized,
@@ -73,6 +75,11 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   }, []);
 
   const isPhone = () => matchMedia(PHONE_QUERY).matches;
+
+  const openAccount = (tab: AccountTab) => {
+    if (isPhone()) setSidebarOpen(false);
+    setAccount(tab);
+  };
 
   const open = useCallback((id: number) => {
     if (routeId() !== id) history.pushState(null, '', `/c/${id}`);
@@ -178,6 +185,16 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
         onDeleted={onDeleted}
         onClose={() => setSidebarOpen(false)}
         onUnauthorized={onUnauthorized}
+        footer={
+          <>
+            <button type="button" class="side-link" onClick={() => openAccount('usage')} data-testid="side-usage">
+              {t('side.usage')}
+            </button>
+            <button type="button" class="side-link" onClick={() => openAccount('invite')} data-testid="side-invite">
+              {t('side.invite')}
+            </button>
+          </>
+        }
       />
       {sidebarOpen && <div class="scrim" onClick={() => setSidebarOpen(false)} aria-hidden="true" />}
       <div class="chat">
@@ -191,6 +208,8 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
           onTheme={onTheme}
           onLanguage={onLanguage}
           onExport={exportAs}
+          onRedeem={() => openAccount('redeem')}
+          onUsage={() => openAccount('usage')}
         />
         <MessageList
           messages={chat.messages}
@@ -265,6 +284,16 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
           />
         </div>
       </div>
+      {account && (
+        <AccountDialog
+          tab={account}
+          balance={me.balance}
+          onTab={setAccount}
+          onBalance={onBalance}
+          onClose={() => setAccount(null)}
+          onUnauthorized={onUnauthorized}
+        />
+      )}
     </div>
   );
 }

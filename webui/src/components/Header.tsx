@@ -12,6 +12,8 @@ interface Props {
   onTheme: (theme: Theme) => void;
   onLanguage: (lang: Lang) => void;
   onExport: (kind: 'md' | 'json') => void;
+  onRedeem: () => void;
+  onUsage: () => void;
 }
 
 export function Header(props: Props) {
@@ -29,8 +31,11 @@ export function Header(props: Props) {
         ☰
       </button>
       <h1 class="site-name" data-testid="site-name">{siteName}</h1>
-      <BalanceBadge balance={balance} />
+      <BalanceBadge balance={balance} onClick={props.onUsage} />
       <div class="header-actions">
+        <button type="button" class="btn btn-accent" onClick={props.onRedeem} data-testid="redeem-open">
+          {t('header.redeem')}
+        </button>
         <button type="button" class="btn" onClick={props.onNewChat} data-testid="new-chat">
           {t('header.newChat')}
         </button>
@@ -86,16 +91,18 @@ export function Header(props: Props) {
   );
 }
 
-function BalanceBadge({ balance }: { balance: Balance }) {
+function BalanceBadge({ balance, onClick }: { balance: Balance; onClick: () => void }) {
   const expires =
     balance.paid > 0 && balance.paid_expires_at !== null
       ? t('balance.expires', { date: formatDate(balance.paid_expires_at) })
       : undefined;
   const summary = t('balance.summary', { trial: balance.trial, paid: balance.paid });
   return (
-    <p
+    <button
+      type="button"
       class="balance"
-      title={expires ? `${summary}\n${expires}` : summary}
+      title={`${expires ? `${summary}\n${expires}` : summary}\n${t('header.usage')}`}
+      onClick={onClick}
       data-testid="balance"
       data-trial={balance.trial}
       data-paid={balance.paid}
@@ -108,6 +115,6 @@ function BalanceBadge({ balance }: { balance: Balance }) {
         <span class="balance-expiry"> ({formatDate(balance.paid_expires_at)})</span>
       )}
       {expires && <span class="sr-only">, {expires}</span>}
-    </p>
+    </button>
   );
 }

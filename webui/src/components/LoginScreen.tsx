@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, RpcError } from '../api';
 import { reasonText, t } from '../i18n';
+import { clearInvite, savedInvite } from '../invite';
 import type { SiteInfo } from '../types';
 
 interface Props {
@@ -9,12 +10,8 @@ interface Props {
   onLoggedIn: () => void;
 }
 
-function inviteFromUrl(): string | undefined {
-  return new URLSearchParams(location.search).get('invite') || undefined;
-}
-
 export function LoginScreen({ site, siteName, onLoggedIn }: Props) {
-  const invite = inviteFromUrl();
+  const invite = savedInvite();
   const [mode, setMode] = useState<'login' | 'register'>(invite ? 'register' : 'login');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -35,8 +32,12 @@ export function LoginScreen({ site, siteName, onLoggedIn }: Props) {
     setBusy(true);
     setError(null);
     try {
-      if (registering) await api.register(name, password, invite);
-      else await api.login(name, password);
+      if (registering) {
+        await api.register(name, password, invite);
+        clearInvite();
+      } else {
+        await api.login(name, password);
+      }
       onLoggedIn();
     } catch (err) {
       setError(

@@ -1,7 +1,7 @@
-import type { ComponentChildren } from 'preact';
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { Component, type ComponentChildren } from 'preact';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../chat/use-chat';
-import { t } from '../i18n';
+import { currentLang, t } from '../i18n';
 import { copyText } from '../util';
 import { Markdown } from './Markdown';
 
@@ -17,10 +17,75 @@ interface Props {
 
 /** How close to the bottom (px) still counts as "following" the conversation. */
 const FOLLOW_SLACK = 80;
+/**
+ * A long conversation is rendered from its end: PAGE messages at first, MORE more each time the
+ * reader scrolls near the top of what is shown (small steps keep each one well under a frame
+ * budget's worth of work).
+ */
+const PAGE = 60;
+const MORE = 30;
+/** Start showing earlier messages when the top is this close (px) to coming into view. */
+const EARLIER_MARGIN = 1200;
+
+const sameIds = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export function MessageList({ messages, children, busy, empty, onRegenerate, onEdit, onSwitch }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const following = useRef(true);
+  const earlierRef = useRef<HTMLLIElement>(null);
+
+  // Items get stable callbacks (the latest ones behind a ref), so that only the messages that
+  // changed render again while an answer streams.
+  const latest = useRef({ onRegenerate, onEdit, onSwitch });
+  latest.current = { onRegenerate, onEdit, onSwitch };
+  const actions = useMemo(
+    () => ({
+      onRegenerate: (id: number) => latest.current.onRegenerate(id),
+      onEdit: (m: ChatMessage, content: string) => latest.current.onEdit(m, content),
+      onSwitch: (id: number, step: number) => latest.current.onSwitch(id, step),
+    }),
+    [],
+  );
+
+  // How many messages (counted from the end) are rendered; back to one page for another
+  // conversation or another root.
+  const root = messages[0]?.id;
+  const [window_, setWindow] = useState({ root, count: PAGE });
+  const count = window_.root === root ? window_.count : PAGE;
+  const start = Math.max(0, messages.length - count);
+  const shown = start > 0 ? messages.slice(start) : messages;
+
+  // Showing earlier messages must not move what the reader is looking at.
+  const anchor = useRef<{ el: Element; top: number } | null>(null);
+  const showEarlier = () => {
+    const first = scroller.current?.querySelector('.message-list > .msg');
+    anchor.current = first ? { el: first, top: first.getBoundingClientRect().top } : null;
+    setWindow({ root, count: count + MORE });
+  };
+  useLayoutEffect(() => {
+    const a = anchor.current;
+    const el = scroller.current;
+    anchor.current = null;
+    if (!a || !el || !a.el.isConnected) return;
+    const moved = a.el.getBoundingClientRect().top - a.top;
+    if (Math.abs(moved) >= 1) el.scrollTop += moved;
+  }, [count]);
+
+  const more = useRef(showEarlier);
+  more.current = showEarlier;
+  useEffect(() => {
+    const target = earlierRef.current;
+    const el = scroller.current;
+    if (!target || !el || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) more.current();
+      },
+      { root: el, rootMargin: `${EARLIER_MARGIN}px 0px 0px 0px` },
+    );
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, [start > 0, count, root]);
 
   const onScroll = () => {
     const el = scroller.current;
@@ -53,6 +118,7 @@ export function MessageList({ messages, children, busy, empty, onRegenerate, onE
 
   const streaming = messages.some((m) => m.status === 'pending' || m.status === 'streaming');
   const last = messages[messages.length - 1];
+  const lang = currentLang();
 
   return (
     <div class="messages" ref={scroller} onScroll={onScroll} onClick={onClick}>
@@ -61,16 +127,22 @@ export function MessageList({ messages, children, busy, empty, onRegenerate, onE
       ) : (
         <div role="log" aria-label={t('chat.messages')} aria-busy={streaming}>
           <ol class="message-list">
-            {messages.map((m) => (
-              <MessageItem
+            {start > 0 && (
+              <li class="earlier" ref={earlierRef}>
+                <button type="button" class="btn-link" onClick={showEarlier} data-testid="show-earlier">
+                  {t('chat.showEarlier', { n: start })}
+                </button>
+              </li>
+            )}
+            {shown.map((m) => (
+              <MessageRow
                 key={m.id}
                 message={m}
                 siblings={children.get(m.parent_id) ?? []}
                 busy={busy}
                 isLast={m === last}
-                onRegenerate={onRegenerate}
-                onEdit={onEdit}
-                onSwitch={onSwitch}
+                lang={lang}
+                {...actions}
               />
             ))}
           </ol>
@@ -80,8 +152,28 @@ export function MessageList({ messages, children, busy, empty, onRegenerate, onE
   );
 }
 
+/** A message that renders again only when what it shows changed. */
+class MessageRow extends Component<ItemProps> {
+  shouldComponentUpdate(next: ItemProps) {
+    const p = this.props;
+    return (
+      next.message !== p.message ||
+      next.busy !== p.busy ||
+      next.isLast !== p.isLast ||
+      next.lang !== p.lang ||
+      !sameIds(next.siblings, p.siblings)
+    );
+  }
+
+  render(props: ItemProps) {
+    return <MessageItem {...props} />;
+  }
+}
+
 interface ItemProps {
   message: ChatMessage;
+  /** The interface language: labels change with it. */
+  lang?: string;
   siblings: number[];
   busy: boolean;
   isLast: boolean;

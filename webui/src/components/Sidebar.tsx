@@ -1,6 +1,7 @@
 // History: the user's conversations, newest first with pinned ones on top, loaded page by page as
 // the list scrolls; search (debounced); rename in place, delete (confirmed), pin.
 
+import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, RpcError } from '../api';
 import { reasonText, t } from '../i18n';
@@ -16,12 +17,14 @@ interface Props {
   onDeleted: (id: number) => void;
   onClose: () => void;
   onUnauthorized: () => void;
+  /** Shown under the list (account links). */
+  footer?: ComponentChildren;
 }
 
 const PAGE = 30;
 const SEARCH_DELAY_MS = 300;
 
-export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDeleted, onClose, onUnauthorized }: Props) {
+export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDeleted, onClose, onUnauthorized, footer }: Props) {
   const [items, setItems] = useState<ConversationSummary[]>([]);
   const [cursor, setCursor] = useState<string | number | null>(null);
   const [loading, setLoading] = useState(false);
@@ -234,6 +237,7 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDel
           )}
         </ul>
       </nav>
+      {footer && <div class="sidebar-foot">{footer}</div>}
     </aside>
   );
 }
