@@ -59,6 +59,9 @@ def main():
                     help="CONCURRENCY:burst|steady, comma-separated")
     ap.add_argument("--tokens", type=int, default=200)
     ap.add_argument("--delay", type=int, default=20)
+    ap.add_argument("--healthy-keys", type=int, default=1, help="keys that answer")
+    ap.add_argument("--invalid-keys", type=int, default=0,
+                    help="keys the upstream refuses (401): the pool must learn to skip them")
     ap.add_argument("--wrap", default="", help="command prefix for chatd, e.g. a profiler")
     opts = ap.parse_args()
     levels = [(int(n), kind) for n, kind in (x.split(":") for x in opts.scenarios.split(","))]
@@ -91,7 +94,9 @@ def main():
             except OSError:
                 return False
         wait_for(healthy, what="chatd")
-        subprocess.run([chatctl, "-s", sock, "keys", "add", "--base-url", base, "-"], input=key + "\n",
+        pool = [f"sk-bench{i:03d}:ok:tokens={opts.tokens}:delay={opts.delay}" for i in range(opts.healthy_keys)]
+        pool += [f"sk-bad{i:03d}:invalid" for i in range(opts.invalid_keys)]
+        subprocess.run([chatctl, "-s", sock, "keys", "add", "--base-url", base, "-"], input="\n".join(pool) + "\n",
                        text=True, check=True, capture_output=True)
         c = http.client.HTTPConnection("127.0.0.1", port)
         c.request("POST", "/rpc", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "auth.password.register",
@@ -102,7 +107,8 @@ def main():
         cookie = r.getheader("Set-Cookie").split(";", 1)[0]
         baseline_rss = rss_kib(chatd.pid, "VmRSS")
 
-        print(f"upstream: fake, {opts.tokens} tokens at {opts.delay} ms per token; machine: {os.cpu_count()} cores")
+        print(f"upstream: fake, {opts.tokens} tokens at {opts.delay} ms per token; keys: {opts.healthy_keys} "
+              f"healthy, {opts.invalid_keys} invalid; machine: {os.cpu_count()} cores")
         rows = []
         answer_ms = opts.tokens * opts.delay
         for n, kind in levels:

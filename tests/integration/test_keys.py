@@ -193,6 +193,18 @@ class KeysTest(ChatdTestCase):
         finally:
             listener.close()
 
+    def test_rotation_is_fair_over_1000_questions(self):
+        self.chatd.ctl("settings", "set", "billing.trial_questions", "2000")
+        self.chatd.ctl("settings", "set", "limits.questions_per_minute", "100000")
+        keys = [self.add_key("ok", tokens=1)[0] for _ in range(5)]
+        c = self.chatd.client()
+        c.register("busybody")
+        for _ in range(1000):
+            self.assertEqual(c.answer("spin")[2][0], "done")
+        counts = [self.fake.requests_for(k) for k in keys]
+        for n in counts:
+            self.assertLessEqual(abs(n - 200), 4, counts)  # within ±2 %
+
     def test_metrics_count_per_key_without_the_key(self):
         key, kid = self.add_key("ok", tokens=1)
         c = self.chatd.client()
