@@ -62,6 +62,7 @@ def main():
     ap.add_argument("--healthy-keys", type=int, default=1, help="keys that answer")
     ap.add_argument("--invalid-keys", type=int, default=0,
                     help="keys the upstream refuses (401): the pool must learn to skip them")
+    ap.add_argument("--cost", type=int, default=1, help="credits a question costs (0: nothing is charged)")
     ap.add_argument("--wrap", default="", help="command prefix for chatd, e.g. a profiler")
     opts = ap.parse_args()
     levels = [(int(n), kind) for n, kind in (x.split(":") for x in opts.scenarios.split(","))]
@@ -98,6 +99,8 @@ def main():
         pool += [f"sk-bad{i:03d}:invalid" for i in range(opts.invalid_keys)]
         subprocess.run([chatctl, "-s", sock, "keys", "add", "--base-url", base, "-"], input="\n".join(pool) + "\n",
                        text=True, check=True, capture_output=True)
+        subprocess.run([chatctl, "-s", sock, "models", "set", "gpt-4o-mini", "--cost", str(opts.cost)],
+                       check=True, capture_output=True)
         c = http.client.HTTPConnection("127.0.0.1", port)
         c.request("POST", "/rpc", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "auth.password.register",
                                               "params": {"username": "bench", "password": "bench password"}}),
