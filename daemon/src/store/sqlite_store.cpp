@@ -132,6 +132,16 @@ private:
     bool done_ = false;
 };
 
+// Pages fetch one row more than asked: its presence means there is a next page, whose cursor
+// is the key of the last row kept.
+template <class Row, class Key>
+void finish_page(std::vector<Row>& rows, int limit, std::optional<std::string>& next, Key key) {
+    next.reset();
+    if (static_cast<int>(rows.size()) <= limit) return;
+    rows.pop_back();
+    next = key(rows.back());
+}
+
 std::string like_pattern(const std::string& q) {
     std::string out = "%";
     for (char c : q) {
@@ -272,11 +282,7 @@ std::vector<user_row> store::users(const std::string& query, const page_cursor& 
     st.bind(i++, page.limit + 1);
     std::vector<user_row> out;
     while (st.executeStep()) out.push_back(read_user(st));
-    next.reset();
-    if (static_cast<int>(out.size()) > page.limit) {
-        out.pop_back();
-        next = std::to_string(out.back().id);
-    }
+    finish_page(out, page.limit, next, [](const auto& r) { return std::to_string(r.id); });
     return out;
 }
 
@@ -338,11 +344,7 @@ std::vector<ledger_row> store::ledger(id_t user_id, const page_cursor& page, std
     while (st.executeStep())
         out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64(),
                        st.getColumn(3).getInt64(), st.getColumn(4).getString(), text(st.getColumn(5))});
-    next.reset();
-    if (static_cast<int>(out.size()) > page.limit) {
-        out.pop_back();
-        next = std::to_string(out.back().id);
-    }
+    finish_page(out, page.limit, next, [](const auto& r) { return std::to_string(r.id); });
     return out;
 }
 
@@ -787,11 +789,7 @@ std::vector<card_row> store::cards(const std::string& batch, const std::string& 
         c.created_at = st.getColumn(8).getInt64();
         out.push_back(std::move(c));
     }
-    next.reset();
-    if (static_cast<int>(out.size()) > page.limit) {
-        out.pop_back();
-        next = out.back().code;
-    }
+    finish_page(out, page.limit, next, [](const auto& r) { return r.code; });
     return out;
 }
 
@@ -1134,13 +1132,10 @@ std::vector<conversation_row> store::conversations(id_t user_id, const std::stri
     st.bind(i++, page.limit + 1);
     std::vector<conversation_row> out;
     while (st.executeStep()) out.push_back(read_conversation(st));
-    next.reset();
-    if (static_cast<int>(out.size()) > page.limit) {
-        out.pop_back();
-        const auto& last = out.back();
-        next = std::to_string(last.pinned ? 1 : 0) + ":" + std::to_string(last.updated_at) + ":" +
-               std::to_string(last.id);
-    }
+    finish_page(out, page.limit, next, [](const auto& r) {
+        return std::to_string(r.pinned ? 1 : 0) + ":" + std::to_string(r.updated_at) + ":" +
+               std::to_string(r.id);
+    });
     return out;
 }
 
@@ -1216,11 +1211,7 @@ std::vector<audit_row> store::audit_log(const page_cursor& page, std::optional<s
     while (st.executeStep())
         out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getString(),
                        st.getColumn(3).getString(), st.getColumn(4).getString(), st.getColumn(5).getString()});
-    next.reset();
-    if (static_cast<int>(out.size()) > page.limit) {
-        out.pop_back();
-        next = std::to_string(out.back().id);
-    }
+    finish_page(out, page.limit, next, [](const auto& r) { return std::to_string(r.id); });
     return out;
 }
 
