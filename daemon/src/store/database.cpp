@@ -5,7 +5,8 @@
 namespace chatd::store {
 
 database::database(const std::string& path)
-    : store_(std::make_unique<store>(path)), work_(ioc_.get_executor()), thread_([this] { ioc_.run(); }) {}
+    : store_(std::make_unique<store>(path)), work_(ioc_.get_executor()), thread_([this] { ioc_.run(); }),
+      checkpointer_([this, path] { checkpoint_loop(path); }) {}
 
 database::~database() { stop(); }
 
@@ -13,6 +14,29 @@ void database::stop() {
     if (!thread_.joinable()) return;
     work_.reset();
     thread_.join();
+    {
+        std::lock_guard lock(checkpoint_mu_);
+        stopping_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    checkpointer_.join();
+}
+
+void database::checkpoint_loop(std::string path) {
+    try {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        db.setBusyTimeout(5000);
+        std::unique_lock lock(checkpoint_mu_);
+        while (!stopping_) {
+            checkpoint_cv_.wait_for(lock, std::chrono::seconds(1));
+            lock.unlock();
+            // PASSIVE never blocks the writer: it copies what it can and leaves the rest.
+            db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+            lock.lock();
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("WAL checkpoints stopped: {}", e.what());
+    }
 }
 
 void database::enqueue(job j) {

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <condition_variable>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -102,10 +103,17 @@ private:
     std::unique_ptr<store> store_;
     boost::asio::io_context ioc_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+    void checkpoint_loop(std::string path);
+
     std::mutex mu_;
     std::vector<job> pending_;
     bool scheduled_ = false;
     std::thread thread_;
+    // WAL checkpoints (and their fsyncs) happen here, off the database thread.
+    std::mutex checkpoint_mu_;
+    std::condition_variable checkpoint_cv_;
+    bool stopping_ = false;
+    std::thread checkpointer_;
 };
 
 }  // namespace chatd::store

@@ -163,6 +163,9 @@ store::store(const std::string& path)
     db_.exec("PRAGMA temp_store=MEMORY");
     // 32 MiB of page cache (the default is 2 MiB): big batches and listings stay in memory.
     db_.exec("PRAGMA cache_size=-32768");
+    // Checkpoints fsync; run inside a commit they stall the database thread for milliseconds.
+    // database.hpp checkpoints from a thread of its own instead.
+    db_.exec("PRAGMA wal_autocheckpoint=0");
 }
 
 store::~store() = default;
