@@ -6,18 +6,11 @@
 // Steps share one browser and one daemon and run in order; after a failure the rest are skipped.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser } from './lib/browser.mjs';
-import { startStack, waitFor } from './lib/stack.mjs';
-
-const ARTIFACTS = process.env.E2E_ARTIFACTS || mkdtempSync(path.join(os.tmpdir(), 'chatd-e2e-artifacts-'));
-mkdirSync(ARTIFACTS, { recursive: true });
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
+import { before, describe } from 'node:test';
+import { waitFor } from './lib/stack.mjs';
+import { ARTIFACTS, DESKTOP, PHONE, scenario } from './lib/steps.mjs';
 
 // The fake answers with the request's messages as "role: content" lines.
 const ECHO_KEY = 'sk-e2f0001:echo:delay=5';
@@ -42,64 +35,15 @@ const sel = {
 };
 
 describe('chatd web UI features', () => {
+  const { ctx, step, shoot, noProblems } = scenario({ prefix: 'f' });
+  // The steps below use these names; the shared harness fills them in before the first step.
   let stack;
   let browser;
   let page;
-  let failedStep = null;
-  let shotNo = 0;
-
   before(async () => {
-    stack = await startStack();
-    browser = await launchBrowser({ viewport: DESKTOP });
-    page = browser.page;
+    ({ stack, browser, page } = ctx);
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });
-    process.stderr.write(`e2e: chatd at ${stack.url}, screenshots in ${ARTIFACTS}\n`);
   });
-
-  after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      await stack?.stop({ keep: failedStep !== null });
-    }
-  });
-
-  async function shoot(name) {
-    shotNo += 1;
-    const prefix = `f${String(shotNo).padStart(2, '0')}`;
-    for (const size of [DESKTOP, PHONE]) {
-      const file = path.join(ARTIFACTS, `${prefix}-${name}-${size.width}x${size.height}.png`);
-      const { scrollWidth, viewportWidth } = await browser.screenshot(file, size);
-      assert.ok(scrollWidth <= viewportWidth,
-        `no sideways scrolling at ${size.width}x${size.height}: the page is ${scrollWidth} px wide (${file})`);
-    }
-  }
-
-  function step(name, fn, { always = false } = {}) {
-    test(name, { timeout: 90_000 }, async (t) => {
-      if (failedStep !== null && !always) {
-        t.skip(`skipped: the earlier step "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        failedStep ??= name;
-        let extra = '';
-        if (page) {
-          const file = path.join(ARTIFACTS, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
-          await page.screenshot({ path: file }).then(() => { extra += `\n--- screenshot: ${file}`; }, () => {});
-          extra += `\n--- page URL: ${page.url()}`;
-        }
-        if (browser?.problems.length) {
-          extra += `\n--- browser problems so far:\n${browser.problems.map((p) => `[${p.kind}] ${p.text}`).join('\n')}`;
-        }
-        if (stack) extra += stack.diagnostics(80);
-        process.stderr.write(`\n=== e2e step failed: ${name} ===${extra}\n`);
-        throw err;
-      }
-    });
-  }
 
   async function onlyKey(key) {
     const keys = await stack.ctl(['keys', 'list']);
@@ -422,8 +366,5 @@ describe('chatd web UI features', () => {
     await waitFor(async () => (await page.locator(sel.newChat).innerText()).trim() === '新对话', { what: 'Chinese labels' });
   });
 
-  step('no console errors and no CSP violations during the whole run', async () => {
-    const problems = (browser ? browser.problems : []).map((p) => `[${p.kind}] ${p.text}`);
-    assert.deepEqual(problems, []);
-  }, { always: true });
+  noProblems();
 });

