@@ -228,10 +228,12 @@ describe('chatd web UI features', () => {
       (await lastAnswer().getAttribute('data-status')) === 'done', { timeout: 20_000, what: 'the regenerated answer' });
     const second = await lastAnswer().getAttribute('data-id');
     const label = page.locator('.msg').last().locator('[data-testid="branch-label"]');
-    assert.equal((await label.innerText()).trim(), '2/2');
+    await waitFor(async () => (await label.innerText().catch(() => '')).trim() === '2/2',
+      { what: 'the branch switcher to show 2/2' });
     await page.locator('.msg').last().locator('[data-testid="branch-prev"]').click();
     await waitFor(async () => (await lastAnswer().getAttribute('data-id')) === first, { what: 'the first answer' });
-    assert.equal((await label.innerText()).trim(), '1/2');
+    await waitFor(async () => (await label.innerText().catch(() => '')).trim() === '1/2',
+      { what: 'the branch switcher to show 1/2' });
     await page.locator('.msg').last().locator('[data-testid="branch-next"]').click();
     await waitFor(async () => (await lastAnswer().getAttribute('data-id')) === second, { what: 'the second answer' });
   });
@@ -250,7 +252,8 @@ describe('chatd web UI features', () => {
       (await lastAnswer().getAttribute('data-status')) === 'done', { timeout: 20_000, what: 'the answer to the edited question' });
     assert.doesNotMatch(await lastAnswer().innerText(), /Second question original/, 'the old question is not in the new context');
     const userMsg = page.locator('.msg-user').last();
-    assert.equal((await userMsg.locator('[data-testid="branch-label"]').innerText()).trim(), '2/2');
+    await waitFor(async () => (await userMsg.locator('[data-testid="branch-label"]').innerText().catch(() => '')).trim() === '2/2',
+      { what: 'the branch switcher to show 2/2' });
     await userMsg.locator('[data-testid="branch-prev"]').click();
     await waitFor(async () => /Second question original/.test(await page.locator(sel.questions).last().innerText()),
       { what: 'the original question' });
@@ -259,7 +262,10 @@ describe('chatd web UI features', () => {
     // Both branches survive a reload (the server keeps the tree).
     await page.reload();
     await page.locator(sel.questions).last().waitFor();
-    assert.equal((await page.locator('.msg-user').last().locator('[data-testid="branch-label"]').innerText()).trim().split('/')[1], '2');
+    // The switcher appears once the whole tree is loaded.
+    const switcher = page.locator('.msg-user').last().locator('[data-testid="branch-label"]');
+    await waitFor(async () => /\/2$/.test((await switcher.innerText().catch(() => '')).trim()),
+      { what: 'the branch switcher after the reload' });
     await shoot('branches');
 
   });
@@ -290,7 +296,8 @@ describe('chatd web UI features', () => {
       (await lastAnswer().getAttribute('data-status')) === 'done', { timeout: 20_000, what: 'the answer to the edited first question' });
     assert.equal(await page.locator('.msg-user').count(), 1, 'the new root starts a fresh branch');
     assert.doesNotMatch(await lastAnswer().innerText(), /Second question/, 'nothing of the old branch is in the context');
-    assert.equal((await page.locator('.msg-user').first().locator('[data-testid="branch-label"]').innerText()).trim(), '2/2');
+    await waitFor(async () => (await page.locator('.msg-user').first().locator('[data-testid="branch-label"]').innerText().catch(() => '')).trim() === '2/2',
+      { what: 'the branch switcher to show 2/2' });
   });
 
   step('keyboard: Shift+Enter adds a line, Esc stops an answer, Ctrl+Shift+O starts a new chat', async () => {
