@@ -10,20 +10,13 @@ import { ApiClient } from './lib/api.mjs';
 import { launchBrowser } from './lib/browser.mjs';
 import { DESKTOP, PHONE, scenario } from './lib/steps.mjs';
 import { waitFor } from './lib/stack.mjs';
+import { common } from './lib/selectors.mjs';
 
 const KEY = 'sk-e2c0001:ok:tokens=5:delay=5';
 const SIGNUP_REWARD = 3;
 
 const sel = {
-  username: '[data-testid="login-username"]',
-  password: '[data-testid="login-password"]',
-  submit: '[data-testid="login-submit"]',
-  switchMode: '[data-testid="login-switch-mode"]',
-  loginForm: '[data-testid="login-form"]',
-  balance: '[data-testid="balance"]',
-  input: '[data-testid="message-input"]',
-  send: '[data-testid="send"]',
-  answers: '[data-testid="message"][data-role="assistant"]',
+  ...common,
   redeemOpen: '[data-testid="redeem-open"]',
   dialog: '[data-testid="account-dialog"]',
   close: '[data-testid="account-close"]',

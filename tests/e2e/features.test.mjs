@@ -11,6 +11,7 @@ import path from 'node:path';
 import { before, describe } from 'node:test';
 import { waitFor } from './lib/stack.mjs';
 import { ARTIFACTS, DESKTOP, PHONE, scenario } from './lib/steps.mjs';
+import { common } from './lib/selectors.mjs';
 
 // The fake answers with the request's messages as "role: content" lines.
 const ECHO_KEY = 'sk-e2f0001:echo:delay=5';
@@ -19,16 +20,7 @@ const FAST_KEY = 'sk-e2f0002:ok:tokens=12:delay=10';
 const SLOW_KEY = 'sk-e2f0003:ok:tokens=60:delay=100';
 
 const sel = {
-  username: '[data-testid="login-username"]',
-  password: '[data-testid="login-password"]',
-  submit: '[data-testid="login-submit"]',
-  switchMode: '[data-testid="login-switch-mode"]',
-  balance: '[data-testid="balance"]',
-  input: '[data-testid="message-input"]',
-  send: '[data-testid="send"]',
-  newChat: '[data-testid="new-chat"]',
-  answers: '[data-testid="message"][data-role="assistant"]',
-  questions: '[data-testid="message"][data-role="user"]',
+  ...common,
   historyItem: '[data-testid="history-item"]',
   search: '[data-testid="history-search"]',
   settings: '[data-testid="settings"]',

@@ -7,20 +7,12 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { scenario } from './lib/steps.mjs';
 import { waitFor } from './lib/stack.mjs';
+import { common } from './lib/selectors.mjs';
 
 const KEY = 'sk-e2r0001:ok:tokens=6:delay=5';
 
 const sel = {
-  username: '[data-testid="login-username"]',
-  password: '[data-testid="login-password"]',
-  submit: '[data-testid="login-submit"]',
-  switchMode: '[data-testid="login-switch-mode"]',
-  balance: '[data-testid="balance"]',
-  input: '[data-testid="message-input"]',
-  send: '[data-testid="send"]',
-  newChat: '[data-testid="new-chat"]',
-  answers: '[data-testid="message"][data-role="assistant"]',
-  questions: '[data-testid="message"][data-role="user"]',
+  ...common,
   roleSelect: '[data-testid="role-select"]',
   presets: '[data-testid="presets"]',
   preset: '[data-testid="preset"]',

@@ -10,6 +10,7 @@ import { before, describe } from 'node:test';
 import { sleep, waitFor } from './lib/stack.mjs';
 
 import { scenario } from './lib/steps.mjs';
+import { common } from './lib/selectors.mjs';
 
 const USERNAME = 'e2euser';
 const PASSWORD = 'correct horse battery staple';
@@ -21,17 +22,7 @@ const SLOW_KEY = 'sk-e2e0002:ok:tokens=300:delay=200';
 
 
 const sel = {
-  loginForm: '[data-testid="login-form"]',
-  username: '[data-testid="login-username"]',
-  password: '[data-testid="login-password"]',
-  submit: '[data-testid="login-submit"]',
-  switchMode: '[data-testid="login-switch-mode"]',
-  balance: '[data-testid="balance"]',
-  input: '[data-testid="message-input"]',
-  send: '[data-testid="send"]',
-  stop: '[data-testid="stop"]',
-  logout: '[data-testid="logout"]',
-  answers: '[data-testid="message"][data-role="assistant"]',
+  ...common,
   chatError: '[data-testid="chat-error"]',
 };
 
