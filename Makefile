@@ -29,7 +29,7 @@ DEB_PACKAGES := build-essential clang cmake ninja-build pkg-config \
 	libsqlitecpp-dev libspdlog-dev catch2 libssl-dev libargon2-dev \
 	python3 curl ca-certificates sqlite3 \
 	$(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
-DEB_TEST_PACKAGES := chromium fonts-noto-cjk procps
+DEB_TEST_PACKAGES := chromium fonts-noto-cjk procps python3-cryptography
 
 # apt_install PACKAGES: installs those not yet installed; without apt-get when none are missing.
 define apt_install
