@@ -22,6 +22,7 @@
 #include "util/blocking_pool.hpp"
 #include "util/systemd_notify.hpp"
 #include "util/text.hpp"
+#include "wechat/login.hpp"
 
 namespace chatd {
 
@@ -39,6 +40,13 @@ upstream::client_options client_options_of(const config& c) {
     o.connect_timeout = std::chrono::seconds(c.upstream.connect_timeout);
     o.first_byte_timeout = std::chrono::seconds(c.upstream.first_byte_timeout);
     o.idle_timeout = std::chrono::seconds(c.upstream.idle_timeout);
+    return o;
+}
+
+upstream::client_options wechat_client_options_of(const config& c) {
+    auto o = client_options_of(c);
+    o.proxy.clear();
+    o.first_byte_timeout = o.idle_timeout = std::chrono::seconds(10);
     return o;
 }
 
@@ -85,6 +93,11 @@ struct app::impl {
     upstream::key_pool pool;
     std::unique_ptr<upstream::client> client;
     std::unique_ptr<auth::auth_service> auth;
+    // WeChat's API is reached directly: the upstream proxy is for the model providers, and
+    // WeChat checks the caller's address against the account's IP whitelist.
+    std::unique_ptr<upstream::client> wechat_client;
+    std::unique_ptr<wechat::api> wechat_api;
+    std::unique_ptr<wechat::login_service> wechat;
     std::unique_ptr<chat::chat_service> chat;
     rpc::dispatcher dispatcher;
     rate_limiter abuse;
@@ -117,6 +130,7 @@ struct app::impl {
         ctx.via_socket = req.admin_socket;
         ctx.peer = req.peer;
         ctx.user_agent = std::string(req.header("user-agent"));
+        ctx.cookies = std::string(req.header("cookie"));
         auto c = current();
         ctx.secure = c->public_url.starts_with("https://");
         ctx.origin = !c->public_url.empty() ? c->public_url : "http://" + std::string(req.header("host"));
@@ -269,6 +283,11 @@ struct app::impl {
             co_await handle_stream(req, r, std::string_view(path).substr(12));
             co_return;
         }
+        // WeChat's servers send no Origin: the signature is what authenticates them.
+        if (path == "/wechat/callback") {
+            co_await r.send(co_await wechat->callback(req));
+            co_return;
+        }
         if (path.starts_with("/api/") || path.starts_with("/wechat/")) {
             co_await r.send(net::json_response(404, R"({"error":"not found"})"));
             co_return;
@@ -342,6 +361,7 @@ struct app::impl {
             setup_logging(*fresh);
             site->reseed(*fresh);
             client->set_options(client_options_of(*fresh));
+            wechat_client->set_options(wechat_client_options_of(*fresh));
             spdlog::info("configuration reloaded");
             systemd_notify("READY=1");
         } catch (const std::exception& e) {
@@ -379,10 +399,21 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.client = std::make_unique<upstream::client>(m.ioc.get_executor(), client_options_of(*cfg));
     m.auth = std::make_unique<auth::auth_service>(*m.db, m.hashing, *m.site, get_cfg);
     m.chat = std::make_unique<chat::chat_service>(m.ioc, *m.db, *m.client, m.pool, *m.site, get_cfg);
+    m.wechat_client = std::make_unique<upstream::client>(m.ioc.get_executor(), wechat_client_options_of(*cfg));
+    m.wechat_api = std::make_unique<wechat::api>(*m.wechat_client);
+    m.wechat = std::make_unique<wechat::login_service>(
+        *m.wechat_api, get_cfg,
+        wechat::login_hooks{[&m] { return m.site->get("site.name"); },
+                            [&m](std::string openid) -> awaitable<bool> {
+                                auto user = co_await m.db->run(
+                                    [openid](store::store& s) { return s.user_by_openid(openid); });
+                                co_return user && user->banned;
+                            }});
     m.chat->set_models(m.db->direct().models());
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.services = std::make_unique<rpc::services>(
-        rpc::services{*m.db, *m.auth, *m.chat, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse});
+        rpc::services{*m.db, *m.auth, *m.chat, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse,
+                       *m.wechat, *m.wechat_api});
     rpc::add_user_methods(m.dispatcher, *m.services);
     rpc::add_admin_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {

@@ -1,6 +1,7 @@
 """Starts real chatd and fake_upstream processes on loopback for integration tests.
 
-Binaries come from the environment (set by CTest): CHATD_BIN, CHATCTL_BIN, FAKE_UPSTREAM_BIN.
+Binaries come from the environment (set by CTest): CHATD_BIN, CHATCTL_BIN, FAKE_UPSTREAM_BIN;
+FAKE_WECHAT_SCRIPT may point at another fake_wechat.py.
 """
 import http.client
 import json
@@ -9,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -19,6 +21,7 @@ BUILD = os.path.join(ROOT, "build")
 CHATD = os.environ.get("CHATD_BIN", os.path.join(BUILD, "chatd"))
 CHATCTL = os.environ.get("CHATCTL_BIN", os.path.join(BUILD, "chatctl"))
 FAKE = os.environ.get("FAKE_UPSTREAM_BIN", os.path.join(BUILD, "fake_upstream"))
+FAKE_WECHAT = os.environ.get("FAKE_WECHAT_SCRIPT", os.path.join(ROOT, "tests", "fakes", "fake_wechat.py"))
 
 
 def free_port():
@@ -76,6 +79,81 @@ class FakeUpstream:
         self.log.close()
 
 
+class FakeWeChat:
+    """The fake WeChat Official Account platform and its phone simulator (tests/fakes/README.md)."""
+
+    def __init__(self, workdir, *args):
+        self.port_file = os.path.join(workdir, "wechat.port")
+        self.log = open(os.path.join(workdir, "wechat.log"), "wb")
+        self.proc = subprocess.Popen([sys.executable, FAKE_WECHAT, "--listen", "127.0.0.1:0",
+                                      "--port-file", self.port_file, *args],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.port = int(wait_for(self.read_port, what="fake_wechat port"))
+        self.api_base = f"http://127.0.0.1:{self.port}"
+
+    def read_port(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"fake_wechat exited with {self.proc.returncode}")
+        if not os.path.exists(self.port_file):
+            return None
+        with open(self.port_file) as f:
+            return f.read().strip()
+
+    def request(self, method, path, obj=None):
+        """Returns (status, parsed JSON body)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        body = None if obj is None else json.dumps(obj).encode()
+        c.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, json.loads(data)
+
+    def get(self, path):
+        return self.request("GET", path)[1]
+
+    def post(self, path, obj=None):
+        return self.request("POST", path, {} if obj is None else obj)[1]
+
+    def stats(self):
+        return self.get("/_fake/stats")
+
+    def qrcodes(self):
+        return self.get("/_fake/qrcodes")
+
+    def pushes(self):
+        return self.get("/_fake/pushes")
+
+    def configure(self, **settings):
+        return self.post("/_fake/config", settings)
+
+    def scan(self, **fields):
+        return self.post("/_fake/scan", fields)
+
+    def follow(self, **fields):
+        return self.post("/_fake/follow", fields)
+
+    def text(self, **fields):
+        return self.post("/_fake/text", fields)
+
+    def push(self, **fields):
+        return self.post("/_fake/push", fields)
+
+    def fail(self, api, errcode, count=1):
+        return self.post("/_fake/fail", {"api": api, "errcode": errcode, "count": count})
+
+    def rotate(self):
+        return self.post("/_fake/rotate")
+
+    def verify_url(self, sign="good"):
+        return self.post("/_fake/verify_url", {"sign": sign})
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
 class RpcError(Exception):
     def __init__(self, error):
         super().__init__(error.get("message"))
@@ -89,14 +167,16 @@ class Client:
 
     def __init__(self, daemon):
         self.d = daemon
-        self.cookie = None
+        self.cookie = None  # the session
+        self.login_cookie = None  # ties a WeChat QR login to this browser
 
     def http(self, method, path, body=None, headers=None, origin=True):
         h = dict(headers or {})
         if origin:
             h.setdefault("Origin", self.d.origin)
-        if self.cookie:
-            h.setdefault("Cookie", self.cookie)
+        cookies = "; ".join(c for c in (self.cookie, self.login_cookie) if c)
+        if cookies:
+            h.setdefault("Cookie", cookies)
         if body is not None and not isinstance(body, (bytes, bytearray)):
             body = json.dumps(body).encode()
             h.setdefault("Content-Type", "application/json")
@@ -108,6 +188,8 @@ class Client:
             if k.lower() == "set-cookie" and v.startswith("chatd_session="):
                 token = v.split(";", 1)[0]
                 self.cookie = None if token == "chatd_session=" else token
+            if k.lower() == "set-cookie" and v.startswith("chatd_wxlogin="):
+                self.login_cookie = v.split(";", 1)[0]
         c.close()
         return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
 

@@ -46,14 +46,15 @@ void auth_service::check_password(const std::string& password) {
         throw app_error("invalid_params", "密码需要至少 8 个字符 (password: at least 8 characters)");
 }
 
-std::string auth_service::cookie_token(std::string_view header) {
+std::string auth_service::cookie_token(std::string_view header) { return cookie_value(header, cookie_name); }
+
+std::string auth_service::cookie_value(std::string_view header, std::string_view name) {
     while (!header.empty()) {
         auto semi = header.find(';');
         auto part = header.substr(0, semi);
         while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-        if (part.starts_with(cookie_name) && part.size() > std::strlen(cookie_name) &&
-            part[std::strlen(cookie_name)] == '=')
-            return std::string(part.substr(std::strlen(cookie_name) + 1));
+        if (part.starts_with(name) && part.size() > name.size() && part[name.size()] == '=')
+            return std::string(part.substr(name.size() + 1));
         if (semi == std::string_view::npos) break;
         header.remove_prefix(semi + 1);
     }
@@ -129,6 +130,35 @@ awaitable<login_result> auth_service::login_password(const std::string& username
         throw app_error("forbidden", "本站未开放密码登录 (password login is off)");
     if (user->banned) throw app_error("user_banned", "账号已被封禁 (this account is banned)");
     limiter_.reset(by_name);
+    co_return co_await open_session(std::move(*user), client, secure);
+}
+
+awaitable<login_result> auth_service::login_wechat(const std::string& openid, const client_info& client,
+                                                   bool secure, const std::string& invite,
+                                                   unionid_fetcher unionid) {
+    auto user = co_await db_.run([openid](store::store& s) { return s.user_by_openid(openid); });
+    if (!user) {
+        if (!limiter_.allow("signup:" + client.ip, static_cast<int>(settings_.get_int("limits.signups_per_hour")),
+                            std::chrono::hours(1)))
+            throw app_error("too_many_requests", "注册太频繁，请稍后再试 (too many sign-ups from this address)");
+        std::optional<std::string> union_id;
+        if (unionid) {
+            try {
+                union_id = co_await unionid();
+            } catch (const std::exception& e) {
+                spdlog::warn("wechat: no unionid for a new user: {}", e.what());
+            }
+        }
+        auto trial = settings_.get_int("billing.trial_questions");
+        auto reward = settings_.get_int("referral.signup_reward");
+        user = co_await db_.run([&, now = unix_now()](store::store& s) {
+            // Two browsers of one person may log in at once: the second finds the first's row.
+            if (auto existing = s.user_by_openid(openid)) return *existing;
+            return s.create_wechat_user(openid, union_id, trial, now, invite, reward);
+        });
+        spdlog::info("new user {} (WeChat) from {}", user->id, client.ip);
+    }
+    if (user->banned) throw app_error("user_banned", "账号已被封禁 (this account is banned)");
     co_return co_await open_session(std::move(*user), client, secure);
 }
 

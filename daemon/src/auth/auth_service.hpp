@@ -42,6 +42,12 @@ public:
     boost::asio::awaitable<login_result> login_password(const std::string& username,
                                                         const std::string& password,
                                                         const client_info& client, bool secure);
+    // Logs in the WeChat user `openid`, creating the account on its first login (trial grant,
+    // referral, sign-up limit per client address); `unionid` is asked for only then.
+    using unionid_fetcher = std::function<boost::asio::awaitable<std::optional<std::string>>()>;
+    boost::asio::awaitable<login_result> login_wechat(const std::string& openid, const client_info& client,
+                                                      bool secure, const std::string& invite,
+                                                      unionid_fetcher unionid = {});
     boost::asio::awaitable<void> logout(const std::string& token_hash);
     // The user behind a Cookie header, with the token's hash (for logout).
     boost::asio::awaitable<std::optional<store::user_row>> resolve(std::string_view cookie_header,
@@ -56,6 +62,7 @@ public:
 
     std::string clear_cookie(bool secure) const;
     static std::string cookie_token(std::string_view cookie_header);
+    static std::string cookie_value(std::string_view cookie_header, std::string_view name);
     static void check_username(const std::string& username);
     static void check_password(const std::string& password);
 

@@ -7,6 +7,8 @@
 #include <iostream>
 #include <thread>
 
+#include "util/text.hpp"
+
 namespace chatd {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -41,6 +43,7 @@ po::options_description config_options(config& c, std::string& password_flag) {
         ("wechat.encoding_aes_key", s(c.wechat.encoding_aes_key), "set: safe (AES) mode accepted")
         ("wechat.api_base", s(c.wechat.api_base), "")
         ("wechat.code_keyword", s(c.wechat.code_keyword), "")
+        ("wechat.account_qr_url", s(c.wechat.account_qr_url), "code mode: the link inside the account's QR code")
         ("auth.password", po::value<std::string>(&password_flag)->default_value("off"), "on | off")
         ("auth.session_days", i(c.auth.session_days), "")
         ("billing.trial_questions", i(c.billing.trial_questions), "")
@@ -129,8 +132,13 @@ void validate(config& c, const std::string& password_flag) {
         if (c.wechat.mode == "qr" && c.wechat.secret.empty())
             bad("wechat.secret", "required when wechat.mode is qr");
     }
-    if (!c.wechat.encoding_aes_key.empty() && c.wechat.encoding_aes_key.size() != 43)
-        bad("wechat.encoding_aes_key", "must be 43 characters");
+    if (!c.wechat.encoding_aes_key.empty() &&
+        (c.wechat.encoding_aes_key.size() != 43 ||
+         c.wechat.encoding_aes_key.find_first_not_of(
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != std::string::npos))
+        bad("wechat.encoding_aes_key", "must be the 43 characters (letters, digits, + and /) the account shows");
+    if (c.wechat.mode != "off" && trim(c.wechat.code_keyword).empty())
+        bad("wechat.code_keyword", "must not be empty");
     if (c.auth.session_days < 1 || c.auth.session_days > 3650) bad("auth.session_days", "expected 1..3650");
     if (c.billing.trial_questions < 0) bad("billing.trial_questions", "must not be negative");
     if (c.billing.free_if_slower_than < 0) bad("billing.free_if_slower_than", "must not be negative");

@@ -36,6 +36,7 @@ struct config {
         std::string appid, secret, token, encoding_aes_key;
         std::string api_base = "https://api.weixin.qq.com";
         std::string code_keyword = "验证码";
+        std::string account_qr_url;  // the link inside the account's follow QR (code mode)
     } wechat;
 
     struct {

@@ -427,6 +427,9 @@ void add_admin_methods(dispatcher& d, services& s) {
                    o["banned"] = u->banned;
                    o["created_at"] = u->created_at;
                    o["invited_by"] = null_or(u->invited_by);
+                   if (u->wechat_openid)
+                       o["wechat"] = json::object{{"openid", *u->wechat_openid},
+                                                  {"unionid", u->wechat_unionid ? json::value(*u->wechat_unionid) : nullptr}};
                    // The raw paid bucket too: expired credits stay until a redemption forfeits them.
                    o["paid_credits"] = u->balance.paid;
                    store::page_cursor page;

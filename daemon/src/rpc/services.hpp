@@ -13,6 +13,7 @@
 #include "upstream/key_checks.hpp"
 #include "upstream/key_pool.hpp"
 #include "util/rate_limiter.hpp"
+#include "wechat/login.hpp"
 
 namespace chatd::rpc {
 
@@ -26,6 +27,8 @@ struct services {
     std::function<std::shared_ptr<const config>()> get_config;
     std::chrono::steady_clock::time_point started;
     rate_limiter& abuse;  // failed card redemptions and similar attempts
+    wechat::login_service& wechat;
+    wechat::api& wechat_api;
 };
 
 void add_user_methods(dispatcher& d, services& s);

@@ -3,6 +3,7 @@
 
 #include "billing/cards.hpp"
 #include "rpc/services.hpp"
+#include "util/random.hpp"
 #include "util/text.hpp"
 
 namespace chatd::rpc {
@@ -41,6 +42,77 @@ store::page_cursor page_of(const params& p) {
 }
 
 auth::client_info client_of(const call_context& ctx) { return {ctx.peer, ctx.user_agent}; }
+
+// Ties a QR login to the browser that started it: only that browser's polls can confirm it.
+constexpr std::string_view login_cookie = "chatd_wxlogin";
+
+std::string wechat_mode(services& s) {
+    auto mode = s.get_config()->wechat.mode;
+    if (mode == "off") throw app_error("forbidden", "本站未开放微信登录 (WeChat login is off)");
+    return mode;
+}
+
+void add_wechat_methods(dispatcher& d, services& s) {
+    d.add({"auth.wechat.start", access::anyone,
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               auto cfg = s.get_config();
+               if (wechat_mode(s) == "code") {
+                   json::object r{{"mode", "code"}, {"keyword", cfg->wechat.code_keyword}};
+                   if (!cfg->wechat.account_qr_url.empty()) r["account_qr_url"] = cfg->wechat.account_qr_url;
+                   co_return r;
+               }
+               auto browser = auth::auth_service::cookie_value(ctx.cookies, login_cookie);
+               if (browser.size() < 20 || browser.size() > 64) {
+                   browser = random_token(24);
+                   ctx.set_cookies.push_back(std::string(login_cookie) + "=" + browser +
+                                             "; Path=/rpc; HttpOnly; SameSite=Lax; Max-Age=3600" +
+                                             (ctx.secure ? "; Secure" : ""));
+               }
+               auto started = co_await s.wechat.start(sha256_hex(browser), ctx.peer, p.opt_str("invite").value_or(""));
+               co_return json::object{{"mode", "qr"},
+                                      {"ticket", started.ticket},
+                                      {"qr_url", started.qr_url},
+                                      {"expires_in", started.expires_in}};
+           }});
+
+    d.add({"auth.wechat.poll", access::anyone,
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               if (wechat_mode(s) != "qr") throw app_error("forbidden", "本站未开放扫码登录 (QR login is off)");
+               auto browser = auth::auth_service::cookie_value(ctx.cookies, login_cookie);
+               auto scanned = s.wechat.poll(p.str("ticket"), sha256_hex(browser));
+               using state = wechat::scanned_login::state;
+               if (scanned.status == state::pending) co_return json::object{{"status", "pending"}};
+               if (scanned.status == state::expired) co_return json::object{{"status", "expired"}};
+               auto account = s.wechat.account();
+               auto r = co_await s.auth.login_wechat(
+                   scanned.openid, client_of(ctx), ctx.secure, scanned.invite,
+                   [&s, account, openid = scanned.openid]() { return s.wechat_api.unionid_of(account, openid); });
+               ctx.set_cookies.push_back(r.set_cookie);
+               co_return json::object{{"status", "confirmed"}, {"user", user_json(r.user)}};
+           }});
+
+    d.add({"auth.wechat.code", access::anyone,
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
+               params p(v);
+               if (wechat_mode(s) != "code") throw app_error("forbidden", "本站未开放验证码登录 (code login is off)");
+               auto code = trim(p.str("code"));
+               auto limit = static_cast<int>(s.site.get_int("limits.login_attempts_per_15min"));
+               auto key = "wxcode:" + ctx.peer;
+               if (s.abuse.exhausted(key, limit, std::chrono::minutes(15)))
+                   throw app_error("too_many_requests", "尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
+               auto openid = code.size() == 6 ? s.wechat.redeem_code(code) : std::nullopt;
+               if (!openid) {
+                   s.abuse.record(key);
+                   throw app_error("login_expired", "验证码错误或已过期 (wrong or expired code)");
+               }
+               auto r = co_await s.auth.login_wechat(*openid, client_of(ctx), ctx.secure,
+                                                     p.opt_str("invite").value_or(""));
+               ctx.set_cookies.push_back(r.set_cookie);
+               co_return json::object{{"user", user_json(r.user)}};
+           }});
+}
 
 }  // namespace
 
@@ -126,6 +198,8 @@ void add_user_methods(dispatcher& d, services& s) {
                ctx.set_cookies.push_back(r.set_cookie);
                co_return json::object{{"user", user_json(r.user)}};
            }});
+
+    add_wechat_methods(d, s);
 
     d.add({"auth.logout", access::anyone, [&s](const json::value&, call_context& ctx) -> awaitable<json::value> {
                co_await s.auth.logout(ctx.session_token_hash);

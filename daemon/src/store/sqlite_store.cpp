@@ -37,7 +37,7 @@ std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : 
 
 constexpr const char* user_columns =
     "id, username, password_hash, name, avatar, is_admin, banned, theme, invite_code, "
-    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by";
+    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by, wechat_openid, wechat_unionid";
 
 constexpr const char* message_columns =
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.status, m.model, m.charge_trial, "
@@ -218,6 +218,8 @@ user_row store::read_user(SQLite::Statement& st) {
     u.balance.paid_expires_at = opt_i64(st.getColumn(11));
     u.created_at = st.getColumn(12).getInt64();
     u.invited_by = opt_i64(st.getColumn(13));
+    if (!st.getColumn(14).isNull()) u.wechat_openid = st.getColumn(14).getString();
+    if (!st.getColumn(15).isNull()) u.wechat_unionid = st.getColumn(15).getString();
     return u;
 }
 
@@ -242,41 +244,88 @@ user_row store::create_password_user(const std::string& username, const std::str
     st.bind(7, now);
     st.exec();
     id_t id = db_.getLastInsertRowid();
-    if (trial > 0) add_ledger(id, now, trial, 0, "trial_grant", "");
-    if (!invite.empty()) {
-        stmt inviter = prepare("SELECT id FROM users WHERE invite_code = ?");
-        inviter.bind(1, invite);
-        if (inviter.executeStep()) {
-            id_t by = inviter.getColumn(0).getInt64();
-            inviter.reset();
-            stmt link = prepare("UPDATE users SET invited_by = ? WHERE id = ?");
-            link.bind(1, by);
-            link.bind(2, id);
-            link.exec();
-            if (signup_reward > 0) {
-                stmt reward = prepare("UPDATE users SET trial_credits = trial_credits + ? WHERE id = ?");
-                reward.bind(1, signup_reward);
-                reward.bind(2, by);
-                reward.exec();
-                add_ledger(by, now, signup_reward, 0, "referral_signup", "user:" + std::to_string(id));
-            }
-        }
-    }
+    welcome_user(id, trial, now, invite, signup_reward);
     t.commit();
     return *user_by_id(id);
 }
 
+user_row store::create_wechat_user(const std::string& openid, const std::optional<std::string>& unionid,
+                                   std::int64_t trial, std::int64_t now, const std::string& invite,
+                                   std::int64_t signup_reward) {
+    savepoint t(db_);
+    if (user_by_openid(openid)) throw store_error("openid_taken", "a user with this openid exists");
+    stmt st = prepare(
+        "INSERT INTO users (wechat_openid, wechat_unionid, name, invite_code, trial_credits, created_at) "
+        "VALUES (?,?,?,?,?,?)");
+    st.bind(1, openid);
+    if (unionid) st.bind(2, *unionid);
+    else st.bind(2);
+    st.bind(3, "");
+    st.bind(4, random_base32(8));
+    st.bind(5, trial);
+    st.bind(6, now);
+    st.exec();
+    id_t id = db_.getLastInsertRowid();
+    // WeChat shares no nickname with the account any more; the user may rename themselves.
+    stmt name = prepare("UPDATE users SET name = ? WHERE id = ?");
+    name.bind(1, "微信用户" + std::to_string(id));
+    name.bind(2, id);
+    name.exec();
+    welcome_user(id, trial, now, invite, signup_reward);
+    t.commit();
+    return *user_by_id(id);
+}
+
+// A new user's trial grant and, when invited, the link to the inviter and the inviter's reward.
+void store::welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
+                         std::int64_t signup_reward) {
+    if (trial > 0) add_ledger(id, now, trial, 0, "trial_grant", "");
+    if (invite.empty()) return;
+    stmt inviter = prepare("SELECT id FROM users WHERE invite_code = ?");
+    inviter.bind(1, invite);
+    if (!inviter.executeStep()) return;
+    id_t by = inviter.getColumn(0).getInt64();
+    inviter.reset();
+    stmt link = prepare("UPDATE users SET invited_by = ? WHERE id = ?");
+    link.bind(1, by);
+    link.bind(2, id);
+    link.exec();
+    if (signup_reward > 0) {
+        stmt reward = prepare("UPDATE users SET trial_credits = trial_credits + ? WHERE id = ?");
+        reward.bind(1, signup_reward);
+        reward.bind(2, by);
+        reward.exec();
+        add_ledger(by, now, signup_reward, 0, "referral_signup", "user:" + std::to_string(id));
+    }
+}
+
+std::optional<user_row> store::user_by_openid(const std::string& openid) {
+    stmt st = prepare(std::string("SELECT ") + user_columns + " FROM users WHERE wechat_openid = ?");
+    st.bind(1, openid);
+    if (!st.executeStep()) return std::nullopt;
+    return read_user(st);
+}
+
+void store::set_unionid(id_t user_id, const std::string& unionid) {
+    stmt st = prepare("UPDATE users SET wechat_unionid = ? WHERE id = ?");
+    st.bind(1, unionid);
+    st.bind(2, user_id);
+    st.exec();
+}
+
 std::vector<user_row> store::users(const std::string& query, const page_cursor& page, std::optional<std::string>& next) {
-    // Newest first by id; the query matches the id, the username or the name.
+    // Newest first by id; the query matches the id, the WeChat openid, the username or the name.
     std::int64_t before = INT64_MAX;
     if (page.after) before = std::strtoll(page.after->c_str(), nullptr, 10);
     std::string sql = std::string("SELECT ") + user_columns + " FROM users WHERE id < ?";
-    if (!query.empty()) sql += " AND (CAST(id AS TEXT) = ? OR username LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')";
+    if (!query.empty())
+        sql += " AND (CAST(id AS TEXT) = ? OR wechat_openid = ? OR username LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')";
     sql += " ORDER BY id DESC LIMIT ?";
     stmt st = prepare(sql);
     int i = 1;
     st.bind(i++, before);
     if (!query.empty()) {
+        st.bind(i++, query);
         st.bind(i++, query);
         auto pat = like_pattern(query);
         st.bind(i++, pat);

@@ -94,6 +94,12 @@ public:
     user_row create_password_user(const std::string& username, const std::string& password_hash,
                                   bool is_admin, std::int64_t trial, std::int64_t now,
                                   const std::string& invite = "", std::int64_t signup_reward = 0);
+    // A user who logs in with WeChat, keyed by the openid (the same trial and referral rules).
+    user_row create_wechat_user(const std::string& openid, const std::optional<std::string>& unionid,
+                                std::int64_t trial, std::int64_t now, const std::string& invite = "",
+                                std::int64_t signup_reward = 0);
+    std::optional<user_row> user_by_openid(const std::string& openid);
+    void set_unionid(id_t user_id, const std::string& unionid);
     std::vector<user_row> users(const std::string& query, const page_cursor& page, std::optional<std::string>& next);
     void set_banned(id_t user_id, bool banned);
     // An operator's grant (negative deducts). bucket "trial" or "paid"; paid with days renews
@@ -199,6 +205,8 @@ public:
     SQLite::Database& connection() { return db_; }
 
 private:
+    void welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
+                      std::int64_t signup_reward);
     void add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
                     const std::string& reason, const std::string& ref);
     std::vector<context_message> build_context(id_t conversation_id, id_t leaf_id,

@@ -24,6 +24,7 @@ struct user_row {
     billing::balance balance;
     std::int64_t created_at = 0;
     std::optional<id_t> invited_by;
+    std::optional<std::string> wechat_openid, wechat_unionid;
 };
 
 struct ledger_row {

@@ -1,0 +1,66 @@
+#pragma once
+// The WeChat Official Account HTTP API that login needs: the stable access token (cached until
+// five minutes before expiry, one refresh at a time, refreshed when WeChat says it is stale),
+// temporary string-scene QR codes, and user info for the unionid.
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "upstream/upstream_client.hpp"
+
+namespace chatd::wechat {
+
+struct credentials {
+    std::string api_base;  // https://api.weixin.qq.com
+    std::string appid;
+    std::string secret;
+};
+
+// WeChat answered with an errcode (or not at all: errcode 0 and a description).
+struct api_error : std::runtime_error {
+    int errcode;
+    api_error(int code, const std::string& message) : std::runtime_error(message), errcode(code) {}
+};
+
+struct qr_code {
+    std::string ticket;
+    std::string url;  // what the QR encodes
+    int expire_seconds = 0;
+};
+
+class api {
+public:
+    explicit api(upstream::client& http) : http_(http) {}
+
+    boost::asio::awaitable<std::string> access_token(const credentials& c);
+    boost::asio::awaitable<qr_code> create_qr(const credentials& c, const std::string& scene, int expire_seconds);
+    // The user's unionid when the account is bound to an Open Platform account.
+    boost::asio::awaitable<std::optional<std::string>> unionid_of(const credentials& c, const std::string& openid);
+
+    static constexpr auto timeout = std::chrono::seconds(5);
+    // WeChat rotates stable tokens five minutes before expiry; refresh before that.
+    static constexpr int refresh_margin_s = 300;
+
+private:
+    // An authenticated call; on 40001/42001 the token is refreshed and the call made once more.
+    boost::asio::awaitable<boost::json::object> call(const credentials& c, std::string method, std::string path,
+                                                     std::string body);
+    boost::asio::awaitable<boost::json::object> send(std::string method, std::string url, std::string body);
+    boost::asio::awaitable<std::string> fetch_token(const credentials& c, bool force);
+    void forget_token(const std::string& token);
+
+    upstream::client& http_;
+    std::mutex mu_;
+    std::string cache_for_;  // api_base + appid the cached token belongs to
+    std::string token_;
+    std::chrono::steady_clock::time_point valid_until_{};
+    bool refreshing_ = false;
+    std::string rejected_;  // the last token WeChat called stale
+    std::chrono::steady_clock::time_point last_forced_{};
+};
+
+}  // namespace chatd::wechat
