@@ -17,6 +17,8 @@ import type {
   SiteInfo,
   StreamDone,
   StreamFailure,
+  WechatPoll,
+  WechatStart,
 } from './types';
 
 export interface RpcErrorData {
@@ -106,6 +108,10 @@ export const api = {
       invite ? { username, password, invite } : { username, password },
     ),
   logout: () => rpc<Record<string, never>>('auth.logout'),
+  wechatStart: (invite?: string) => rpc<WechatStart>('auth.wechat.start', invite ? { invite } : {}),
+  wechatPoll: (ticket: string) => rpc<WechatPoll>('auth.wechat.poll', { ticket }),
+  wechatCode: (code: string, invite?: string) =>
+    rpc<AuthResult>('auth.wechat.code', invite ? { code, invite } : { code }),
   send: (params: ChatSendParams) => rpc<ChatSendResult>('chat.send', params),
   stop: (messageId: number) => rpc<Record<string, never>>('chat.stop', { message_id: messageId }),
   regenerate: (messageId: number) => rpc<ChatSendResult>('chat.regenerate', { message_id: messageId }),

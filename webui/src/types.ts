@@ -40,6 +40,20 @@ export interface AuthResult {
   user: { id: number; name: string; [key: string]: unknown };
 }
 
+/**
+ * `auth.wechat.start`: a login QR code to scan (`qr`), or the keyword to send to the official
+ * account for a 6-digit code (`code`). The URLs are the contents of QR codes, drawn here.
+ */
+export type WechatStart =
+  | { mode: 'qr'; ticket: string; qr_url: string; expires_in: number }
+  | { mode: 'code'; keyword: string; account_qr_url?: string };
+
+/** `auth.wechat.poll`; on `confirmed` the session cookie is already set. */
+export interface WechatPoll {
+  status: 'pending' | 'confirmed' | 'expired';
+  user?: AuthResult['user'];
+}
+
 export interface ChatSendParams {
   content: string;
   conversation_id?: number;

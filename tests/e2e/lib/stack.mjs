@@ -18,6 +18,16 @@ export const paths = {
   chatctl: process.env.CHATCTL_BIN || path.join(REPO_ROOT, 'build', 'chatctl'),
   fake: process.env.FAKE_UPSTREAM_BIN || path.join(REPO_ROOT, 'build', 'fake_upstream'),
   webui: process.env.WEBUI_DIR || path.join(REPO_ROOT, 'webui', 'dist'),
+  fakeWechat: process.env.FAKE_WECHAT_SCRIPT || path.join(REPO_ROOT, 'tests', 'fakes', 'fake_wechat.py'),
+};
+
+/** The WeChat account the fake platform and chatd share in tests. */
+export const WECHAT = {
+  appid: 'wx5f3c2a1b0e9d8c7b',
+  secret: '0123456789abcdef0123456789abcdef',
+  token: 'chatdtoken2026',
+  aesKey: 'kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR',
+  accountQrUrl: 'http://weixin.qq.com/r/fakeaccount',
 };
 
 const STOP_TIMEOUT_MS = 10_000;
@@ -155,15 +165,23 @@ function checkInputs() {
 }
 
 /**
- * Starts fake_upstream and chatd. Options: `extraConf` (appended to the config file), `fakeArgs`.
- * Always call `stop()` (in an `after` hook), also when starting failed half-way.
+ * Starts fake_upstream and chatd. Options: `extraConf` (appended to the config file), `fakeArgs`,
+ * `wechat` ('qr' or 'code': also starts the fake WeChat platform, safe mode on, and points chatd at
+ * it). Always call `stop()` (in an `after` hook), also when starting failed half-way.
  */
-export async function startStack({ extraConf = '', fakeArgs = [] } = {}) {
+export async function startStack({ extraConf = '', fakeArgs = [], wechat = null } = {}) {
   checkInputs();
   const stack = new Stack(mkdtempSync(path.join(os.tmpdir(), 'chatd-e2e-')));
   try {
     await stack.startFake(fakeArgs);
+    if (wechat) {
+      await stack.startWechat();
+      extraConf += ['', '[wechat]', `mode = ${wechat}`, `appid = ${WECHAT.appid}`, `secret = ${WECHAT.secret}`,
+        `token = ${WECHAT.token}`, `encoding_aes_key = ${WECHAT.aesKey}`, `api_base = ${stack.wechatUrl}`,
+        `account_qr_url = ${WECHAT.accountQrUrl}`, ''].join('\n');
+    }
     await stack.startChatd(extraConf);
+    if (wechat) await stack.wechatCall('/_fake/config', { callback: `${stack.url}/wechat/callback` });
   } catch (err) {
     err.message += stack.diagnostics();
     await stack.stop({ keep: true });
@@ -177,6 +195,7 @@ class Stack {
     this.workdir = workdir;
     this.fake = null;
     this.chatd = null;
+    this.wechat = null;
   }
 
   async startFake(args) {
@@ -189,6 +208,31 @@ class Stack {
     }, { what: 'the fake_upstream port file' });
     this.fakeUrl = `http://127.0.0.1:${Number(port)}`;
     this.upstreamBaseUrl = `${this.fakeUrl}/v1`;
+  }
+
+  async startWechat() {
+    const portFile = path.join(this.workdir, 'wechat.port');
+    this.wechat = new Proc('fake_wechat', 'python3', [paths.fakeWechat, '--listen', '127.0.0.1:0',
+      '--port-file', portFile, '--appid', WECHAT.appid, '--secret', WECHAT.secret, '--token', WECHAT.token,
+      '--aes-key', WECHAT.aesKey], path.join(this.workdir, 'wechat.log'));
+    const port = await waitFor(() => {
+      if (!this.wechat.running) throw new Error(this.wechat.describeExit());
+      return existsSync(portFile) && readFileSync(portFile, 'utf8').trim();
+    }, { what: 'the fake_wechat port file' });
+    this.wechatUrl = `http://127.0.0.1:${Number(port)}`;
+  }
+
+  /** A call to the fake WeChat platform or its phone simulator (tests/fakes/README.md). */
+  async wechatCall(pathname, body) {
+    const response = await fetch(`${this.wechatUrl}${pathname}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const result = await response.json();
+    if (!response.ok) throw new Error(`fake_wechat ${pathname}: HTTP ${response.status}: ${JSON.stringify(result)}`);
+    return result;
   }
 
   async startChatd(extraConf) {
@@ -265,6 +309,7 @@ class Stack {
     let text = `\n--- work dir: ${this.workdir}`;
     if (this.chatd) text += `\n--- chatd log (last ${lines} lines) ---\n${this.chatdLogTail(lines)}`;
     if (this.fake) text += `\n--- fake_upstream log (last 20 lines) ---\n${this.fake.log().split('\n').slice(-21).join('\n')}`;
+    if (this.wechat) text += `\n--- fake_wechat log (last 20 lines) ---\n${this.wechat.log().split('\n').slice(-21).join('\n')}`;
     return `${text}\n--- end of logs ---`;
   }
 
@@ -274,7 +319,7 @@ class Stack {
    */
   async stop({ keep = false } = {}) {
     const errors = [];
-    for (const proc of [this.chatd, this.fake]) {
+    for (const proc of [this.chatd, this.fake, this.wechat]) {
       if (!proc) continue;
       try {
         await proc.stop();
