@@ -191,6 +191,14 @@ class ConfigTest(ChatdTestCase):
         self.assertIn("no_such_key", r.stderr)
         r = self.check("[wechat]\nmode = sometimes\n")
         self.assertIn("wechat.mode", r.stderr)
+        for conf, key in (("mode = qr\nappid = wx1\ntoken = t\n", "wechat.secret"),
+                          ("mode = code\nappid = wx1\n", "wechat.token"),
+                          ("encoding_aes_key = short\n", "wechat.encoding_aes_key"),
+                          ("encoding_aes_key = " + "!" * 43 + "\n", "wechat.encoding_aes_key"),
+                          ("api_base = ftp://example.com\n", "wechat.api_base")):
+            r = self.check("[wechat]\n" + conf)
+            self.assertEqual(r.returncode, 2, conf)
+            self.assertIn(key, r.stderr)
         r = self.check(open(self.chatd.conf).read())
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("configuration OK", r.stdout)

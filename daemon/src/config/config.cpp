@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "upstream/url.hpp"
 #include "util/text.hpp"
 
 namespace chatd {
@@ -124,6 +125,8 @@ void validate(config& c, const std::string& password_flag) {
         if (v < 1 || v > 3600) bad(key, "expected 1..3600 seconds");
     if (c.upstream.max_attempts < 1 || c.upstream.max_attempts > 20)
         bad("upstream.max_attempts", "expected 1..20");
+    if (!upstream::parse_url(c.wechat.api_base) || c.wechat.api_base.find('?') != std::string::npos)
+        bad("wechat.api_base", "expected an http:// or https:// URL");
     if (c.wechat.mode != "off" && c.wechat.mode != "qr" && c.wechat.mode != "code")
         bad("wechat.mode", "expected off, qr or code");
     if (c.wechat.mode != "off") {
@@ -208,6 +211,7 @@ std::shared_ptr<const config> parse(const std::vector<std::string>& args, comman
     if (!c->upstream.ca_file.empty()) c->upstream.ca_file = absolute(c->upstream.ca_file);
     while (c->upstream.base_url.size() > 1 && c->upstream.base_url.back() == '/')
         c->upstream.base_url.pop_back();
+    while (c->wechat.api_base.size() > 1 && c->wechat.api_base.back() == '/') c->wechat.api_base.pop_back();
     while (!c->public_url.empty() && c->public_url.back() == '/') c->public_url.pop_back();
     return c;
 }
