@@ -417,15 +417,21 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     rpc::add_user_methods(m.dispatcher, *m.services);
     rpc::add_admin_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {
-        auto actor = ctx.actor();
-        auto via = ctx.via_socket ? "socket" : "web";
-        auto text = json::serialize(masked_params(params));
-        spdlog::info("admin {} via {}: {} {}", actor, via, method, text);
+        store::audit_row entry;
+        entry.at = chat::unix_now();
+        entry.actor = ctx.actor();
+        entry.via = ctx.via_socket ? "socket" : "web";
+        if (!ctx.via_socket) entry.address = ctx.peer;
+        entry.method = method;
+        entry.params = json::serialize(masked_params(params));
+        if (!ctx.audit_before.is_null()) entry.before = json::serialize(masked_params(ctx.audit_before));
+        if (!ctx.audit_after.is_null()) entry.after = json::serialize(masked_params(ctx.audit_after));
+        spdlog::info("admin {} via {}: {} {}", entry.actor, entry.via, method, entry.params);
         asio::co_spawn(
             m.ioc,
-            [&m, actor, via, method, text]() -> awaitable<void> {
+            [&m, entry]() -> awaitable<void> {
                 co_await m.db->run([&](store::store& s) {
-                    s.audit(chat::unix_now(), actor, via, method, text);
+                    s.audit(entry);
                     return 0;
                 });
             },

@@ -2,7 +2,7 @@
 methods over an admin's web session being recorded as such."""
 import json
 
-from harness import ChatdTestCase, main
+from harness import ChatdTestCase, RpcError, main
 
 
 class OperatorTest(ChatdTestCase):
@@ -52,6 +52,47 @@ class OperatorTest(ChatdTestCase):
         self.assertEqual((added["via"], added["params"]["password"]), ("socket", "***"))
         self.assertNotIn("boss password 123", self.chatd.ctl("audit").stdout)
         self.assertNotIn("supersecretvalue", self.chatd.log_text())
+
+    def test_admin_changes_record_the_state_before_and_after(self):
+        self.chatd.ctl("admin", "add", "boss", input="boss password 123\n")
+        admin = self.chatd.client()
+        admin.rpc("auth.password.login", {"username": "boss", "password": "boss password 123"})
+        visitor = self.chatd.client()
+        uid = visitor.register("visitor")["id"]
+        _, key_id = self.add_key("ok")
+
+        admin.rpc("admin.settings.set", {"key": "site.name", "value": "Shop"})
+        admin.rpc("admin.users.grant", {"id": uid, "questions": 5})
+        admin.rpc("admin.users.ban", {"id": uid})
+        admin.rpc("admin.keys.disable", {"id": key_id})
+        generated = admin.rpc("admin.cards.generate", {"count": 3, "questions": 10, "days": 30, "batch": "audited"})
+
+        entries = {x["method"]: x for x in self.chatd.ctl_json("audit")["items"]}
+        setting = entries["admin.settings.set"]
+        self.assertEqual((setting["before"], setting["after"]), ({"site.name": "chatd"}, {"site.name": "Shop"}))
+        self.assertEqual((setting["via"], setting["address"]), ("web", "127.0.0.1"))
+        grant = entries["admin.users.grant"]
+        self.assertEqual((grant["before"]["trial"], grant["after"]["trial"]), (10, 15))
+        self.assertEqual((entries["admin.users.ban"]["before"], entries["admin.users.ban"]["after"]),
+                         ({"banned": False}, {"banned": True}))
+        self.assertEqual((entries["admin.keys.disable"]["before"], entries["admin.keys.disable"]["after"]),
+                         ({"enabled": True}, {"enabled": False}))
+        cards = entries["admin.cards.generate"]
+        self.assertEqual(cards["after"], {"batch": "audited", "count": 3})
+        # The codes are as good as money: they never reach the audit log.
+        listing = json.dumps(self.chatd.ctl_json("audit"))
+        for card in generated["cards"]:
+            self.assertNotIn(card["code"], listing)
+        socket_entry = entries["admin.keys.add"]
+        self.assertEqual((socket_entry["via"], socket_entry["address"]), ("socket", None))
+        self.assertEqual(socket_entry["after"], {"ids": [key_id]})
+        # A visitor's session cannot reach any of it.
+        other = self.chatd.client()
+        other.register("other")
+        for method in ("admin.audit.list", "admin.users.grant", "admin.stats", "system.list_methods"):
+            with self.assertRaises(RpcError) as e:
+                other.rpc(method, {"id": uid, "questions": 1})
+            self.assertEqual(e.exception.reason, "forbidden", method)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,13 @@ std::vector<upstream::pool_key> pool_keys_of(const std::vector<store::key_row>& 
     return out;
 }
 
+static awaitable<json::value> preset_json_of(services& s, std::int64_t id) {
+    auto rows = co_await s.db.run([](store::store& st) { return st.presets(); });
+    for (auto& p : rows)
+        if (p.id == id) co_return json::object{{"id", p.id}, {"text", p.text}, {"sort", p.sort}};
+    co_return nullptr;
+}
+
 void add_admin_methods(dispatcher& d, services& s) {
     d.add({"system.list_methods", access::admin, [&d](const json::value&, call_context& ctx) -> awaitable<json::value> {
                json::array names;
@@ -86,7 +93,7 @@ void add_admin_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"admin.keys.add", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
                auto kv = p.get("keys");
                if (!kv || !kv->is_array() || kv->get_array().empty()) fail("invalid_params", "'keys' must be a non-empty array of strings");
@@ -123,6 +130,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                    for (auto& r : rows)
                        if (r.id == id) s.pool.add(chat::pool_key_of(r));
                }
+               ctx.audit_after = json::object{{"ids", out}};
                co_return json::object{{"ids", std::move(out)}};
            },
            true});
@@ -135,8 +143,10 @@ void add_admin_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"admin.keys.remove", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                auto id = params(v).i64("id");
+               for (auto& k : s.pool.snapshot())
+                   if (k.id == id) ctx.audit_before = key_json(k, chat::unix_now());
                bool ok = co_await s.db.run([id](store::store& st) { return st.remove_key(id); });
                if (!ok) fail("not_found", "no such key");
                s.pool.remove(id);
@@ -146,10 +156,13 @@ void add_admin_methods(dispatcher& d, services& s) {
 
     for (bool enable : {true, false}) {
         d.add({enable ? "admin.keys.enable" : "admin.keys.disable", access::admin,
-               [&s, enable](const json::value& v, call_context&) -> awaitable<json::value> {
+               [&s, enable](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                    auto id = params(v).i64("id");
+                   for (auto& k : s.pool.snapshot())
+                       if (k.id == id) ctx.audit_before = json::object{{"enabled", k.enabled}};
                    bool ok = co_await s.db.run([id, enable](store::store& st) { return st.set_key_enabled(id, enable); });
                    if (!ok) fail("not_found", "no such key");
+                   ctx.audit_after = json::object{{"enabled", enable}};
                    s.pool.set_enabled(id, enable);
                    co_return json::object{};
                },
@@ -157,7 +170,7 @@ void add_admin_methods(dispatcher& d, services& s) {
     }
 
     d.add({"admin.keys.test", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                auto id = params(v).opt_i64("id");
                auto now = chat::unix_now();
                std::vector<std::int64_t> ids;
@@ -171,6 +184,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                    if (!r.ok) o["reason"] = r.reason;
                    items.push_back(std::move(o));
                }
+               ctx.audit_after = json::object{{"items", items}};
                co_return json::object{{"items", std::move(items)}};
            },
            true});
@@ -214,13 +228,15 @@ void add_admin_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"admin.models.set", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
                auto id = trim(p.str("id"));
                if (id.empty() || id.size() > 64) fail("invalid_params", "id: 1 to 64 characters");
                store::model_row m;
-               if (auto old = s.chat.find_model(id)) m = *old;
-               else {
+               if (auto old = s.chat.find_model(id)) {
+                   m = *old;
+                   ctx.audit_before = model_json(m);
+               } else {
                    m.id = id;
                    m.name = id;
                    m.upstream_model = id;
@@ -241,13 +257,15 @@ void add_admin_methods(dispatcher& d, services& s) {
                    return st.models();
                });
                s.chat.set_models(std::move(all));
+               ctx.audit_after = model_json(m);
                co_return model_json(m);
            },
            true});
 
     d.add({"admin.models.remove", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                auto id = params(v).str("id");
+               if (auto old = s.chat.find_model(id)) ctx.audit_before = model_json(*old);
                auto all = co_await s.db.run([id](store::store& st) {
                    if (!st.remove_model(id)) throw app_error("not_found", "no such model");
                    return st.models();
@@ -265,7 +283,7 @@ void add_admin_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"admin.roles.set", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
                store::role_row r;
                r.id = p.opt_i64("id").value_or(0);
@@ -273,6 +291,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                    auto old = co_await s.db.run([id = r.id](store::store& st) { return st.role(id); });
                    if (!old) fail("not_found", "no such role");
                    r = *old;
+                   ctx.audit_before = role_json(r);
                }
                if (auto x = p.opt_str("name")) r.name = trim(*x);
                if (auto x = p.opt_str("description")) r.description = *x;
@@ -282,13 +301,15 @@ void add_admin_methods(dispatcher& d, services& s) {
                if (r.name.empty() || utf8_length(r.name) > 40) fail("invalid_params", "name: 1 to 40 characters");
                if (trim(r.prompt).empty()) fail("invalid_params", "prompt must not be empty");
                r.id = co_await s.db.run([r](store::store& st) { return st.upsert_role(r); });
+               ctx.audit_after = role_json(r);
                co_return role_json(r);
            },
            true});
 
     d.add({"admin.roles.remove", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                auto id = params(v).i64("id");
+               if (auto old = co_await s.db.run([id](store::store& st) { return st.role(id); })) ctx.audit_before = role_json(*old);
                if (!co_await s.db.run([id](store::store& st) { return st.remove_role(id); })) fail("not_found", "no such role");
                co_return json::object{};
            },
@@ -302,28 +323,31 @@ void add_admin_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"admin.presets.set", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
                store::preset_row row;
                row.id = p.opt_i64("id").value_or(0);
                row.text = trim(p.str("text"));
                row.sort = static_cast<int>(p.opt_i64("sort").value_or(0));
                if (row.text.empty() || utf8_length(row.text) > 500) fail("invalid_params", "text: 1 to 500 characters");
+               if (row.id) ctx.audit_before = co_await preset_json_of(s, row.id);
                row.id = co_await s.db.run([row](store::store& st) { return st.upsert_preset(row); });
-               co_return json::object{{"id", row.id}, {"text", row.text}, {"sort", row.sort}};
+               ctx.audit_after = json::object{{"id", row.id}, {"text", row.text}, {"sort", row.sort}};
+               co_return ctx.audit_after;
            },
            true});
 
     d.add({"admin.presets.remove", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                auto id = params(v).i64("id");
+               ctx.audit_before = co_await preset_json_of(s, id);
                if (!co_await s.db.run([id](store::store& st) { return st.remove_preset(id); })) fail("not_found", "no such preset");
                co_return json::object{};
            },
            true});
 
     d.add({"admin.cards.generate", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
                auto count = p.i64("count"), questions = p.i64("questions"), days = p.i64("days");
                if (count < 1 || count > 100'000) fail("invalid_params", "count: 1 to 100000");
@@ -343,6 +367,8 @@ void add_admin_methods(dispatcher& d, services& s) {
                cards.reserve(codes.size());
                for (auto& c : codes)
                    cards.push_back(json::object{{"code", billing::format_card_code(c)}, {"questions", questions}, {"days", days}});
+               // The codes themselves stay out of the audit log: they are as good as money.
+               ctx.audit_after = json::object{{"batch", batch}, {"count", cards.size()}};
                co_return json::object{{"batch", batch}, {"redeem_before", null_or(redeem_before)}, {"cards", std::move(cards)}};
            },
            true});
@@ -381,7 +407,7 @@ void add_admin_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"admin.cards.revoke", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
                std::vector<std::string> codes;
                if (auto cv = p.get("codes")) {
@@ -395,6 +421,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                auto batch = p.opt_str("batch").value_or("");
                if (codes.empty() && batch.empty()) fail("invalid_params", "give 'codes' or 'batch'");
                auto n = co_await s.db.run([&](store::store& st) { return st.revoke_cards(codes, batch, chat::unix_now()); });
+               ctx.audit_after = json::object{{"revoked", n}};
                co_return json::object{{"revoked", n}};
            },
            true});
@@ -451,21 +478,30 @@ void add_admin_methods(dispatcher& d, services& s) {
                if (days && (*days < 1 || *days > 3650)) fail("invalid_params", "days: 1 to 3650");
                auto bucket = p.opt_str("bucket").value_or(days ? "paid" : "trial");
                if (bucket != "paid" && bucket != "trial") fail("invalid_params", "bucket: paid or trial");
+               std::optional<billing::balance> before;
                auto bal = co_await s.db.run([&, actor = ctx.actor()](store::store& st) {
+                   if (auto u = st.user_by_id(id)) before = u->balance;
                    return st.grant(id, questions, days, bucket, actor, chat::unix_now());
                });
-               co_return json::object{{"balance", chat::balance_to_json(bal, chat::unix_now())}};
+               auto now = chat::unix_now();
+               if (before) ctx.audit_before = chat::balance_to_json(*before, now);
+               ctx.audit_after = chat::balance_to_json(bal, now);
+               co_return json::object{{"balance", chat::balance_to_json(bal, now)}};
            },
            true});
 
     for (bool ban : {true, false}) {
         d.add({ban ? "admin.users.ban" : "admin.users.unban", access::admin,
-               [&s, ban](const json::value& v, call_context&) -> awaitable<json::value> {
+               [&s, ban](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                    auto id = params(v).i64("id");
-                   co_await s.db.run([id, ban](store::store& st) {
+                   auto was = co_await s.db.run([id, ban](store::store& st) {
+                       auto u = st.user_by_id(id);
+                       if (!u) throw app_error("not_found", "no such user");
                        st.set_banned(id, ban);
-                       return 0;
+                       return u->banned;
                    });
+                   ctx.audit_before = json::object{{"banned", was}};
+                   ctx.audit_after = json::object{{"banned", ban}};
                    s.auth.forget_user(id);
                    co_return json::object{};
                },
@@ -485,7 +521,7 @@ void add_admin_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"admin.settings.set", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
                auto key = p.str("key");
                auto raw = p.get("value");
@@ -505,6 +541,8 @@ void add_admin_methods(dispatcher& d, services& s) {
                    st.set_setting(key, normalised);
                    return 0;
                });
+               ctx.audit_before = json::object{{key, s.site.get(key)}};
+               ctx.audit_after = json::object{{key, normalised}};
                s.site.put(key, normalised);
                if (key == "content.sensitive_words") s.chat.set_sensitive_words(normalised);
                co_return json::object{};
@@ -512,9 +550,10 @@ void add_admin_methods(dispatcher& d, services& s) {
            true});
 
     d.add({"admin.admins.add", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
                auto id = co_await s.auth.add_admin(p.str("username"), p.str("password"));
+               ctx.audit_after = json::object{{"id", id}};
                co_return json::object{{"id", id}};
            },
            true});
@@ -548,12 +587,21 @@ void add_admin_methods(dispatcher& d, services& s) {
                std::optional<std::string> next;
                auto rows = co_await s.db.run([&](store::store& st) { return st.audit_log(page, next); });
                json::array items;
-               for (auto& a : rows) {
+               auto parsed = [](const std::string& text) -> json::value {
+                   if (text.empty()) return nullptr;
                    boost::system::error_code ec;
-                   auto params_json = json::parse(a.params, ec);
-                   items.push_back(json::object{{"at", a.at}, {"actor", a.actor}, {"via", a.via}, {"method", a.method},
-                                                {"params", ec ? json::value(a.params) : params_json}});
-               }
+                   auto v = json::parse(text, ec);
+                   return ec ? json::value(text) : v;
+               };
+               for (auto& a : rows)
+                   items.push_back(json::object{{"at", a.at},
+                                                {"actor", a.actor},
+                                                {"via", a.via},
+                                                {"address", a.address.empty() ? json::value(nullptr) : json::value(a.address)},
+                                                {"method", a.method},
+                                                {"params", parsed(a.params)},
+                                                {"before", parsed(a.before)},
+                                                {"after", parsed(a.after)}});
                co_return json::object{{"items", std::move(items)},
                                       {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
            }});
@@ -585,10 +633,11 @@ void add_admin_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"admin.backup", access::admin,
-           [&s](const json::value& v, call_context&) -> awaitable<json::value> {
+           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                auto path = params(v).str("path");
                if (!std::filesystem::path(path).is_absolute()) fail("invalid_params", "path must be absolute");
                auto bytes = co_await s.db.run_alone([path](store::store& st) { return st.backup_to(path); });
+               ctx.audit_after = json::object{{"bytes", bytes}};
                co_return json::object{{"bytes", bytes}};
            },
            true});

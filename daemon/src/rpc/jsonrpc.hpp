@@ -43,6 +43,8 @@ struct call_context {
     bool secure = false;                   // served over https: cookies get Secure
     std::string origin;                    // scheme://host the visitor sees (links)
     std::vector<std::string> set_cookies;  // Set-Cookie values for the HTTP response
+    // What an audited admin change did: filled in by the method, recorded with its params.
+    json::value audit_before, audit_after;
 
     const store::user_row& require_user() const;
     std::string actor() const;  // for the audit log

@@ -1238,12 +1238,30 @@ bool store::pin_conversation(id_t user_id, id_t id, bool pinned) {
 
 void store::audit(std::int64_t at, const std::string& actor, const std::string& via,
                   const std::string& method, const std::string& params_json) {
-    stmt st = prepare( "INSERT INTO audit_log (at, actor, via, method, params) VALUES (?,?,?,?,?)");
-    st.bind(1, at);
-    st.bind(2, actor);
-    st.bind(3, via);
-    st.bind(4, method);
-    st.bind(5, params_json);
+    audit_row entry;
+    entry.at = at;
+    entry.actor = actor;
+    entry.via = via;
+    entry.method = method;
+    entry.params = params_json;
+    audit(entry);
+}
+
+void store::audit(const audit_row& e) {
+    stmt st = prepare(
+        "INSERT INTO audit_log (at, actor, via, method, params, address, before, after) VALUES (?,?,?,?,?,?,?,?)");
+    st.bind(1, e.at);
+    st.bind(2, e.actor);
+    st.bind(3, e.via);
+    st.bind(4, e.method);
+    st.bind(5, e.params);
+    auto bind_text = [&](int i, const std::string& v) {
+        if (v.empty()) st.bind(i);
+        else st.bind(i, v);
+    };
+    bind_text(6, e.address);
+    bind_text(7, e.before);
+    bind_text(8, e.after);
     st.exec();
 }
 
@@ -1256,13 +1274,16 @@ status_counts store::counts() {
 
 std::vector<audit_row> store::audit_log(const page_cursor& page, std::optional<std::string>& next) {
     std::int64_t before = page.after ? std::strtoll(page.after->c_str(), nullptr, 10) : INT64_MAX;
-    stmt st = prepare("SELECT id, at, actor, via, method, params FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?");
+    stmt st = prepare(
+        "SELECT id, at, actor, via, method, params, address, before, after FROM audit_log WHERE id < ? "
+        "ORDER BY id DESC LIMIT ?");
     st.bind(1, before);
     st.bind(2, page.limit + 1);
     std::vector<audit_row> out;
     while (st.executeStep())
         out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getString(),
-                       st.getColumn(3).getString(), st.getColumn(4).getString(), st.getColumn(5).getString()});
+                       st.getColumn(3).getString(), st.getColumn(4).getString(), st.getColumn(5).getString(),
+                       text(st.getColumn(6)), text(st.getColumn(7)), text(st.getColumn(8))});
     finish_page(out, page.limit, next, [](const auto& r) { return std::to_string(r.id); });
     return out;
 }

@@ -190,6 +190,7 @@ public:
     bool pin_conversation(id_t user_id, id_t id, bool pinned);
 
     // Operations
+    void audit(const audit_row& entry);
     void audit(std::int64_t at, const std::string& actor, const std::string& via,
                const std::string& method, const std::string& params_json);
     status_counts counts();

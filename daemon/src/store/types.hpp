@@ -60,7 +60,9 @@ struct key_event_row {
 struct audit_row {
     id_t id = 0;
     std::int64_t at = 0;
-    std::string actor, via, method, params;
+    std::string actor, via, method, params;  // params: JSON text
+    std::string address;                     // the client's IP for web sessions
+    std::string before, after;               // JSON text; empty when not recorded
 };
 
 struct day_stats {
