@@ -303,6 +303,26 @@ struct app::impl {
         co_await r.send(files->serve(req));
     }
 
+    // Messages from before the search index existed, indexed a slice at a time so that
+    // questions keep flowing meanwhile.
+    awaitable<void> backfill_search() {
+        asio::steady_timer t(ioc);
+        std::int64_t total = 0;
+        auto started = std::chrono::steady_clock::now();
+        while (!stopping) {
+            auto n = co_await db->run([](store::store& s) { return s.backfill_search(500); });
+            if (n == 0) break;
+            if (total == 0) spdlog::info("search index: indexing older messages in the background");
+            total += n;
+            // Room for the checkpointer (and questions) between slices.
+            t.expires_after(std::chrono::milliseconds(20));
+            co_await t.async_wait(as_tuple);
+        }
+        if (total > 0)
+            spdlog::info("search index: {} older message(s) indexed in {} s", total,
+                         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
+    }
+
     // Invalid keys are tested again every keys.recheck_minutes; one that works returns.
     awaitable<void> recheck_keys() {
         asio::steady_timer t(ioc);
@@ -454,6 +474,7 @@ int app::run() {
     m.chat->start();
     asio::co_spawn(m.ioc, m.signals(), asio::detached);
     asio::co_spawn(m.ioc, m.recheck_keys(), asio::detached);
+    asio::co_spawn(m.ioc, m.backfill_search(), asio::detached);
     spdlog::info("chatd {} listening on {}:{} (admin socket {}), {} key(s) in the pool", CHATD_VERSION,
                  cfg->listen_host(), port, cfg->admin_socket, m.pool.snapshot().size());
     systemd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));

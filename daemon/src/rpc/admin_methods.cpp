@@ -1,9 +1,15 @@
 // Operator methods (CONTRACT §7): the admin socket, and admins' web sessions.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
+#include <mutex>
+#include <spdlog/spdlog.h>
 
 #include "billing/cards.hpp"
 #include "rpc/services.hpp"
+#include "store/text_search.hpp"
 #include "util/random.hpp"
 #include "util/text.hpp"
 
@@ -63,6 +69,66 @@ std::vector<upstream::pool_key> pool_keys_of(const std::vector<store::key_row>& 
     return out;
 }
 
+// Whether every balance equals the sum of its ledger rows. On a big site that takes seconds:
+// then the last result is shown (none before the first check ends) and refreshed in the
+// background when it is older than ten minutes; while the check is cheap it runs on every call.
+class ledger_check : public std::enable_shared_from_this<ledger_check> {
+public:
+    struct outcome {
+        bool consistent = true;
+        std::int64_t at = 0;  // 0: not checked yet
+    };
+
+    // `big`: a site where a check is expected to be slow even before one has run.
+    awaitable<outcome> result(services& s, bool big) {
+        bool now_please = false, in_background = false;
+        outcome last;
+        {
+            std::lock_guard lock(mu_);
+            last = last_;
+            bool stale = chat::unix_now() - last_.at > 600;
+            now_please = !running_ && (last_.at == 0 ? !big : took_ < std::chrono::milliseconds(100));
+            in_background = !now_please && stale && !running_;
+            if (in_background) running_ = true;
+        }
+        if (now_please) {
+            {
+                std::lock_guard lock(mu_);
+                running_ = true;
+            }
+            co_return co_await run(s);
+        }
+        if (in_background)
+            asio::co_spawn(co_await asio::this_coro::executor, [this, &s, keep = shared_from_this()]() -> awaitable<void> {
+                co_await run(s);
+            }, asio::detached);
+        co_return last;
+    }
+
+private:
+    awaitable<outcome> run(services& s) {
+        auto started = std::chrono::steady_clock::now();
+        std::vector<store::id_t> mismatches;
+        try {
+            mismatches = co_await s.db.read([](store::store& st) { return st.ledger_mismatches(); });
+        } catch (...) {
+            std::lock_guard lock(mu_);
+            running_ = false;
+            throw;
+        }
+        std::lock_guard lock(mu_);
+        took_ = std::chrono::steady_clock::now() - started;
+        last_ = {mismatches.empty(), chat::unix_now()};
+        running_ = false;
+        if (!mismatches.empty()) spdlog::error("ledger check: {} user(s) whose balance differs from their ledger", mismatches.size());
+        co_return last_;
+    }
+    std::mutex mu_;
+    outcome last_;
+    std::chrono::steady_clock::duration took_{};
+    bool running_ = false;
+};
+
 static awaitable<json::value> preset_json_of(services& s, std::int64_t id) {
     auto rows = co_await s.db.run([](store::store& st) { return st.presets(); });
     for (auto& p : rows)
@@ -77,19 +143,22 @@ void add_admin_methods(dispatcher& d, services& s) {
                co_return json::object{{"methods", std::move(names)}};
            }});
 
-    d.add({"admin.status", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
-               auto counts = co_await s.db.run([](store::store& st) { return st.counts(); });
-               auto mismatches = co_await s.db.run([](store::store& st) { return st.ledger_mismatches(); });
+    auto ledger = std::make_shared<ledger_check>();
+    d.add({"admin.status", access::admin, [&s, ledger](const json::value&, call_context&) -> awaitable<json::value> {
+               auto counts = co_await s.db.read([](store::store& st) { return st.counts(); });
+               auto checked = co_await ledger->result(s, counts.users > 20'000);
                auto k = s.pool.count(chat::unix_now());
                auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - s.started);
                co_return json::object{{"version", CHATD_VERSION},
                                       {"uptime_s", uptime.count()},
                                       {"users", counts.users},
                                       {"conversations", counts.conversations},
+                                      {"search_backlog", counts.search_backlog},
                                       {"in_flight", s.chat.in_flight()},
                                       {"keys", json::object{{"active", k.active}, {"cooling", k.cooling},
                                                             {"invalid", k.invalid}, {"disabled", k.disabled}}},
-                                      {"ledger_consistent", mismatches.empty()}};
+                                      {"ledger_consistent", checked.at ? json::value(checked.consistent) : nullptr},
+                                      {"ledger_checked_at", null_or(checked.at ? std::optional(checked.at) : std::nullopt)}};
            }});
 
     d.add({"admin.keys.add", access::admin,
@@ -193,7 +262,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                params p(v);
                auto id = p.i64("id");
                auto limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(100), 1, 1000));
-               auto rows = co_await s.db.run([id, limit](store::store& st) { return st.key_events(id, limit); });
+               auto rows = co_await s.db.read([id, limit](store::store& st) { return st.key_events(id, limit); });
                json::array items;
                for (auto& e : rows)
                    items.push_back(json::object{{"at", e.at}, {"status", e.status}, {"reason", null_or(e.reason)}});
@@ -381,7 +450,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                auto batch = p.opt_str("batch").value_or("");
                auto status = p.opt_str("status").value_or("");
                std::optional<std::string> next;
-               auto rows = co_await s.db.run([&](store::store& st) {
+               auto rows = co_await s.db.read([&](store::store& st) {
                    return st.cards(batch, status, page, chat::unix_now(), next);
                });
                json::array items;
@@ -396,7 +465,7 @@ void add_admin_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"admin.cards.batches", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
-               auto rows = co_await s.db.run([](store::store& st) { return st.card_batches(chat::unix_now()); });
+               auto rows = co_await s.db.read([](store::store& st) { return st.card_batches(chat::unix_now()); });
                json::array items;
                for (auto& b : rows)
                    items.push_back(json::object{{"batch", b.name}, {"count", b.count}, {"unused", b.unused},
@@ -433,7 +502,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(50), 1, 1000));
                auto query = trim(p.opt_str("query").value_or(""));
                std::optional<std::string> next;
-               auto rows = co_await s.db.run([&](store::store& st) { return st.users(query, page, next); });
+               auto rows = co_await s.db.read([&](store::store& st) { return st.users(query, page, next); });
                json::array items;
                for (auto& u : rows) {
                    auto o = user_json(u);
@@ -447,7 +516,7 @@ void add_admin_methods(dispatcher& d, services& s) {
 
     d.add({"admin.users.get", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                auto id = params(v).i64("id");
-               co_return co_await s.db.run([id](store::store& st) -> json::value {
+               co_return co_await s.db.read([id](store::store& st) -> json::value {
                    auto u = st.user_by_id(id);
                    if (!u) throw app_error("not_found", "no such user");
                    auto o = user_json(*u);
@@ -566,7 +635,13 @@ void add_admin_methods(dispatcher& d, services& s) {
                auto query = p.opt_str("query").value_or("");
                auto user = p.opt_i64("user_id");
                std::optional<std::string> next;
-               auto rows = co_await s.db.run([&](store::store& st) {
+               auto rows = co_await s.db.read([&](store::store& st) {
+                   // Across every user the full-text index answers; one user's few are scanned.
+                   if (!query.empty() && !user) {
+                       auto expression = store::search_expression(query);
+                       if (expression.empty()) return std::vector<store::conversation_row>{};
+                       return st.search_conversations(expression, page, next);
+                   }
                    return st.conversations(user.value_or(0), query, page, next, true);
                });
                json::array items;
@@ -585,7 +660,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                page.after = p.opt_str("cursor");
                page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(50), 1, 1000));
                std::optional<std::string> next;
-               auto rows = co_await s.db.run([&](store::store& st) { return st.audit_log(page, next); });
+               auto rows = co_await s.db.read([&](store::store& st) { return st.audit_log(page, next); });
                json::array items;
                auto parsed = [](const std::string& text) -> json::value {
                    if (text.empty()) return nullptr;
@@ -608,7 +683,7 @@ void add_admin_methods(dispatcher& d, services& s) {
 
     d.add({"admin.stats", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                auto days = static_cast<int>(std::clamp<std::int64_t>(params(v).opt_i64("days").value_or(30), 1, 366));
-               auto rows = co_await s.db.run([days](store::store& st) { return st.stats(days, chat::unix_now()); });
+               auto rows = co_await s.db.read([days](store::store& st) { return st.stats(days, chat::unix_now()); });
                json::array out;
                for (auto& d : rows)
                    out.push_back(json::object{{"date", d.date}, {"questions", d.questions}, {"new_users", d.new_users},
@@ -621,7 +696,7 @@ void add_admin_methods(dispatcher& d, services& s) {
 
     d.add({"admin.conversations.get", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                auto id = params(v).i64("id");
-               co_return co_await s.db.run([id](store::store& st) -> json::value {
+               co_return co_await s.db.read([id](store::store& st) -> json::value {
                    auto c = st.conversation(id);
                    if (!c) throw app_error("not_found", "no such conversation");
                    auto o = conversation_detail(st, *c);

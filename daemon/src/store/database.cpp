@@ -5,8 +5,9 @@
 namespace chatd::store {
 
 database::database(const std::string& path)
-    : store_(std::make_unique<store>(path)), work_(ioc_.get_executor()), thread_([this] { ioc_.run(); }),
-      checkpointer_([this, path] { checkpoint_loop(path); }) {}
+    : store_(std::make_unique<store>(path)), work_(ioc_.get_executor()), path_(path),
+      reader_work_(reader_ioc_.get_executor()), reader_thread_([this] { reader_ioc_.run(); }),
+      thread_([this] { ioc_.run(); }), checkpointer_([this, path] { checkpoint_loop(path); }) {}
 
 database::~database() { stop(); }
 
@@ -14,6 +15,8 @@ void database::stop() {
     if (!thread_.joinable()) return;
     work_.reset();
     thread_.join();
+    reader_work_.reset();
+    reader_thread_.join();
     {
         std::lock_guard lock(checkpoint_mu_);
         stopping_ = true;
@@ -47,6 +50,28 @@ void database::enqueue(job j) {
         if (!scheduled_) scheduled_ = post = true;
     }
     if (post) boost::asio::post(ioc_, [this] { drain(); });
+}
+
+void database::enqueue_read(job j) {
+    boost::asio::post(reader_ioc_, [this, j = std::move(j)]() mutable {
+        try {
+            if (!reader_) reader_ = std::make_unique<store>(path_, store::access::read_only);
+            auto& db = reader_->connection();
+            // One snapshot for the whole call: its queries agree with each other.
+            db.exec("BEGIN");
+            j.work(*reader_);
+            db.exec("COMMIT");
+        } catch (const std::exception& e) {
+            spdlog::error("database read failed: {}", e.what());
+            j.fail(std::current_exception());
+            try {
+                if (reader_) reader_->connection().exec("ROLLBACK");
+            } catch (const std::exception&) {
+                // No transaction was open.
+            }
+        }
+        j.finish();
+    });
 }
 
 void database::drain() {

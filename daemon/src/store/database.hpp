@@ -40,6 +40,13 @@ public:
     auto run_alone(F f) {
         return submit(std::move(f), true);
     }
+    // Runs f(store&) on a read-only connection with a thread of its own, in one read
+    // transaction: the operator's heavy listings and searches never hold up the writer (WAL
+    // lets a reader and the writer overlap). Sees everything committed before the call.
+    template <class F>
+    auto read(F f) {
+        return submit(std::move(f), false, true);
+    }
 
     // For start-up and tests, before any coroutine runs: direct access on the caller's thread.
     store& direct() { return *store_; }
@@ -56,10 +63,10 @@ private:
     };
 
     template <class F>
-    auto submit(F f, bool alone) -> boost::asio::awaitable<decltype(f(std::declval<store&>()))> {
+    auto submit(F f, bool alone, bool reading = false) -> boost::asio::awaitable<decltype(f(std::declval<store&>()))> {
         using result = decltype(f(std::declval<store&>()));
         static_assert(!std::is_void_v<result>, "database::run needs a function that returns a value");
-        auto initiation = [this, alone](auto handler, F fn) {
+        auto initiation = [this, alone, reading](auto handler, F fn) {
             using handler_t = decltype(handler);
             struct state {
                 handler_t handler;
@@ -89,7 +96,8 @@ private:
                     guard->reset();
                 });
             };
-            enqueue(std::move(j));
+            if (reading) enqueue_read(std::move(j));
+            else enqueue(std::move(j));
         };
         co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                                        void(std::exception_ptr, result)>(
@@ -97,6 +105,7 @@ private:
     }
 
     void enqueue(job j);
+    void enqueue_read(job j);
     void drain();
     void run_batch(std::vector<job>& batch);
 
@@ -104,6 +113,12 @@ private:
     boost::asio::io_context ioc_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     void checkpoint_loop(std::string path);
+
+    std::string path_;
+    std::unique_ptr<store> reader_;  // opened on first use, after migrations
+    boost::asio::io_context reader_ioc_{1};
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> reader_work_;
+    std::thread reader_thread_;
 
     std::mutex mu_;
     std::vector<job> pending_;

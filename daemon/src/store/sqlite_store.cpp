@@ -2,12 +2,17 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <set>
 #include <boost/json.hpp>
 #include <filesystem>
 
 #include "billing/cards.hpp"
 #include "store/migrations.hpp"
 #include "store/store.hpp"
+#include "store/text_search.hpp"
 #include "util/random.hpp"
 #include "util/text.hpp"
 
@@ -34,6 +39,22 @@ std::optional<int> opt_int(const SQLite::Column& c) {
     return c.getInt();
 }
 std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
+
+// YYYY-MM-DD in the server's local time, as the dashboard's days are.
+std::string local_date(std::int64_t at) {
+    std::time_t t = static_cast<std::time_t>(at);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+// Latency histogram buckets about 5 % wide (migration 007 computes the same in SQL).
+int latency_bucket(std::int64_t ms) {
+    return static_cast<int>(std::llround(std::log1p(static_cast<double>(std::max<std::int64_t>(ms, 0))) * 20));
+}
+std::int64_t latency_of_bucket(int bucket) { return std::llround(std::expm1(bucket / 20.0)); }
 
 constexpr const char* user_columns =
     "id, username, password_hash, name, avatar, is_admin, banned, theme, invite_code, "
@@ -153,9 +174,17 @@ std::string like_pattern(const std::string& q) {
 
 }  // namespace
 
-store::store(const std::string& path)
-    : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {
+store::store(const std::string& path, access mode)
+    : db_(path, mode == access::read_only ? SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX
+                                          : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {
     db_.setBusyTimeout(5000);
+    register_search_tokenizer(db_.getHandle());
+    if (mode == access::read_only) {
+        db_.exec("PRAGMA query_only=ON");
+        db_.exec("PRAGMA temp_store=MEMORY");
+        db_.exec("PRAGMA cache_size=-32768");
+        return;
+    }
     db_.exec("PRAGMA journal_mode=WAL");
     // NORMAL in WAL mode: a power loss may lose the last commits but never corrupts.
     db_.exec("PRAGMA synchronous=NORMAL");
@@ -166,6 +195,9 @@ store::store(const std::string& path)
     // Checkpoints fsync; run inside a commit they stall the database thread for milliseconds.
     // database.hpp checkpoints from a thread of its own instead.
     db_.exec("PRAGMA wal_autocheckpoint=0");
+    // After a burst of writes (the search backfill, a big card batch) the WAL file shrinks
+    // back to this size once a checkpoint has caught up, instead of keeping its peak size.
+    db_.exec("PRAGMA journal_size_limit=67108864");
 }
 
 store::~store() = default;
@@ -279,6 +311,7 @@ user_row store::create_wechat_user(const std::string& openid, const std::optiona
 // A new user's trial grant and, when invited, the link to the inviter and the inviter's reward.
 void store::welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
                          std::int64_t signup_reward) {
+    count_day(now, day_counter::new_users, 1);
     if (trial > 0) add_ledger(id, now, trial, 0, "trial_grant", "");
     if (invite.empty()) return;
     stmt inviter = prepare("SELECT id FROM users WHERE invite_code = ?");
@@ -791,6 +824,8 @@ billing::balance store::redeem_card(id_t user_id, const std::string& code, std::
         ub.exec();
         if (r.forfeited) add_ledger(user_id, now, 0, -r.forfeited, "paid_expired", "card:" + code);
         add_ledger(user_id, now, 0, questions, "card", "card:" + code);
+        count_day(now, day_counter::redemptions, 1);
+        count_day(now, day_counter::credits_sold, questions);
         // Only the direct inviter earns, in trial credits (they never expire): no chains.
         auto inviter = paid_percent > 0 ? user_by_id(user_id)->invited_by : std::nullopt;
         std::int64_t reward = inviter ? questions * paid_percent / 100 : 0;
@@ -846,28 +881,31 @@ std::vector<card_row> store::cards(const std::string& batch, const std::string& 
 }
 
 std::vector<batch_row> store::card_batches(std::int64_t now) {
+    // Counted from the (batch, status) index alone; a batch's cards share its redeem-before
+    // date, so its unused cards are all expired or none is.
     stmt st = prepare(
-        "SELECT b.name, b.questions, b.days, b.redeem_before, b.created_at, count(c.code), "
-        "sum(c.status = 'unused' AND (c.redeem_before IS NULL OR c.redeem_before > ?)), "
-        "sum(c.status = 'used'), sum(c.status = 'revoked'), "
-        "sum(c.status = 'unused' AND c.redeem_before <= ?) "
-        "FROM card_batches b LEFT JOIN cards c ON c.batch = b.name GROUP BY b.name ORDER BY b.created_at DESC, b.name");
-    st.bind(1, now);
-    st.bind(2, now);
+        "SELECT b.name, b.questions, b.days, b.redeem_before, b.created_at, c.status, count(c.code) "
+        "FROM card_batches b LEFT JOIN cards c ON c.batch = b.name GROUP BY b.name, c.status "
+        "ORDER BY b.created_at DESC, b.name");
     std::vector<batch_row> out;
     while (st.executeStep()) {
-        batch_row b;
-        b.name = st.getColumn(0).getString();
-        b.questions = st.getColumn(1).getInt64();
-        b.days = st.getColumn(2).getInt64();
-        b.redeem_before = opt_i64(st.getColumn(3));
-        b.created_at = st.getColumn(4).getInt64();
-        b.count = st.getColumn(5).getInt64();
-        b.unused = st.getColumn(6).getInt64();
-        b.used = st.getColumn(7).getInt64();
-        b.revoked = st.getColumn(8).getInt64();
-        b.expired = st.getColumn(9).getInt64();
-        out.push_back(std::move(b));
+        auto name = st.getColumn(0).getString();
+        if (out.empty() || out.back().name != name) {
+            batch_row b;
+            b.name = name;
+            b.questions = st.getColumn(1).getInt64();
+            b.days = st.getColumn(2).getInt64();
+            b.redeem_before = opt_i64(st.getColumn(3));
+            b.created_at = st.getColumn(4).getInt64();
+            out.push_back(std::move(b));
+        }
+        auto& b = out.back();
+        auto status = text(st.getColumn(5));
+        auto n = st.getColumn(6).getInt64();
+        b.count += n;
+        if (status == "used") b.used += n;
+        else if (status == "revoked") b.revoked += n;
+        else if (status == "unused") (b.redeem_before && *b.redeem_before <= now ? b.expired : b.unused) += n;
     }
     return out;
 }
@@ -1002,6 +1040,7 @@ started_answer store::start_question(const question& q, std::int64_t now) {
     um.bind(4, now);
     um.exec();
     out.user_message_id = db_.getLastInsertRowid();
+    index_for_search(out.user_message_id, q.content);
 
     open_answer(q.user_id, out, q.cost, q.max_messages, q.max_context_chars, now);
     t.commit();
@@ -1047,6 +1086,8 @@ void store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, in
     am.bind(6, now);
     am.exec();
     out.message_id = db_.getLastInsertRowid();
+    count_day(now, day_counter::questions, 1);
+    count_active(now, user_id);
 
     if (plan->total() > 0) {
         stmt ub = prepare(
@@ -1106,6 +1147,8 @@ billing::balance store::finish_answer(const finished_answer& f, std::int64_t now
     st.bind(12, now);
     st.bind(13, f.message_id);
     st.exec();
+    if (f.first_token_ms) count_latency(m->created_at, *f.first_token_ms);
+    index_for_search(f.message_id, f.content);
     if (f.refund && (m->charge_trial || m->charge_paid)) {
         stmt ub = prepare(
             "UPDATE users SET trial_credits = trial_credits + ?, paid_credits = paid_credits + ? WHERE id = ?");
@@ -1269,6 +1312,7 @@ status_counts store::counts() {
     status_counts c;
     c.users = db_.execAndGet("SELECT count(*) FROM users").getInt64();
     c.conversations = db_.execAndGet("SELECT count(*) FROM conversations").getInt64();
+    c.search_backlog = db_.execAndGet("SELECT max(below - next_id, 0) FROM search_backfill").getInt64();
     return c;
 }
 
@@ -1288,72 +1332,178 @@ std::vector<audit_row> store::audit_log(const page_cursor& page, std::optional<s
     return out;
 }
 
-std::vector<day_stats> store::stats(int days, std::int64_t now) {
-    // Day boundaries in the server's local time; every query reads only its date range.
-    std::map<std::string, day_stats> by_day;
-    std::vector<std::string> order;
+void store::index_for_search(id_t message_id, const std::string& content) {
+    // Older messages are the background backfill's (see migration 008).
+    if (search_backfill_below_ == 0)
+        search_backfill_below_ = db_.execAndGet("SELECT below FROM search_backfill").getInt64();
+    if (message_id < search_backfill_below_ || content.empty()) return;
+    stmt st = prepare("INSERT INTO message_search (rowid, content) VALUES (?, ?)");
+    st.bind(1, message_id);
+    st.bind(2, content);
+    st.exec();
+}
+
+int store::backfill_search(int batch) {
+    savepoint t(db_);
+    std::int64_t next = 0, below = 0;
     {
-        stmt d = prepare("SELECT date(?, 'unixepoch', 'localtime', ?)");
-        for (int i = days - 1; i >= 0; --i) {
-            d.bind(1, now);
-            d.bind(2, "-" + std::to_string(i) + " days");
-            d.executeStep();
-            auto date = d.getColumn(0).getString();
-            d.reset();
-            order.push_back(date);
-            by_day[date].date = date;
+        stmt st = prepare("SELECT next_id, below FROM search_backfill");
+        if (!st.executeStep()) return 0;
+        next = st.getColumn(0).getInt64();
+        below = st.getColumn(1).getInt64();
+    }
+    if (next >= below) return 0;
+    stmt rows = prepare("SELECT id, content FROM messages WHERE id >= ? AND id < ? ORDER BY id LIMIT ?");
+    rows.bind(1, next);
+    rows.bind(2, below);
+    rows.bind(3, batch);
+    stmt add = prepare("INSERT INTO message_search (rowid, content) VALUES (?, ?)");
+    int n = 0;
+    std::int64_t last = next;
+    while (rows.executeStep()) {
+        last = rows.getColumn(0).getInt64();
+        add.reset();
+        add.bind(1, last);
+        add.bind(2, rows.getColumn(1).getString());
+        add.exec();
+        ++n;
+    }
+    stmt done = prepare("UPDATE search_backfill SET next_id = ?");
+    done.bind(1, n < batch ? below : last + 1);
+    done.exec();
+    t.commit();
+    return n;
+}
+
+std::vector<conversation_row> store::search_conversations(const std::string& expression, const page_cursor& page,
+                                                          std::optional<std::string>& next) {
+    // Newest matching message first; each conversation once per page, by its newest match.
+    std::int64_t before = INT64_MAX;
+    if (page.after) {
+        if (std::sscanf(page.after->c_str(), "m%ld", &before) != 1) throw store_error("invalid_params", "bad cursor");
+    }
+    stmt hits = prepare("SELECT rowid FROM message_search WHERE message_search MATCH ? AND rowid < ? ORDER BY rowid DESC");
+    hits.bind(1, expression);
+    hits.bind(2, before);
+    stmt owner = prepare("SELECT conversation_id FROM messages WHERE id = ?");
+    std::vector<conversation_row> out;
+    std::vector<std::int64_t> at;
+    std::set<id_t> seen;
+    while (static_cast<int>(out.size()) <= page.limit && hits.executeStep()) {
+        auto message_id = hits.getColumn(0).getInt64();
+        owner.reset();
+        owner.bind(1, message_id);
+        if (!owner.executeStep()) continue;
+        auto conversation_id = owner.getColumn(0).getInt64();
+        if (!seen.insert(conversation_id).second) continue;
+        if (auto c = conversation(conversation_id)) {
+            out.push_back(std::move(*c));
+            at.push_back(message_id);
         }
     }
-    std::int64_t since;
-    {
-        stmt b = prepare("SELECT CAST(strftime('%s', ?, 'utc') AS INTEGER)");
-        b.bind(1, order.front());
-        b.executeStep();
-        since = b.getColumn(0).getInt64();
+    hits.reset();
+    next.reset();
+    if (static_cast<int>(out.size()) > page.limit) {
+        out.pop_back();
+        next = "m" + std::to_string(at[out.size() - 1]);
     }
-    auto per_day = [&](const char* sql, auto apply) {
-        stmt st = prepare(sql);
+    return out;
+}
+
+std::vector<day_stats> store::stats(int days, std::int64_t now) {
+    // Reads the rollups of the last `days` days (server local time), oldest first.
+    std::vector<day_stats> out(static_cast<std::size_t>(days));
+    std::map<std::string, day_stats*> by_day;
+    std::time_t t = static_cast<std::time_t>(now);
+    std::tm today{};
+    localtime_r(&t, &today);
+    for (int i = 0; i < days; ++i) {
+        // Calendar days back from today (noon, so DST shifts cannot skip or repeat a date).
+        std::tm day = today;
+        day.tm_mday -= days - 1 - i;
+        day.tm_hour = 12;
+        day.tm_isdst = -1;
+        auto& d = out[static_cast<std::size_t>(i)];
+        d.date = local_date(static_cast<std::int64_t>(std::mktime(&day)));
+        by_day[d.date] = &d;
+    }
+    const std::string& since = out.front().date;
+    {
+        stmt st = prepare("SELECT date, questions, new_users, redemptions, credits_sold FROM daily_stats WHERE date >= ?");
         st.bind(1, since);
         while (st.executeStep()) {
             auto it = by_day.find(st.getColumn(0).getString());
-            if (it != by_day.end()) apply(it->second, st);
-        }
-    };
-    per_day("SELECT date(m.created_at, 'unixepoch', 'localtime'), count(*), count(DISTINCT c.user_id) "
-            "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-            "WHERE m.created_at >= ? AND m.role = 'assistant' GROUP BY 1",
-            [](day_stats& d, stmt& st) {
-                d.questions = st.getColumn(1).getInt64();
-                d.active_users = st.getColumn(2).getInt64();
-            });
-    per_day("SELECT date(created_at, 'unixepoch', 'localtime'), count(*) FROM users WHERE created_at >= ? GROUP BY 1",
-            [](day_stats& d, stmt& st) { d.new_users = st.getColumn(1).getInt64(); });
-    per_day("SELECT date(redeemed_at, 'unixepoch', 'localtime'), count(*), sum(questions) FROM cards "
-            "WHERE redeemed_at >= ? GROUP BY 1",
-            [](day_stats& d, stmt& st) {
-                d.redemptions = st.getColumn(1).getInt64();
-                d.credits_sold = st.getColumn(2).getInt64();
-            });
-    {
-        // Percentiles need the values: one pass over the range's answers, sorted per day.
-        std::map<std::string, std::vector<std::int64_t>> latencies;
-        stmt st = prepare("SELECT date(created_at, 'unixepoch', 'localtime'), first_token_ms FROM messages "
-                          "WHERE created_at >= ? AND role = 'assistant' AND first_token_ms IS NOT NULL");
-        st.bind(1, since);
-        while (st.executeStep()) latencies[st.getColumn(0).getString()].push_back(st.getColumn(1).getInt64());
-        for (auto& entry : latencies) {
-            auto& v = entry.second;
-            auto it = by_day.find(entry.first);
-            if (it == by_day.end() || v.empty()) continue;
-            std::sort(v.begin(), v.end());
-            auto pct = [&v](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * (v.size() - 1) + 0.5))]; };
-            it->second.first_token_p50_ms = pct(0.50);
-            it->second.first_token_p95_ms = pct(0.95);
+            if (it == by_day.end()) continue;
+            it->second->questions = st.getColumn(1).getInt64();
+            it->second->new_users = st.getColumn(2).getInt64();
+            it->second->redemptions = st.getColumn(3).getInt64();
+            it->second->credits_sold = st.getColumn(4).getInt64();
         }
     }
-    std::vector<day_stats> out;
-    for (auto& date : order) out.push_back(by_day[date]);
+    {
+        stmt st = prepare("SELECT date, count(*) FROM daily_active WHERE date >= ? GROUP BY date");
+        st.bind(1, since);
+        while (st.executeStep())
+            if (auto it = by_day.find(st.getColumn(0).getString()); it != by_day.end())
+                it->second->active_users = st.getColumn(1).getInt64();
+    }
+    {
+        std::map<std::string, std::vector<std::pair<int, std::int64_t>>> histograms;
+        stmt st = prepare("SELECT date, bucket, count FROM daily_latency WHERE date >= ? ORDER BY date, bucket");
+        st.bind(1, since);
+        while (st.executeStep())
+            histograms[st.getColumn(0).getString()].emplace_back(st.getColumn(1).getInt(), st.getColumn(2).getInt64());
+        for (auto& entry : histograms) {
+            auto it = by_day.find(entry.first);
+            const auto& buckets = entry.second;
+            if (it == by_day.end()) continue;
+            std::int64_t total = 0;
+            for (auto& b : buckets) total += b.second;
+            auto pct = [&](double q) {
+                // The bucket holding the q-th answer, as its middle value in ms.
+                auto rank = static_cast<std::int64_t>(std::ceil(q * static_cast<double>(total)));
+                std::int64_t seen = 0;
+                for (auto& b : buckets)
+                    if ((seen += b.second) >= std::max<std::int64_t>(rank, 1)) return latency_of_bucket(b.first);
+                return latency_of_bucket(buckets.back().first);
+            };
+            it->second->first_token_p50_ms = pct(0.50);
+            it->second->first_token_p95_ms = pct(0.95);
+        }
+    }
     return out;
+}
+
+void store::count_day(std::int64_t at, day_counter what, std::int64_t by) {
+    static constexpr const char* sql[] = {
+        "INSERT INTO daily_stats (date, questions) VALUES (?, ?) "
+        "ON CONFLICT (date) DO UPDATE SET questions = questions + excluded.questions",
+        "INSERT INTO daily_stats (date, new_users) VALUES (?, ?) "
+        "ON CONFLICT (date) DO UPDATE SET new_users = new_users + excluded.new_users",
+        "INSERT INTO daily_stats (date, redemptions) VALUES (?, ?) "
+        "ON CONFLICT (date) DO UPDATE SET redemptions = redemptions + excluded.redemptions",
+        "INSERT INTO daily_stats (date, credits_sold) VALUES (?, ?) "
+        "ON CONFLICT (date) DO UPDATE SET credits_sold = credits_sold + excluded.credits_sold",
+    };
+    stmt st = prepare(sql[static_cast<int>(what)]);
+    st.bind(1, local_date(at));
+    st.bind(2, by);
+    st.exec();
+}
+
+void store::count_active(std::int64_t at, id_t user_id) {
+    stmt st = prepare("INSERT OR IGNORE INTO daily_active (date, user_id) VALUES (?, ?)");
+    st.bind(1, local_date(at));
+    st.bind(2, user_id);
+    st.exec();
+}
+
+void store::count_latency(std::int64_t at, std::int64_t first_token_ms) {
+    stmt st = prepare("INSERT INTO daily_latency (date, bucket, count) VALUES (?, ?, 1) "
+                      "ON CONFLICT (date, bucket) DO UPDATE SET count = count + 1");
+    st.bind(1, local_date(at));
+    st.bind(2, latency_bucket(first_token_ms));
+    st.exec();
 }
 
 std::vector<id_t> store::ledger_mismatches() {

@@ -58,6 +58,7 @@ struct page_cursor {
 
 struct status_counts {
     std::int64_t users = 0, conversations = 0;
+    std::int64_t search_backlog = 0;  // older messages not yet in the search index
 };
 
 // A prepared statement from the store's cache, reset when the handle goes, so no half-read
@@ -82,7 +83,8 @@ private:
 
 class store {
 public:
-    explicit store(const std::string& path);
+    enum class access { read_write, read_only };
+    explicit store(const std::string& path, access mode = access::read_write);
     ~store();
 
     void migrate();
@@ -197,6 +199,12 @@ public:
     std::vector<audit_row> audit_log(const page_cursor& page, std::optional<std::string>& next);
     // The last `days` days up to `now`, oldest first.
     std::vector<day_stats> stats(int days, std::int64_t now);
+    // Operator search over every message (FTS, see text_search.hpp); `expression` from
+    // search_expression(). Cursors are "m<message id>".
+    std::vector<conversation_row> search_conversations(const std::string& expression, const page_cursor& page,
+                                                       std::optional<std::string>& next);
+    // Indexes up to `batch` messages older than the search index; 0 when there are none left.
+    int backfill_search(int batch);
     // Consistency: ids of users whose ledger does not sum to their balance.
     std::vector<id_t> ledger_mismatches();
     // Must run outside any transaction (database::run_alone).
@@ -206,6 +214,12 @@ public:
     SQLite::Database& connection() { return db_; }
 
 private:
+    void index_for_search(id_t message_id, const std::string& content);
+    std::int64_t search_backfill_below_ = 0;
+    enum class day_counter { questions, new_users, redemptions, credits_sold };
+    void count_day(std::int64_t at, day_counter what, std::int64_t by);
+    void count_active(std::int64_t at, id_t user_id);
+    void count_latency(std::int64_t at, std::int64_t first_token_ms);
     void welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
                       std::int64_t signup_reward);
     void add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
