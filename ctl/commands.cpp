@@ -7,6 +7,8 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <set>
 
 #include "errors.hpp"
 #include "input.hpp"
@@ -69,14 +71,14 @@ std::string param_text(const rpc_request& request, std::string_view key) {
     return field_text(params_of(request), key);
 }
 
-rpc_request without_params(const char* method, const arguments& args) {
+rpc_request without_params(std::string_view method, const arguments& args) {
     expect_arguments(args, {}, 0);
-    return {method, json::object{}};
+    return {std::string(method), json::object{}};
 }
 
-rpc_request with_id(const char* method, const arguments& args) {
+rpc_request with_id(std::string_view method, const arguments& args) {
     expect_arguments(args, {"ID"}, 1);
-    return {method, json::object{{"id", parse_id(args[0])}}};
+    return {std::string(method), json::object{{"id", parse_id(args[0])}}};
 }
 
 void show_json(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -84,10 +86,6 @@ void show_json(const json::value& result, const rpc_request&, std::ostream& out)
 }
 
 // status
-
-rpc_request build_status(const arguments& args) {
-    return without_params("admin.status", args);
-}
 
 void show_status(const json::value& result, const rpc_request&, std::ostream& out) {
     for (const auto& [key, value] : object_of(result)) {
@@ -124,7 +122,7 @@ std::vector<std::string> split_list(const std::string& text) {
     }
 }
 
-rpc_request build_keys_add(const arguments& args) {
+rpc_request build_keys_add(std::string_view method, const arguments& args) {
     po::options_description options;
     auto add = options.add_options();
     add("base-url", po::value<std::string>());
@@ -162,7 +160,7 @@ rpc_request build_keys_add(const arguments& args) {
     }
     if (given.count("note")) params["note"] = given["note"].as<std::string>();
     if (given.count("provider")) params["provider"] = given["provider"].as<std::string>();
-    return {"admin.keys.add", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_keys_add(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -170,10 +168,6 @@ void show_keys_add(const json::value& result, const rpc_request&, std::ostream& 
     out << "added " << ids.size() << " key(s): ids";
     for (const auto& id : ids) out << ' ' << text_of(id);
     out << '\n';
-}
-
-rpc_request build_keys_list(const arguments& args) {
-    return without_params("admin.keys.list", args);
 }
 
 void show_keys_list(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -198,18 +192,6 @@ void show_keys_list(const json::value& result, const rpc_request&, std::ostream&
     keys.print(out);
 }
 
-rpc_request build_keys_remove(const arguments& args) {
-    return with_id("admin.keys.remove", args);
-}
-
-rpc_request build_keys_enable(const arguments& args) {
-    return with_id("admin.keys.enable", args);
-}
-
-rpc_request build_keys_disable(const arguments& args) {
-    return with_id("admin.keys.disable", args);
-}
-
 void show_keys_remove(const json::value&, const rpc_request& request, std::ostream& out) {
     out << "removed key " << param_text(request, "id") << '\n';
 }
@@ -222,11 +204,11 @@ void show_keys_disable(const json::value&, const rpc_request& request, std::ostr
     out << "disabled key " << param_text(request, "id") << '\n';
 }
 
-rpc_request build_keys_test(const arguments& args) {
+rpc_request build_keys_test(std::string_view method, const arguments& args) {
     expect_arguments(args, {"ID"}, 0);
     json::object params;
     if (!args.empty()) params["id"] = parse_id(args[0]);
-    return {"admin.keys.test", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_keys_test(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -240,10 +222,6 @@ void show_keys_test(const json::value& result, const rpc_request&, std::ostream&
     tests.print(out);
 }
 
-rpc_request build_keys_history(const arguments& args) {
-    return with_id("admin.keys.history", args);
-}
-
 void show_keys_history(const json::value& result, const rpc_request&, std::ostream& out) {
     table events({{"AT"}, {"STATUS"}, {"REASON"}});
     for (const auto& item : array_field(result, "items")) {
@@ -253,11 +231,11 @@ void show_keys_history(const json::value& result, const rpc_request&, std::ostre
     events.print(out);
 }
 
-rpc_request build_keys_balance(const arguments& args) {
+rpc_request build_keys_balance(std::string_view method, const arguments& args) {
     expect_arguments(args, {"ID"}, 0);
     json::object params;
     if (!args.empty()) params["id"] = parse_id(args[0]);
-    return {"admin.keys.balance", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_keys_balance(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -271,10 +249,6 @@ void show_keys_balance(const json::value& result, const rpc_request&, std::ostre
 }
 
 // models
-
-rpc_request build_models_list(const arguments& args) {
-    return without_params("admin.models.list", args);
-}
 
 void show_models_list(const json::value& result, const rpc_request&, std::ostream& out) {
     table models({{"ID"},
@@ -302,7 +276,7 @@ std::int64_t parse_count(const std::string& option, const std::string& text) {
     return n;
 }
 
-rpc_request build_models_set(const arguments& args) {
+rpc_request build_models_set(std::string_view method, const arguments& args) {
     po::options_description options;
     auto add = options.add_options();
     add("name", po::value<std::string>());
@@ -331,7 +305,7 @@ rpc_request build_models_set(const arguments& args) {
         if (given.count(option)) params[key] = parse_count(option, given[option].as<std::string>());
     if (given["enable"].as<bool>()) params["enabled"] = true;
     if (given["disable"].as<bool>()) params["enabled"] = false;
-    return {"admin.models.set", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_models_set(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -340,9 +314,9 @@ void show_models_set(const json::value& result, const rpc_request&, std::ostream
         << field_text(m, "upstream_model") << ", cost " << field_text(m, "cost") << '\n';
 }
 
-rpc_request build_models_remove(const arguments& args) {
+rpc_request build_models_remove(std::string_view method, const arguments& args) {
     expect_arguments(args, {"ID"}, 1);
-    return {"admin.models.remove", json::object{{"id", args[0]}}};
+    return {std::string(method), json::object{{"id", args[0]}}};
 }
 
 void show_models_remove(const json::value&, const rpc_request& request, std::ostream& out) {
@@ -350,10 +324,6 @@ void show_models_remove(const json::value&, const rpc_request& request, std::ost
 }
 
 // roles and preset questions
-
-rpc_request build_roles_list(const arguments& args) {
-    return without_params("admin.roles.list", args);
-}
 
 void show_roles_list(const json::value& result, const rpc_request&, std::ostream& out) {
     table roles({{"ID", align::right}, {"NAME"}, {"ENABLED"}, {"SORT", align::right}, {"DESCRIPTION"}, {"PROMPT"}});
@@ -369,7 +339,7 @@ void show_roles_list(const json::value& result, const rpc_request&, std::ostream
     roles.print(out);
 }
 
-rpc_request build_roles_set(const arguments& args) {
+rpc_request build_roles_set(std::string_view method, const arguments& args) {
     po::options_description options;
     auto add = options.add_options();
     add("id", po::value<std::string>());
@@ -400,7 +370,7 @@ rpc_request build_roles_set(const arguments& args) {
     if (given["disable"].as<bool>()) params["enabled"] = false;
     if (!params.contains("id") && (!params.contains("name") || !params.contains("prompt")))
         throw usage_error("a new role needs --name and --prompt");
-    return {"admin.roles.set", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_roles_set(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -408,16 +378,8 @@ void show_roles_set(const json::value& result, const rpc_request&, std::ostream&
     out << "role " << field_text(r, "id") << ": " << field_text(r, "name") << '\n';
 }
 
-rpc_request build_roles_remove(const arguments& args) {
-    return with_id("admin.roles.remove", args);
-}
-
 void show_roles_remove(const json::value&, const rpc_request& request, std::ostream& out) {
     out << "removed role " << param_text(request, "id") << '\n';
-}
-
-rpc_request build_presets_list(const arguments& args) {
-    return without_params("admin.presets.list", args);
 }
 
 void show_presets_list(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -429,19 +391,15 @@ void show_presets_list(const json::value& result, const rpc_request&, std::ostre
     presets.print(out);
 }
 
-rpc_request build_presets_add(const arguments& args) {
+rpc_request build_presets_add(std::string_view method, const arguments& args) {
     expect_arguments(args, {"TEXT", "SORT"}, 1);
     json::object params{{"text", args[0]}};
     if (args.size() > 1) params["sort"] = parse_count("sort", args[1]);
-    return {"admin.presets.set", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_presets_add(const json::value& result, const rpc_request&, std::ostream& out) {
     out << "preset " << field_text(object_of(result), "id") << " added\n";
-}
-
-rpc_request build_presets_remove(const arguments& args) {
-    return with_id("admin.presets.remove", args);
 }
 
 void show_presets_remove(const json::value&, const rpc_request& request, std::ostream& out) {
@@ -485,6 +443,26 @@ po::variables_map parse_options(const arguments& args, const po::options_descrip
     return given;
 }
 
+// The daemon caps a page, so list commands take --cursor to go on where the
+// previous page ended, as well as --limit.
+void add_page_options(po::options_description& options) {
+    auto add = options.add_options();
+    add("limit", po::value<std::string>());
+    add("cursor", po::value<std::string>());
+}
+
+void put_page(json::object& params, const po::variables_map& given, std::int64_t default_limit) {
+    params["limit"] = given.count("limit") ? parse_count("limit", given["limit"].as<std::string>())
+                                           : default_limit;
+    if (given.count("cursor")) params["cursor"] = given["cursor"].as<std::string>();
+}
+
+// Printed after a list, so a person sees that it goes on and how to get the rest.
+void show_next_page(const json::value& result, std::ostream& out) {
+    const auto* next = object_of(result).if_contains("next_cursor");
+    if (next && !next->is_null()) out << "more: --cursor " << text_of(*next) << '\n';
+}
+
 // `defaults` supplies batch and redeem_before where the cards themselves do not carry them
 // (admin.cards.generate states them once for the whole batch).
 void print_cards(const json::array& cards, const json::object& defaults, std::ostream& out) {
@@ -518,7 +496,7 @@ void print_cards(const json::array& cards, const json::object& defaults, std::os
     }
 }
 
-rpc_request build_cards_generate(const arguments& args) {
+rpc_request build_cards_generate(std::string_view method, const arguments& args) {
     po::options_description options;
     auto add = options.add_options();
     for (const char* n : {"count", "questions", "days", "batch", "redeem-before", "format"}) add(n, po::value<std::string>());
@@ -531,14 +509,14 @@ rpc_request build_cards_generate(const arguments& args) {
     if (given.count("batch")) params["batch"] = given["batch"].as<std::string>();
     if (given.count("redeem-before")) params["redeem_before"] = parse_date(given["redeem-before"].as<std::string>());
     card_format = parse_format(given);
-    return {"admin.cards.generate", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_cards_generate(const json::value& result, const rpc_request&, std::ostream& out) {
     print_cards(array_field(result, "cards"), object_of(result), out);
 }
 
-rpc_request build_cards_export(const arguments& args) {
+rpc_request build_cards_export(std::string_view method, const arguments& args) {
     po::options_description options;
     auto add = options.add_options();
     for (const char* n : {"batch", "status", "format"}) add(n, po::value<std::string>());
@@ -547,23 +525,24 @@ rpc_request build_cards_export(const arguments& args) {
     json::object params{{"batch", given["batch"].as<std::string>()}, {"limit", 100000}};
     if (given.count("status")) params["status"] = given["status"].as<std::string>();
     card_format = parse_format(given);
-    return {"admin.cards.list", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_cards_export(const json::value& result, const rpc_request&, std::ostream& out) {
     print_cards(array_field(result, "items"), json::object{}, out);
 }
 
-rpc_request build_cards_list(const arguments& args) {
+rpc_request build_cards_list(std::string_view method, const arguments& args) {
     po::options_description options;
     auto add = options.add_options();
-    for (const char* n : {"batch", "status", "limit"}) add(n, po::value<std::string>());
+    for (const char* n : {"batch", "status"}) add(n, po::value<std::string>());
+    add_page_options(options);
     auto given = parse_options(args, options);
     json::object params;
     if (given.count("batch")) params["batch"] = given["batch"].as<std::string>();
     if (given.count("status")) params["status"] = given["status"].as<std::string>();
-    params["limit"] = given.count("limit") ? parse_count("limit", given["limit"].as<std::string>()) : 1000;
-    return {"admin.cards.list", std::move(params)};
+    put_page(params, given, 1000);
+    return {std::string(method), std::move(params)};
 }
 
 void show_cards_list(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -576,10 +555,7 @@ void show_cards_list(const json::value& result, const rpc_request&, std::ostream
                        field_time(c, "redeem_before")});
     }
     cards.print(out);
-}
-
-rpc_request build_cards_batches(const arguments& args) {
-    return without_params("admin.cards.batches", args);
+    show_next_page(result, out);
 }
 
 void show_cards_batches(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -595,7 +571,7 @@ void show_cards_batches(const json::value& result, const rpc_request&, std::ostr
     batches.print(out);
 }
 
-rpc_request build_cards_revoke(const arguments& args) {
+rpc_request build_cards_revoke(std::string_view method, const arguments& args) {
     po::options_description options;
     auto add = options.add_options();
     add("batch", po::value<std::string>());
@@ -607,7 +583,7 @@ rpc_request build_cards_revoke(const arguments& args) {
     if (given.count("code")) params["codes"] = json::value_from(given["code"].as<std::vector<std::string>>());
     if (given.count("batch")) params["batch"] = given["batch"].as<std::string>();
     if (params.empty()) throw usage_error("give card codes or --batch NAME");
-    return {"admin.cards.revoke", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_cards_revoke(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -616,16 +592,16 @@ void show_cards_revoke(const json::value& result, const rpc_request&, std::ostre
 
 // users
 
-rpc_request build_users_list(const arguments& args) {
+rpc_request build_users_list(std::string_view method, const arguments& args) {
     po::options_description options;
     auto add = options.add_options();
     add("query", po::value<std::string>());
-    add("limit", po::value<std::string>());
+    add_page_options(options);
     auto given = parse_options(args, options);
     json::object params;
     if (given.count("query")) params["query"] = given["query"].as<std::string>();
-    params["limit"] = given.count("limit") ? parse_count("limit", given["limit"].as<std::string>()) : 100;
-    return {"admin.users.list", std::move(params)};
+    put_page(params, given, 100);
+    return {std::string(method), std::move(params)};
 }
 
 void show_users_list(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -639,10 +615,7 @@ void show_users_list(const json::value& result, const rpc_request&, std::ostream
                        field_time(u, "created_at")});
     }
     users.print(out);
-}
-
-rpc_request build_users_show(const arguments& args) {
-    return with_id("admin.users.get", args);
+    show_next_page(result, out);
 }
 
 void show_users_show(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -670,7 +643,7 @@ std::int64_t parse_signed(const std::string& option, const std::string& text) {
     return n;
 }
 
-rpc_request build_users_grant(const arguments& args) {
+rpc_request build_users_grant(std::string_view method, const arguments& args) {
     po::options_description options;
     auto add = options.add_options();
     for (const char* n : {"questions", "days", "bucket"}) add(n, po::value<std::string>());
@@ -694,21 +667,13 @@ rpc_request build_users_grant(const arguments& args) {
                         {"questions", parse_signed("questions", given["questions"].as<std::string>())}};
     if (given.count("days")) params["days"] = parse_count("days", given["days"].as<std::string>());
     if (given.count("bucket")) params["bucket"] = given["bucket"].as<std::string>();
-    return {"admin.users.grant", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_users_grant(const json::value& result, const rpc_request& request, std::ostream& out) {
     const auto& b = object_field(object_of(result), "balance");
     out << "user " << param_text(request, "id") << ": trial " << field_text(b, "trial") << ", paid "
         << field_text(b, "paid") << " until " << field_time(b, "paid_expires_at") << '\n';
-}
-
-rpc_request build_users_ban(const arguments& args) {
-    return with_id("admin.users.ban", args);
-}
-
-rpc_request build_users_unban(const arguments& args) {
-    return with_id("admin.users.unban", args);
 }
 
 void show_users_ban(const json::value&, const rpc_request& request, std::ostream& out) {
@@ -721,16 +686,17 @@ void show_users_unban(const json::value&, const rpc_request& request, std::ostre
 
 // operations: logs, stats, audit
 
-rpc_request build_logs(const arguments& args) {
+rpc_request build_logs(std::string_view method, const arguments& args) {
     po::options_description options;
     auto add = options.add_options();
-    for (const char* n : {"user", "query", "limit"}) add(n, po::value<std::string>());
+    for (const char* n : {"user", "query"}) add(n, po::value<std::string>());
+    add_page_options(options);
     auto given = parse_options(args, options);
     json::object params;
     if (given.count("user")) params["user_id"] = parse_id(given["user"].as<std::string>());
     if (given.count("query")) params["query"] = given["query"].as<std::string>();
-    params["limit"] = given.count("limit") ? parse_count("limit", given["limit"].as<std::string>()) : 100;
-    return {"admin.conversations.list", std::move(params)};
+    put_page(params, given, 100);
+    return {std::string(method), std::move(params)};
 }
 
 void show_logs(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -741,15 +707,108 @@ void show_logs(const json::value& result, const rpc_request&, std::ostream& out)
                       field_time(c, "updated_at"), field_time(c, "deleted_at"), field_text(c, "title")});
     }
     logs.print(out);
+    show_next_page(result, out);
 }
 
-rpc_request build_stats(const arguments& args) {
+// Each line of `text` indented, so message bodies stand apart from their headers.
+void print_indented(std::ostream& out, std::string_view text) {
+    while (!text.empty()) {
+        const auto end = text.find('\n');
+        out << "  " << text.substr(0, end) << '\n';
+        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+    }
+}
+
+// The messages from the first question down to `leaf`, oldest first: the branch the
+// user last looked at. Regenerated answers and edited questions fork the tree.
+std::vector<const json::object*> branch_to(const json::array& messages, const json::value& leaf) {
+    std::map<std::int64_t, const json::object*> by_id;
+    for (const auto& item : messages)
+        if (const auto* id = object_of(item).if_contains("id"); id && id->is_int64())
+            by_id[id->get_int64()] = &item.get_object();
+    std::vector<const json::object*> branch;
+    const json::value* next = &leaf;
+    // Bounded by the message count, so a malformed parent chain cannot loop.
+    while (next->is_int64() && branch.size() < by_id.size()) {
+        const auto found = by_id.find(next->get_int64());
+        if (found == by_id.end()) break;
+        branch.push_back(found->second);
+        next = found->second->if_contains("parent_id");
+        if (!next) break;
+    }
+    std::reverse(branch.begin(), branch.end());
+    return branch;
+}
+
+// Branches other than `branch`: the messages nothing follows (the tips of the
+// branches) that are not on it.
+std::size_t count_other_branches(const json::array& messages,
+                                 const std::vector<const json::object*>& branch) {
+    std::set<std::int64_t> parents;
+    for (const auto& item : messages)
+        if (const auto* parent = object_of(item).if_contains("parent_id");
+            parent && parent->is_int64())
+            parents.insert(parent->get_int64());
+    std::size_t tips = 0;
+    for (const auto& item : messages) {
+        const auto* id = object_of(item).if_contains("id");
+        const bool on_branch =
+            std::find(branch.begin(), branch.end(), item.if_object()) != branch.end();
+        if (id && id->is_int64() && !parents.contains(id->get_int64()) && !on_branch) ++tips;
+    }
+    return tips;
+}
+
+void show_conversation(const json::value& result, const rpc_request&, std::ostream& out) {
+    const auto& c = object_of(result);
+    const std::string title = field_text(c, "title");
+    out << "conversation " << field_text(c, "id") << ": " << (title.empty() ? "(untitled)" : title)
+        << "\nuser: " << field_text(c, "user_id") << " (" << field_text(c, "user_name") << ")"
+        << "\nmodel: " << field_text(c, "model") << "\ncreated: " << field_time(c, "created_at")
+        << "\nupdated: " << field_time(c, "updated_at") << '\n';
+    if (const auto* deleted = c.if_contains("deleted_at"); deleted && !deleted->is_null())
+        out << "deleted by the user: " << field_time(c, "deleted_at") << '\n';
+    if (const auto* prompt = c.if_contains("system_prompt");
+        prompt && prompt->is_string() && !prompt->get_string().empty()) {
+        out << "system prompt:\n";
+        print_indented(out, prompt->get_string());
+    }
+
+    const auto& messages = array_field(result, "messages");
+    static const json::value no_leaf;
+    const auto* leaf = c.if_contains("current_leaf_id");
+    // Without a recorded leaf the newest message ends the branch shown.
+    if ((!leaf || leaf->is_null()) && !messages.empty())
+        leaf = object_of(messages.back()).if_contains("id");
+    const auto branch = branch_to(messages, leaf ? *leaf : no_leaf);
+    for (const auto* message : branch) {
+        const auto role = field_text(*message, "role");
+        out << '\n' << role << " (#" << field_text(*message, "id");
+        if (role == "assistant")
+            out << ", " << field_text(*message, "model") << ", " << field_text(*message, "status");
+        out << ", " << field_time(*message, "created_at") << "):\n";
+        if (const auto* content = message->if_contains("content"); content && content->is_string())
+            print_indented(out, content->get_string());
+        const auto& error = object_field(*message, "error");
+        if (!error.empty())
+            out << "  error: " << field_text(error, "reason") << ": "
+                << field_text(error, "message") << '\n';
+    }
+    if (const auto hidden = messages.size() - branch.size(); hidden > 0) {
+        const auto branches = count_other_branches(messages, branch);
+        out << "\nnot shown: " << branches
+            << (branches == 1 ? " other branch, " : " other branches, ") << hidden
+            << (hidden == 1 ? " message" : " messages") << " (--json prints every message)\n";
+    }
+}
+
+rpc_request build_stats(std::string_view method, const arguments& args) {
     po::options_description options;
     options.add_options()("days", po::value<std::string>());
     auto given = parse_options(args, options);
     json::object params;
     if (given.count("days")) params["days"] = parse_count("days", given["days"].as<std::string>());
-    return {"admin.stats", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_stats(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -764,12 +823,13 @@ void show_stats(const json::value& result, const rpc_request&, std::ostream& out
     days.print(out);
 }
 
-rpc_request build_audit(const arguments& args) {
+rpc_request build_audit(std::string_view method, const arguments& args) {
     po::options_description options;
-    options.add_options()("limit", po::value<std::string>());
+    add_page_options(options);
     auto given = parse_options(args, options);
-    json::object params{{"limit", given.count("limit") ? parse_count("limit", given["limit"].as<std::string>()) : 100}};
-    return {"admin.audit.list", std::move(params)};
+    json::object params;
+    put_page(params, given, 100);
+    return {std::string(method), std::move(params)};
 }
 
 void show_audit(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -781,14 +841,15 @@ void show_audit(const json::value& result, const rpc_request&, std::ostream& out
                        p ? json::serialize(*p) : "-"});
     }
     audit.print(out);
+    show_next_page(result, out);
 }
 
 // admin
 
-rpc_request build_admin_add(const arguments& args) {
+rpc_request build_admin_add(std::string_view method, const arguments& args) {
     expect_arguments(args, {"USERNAME"}, 1);
     if (args[0].empty()) throw usage_error("empty USERNAME");
-    return {"admin.admins.add",
+    return {std::string(method),
             json::object{{"username", args[0]}, {"password", read_new_password(args[0])}}};
 }
 
@@ -799,11 +860,11 @@ void show_admin_add(const json::value& result, const rpc_request& request, std::
 
 // settings
 
-rpc_request build_settings_get(const arguments& args) {
+rpc_request build_settings_get(std::string_view method, const arguments& args) {
     expect_arguments(args, {"KEY"}, 0);
     json::object params;
     if (!args.empty()) params["key"] = args[0];
-    return {"admin.settings.get", std::move(params)};
+    return {std::string(method), std::move(params)};
 }
 
 void show_settings_get(const json::value& result, const rpc_request& request, std::ostream& out) {
@@ -818,10 +879,10 @@ void show_settings_get(const json::value& result, const rpc_request& request, st
     print_fields(out, settings);
 }
 
-rpc_request build_settings_set(const arguments& args) {
+rpc_request build_settings_set(std::string_view method, const arguments& args) {
     expect_arguments(args, {"KEY", "VALUE"}, 2);
     const std::string value = args[1] == "-" ? read_all(std::cin) : args[1];
-    return {"admin.settings.set", json::object{{"key", args[0]}, {"value", value}}};
+    return {std::string(method), json::object{{"key", args[0]}, {"value", value}}};
 }
 
 void show_settings_set(const json::value&, const rpc_request& request, std::ostream& out) {
@@ -830,12 +891,12 @@ void show_settings_set(const json::value&, const rpc_request& request, std::ostr
 
 // backup
 
-rpc_request build_backup(const arguments& args) {
+rpc_request build_backup(std::string_view method, const arguments& args) {
     expect_arguments(args, {"FILE"}, 1);
     if (args[0].empty()) throw usage_error("empty FILE");
     // The daemon writes the file, and its working directory is not ours.
     const auto path = std::filesystem::absolute(args[0]).lexically_normal();
-    return {"admin.backup", json::object{{"path", path.string()}}};
+    return {std::string(method), json::object{{"path", path.string()}}};
 }
 
 void show_backup(const json::value& result, const rpc_request& request, std::ostream& out) {
@@ -845,7 +906,7 @@ void show_backup(const json::value& result, const rpc_request& request, std::ost
 
 // call, methods
 
-rpc_request build_call(const arguments& args) {
+rpc_request build_call(std::string_view, const arguments& args) {
     expect_arguments(args, {"METHOD", "JSON"}, 1);
     if (args[0].empty()) throw usage_error("empty METHOD");
     if (args.size() == 1) return {args[0], std::nullopt};
@@ -857,122 +918,145 @@ rpc_request build_call(const arguments& args) {
     return {args[0], std::move(params)};
 }
 
-rpc_request build_methods(const arguments& args) {
-    return without_params("system.list_methods", args);
-}
-
 void show_methods(const json::value& result, const rpc_request&, std::ostream& out) {
     for (const auto& method : array_field(result, "methods")) out << text_of(method) << '\n';
 }
 
 const command commands[] = {
-    {"status", "",
+    {"status", "admin.status", "",
      "Show the daemon's version, uptime, counters and key health.\n"
      "Counts users, conversations and answers in flight, and the upstream keys by\n"
      "status: active, cooling, invalid and disabled.",
-     build_status, show_status},
-    {"keys add", "[--base-url URL] [--models A,B] [--note TEXT] [--provider NAME] KEY...",
+     without_params, show_status},
+    {"keys add", "admin.keys.add",
+     "[--base-url URL] [--models A,B] [--note TEXT] "
+     "[--provider openai|deepseek|openrouter|siliconflow|moonshot] KEY...",
      "Add upstream API keys to the pool and print their ids.\n"
      "With a single '-' instead of keys, read them from standard input, one per line\n"
      "(blank lines and surrounding spaces are ignored). --base-url defaults to\n"
-     "upstream.base_url; --models limits a key to those models; --provider (openai,\n"
-     "deepseek, openrouter, siliconflow, moonshot) picks the balance endpoint.",
+     "upstream.base_url; --models limits a key to those models; --provider (default\n"
+     "openai) picks the balance endpoint.",
      build_keys_add, show_keys_add},
-    {"keys list", "", "List the upstream keys, masked, with their status and usage counters.",
-     build_keys_list, show_keys_list},
-    {"keys rm", "ID", "Remove an upstream key from the pool.", build_keys_remove, show_keys_remove},
-    {"keys enable", "ID", "Put a disabled or invalid key back into rotation.", build_keys_enable,
-     show_keys_enable},
-    {"keys disable", "ID", "Take a key out of rotation without removing it.", build_keys_disable,
-     show_keys_disable},
-    {"keys test", "[ID]",
+    {"keys list", "admin.keys.list", "",
+     "List the upstream keys, masked, with their status and usage counters.", without_params,
+     show_keys_list},
+    {"keys rm", "admin.keys.remove", "ID", "Remove an upstream key from the pool.", with_id,
+     show_keys_remove},
+    {"keys enable", "admin.keys.enable", "ID", "Put a disabled or invalid key back into rotation.",
+     with_id, show_keys_enable},
+    {"keys disable", "admin.keys.disable", "ID", "Take a key out of rotation without removing it.",
+     with_id, show_keys_disable},
+    {"keys test", "admin.keys.test", "[ID]",
      "Test a key (GET /models), or without ID every invalid key; a key that works returns to\n"
      "the pool, one the provider refuses is marked invalid.",
      build_keys_test, show_keys_test},
-    {"keys history", "ID", "Show a key's status changes, newest first (evicted, cooling, back to active).",
-     build_keys_history, show_keys_history},
-    {"keys balance", "[ID]",
+    {"keys history", "admin.keys.history", "ID",
+     "Show a key's status changes, newest first (evicted, cooling, back to active).", with_id,
+     show_keys_history},
+    {"keys balance", "admin.keys.balance", "[ID]",
      "Ask the providers for the balance of every key, or of one. Available for deepseek,\n"
      "openrouter, siliconflow and moonshot keys; never changes a key's status.",
      build_keys_balance, show_keys_balance},
-    {"models list", "", "List the models users can pick, with their credit cost and context budget.",
-     build_models_list, show_models_list},
-    {"models set", "ID [--name TEXT] [--upstream-model NAME] [--cost N] [--max-messages N] "
-                   "[--max-context-chars N] [--sort N] [--enable|--disable]",
+    {"models list", "admin.models.list", "",
+     "List the models users can pick, with their credit cost and context budget.", without_params,
+     show_models_list},
+    {"models set", "admin.models.set",
+     "ID [--name TEXT] [--upstream-model NAME] [--cost N] [--max-messages N] "
+     "[--max-context-chars N] [--sort N] [--enable|--disable]",
      "Add a model or change one. ID is what users pick; --upstream-model is the name sent\n"
      "upstream (default: ID). --cost is the credits one question costs; --max-messages and\n"
      "--max-context-chars bound the conversation context sent with each question.",
      build_models_set, show_models_set},
-    {"models rm", "ID", "Remove a model.", build_models_remove, show_models_remove},
-    {"roles list", "", "List the roles (system prompts users pick per conversation).", build_roles_list,
+    {"models rm", "admin.models.remove", "ID", "Remove a model.", build_models_remove,
+     show_models_remove},
+    {"roles list", "admin.roles.list", "",
+     "List the roles (system prompts users pick per conversation).", without_params,
      show_roles_list},
-    {"roles set", "[--id ID] [--name TEXT] [--description TEXT] [--prompt TEXT|-] [--sort N] [--enable|--disable]",
+    {"roles set", "admin.roles.set",
+     "[--id ID] [--name TEXT] [--description TEXT] [--prompt TEXT|-] [--sort N] "
+     "[--enable|--disable]",
      "Add a role (without --id; needs --name and --prompt) or change one.\n"
      "--prompt - reads the system prompt from standard input.",
      build_roles_set, show_roles_set},
-    {"roles rm", "ID", "Remove a role.", build_roles_remove, show_roles_remove},
-    {"presets list", "", "List the preset questions shown on an empty chat.", build_presets_list,
-     show_presets_list},
-    {"presets add", "TEXT [SORT]", "Add a preset question (lower SORT shows first).", build_presets_add,
-     show_presets_add},
-    {"presets rm", "ID", "Remove a preset question.", build_presets_remove, show_presets_remove},
-    {"cards generate", "--count N --questions Q --days D [--batch NAME] [--redeem-before DATE] [--format csv|txt|json]",
+    {"roles rm", "admin.roles.remove", "ID", "Remove a role.", with_id, show_roles_remove},
+    {"presets list", "admin.presets.list", "", "List the preset questions shown on an empty chat.",
+     without_params, show_presets_list},
+    {"presets add", "admin.presets.set", "TEXT [SORT]",
+     "Add a preset question (lower SORT shows first).", build_presets_add, show_presets_add},
+    {"presets rm", "admin.presets.remove", "ID", "Remove a preset question.", with_id,
+     show_presets_remove},
+    {"cards generate", "admin.cards.generate",
+     "--count N --questions Q --days D [--batch NAME] [--redeem-before DATE] "
+     "[--format csv|txt|json]",
      "Generate a batch of recharge cards and print them (txt: one code per line).\n"
      "A redeemed card adds Q paid questions valid for D days (renewing while paid credits\n"
      "are valid). DATE is YYYY-MM-DD (end of that day) or Unix seconds. csv has the header\n"
      "code,questions,days,batch,redeem_before; json is an array of objects with those keys.",
      build_cards_generate, show_cards_generate},
-    {"cards list", "[--batch NAME] [--status unused|used|revoked|expired] [--limit N]",
+    {"cards list", "admin.cards.list",
+     "[--batch NAME] [--status unused|used|revoked|expired] [--limit N] [--cursor CODE]",
      "List cards with their status and who redeemed them.", build_cards_list, show_cards_list},
-    {"cards batches", "", "List the card batches with counts by status.", build_cards_batches, show_cards_batches},
-    {"cards export", "--batch NAME [--status S] [--format csv|txt|json]",
-     "Print a batch's cards in a format for card shops (as cards generate does).", build_cards_export,
-     show_cards_export},
-    {"cards revoke", "(CODE...|--batch NAME)", "Revoke unused cards, by code or a whole batch.", build_cards_revoke,
-     show_cards_revoke},
-    {"users list", "[--query Q] [--limit N]", "List users, newest first, with their balance; Q matches id, username or name.",
+    {"cards batches", "admin.cards.batches", "", "List the card batches with counts by status.",
+     without_params, show_cards_batches},
+    {"cards export", "admin.cards.list",
+     "--batch NAME [--status unused|used|revoked|expired] [--format csv|txt|json]",
+     "Print a batch's cards in a format for card shops (as cards generate does).",
+     build_cards_export, show_cards_export},
+    {"cards revoke", "admin.cards.revoke", "(CODE...|--batch NAME)",
+     "Revoke unused cards, by code or a whole batch.", build_cards_revoke, show_cards_revoke},
+    {"users list", "admin.users.list", "[--query Q] [--limit N] [--cursor CURSOR]",
+     "List users, newest first, with their balance; Q matches id, username or name.",
      build_users_list, show_users_list},
-    {"users show", "ID", "Show a user's balance and ledger.", build_users_show, show_users_show},
-    {"users grant", "ID --questions N [--days D] [--bucket paid|trial]",
+    {"users show", "admin.users.get", "ID", "Show a user's balance and ledger.", with_id,
+     show_users_show},
+    {"users grant", "admin.users.grant", "ID --questions N [--days D] [--bucket paid|trial]",
      "Grant questions (a negative N deducts). Trial credits never expire; paid ones need a valid\n"
      "expiry or --days D, which renews like a recharge card. The bucket defaults to paid with\n"
      "--days and to trial without.",
      build_users_grant, show_users_grant},
-    {"users ban", "ID", "Ban a user: their sessions end and they cannot log in.", build_users_ban, show_users_ban},
-    {"users unban", "ID", "Lift a ban.", build_users_unban, show_users_unban},
-    {"logs", "[--user ID] [--query Q] [--limit N]",
+    {"users ban", "admin.users.ban", "ID", "Ban a user: their sessions end and they cannot log in.",
+     with_id, show_users_ban},
+    {"users unban", "admin.users.unban", "ID", "Lift a ban.", with_id, show_users_unban},
+    {"logs", "admin.conversations.list", "[--user ID] [--query Q] [--limit N] [--cursor CURSOR]",
      "List every user's conversations, newest first (deleted ones too); read one with\n"
-     "'chatctl call admin.conversations.get {\"id\":N}'.",
+     "'chatctl logs show ID'.",
      build_logs, show_logs},
-    {"stats", "[--days N]",
+    {"logs show", "admin.conversations.get", "ID",
+     "Show a conversation: its title and user, then the messages of the branch last viewed.\n"
+     "Answers show their model and status, and the error of a failed one. Other branches\n"
+     "(regenerated answers, edited questions) are counted; --json prints every message.",
+     with_id, show_conversation},
+    {"stats", "admin.stats", "[--days N]",
      "Per day: questions, new and active users, cards redeemed, credits sold, and time to\n"
      "first token (p50/p95 in ms). Days are in the server's local time; N defaults to 30.",
      build_stats, show_stats},
-    {"audit", "[--limit N]", "Show the audit log of admin changes, newest first (secrets masked).", build_audit,
+    {"audit", "admin.audit.list", "[--limit N] [--cursor CURSOR]",
+     "Show the audit log of admin changes, newest first (secrets masked).", build_audit,
      show_audit},
-    {"admin add", "USERNAME",
+    {"admin add", "admin.admins.add", "USERNAME",
      "Create an admin account for the web admin pages.\n"
      "On a terminal the password is asked twice without echo. Otherwise the first\n"
      "line of standard input is the password; an identical second line is allowed.",
      build_admin_add, show_admin_add},
-    {"settings get", "[KEY]", "Show all run-time settings, or the value of one.",
-     build_settings_get, show_settings_get},
-    {"settings set", "KEY VALUE",
+    {"settings get", "admin.settings.get", "[KEY]",
+     "Show all run-time settings, or the value of one.", build_settings_get, show_settings_get},
+    {"settings set", "admin.settings.set", "KEY VALUE",
      "Change a run-time setting.\n"
      "The value is sent as a string. A VALUE of '-' reads it from standard input (all\n"
      "of it, trailing line breaks removed), for multi-line values such as\n"
      "content.sensitive_words.",
      build_settings_set, show_settings_set},
-    {"backup", "FILE",
+    {"backup", "admin.backup", "FILE",
      "Write an online backup of the database to FILE.\n"
      "FILE is made absolute and written by the daemon, so the daemon's user needs\n"
      "write access to its directory.",
      build_backup, show_backup},
-    {"call", "METHOD [JSON]",
+    {"call", "", "METHOD [JSON]",
      "Call any RPC method and print its result as JSON.\n"
      "JSON is the params, an object or an array; without it the request has none.",
      build_call, show_json},
-    {"methods", "", "List the RPC methods the daemon serves.", build_methods, show_methods},
+    {"methods", "system.list_methods", "", "List the RPC methods the daemon serves.",
+     without_params, show_methods},
 };
 
 }  // namespace

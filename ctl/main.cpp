@@ -8,6 +8,7 @@
 
 #include "client.hpp"
 #include "commands.hpp"
+#include "completion.hpp"
 #include "errors.hpp"
 #include "output.hpp"
 
@@ -22,6 +23,9 @@ constexpr double default_timeout_s = 30;
 constexpr double max_timeout_s = 604800;
 constexpr std::string_view usage_line =
     "usage: chatctl [-s PATH] [--json] [--timeout SECONDS] COMMAND [ARG...]";
+// The options parse_global_options takes, as the completion script reads them.
+constexpr std::string_view global_synopsis =
+    "[-s|--socket PATH] [--json] [--timeout SECONDS] [-h|--help] [--version]";
 
 struct global_options {
     std::optional<std::string> socket;
@@ -93,18 +97,62 @@ std::string socket_path(const global_options& options) {
     return default_socket;
 }
 
+// What help, the command list and the completion script show of a command.
+struct described_command {
+    std::string_view words;
+    std::string_view synopsis;
+    std::string_view help;
+    std::string_view method;  // empty when it calls no fixed method
+};
+
+// Commands chatctl answers itself, without the daemon.
+struct local_command {
+    std::string_view words;
+    std::string_view synopsis;
+    std::string_view help;
+    exit_status (*run)(const std::vector<std::string>& args);
+};
+
+exit_status run_help(const std::vector<std::string>& topic);
+exit_status run_completion(const std::vector<std::string>& args);
+
+const local_command local_commands[] = {
+    {"help", "[--list|--methods|COMMAND]",
+     "Show the help of a command or a group of commands, or list the commands.\n"
+     "--list prints every command, one per line; --methods prints each command that calls\n"
+     "a fixed RPC method and that method, separated by a tab.",
+     run_help},
+    {"completion", "bash",
+     "Print a bash completion script for chatctl.\n"
+     "Try it with 'source <(chatctl completion bash)'; installed, it lives in\n"
+     "share/bash-completion/completions/chatctl.",
+     run_completion},
+};
+
+described_command describe(const command& entry) {
+    return {entry.words, entry.synopsis, entry.help, entry.method};
+}
+
+std::vector<described_command> all_commands() {
+    std::vector<described_command> described;
+    for (const auto& entry : command_table()) described.push_back(describe(entry));
+    for (const auto& entry : local_commands)
+        described.push_back({entry.words, entry.synopsis, entry.help, {}});
+    return described;
+}
+
 // "keys add [--base-url URL] ... KEY..."
-std::string words_and_synopsis(const command& entry) {
+std::string words_and_synopsis(const described_command& entry) {
     std::string line(entry.words);
     if (!entry.synopsis.empty()) line += " " + std::string(entry.synopsis);
     return line;
 }
 
-std::string usage_of(const command& entry) {
+std::string usage_of(const described_command& entry) {
     return "usage: chatctl " + words_and_synopsis(entry);
 }
 
-std::string_view summary_of(const command& entry) {
+std::string_view summary_of(const described_command& entry) {
     return entry.help.substr(0, entry.help.find('\n'));
 }
 
@@ -120,36 +168,38 @@ void print_help(std::ostream& out) {
         << "  -h, --help          show this help\n"
            "  --version           show the version\n\n"
            "Commands:\n";
-    for (const auto& entry : command_table())
+    for (const auto& entry : all_commands())
         out << "  " << words_and_synopsis(entry) << "\n      " << summary_of(entry) << '\n';
-    out << "  help [--list | COMMAND]\n      Show the help of a command, or list the command "
-           "names.\n\n"
-           "Exit status: 0 success, 1 the daemon returned an error, 2 usage error,\n"
+    out << "\nExit status: 0 success, 1 the daemon returned an error, 2 usage error,\n"
            "3 cannot connect to the daemon.\n";
 }
 
-// How many leading `words` the command's words take, or 0 when it does not match.
-std::size_t match_length(const command& entry, const std::vector<std::string>& words) {
-    std::istringstream expected{std::string(entry.words)};
+// How many leading `given` words the command's words take, or 0 when they do not match.
+std::size_t match_length(std::string_view words, const std::vector<std::string>& given) {
+    std::istringstream expected{std::string(words)};
     std::size_t matched = 0;
     for (std::string word; expected >> word; ++matched)
-        if (matched >= words.size() || words[matched] != word) return 0;
+        if (matched >= given.size() || given[matched] != word) return 0;
     return matched;
 }
 
+std::string_view group_name(std::string_view words) {
+    return words.substr(0, words.find(' '));
+}
+
 // Commands whose first word is `group`, such as every "keys ..." command.
-std::vector<const command*> group_of(std::string_view group) {
-    std::vector<const command*> members;
-    for (const auto& entry : command_table())
-        if (entry.words.substr(0, entry.words.find(' ')) == group) members.push_back(&entry);
+std::vector<described_command> group_of(std::string_view group) {
+    std::vector<described_command> members;
+    for (const auto& entry : all_commands())
+        if (group_name(entry.words) == group) members.push_back(entry);
     return members;
 }
 
-std::string group_usage(const std::vector<const command*>& members) {
+std::string group_usage(const std::vector<described_command>& members) {
     std::string text;
-    for (const auto* member : members)
+    for (const auto& member : members)
         text +=
-            (text.empty() ? "usage: chatctl " : "\n       chatctl ") + words_and_synopsis(*member);
+            (text.empty() ? "usage: chatctl " : "\n       chatctl ") + words_and_synopsis(member);
     return text;
 }
 
@@ -159,29 +209,46 @@ exit_status run_help(const std::vector<std::string>& topic) {
         return exit_status::ok;
     }
     if (topic.size() == 1 && topic[0] == "--list") {
-        for (const auto& entry : command_table()) std::cout << entry.words << '\n';
-        std::cout << "help\n";
+        for (const auto& entry : all_commands()) std::cout << entry.words << '\n';
         return exit_status::ok;
     }
-    for (const auto& entry : command_table()) {
-        if (match_length(entry, topic) == topic.size()) {
-            std::cout << usage_of(entry) << "\n\n" << entry.help << '\n';
-            return exit_status::ok;
-        }
+    if (topic.size() == 1 && topic[0] == "--methods") {
+        for (const auto& entry : all_commands())
+            if (!entry.method.empty()) std::cout << entry.words << '\t' << entry.method << '\n';
+        return exit_status::ok;
+    }
+    for (const auto& entry : all_commands()) {
+        if (match_length(entry.words, topic) != topic.size()) continue;
+        std::cout << usage_of(entry) << "\n\n" << entry.help << '\n';
+        if (!entry.method.empty()) std::cout << "Calls " << entry.method << ".\n";
+        // `help logs` also points at `logs show`.
+        if (topic.size() == 1)
+            for (const auto& member : group_of(topic[0]))
+                if (member.words != entry.words)
+                    std::cout << "\nSee also: chatctl " << words_and_synopsis(member) << '\n';
+        return exit_status::ok;
     }
     if (const auto members = group_of(topic[0]); topic.size() == 1 && !members.empty()) {
-        for (const auto* member : members)
-            std::cout << usage_of(*member) << "\n    " << summary_of(*member) << '\n';
-        return exit_status::ok;
-    }
-    if (topic.size() == 1 && topic[0] == "help") {
-        std::cout << "usage: chatctl help [--list | COMMAND]\n";
+        for (const auto& member : members)
+            std::cout << usage_of(member) << "\n    " << summary_of(member) << '\n';
         return exit_status::ok;
     }
     std::string asked = topic[0];
     for (std::size_t i = 1; i < topic.size(); ++i) asked += " " + topic[i];
     std::cerr << "chatctl: no command '" << asked << "'\n" << usage_line << '\n';
     return exit_status::usage;
+}
+
+exit_status run_completion(const std::vector<std::string>& args) {
+    if (args.size() != 1 || args[0] != "bash") {
+        std::cerr << "chatctl: completion is written for bash only\n"
+                  << "usage: chatctl completion bash\n";
+        return exit_status::usage;
+    }
+    std::vector<completable_command> commands;
+    for (const auto& entry : all_commands()) commands.push_back({entry.words, entry.synopsis});
+    write_bash_completion(std::cout, global_synopsis, commands);
+    return exit_status::ok;
 }
 
 exit_status run(int argc, char** argv) {
@@ -198,12 +265,13 @@ exit_status run(int argc, char** argv) {
             return exit_status::ok;
         }
         if (options.words.empty()) throw general_usage_error("no command given");
-        if (options.words[0] == "help")
-            return run_help({options.words.begin() + 1, options.words.end()});
+        for (const auto& entry : local_commands)
+            if (options.words[0] == entry.words)
+                return entry.run({options.words.begin() + 1, options.words.end()});
 
         std::size_t taken = 0;
         for (const auto& entry : command_table()) {
-            if (const auto length = match_length(entry, options.words); length > taken) {
+            if (const auto length = match_length(entry.words, options.words); length > taken) {
                 chosen = &entry;
                 taken = length;
             }
@@ -223,6 +291,7 @@ exit_status run(int argc, char** argv) {
         }
 
         const rpc_request request = chosen->build(
+            chosen->method,
             {options.words.begin() + static_cast<std::ptrdiff_t>(taken), options.words.end()});
         const auto timeout = std::chrono::milliseconds(
             static_cast<std::int64_t>(std::llround(options.timeout_s * 1000)));
@@ -243,7 +312,7 @@ exit_status run(int argc, char** argv) {
         return exit_status::usage;
     } catch (const usage_error& error) {
         std::cerr << "chatctl: " << error.what() << '\n'
-                  << (chosen ? usage_of(*chosen) : std::string(usage_line)) << '\n';
+                  << (chosen ? usage_of(describe(*chosen)) : std::string(usage_line)) << '\n';
         return exit_status::usage;
     } catch (const connection_error& error) {
         std::cerr << "chatctl: " << error.what() << '\n';

@@ -113,6 +113,13 @@ def entry_tags(lines):
     return tags
 
 
+def documented_command(tag, commands):
+    """The command an entry's tag documents: the longest command it starts with, so that
+    `logs show ID` documents `logs show`, not `logs`."""
+    matches = [c for c in commands if tag == c or tag.startswith(c + " ")]
+    return max(matches, key=len) if matches else None
+
+
 def run_chatctl(*args):
     environment = dict(os.environ, CHATD_SOCKET=MISSING_SOCKET)
     return subprocess.run([CHATCTL, *args], capture_output=True, text=True,
@@ -128,12 +135,22 @@ class ChatctlPage(unittest.TestCase):
 
         page = sections(read_page("chatctl.8"), ".SH")
         self.assertIn("COMMANDS", page)
-        tags = entry_tags(page["COMMANDS"])
+        documented = {documented_command(tag, commands) for tag in entry_tags(page["COMMANDS"])}
         for command in commands:
             with self.subTest(command=command):
-                self.assertTrue(
-                    any(tag == command or tag.startswith(command + " ") for tag in tags),
-                    f"'{command}' has no entry under COMMANDS in chatctl.8")
+                self.assertIn(command, documented,
+                              f"'{command}' has no entry under COMMANDS in chatctl.8")
+
+    def test_every_option_is_in_the_entry(self):
+        commands = run_chatctl("help", "--list").stdout.splitlines()
+        page = sections(read_page("chatctl.8"), ".SH")
+        tags = {documented_command(tag, commands): tag for tag in entry_tags(page["COMMANDS"])}
+        for command in commands:
+            usage = run_chatctl("help", *command.split()).stdout.splitlines()[0]
+            for option in re.findall(r"--[a-z][a-z-]*", usage):
+                with self.subTest(command=command, option=option):
+                    self.assertIn(option, tags.get(command, ""),
+                                  f"chatctl.8 does not show {option} for '{command}'")
 
     def test_sections(self):
         page = sections(read_page("chatctl.8"), ".SH")
