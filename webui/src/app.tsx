@@ -1,5 +1,7 @@
-// Top level: decides between the login screen and the chat from the session (me.get).
+// Top level: the operator's console under /admin (a lazy chunk), otherwise the login screen or the
+// chat, decided from the session (me.get).
 
+import type { ComponentType } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, RpcError } from './api';
 import { ChatScreen } from './components/ChatScreen';
@@ -15,6 +17,35 @@ type Screen =
   | { kind: 'chat'; me: Me };
 
 export function App() {
+  return /^\/admin(\/|$)/.test(location.pathname) ? <AdminLoader /> : <VisitorApp />;
+}
+
+/** Fetches the console (and its strings) only when an admin address is opened. */
+function AdminLoader() {
+  const [Console, setConsole] = useState<ComponentType | null>(null);
+  const [failed, setFailed] = useState(false);
+  const load = useCallback(() => {
+    setFailed(false);
+    import('./admin/AdminApp')
+      .then(async (m) => {
+        await m.prepareAdmin();
+        setConsole(() => m.AdminApp);
+      })
+      .catch(() => setFailed(true));
+  }, []);
+  useEffect(load, [load]);
+
+  if (Console) return <Console />;
+  if (!failed) return <div class="splash" aria-busy="true">{t('app.loading')}</div>;
+  return (
+    <div class="splash" role="alert">
+      <p>{reasonText('network')}</p>
+      <button type="button" class="btn" onClick={load}>{t('app.retry')}</button>
+    </div>
+  );
+}
+
+function VisitorApp() {
   const [site, setSite] = useState<SiteInfo | null>(null);
   const [screen, setScreen] = useState<Screen>({ kind: 'loading' });
   const [, setLang] = useState<Lang | null>(null);

@@ -46,6 +46,9 @@ const zhCN = {
 
   'header.newChat': '新对话',
   'header.logout': '退出登录',
+  'header.admin': '管理后台',
+  'announcement.label': '公告',
+  'announcement.dismiss': '关闭公告',
   'balance.label': '剩余次数',
   'balance.trial': '试用 {n}',
   'balance.paid': '付费 {n}',

@@ -14,3 +14,19 @@ export const common = {
   answers: '[data-testid="message"][data-role="assistant"]',
   questions: '[data-testid="message"][data-role="user"]',
 };
+
+// The operator's console (/admin).
+export const admin = {
+  loginForm: '[data-testid="admin-login-form"]',
+  username: '[data-testid="admin-login-username"]',
+  password: '[data-testid="admin-login-password"]',
+  submit: '[data-testid="admin-login-submit"]',
+  loginError: '[data-testid="admin-login-error"]',
+  nav: '[data-testid="admin-nav"]',
+  navLink: (page) => `[data-testid="admin-nav-${page}"]`,
+  menuToggle: '[data-testid="admin-menu-toggle"]',
+  page: (page) => `[data-testid="admin-page"][data-page="${page}"]`,
+  logout: '[data-testid="admin-logout"]',
+  language: '[data-testid="admin-language-select"]',
+  theme: '[data-testid="admin-theme-select"]',
+};

@@ -279,6 +279,11 @@ class Stack {
     return out.trim() ? JSON.parse(out) : null;
   }
 
+  /** Runs chatctl against this daemon's admin socket without --json; returns its stdout as text. */
+  async ctlText(args, input) {
+    return run(paths.chatctl, ['-s', this.socket, ...args], input);
+  }
+
   /** Adds an upstream key (a fake key such as `sk-e2e01:ok:tokens=20`) through chatctl; returns its id. */
   async addKey(key) {
     const result = await this.ctl(['keys', 'add', '--base-url', this.upstreamBaseUrl, '-'], `${key}\n`);

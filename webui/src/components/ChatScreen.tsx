@@ -7,6 +7,7 @@ import type { Theme } from '../theme';
 import type { Balance, Me, Preset, Role, SiteInfo } from '../types';
 import { download } from '../util';
 import { AccountDialog, type AccountTab } from './AccountDialog';
+import { Announcement } from './Announcement';
 import { Composer } from './Composer';
 import { Header } from './Header';
 import { MessageList } from './MessageList';
@@ -151,7 +152,6 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   ) : (
     <div class="empty">
       <h2>{t('chat.empty')}</h2>
-      {site?.announcement && <p class="announcement">{site.announcement}</p>}
       {fresh && presets.length > 0 && (
         <div class="presets" data-testid="presets">
           <p class="hint">{t('presets.title')}</p>
@@ -210,7 +210,9 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
           onExport={exportAs}
           onRedeem={() => openAccount('redeem')}
           onUsage={() => openAccount('usage')}
+          isAdmin={me.is_admin}
         />
+        {site?.announcement && <Announcement key={site.announcement} text={site.announcement} />}
         <MessageList
           messages={chat.messages}
           children={chat.children}

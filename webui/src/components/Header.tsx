@@ -14,6 +14,7 @@ interface Props {
   onExport: (kind: 'md' | 'json') => void;
   onRedeem: () => void;
   onUsage: () => void;
+  isAdmin: boolean;
 }
 
 export function Header(props: Props) {
@@ -81,6 +82,9 @@ export function Header(props: Props) {
                 ))}
               </select>
             </label>
+            {props.isAdmin && (
+              <a class="menu-item" href="/admin" data-testid="admin-link">{t('header.admin')}</a>
+            )}
           </div>
         </details>
         <button type="button" class="btn btn-quiet" onClick={props.onLogout} data-testid="logout">

@@ -47,6 +47,9 @@ export const en: Messages = {
 
   'header.newChat': 'New chat',
   'header.logout': 'Log out',
+  'header.admin': 'Admin console',
+  'announcement.label': 'Announcement',
+  'announcement.dismiss': 'Dismiss the announcement',
   'balance.label': 'Questions left',
   'balance.trial': 'Trial {n}',
   'balance.paid': 'Paid {n}',

@@ -1,0 +1,239 @@
+// The operator API (CONTRACT.md §7) as the console uses it: the same `POST /rpc` endpoint as the
+// visitor app, answered for sessions of admin accounts. Shapes follow daemon/src/rpc/admin_methods.cpp.
+
+import { rpc } from '../api';
+import type { Balance, Conversation, LedgerEntry } from '../types';
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export type KeyStatus = 'active' | 'cooling' | 'invalid' | 'disabled';
+export const KEY_STATUSES: KeyStatus[] = ['active', 'cooling', 'invalid', 'disabled'];
+
+export interface AdminStatus {
+  version: string;
+  uptime_s: number;
+  users: number;
+  conversations: number;
+  in_flight: number;
+  keys: Record<KeyStatus, number>;
+  ledger_consistent?: boolean;
+  /** When the ledger was last checked (a big site checks in the background every few minutes). */
+  ledger_checked_at?: number;
+}
+
+export interface DayStats {
+  /** YYYY-MM-DD in the server's time zone, oldest first. */
+  date: string;
+  questions: number;
+  new_users: number;
+  active_users: number;
+  redemptions: number;
+  credits_sold: number;
+  first_token_p50_ms: number | null;
+  first_token_p95_ms: number | null;
+}
+
+export interface AdminUser {
+  id: number;
+  name: string;
+  username?: string;
+  is_admin: boolean;
+  balance: Balance;
+  banned: boolean;
+  created_at: number;
+}
+
+export interface AdminUserDetail extends AdminUser {
+  invited_by: number | null;
+  wechat?: { openid: string; unionid: string | null };
+  /** The stored paid bucket, expired credits included (they stay until a redemption forfeits them). */
+  paid_credits: number;
+  ledger: LedgerEntry[];
+}
+
+export interface UpstreamKey {
+  id: number;
+  masked: string;
+  base_url: string;
+  provider: string;
+  models: string[];
+  status: KeyStatus;
+  reason?: string;
+  requests: number;
+  failures: number;
+  tokens_in: number;
+  tokens_out: number;
+  last_used_at: number | null;
+  last_error: string | null;
+  note: string | null;
+  created_at: number;
+  cooldown_until?: number | null;
+}
+
+export const PROVIDERS = ['openai', 'deepseek', 'openrouter', 'siliconflow', 'moonshot'] as const;
+
+export interface KeyTestResult {
+  id: number;
+  ok: boolean;
+  status: string;
+  reason?: string;
+}
+
+export interface KeyBalance {
+  id: number;
+  provider?: string;
+  balance?: number;
+  currency?: string;
+  error?: string;
+}
+
+export type CardStatus = 'unused' | 'used' | 'revoked' | 'expired';
+export const CARD_STATUSES: CardStatus[] = ['unused', 'used', 'revoked', 'expired'];
+
+export interface Card {
+  code: string;
+  batch: string;
+  questions: number;
+  days: number;
+  redeem_before: number | null;
+  status: CardStatus;
+  redeemed_by: number | null;
+  redeemed_at: number | null;
+  created_at: number;
+}
+
+export interface GeneratedBatch {
+  batch: string;
+  redeem_before: number | null;
+  cards: { code: string; questions: number; days: number }[];
+}
+
+export interface CardBatch {
+  batch: string;
+  count: number;
+  unused: number;
+  used: number;
+  revoked: number;
+  expired?: number;
+  questions?: number;
+  days?: number;
+  redeem_before?: number | null;
+  created_at: number;
+}
+
+export interface AdminConversationSummary {
+  id: number;
+  title: string;
+  user_id: number;
+  user_name: string;
+  model: string;
+  updated_at: number;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface AdminConversation extends Conversation {
+  user_id: number;
+  user_name: string;
+  deleted_at: number | null;
+}
+
+export interface AuditItem {
+  at: number;
+  actor: string;
+  via: 'socket' | 'web' | string;
+  /** The client's address for changes made through the web. */
+  address?: string | null;
+  method: string;
+  params: unknown;
+  /** What the change replaced and what it left (null or absent when not recorded). */
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface ModelRow {
+  id: string;
+  name: string;
+  upstream_model: string;
+  cost: number;
+  max_messages: number;
+  max_context_chars: number;
+  enabled: boolean;
+  sort: number;
+}
+
+export interface RoleRow {
+  id: number;
+  name: string;
+  description: string;
+  prompt: string;
+  sort: number;
+  enabled: boolean;
+}
+
+export interface PresetRow {
+  id: number;
+  text: string;
+  sort: number;
+}
+
+type Empty = Record<string, never>;
+type Items<T> = { items: T[] };
+type PageParams = { cursor?: string; limit?: number };
+
+/** Leaves out parameters that are empty, so the daemon applies its defaults. */
+function given<T extends object>(params: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== ''),
+  ) as Partial<T>;
+}
+
+export const admin = {
+  status: () => rpc<AdminStatus>('admin.status'),
+  stats: (days: number) => rpc<{ days: DayStats[] }>('admin.stats', { days }),
+
+  users: (params: PageParams & { query?: string }) => rpc<Page<AdminUser>>('admin.users.list', given(params)),
+  user: (id: number) => rpc<AdminUserDetail>('admin.users.get', { id }),
+  grant: (params: { id: number; questions: number; days?: number; bucket: 'paid' | 'trial' }) =>
+    rpc<{ balance: Balance }>('admin.users.grant', given(params)),
+  ban: (id: number) => rpc<Empty>('admin.users.ban', { id }),
+  unban: (id: number) => rpc<Empty>('admin.users.unban', { id }),
+
+  conversations: (params: PageParams & { user_id?: number; query?: string }) =>
+    rpc<Page<AdminConversationSummary>>('admin.conversations.list', given(params)),
+  conversation: (id: number) => rpc<AdminConversation>('admin.conversations.get', { id }),
+
+  keys: () => rpc<Items<UpstreamKey>>('admin.keys.list'),
+  addKeys: (params: { keys: string[]; base_url?: string; models?: string[]; note?: string; provider?: string }) =>
+    rpc<{ ids: number[] }>('admin.keys.add', given(params)),
+  testKeys: (id?: number) => rpc<Items<KeyTestResult>>('admin.keys.test', id === undefined ? {} : { id }),
+  keyBalance: (id: number) => rpc<Items<KeyBalance>>('admin.keys.balance', { id }),
+  enableKey: (id: number) => rpc<Empty>('admin.keys.enable', { id }),
+  disableKey: (id: number) => rpc<Empty>('admin.keys.disable', { id }),
+  removeKey: (id: number) => rpc<Empty>('admin.keys.remove', { id }),
+
+  generateCards: (params: { count: number; questions: number; days: number; batch?: string; redeem_before?: number }) =>
+    rpc<GeneratedBatch>('admin.cards.generate', given(params)),
+  cards: (params: PageParams & { batch?: string; status?: string }) =>
+    rpc<Page<Card>>('admin.cards.list', given(params)),
+  batches: () => rpc<Items<CardBatch>>('admin.cards.batches'),
+  revokeCards: (target: { codes: string[] } | { batch: string }) => rpc<{ revoked: number }>('admin.cards.revoke', target),
+
+  settings: () => rpc<Record<string, string>>('admin.settings.get'),
+  setSetting: (key: string, value: string) => rpc<Empty>('admin.settings.set', { key, value }),
+
+  models: () => rpc<Items<ModelRow>>('admin.models.list'),
+  setModel: (model: Partial<ModelRow> & { id: string }) => rpc<ModelRow>('admin.models.set', model),
+  removeModel: (id: string) => rpc<Empty>('admin.models.remove', { id }),
+  roles: () => rpc<Items<RoleRow>>('admin.roles.list'),
+  setRole: (role: Partial<RoleRow>) => rpc<RoleRow>('admin.roles.set', role),
+  removeRole: (id: number) => rpc<Empty>('admin.roles.remove', { id }),
+  presets: () => rpc<Items<PresetRow>>('admin.presets.list'),
+  setPreset: (preset: Partial<PresetRow> & { text: string }) => rpc<PresetRow>('admin.presets.set', preset),
+  removePreset: (id: number) => rpc<Empty>('admin.presets.remove', { id }),
+
+  audit: (params: PageParams) => rpc<Page<AuditItem>>('admin.audit.list', given(params)),
+};

@@ -1,0 +1,39 @@
+import { useState } from 'preact/hooks';
+import { t } from '../i18n';
+
+const KEY = 'chatd.announcement.dismissed';
+
+function dismissedText(): string | null {
+  try {
+    return localStorage.getItem(KEY);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The operator's announcement above the chat. Closing it is remembered for that text only, so a
+ * new announcement shows again.
+ */
+export function Announcement({ text }: { text: string }) {
+  const [dismissed, setDismissed] = useState(() => dismissedText() === text);
+  if (dismissed || !text.trim()) return null;
+
+  const dismiss = () => {
+    setDismissed(true);
+    try {
+      localStorage.setItem(KEY, text);
+    } catch {
+      // private mode: closed for this page only
+    }
+  };
+
+  return (
+    <aside class="announce" aria-label={t('announcement.label')} data-testid="announcement-banner">
+      <p class="announce-text">{text}</p>
+      <button type="button" class="icon-btn" aria-label={t('announcement.dismiss')} onClick={dismiss} data-testid="announcement-dismiss">
+        ×
+      </button>
+    </aside>
+  );
+}
