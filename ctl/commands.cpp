@@ -833,12 +833,20 @@ rpc_request build_audit(std::string_view method, const arguments& args) {
 }
 
 void show_audit(const json::value& result, const rpc_request&, std::ostream& out) {
-    table audit({{"AT"}, {"ACTOR"}, {"VIA"}, {"METHOD"}, {"PARAMS"}});
+    table audit({{"AT"}, {"ACTOR"}, {"VIA"}, {"METHOD"}, {"PARAMS"}, {"CHANGE"}});
+    auto json_or_dash = [](const json::object& o, std::string_view key) {
+        const auto* v = o.if_contains(key);
+        return v && !v->is_null() ? json::serialize(*v) : std::string("-");
+    };
     for (const auto& item : array_field(result, "items")) {
         const auto& a = object_of(item);
-        const auto* p = a.if_contains("params");
-        audit.add_row({field_time(a, "at"), field_text(a, "actor"), field_text(a, "via"), field_text(a, "method"),
-                       p ? json::serialize(*p) : "-"});
+        auto via = field_text(a, "via");
+        if (const auto* address = a.if_contains("address"); address && address->is_string())
+            via += " " + std::string(address->get_string());
+        auto before = json_or_dash(a, "before"), after = json_or_dash(a, "after");
+        auto change = before == "-" ? after : before + " -> " + after;
+        audit.add_row({field_time(a, "at"), field_text(a, "actor"), via, field_text(a, "method"),
+                       json_or_dash(a, "params"), change});
     }
     audit.print(out);
     show_next_page(result, out);

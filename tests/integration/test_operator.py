@@ -83,6 +83,9 @@ class OperatorTest(ChatdTestCase):
         listing = json.dumps(self.chatd.ctl_json("audit"))
         for card in generated["cards"]:
             self.assertNotIn(card["code"], listing)
+        human = self.chatd.ctl("audit").stdout
+        self.assertIn('{"site.name":"chatd"} -> {"site.name":"Shop"}', human)
+        self.assertIn("web 127.0.0.1", human)
         socket_entry = entries["admin.keys.add"]
         self.assertEqual((socket_entry["via"], socket_entry["address"]), ("socket", None))
         self.assertEqual(socket_entry["after"], {"ids": [key_id]})

@@ -9,7 +9,7 @@ import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 export type Tone = 'accent' | 'success' | 'warning' | 'danger' | 'muted';
 
 const HEIGHT = 180;
-const PAD = { top: 12, right: 20, bottom: 24, left: 40 };
+const PAD = { top: 12, right: 20, bottom: 24, left: 56 };
 /** Room each x-axis label needs, in px. */
 const LABEL_SPACE = 52;
 
