@@ -9,6 +9,7 @@
 #include "store/database.hpp"
 #include "store/store.hpp"
 #include "store/text_search.hpp"
+#include "temp_db.hpp"
 #include "util/random.hpp"
 
 using namespace chatd;
@@ -16,19 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_db {
-    fs::path dir = fs::temp_directory_path() / ("chatd-search-" + random_hex(6));
-    std::unique_ptr<store::store> st;
-    temp_db() {
-        fs::create_directories(dir);
-        st = std::make_unique<store::store>((dir / "t.db").string());
-        st->migrate();
-    }
-    ~temp_db() {
-        st.reset();
-        fs::remove_all(dir);
-    }
-};
+using testing::temp_db;
 
 // A question and its finished answer; returns the conversation.
 store::id_t ask(store::store& st, store::id_t user, const std::string& question, const std::string& answer,

@@ -5,6 +5,7 @@
 
 #include "billing/balance.hpp"
 #include "store/store.hpp"
+#include "temp_db.hpp"
 #include "util/random.hpp"
 
 using namespace chatd;
@@ -12,19 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_db {
-    fs::path dir = fs::temp_directory_path() / ("chatd-test-" + random_hex(6));
-    std::unique_ptr<store::store> st;
-    temp_db() {
-        fs::create_directories(dir);
-        st = std::make_unique<store::store>((dir / "t.db").string());
-        st->migrate();
-    }
-    ~temp_db() {
-        st.reset();
-        fs::remove_all(dir);
-    }
-};
+using testing::temp_db;
 
 store::question q(store::id_t user, std::string content, std::optional<store::id_t> conv = {}) {
     store::question x;
