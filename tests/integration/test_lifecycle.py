@@ -195,7 +195,8 @@ class ConfigTest(ChatdTestCase):
                           ("mode = code\nappid = wx1\n", "wechat.token"),
                           ("encoding_aes_key = short\n", "wechat.encoding_aes_key"),
                           ("encoding_aes_key = " + "!" * 43 + "\n", "wechat.encoding_aes_key"),
-                          ("api_base = ftp://example.com\n", "wechat.api_base")):
+                          ("api_base = ftp://example.com\n", "wechat.api_base"),
+                          ("previous_encoding_aes_key = " + "A" * 43 + "\n", "wechat.previous_encoding_aes_key")):
             r = self.check("[wechat]\n" + conf)
             self.assertEqual(r.returncode, 2, conf)
             self.assertIn(key, r.stderr)

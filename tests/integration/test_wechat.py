@@ -293,6 +293,28 @@ class SafeModeTest(WeChatCase):
         self.assertEqual(self.poll(c, started["ticket"])["status"], "pending")
 
 
+class KeyChangeTest(WeChatCase):
+    """The operator changed the EncodingAESKey; WeChat still seals with the old one for a while."""
+    safe = True
+    new_key = "N3wKeyN3wKeyN3wKeyN3wKeyN3wKeyN3wKeyN3wKey0"
+
+    def setUp(self):
+        super().setUp()
+        self.chatd.stop()
+        with open(self.chatd.conf) as f:
+            conf = f.read().replace(f"encoding_aes_key = {AES_KEY}",
+                                    f"encoding_aes_key = {self.new_key}\nprevious_encoding_aes_key = {AES_KEY}")
+        with open(self.chatd.conf, "w") as f:
+            f.write(conf)
+        self.chatd.start()
+
+    def test_pushes_sealed_with_the_previous_key_still_log_in(self):
+        user, pushed = self.scan_login(self.chatd.client(), "oOldKey01", safe=True)
+        # The fake only knows the old key: it could read the reply, so the reply used it too.
+        self.assertEqual(pushed["problems"], [])
+        self.assertIn("登录成功", pushed["reply"]["content"])
+
+
 class CodeLoginTest(WeChatCase):
     mode = "code"
     safe = True

@@ -42,6 +42,8 @@ po::options_description config_options(config& c, std::string& password_flag) {
         ("wechat.secret", s(c.wechat.secret), "")
         ("wechat.token", s(c.wechat.token), "")
         ("wechat.encoding_aes_key", s(c.wechat.encoding_aes_key), "set: safe (AES) mode accepted")
+        ("wechat.previous_encoding_aes_key", s(c.wechat.previous_encoding_aes_key),
+         "the key before the last change, accepted while WeChat still uses it")
         ("wechat.api_base", s(c.wechat.api_base), "")
         ("wechat.code_keyword", s(c.wechat.code_keyword), "")
         ("wechat.account_qr_url", s(c.wechat.account_qr_url), "code mode: the link inside the account's QR code")
@@ -135,11 +137,14 @@ void validate(config& c, const std::string& password_flag) {
         if (c.wechat.mode == "qr" && c.wechat.secret.empty())
             bad("wechat.secret", "required when wechat.mode is qr");
     }
-    if (!c.wechat.encoding_aes_key.empty() &&
-        (c.wechat.encoding_aes_key.size() != 43 ||
-         c.wechat.encoding_aes_key.find_first_not_of(
-             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != std::string::npos))
-        bad("wechat.encoding_aes_key", "must be the 43 characters (letters, digits, + and /) the account shows");
+    for (auto [key, value] : {std::pair{"wechat.encoding_aes_key", &c.wechat.encoding_aes_key},
+                              {"wechat.previous_encoding_aes_key", &c.wechat.previous_encoding_aes_key}})
+        if (!value->empty() &&
+            (value->size() != 43 || value->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                             "0123456789+/") != std::string::npos))
+            bad(key, "must be the 43 characters (letters, digits, + and /) the account shows");
+    if (!c.wechat.previous_encoding_aes_key.empty() && c.wechat.encoding_aes_key.empty())
+        bad("wechat.previous_encoding_aes_key", "set wechat.encoding_aes_key too");
     if (c.wechat.mode != "off" && trim(c.wechat.code_keyword).empty())
         bad("wechat.code_keyword", "must not be empty");
     if (c.auth.session_days < 1 || c.auth.session_days > 3650) bad("auth.session_days", "expected 1..3650");

@@ -34,6 +34,7 @@ struct config {
     struct {
         std::string mode = "off";
         std::string appid, secret, token, encoding_aes_key;
+        std::string previous_encoding_aes_key;  // still accepted after the key is changed
         std::string api_base = "https://api.weixin.qq.com";
         std::string code_keyword = "验证码";
         std::string account_qr_url;  // the link inside the account's follow QR (code mode)

@@ -257,6 +257,12 @@ awaitable<net::response> login_service::callback(const net::request& req) {
                                  req.query_param("msg_signature")))
             co_return refuse(req, 403, "invalid msg_signature");
         auto opened = open(*key, encrypted);
+        // Just after the operator changes the key WeChat may still seal with the old one; the
+        // reply then goes back under the key the push came in.
+        if (auto previous = aes_key_of(cfg->wechat.previous_encoding_aes_key); !opened && previous) {
+            opened = open(*previous, encrypted);
+            if (opened) key = previous;
+        }
         if (!opened) co_return refuse(req, 400, "cannot decrypt");
         if (opened->appid != cfg->wechat.appid) co_return refuse(req, 403, "sealed for another appid");
         auto inner = parse_xml(opened->xml);
