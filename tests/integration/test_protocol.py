@@ -186,6 +186,21 @@ class ProtocolTest(ChatdTestCase):
             c.rpc("me.get")
         self.assertEqual(e.exception.reason, "unauthorized")
 
+    def test_an_expired_session_is_refused_and_purged(self):
+        c = self.chatd.client()
+        c.register("expiring")
+        self.assertEqual(c.rpc("me.get")["name"], "expiring")
+        self.chatd.stop()
+        db = self.db()
+        db.execute("UPDATE sessions SET expires_at = strftime('%s', 'now') - 1")
+        db.commit()
+        db.close()
+        self.chatd.start()
+        with self.assertRaises(RpcError) as e:
+            c.rpc("me.get")
+        self.assertEqual(e.exception.reason, "unauthorized")
+        self.assertEqual(self.db().execute("SELECT count(*) FROM sessions").fetchone()[0], 0)
+
     def test_login_attempts_are_rate_limited(self):
         self.chatd.client().register("target")
         c = self.chatd.client()
@@ -202,6 +217,31 @@ class ProtocolTest(ChatdTestCase):
         with self.assertRaises(RpcError) as e:
             self.chatd.client().register("same")
         self.assertEqual(e.exception.reason, "username_taken")
+
+
+class HttpsSiteTest(ChatdTestCase):
+    """Behind a TLS-terminating proxy (public_url https://…): cookies are Secure."""
+
+    def setUp(self):
+        super().setUp()
+        self.chatd.stop()
+        with open(self.chatd.conf) as f:
+            conf = f.read()
+        with open(self.chatd.conf, "w") as f:
+            f.write("public_url = https://chat.example.com\n" + conf)
+        self.chatd.start()
+        self.chatd.origin = "https://chat.example.com"
+
+    def test_session_cookies_are_secure(self):
+        c = self.chatd.client()
+        _, h, _ = c.http("POST", "/rpc", {"jsonrpc": "2.0", "id": 1, "method": "auth.password.register",
+                                          "params": {"username": "secure", "password": "correct horse battery"}})
+        self.assertIn("; Secure", h["set-cookie"])
+        self.assertIn("HttpOnly", h["set-cookie"])
+        self.assertEqual(c.rpc("me.get")["name"], "secure")
+        _, h, _ = c.http("POST", "/rpc", {"jsonrpc": "2.0", "id": 2, "method": "auth.logout"})
+        self.assertIn("Max-Age=0", h["set-cookie"])
+        self.assertIn("; Secure", h["set-cookie"])
 
 
 if __name__ == "__main__":
