@@ -112,7 +112,7 @@ awaitable<started_login> login_service::start(const std::string& browser, const 
     }
     auto lifetime = std::min(q.expire_seconds > 0 ? q.expire_seconds : qr_seconds, qr_seconds);
     std::lock_guard lock(mu_);
-    pending p{scene, browser, ip, invite, "", q.url, clock::now() + std::chrono::seconds(lifetime)};
+    pending p{scene, browser, invite, "", q.url, clock::now() + std::chrono::seconds(lifetime)};
     if (auto old = ticket_of_browser_.find(browser); old != ticket_of_browser_.end()) {
         // The browser's previous code is replaced: only the newest one can log it in.
         if (auto o = by_ticket_.find(old->second); o != by_ticket_.end()) {

@@ -63,7 +63,7 @@ public:
 
 private:
     struct pending {
-        std::string scene, browser, ip, invite, openid, qr_url;
+        std::string scene, browser, invite, openid, qr_url;
         std::chrono::steady_clock::time_point expires;
     };
     struct issued_code {
