@@ -130,7 +130,7 @@ struct app::impl {
         ctx.via_socket = req.admin_socket;
         ctx.peer = req.peer;
         ctx.user_agent = std::string(req.header("user-agent"));
-        ctx.cookies = std::string(req.header("cookie"));
+        ctx.cookies = req.header("cookie");
         auto c = current();
         ctx.secure = c->public_url.starts_with("https://");
         ctx.origin = !c->public_url.empty() ? c->public_url : "http://" + std::string(req.header("host"));

@@ -6,6 +6,7 @@
 #include "util/app_error.hpp"
 #include "util/random.hpp"
 #include "util/text.hpp"
+#include "util/unix_time.hpp"
 
 namespace chatd::auth {
 
@@ -13,12 +14,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 
 namespace {
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string lower_ascii(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

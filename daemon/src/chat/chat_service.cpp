@@ -11,6 +11,7 @@
 
 #include "util/app_error.hpp"
 #include "util/text.hpp"
+#include "util/unix_time.hpp"
 
 namespace chatd::chat {
 
@@ -62,12 +63,6 @@ upstream::pool_key pool_key_of(const store::key_row& r) {
     k.last_error = r.last_error;
     k.created_at = r.created_at;
     return k;
-}
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 json::object balance_to_json(const billing::balance& b, std::int64_t now) {

@@ -20,6 +20,7 @@
 #include "upstream/key_pool.hpp"
 #include "upstream/upstream_client.hpp"
 #include "util/rate_limiter.hpp"
+#include "util/unix_time.hpp"
 
 namespace chatd::chat {
 
@@ -118,6 +119,6 @@ boost::json::object balance_to_json(const billing::balance& b, std::int64_t now)
 // The pool's in-memory key and its stored row.
 store::key_row key_row_of(const upstream::pool_key& k);
 upstream::pool_key pool_key_of(const store::key_row& r);
-std::int64_t unix_now();
+using chatd::unix_now;
 
 }  // namespace chatd::chat

@@ -39,7 +39,7 @@ struct call_context {
     std::string session_token_hash;
     std::string peer;  // client IP ("local" on the admin socket)
     std::string user_agent;
-    std::string cookies;                   // the request's Cookie header
+    std::string_view cookies;              // the request's Cookie header; the request outlives the call
     bool secure = false;                   // served over https: cookies get Secure
     std::string origin;                    // scheme://host the visitor sees (links)
     std::vector<std::string> set_cookies;  // Set-Cookie values for the HTTP response

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/text.hpp"
+#include "util/unix_time.hpp"
 
 namespace chatd::upstream {
 
@@ -14,11 +15,6 @@ using boost::asio::awaitable;
 namespace {
 
 constexpr auto check_timeout = std::chrono::seconds(20);
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::vector<std::pair<std::string, std::string>> auth_headers(const std::string& secret) {
     return {{"Authorization", "Bearer " + secret}, {"Accept", "application/json"}};

@@ -7,6 +7,7 @@
 #include "util/random.hpp"
 #include "util/text.hpp"
 #include "wechat/crypto.hpp"
+#include "util/unix_time.hpp"
 
 namespace chatd::wechat {
 
@@ -15,11 +16,6 @@ using asio::awaitable;
 using clock = std::chrono::steady_clock;
 
 namespace {
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string field(const xml_fields& f, std::string_view name) {
     auto it = f.find(name);
