@@ -20,6 +20,8 @@
 #include "upstream/key_pool.hpp"
 #include "upstream/upstream_client.hpp"
 #include "util/blocking_pool.hpp"
+#include "util/file_lock.hpp"
+#include "util/ip_range.hpp"
 #include "util/systemd_notify.hpp"
 #include "util/text.hpp"
 #include "wechat/login.hpp"
@@ -62,8 +64,6 @@ void setup_logging(const config& c) {
     spdlog::set_level(spdlog::level::from_str(c.log_level));
 }
 
-bool is_loopback(const std::string& ip) { return ip == "127.0.0.1" || ip == "::1" || ip.starts_with("127."); }
-
 // Secrets in admin parameters never reach the audit log in full.
 json::value masked_params(const json::value& params) {
     if (!params.is_object()) return params;
@@ -87,6 +87,7 @@ struct app::impl {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
     asio::io_context ioc;
+    std::optional<file_lock> data_lock;  // held while this process owns data_dir
     std::unique_ptr<store::database> db;
     blocking_pool hashing{2};
     std::unique_ptr<settings> site;
@@ -114,6 +115,16 @@ struct app::impl {
     void open_storage() {
         const auto& c = *cfg;
         std::filesystem::create_directories(c.data_dir);
+        // Before anything reads or writes the database: the start-up sweep below would rewrite
+        // the answers of another chatd running on the same data.
+        auto lock_path = (std::filesystem::path(c.data_dir) / "chatd.lock").string();
+        data_lock = file_lock::try_acquire(lock_path);
+        if (!data_lock) {
+            auto pid = file_lock::holder_pid(lock_path);
+            throw std::runtime_error("another chatd is running on data_dir " + c.data_dir +
+                                     (pid > 0 ? " (pid " + std::to_string(pid) + ")" : std::string()) +
+                                     "; this one exits without touching it");
+        }
         db = std::make_unique<store::database>((std::filesystem::path(c.data_dir) / "chatd.db").string());
         auto& st = db->direct();
         st.migrate();
@@ -242,12 +253,10 @@ struct app::impl {
     }
 
     awaitable<void> route(net::request& req, net::responder& r) {
-        // Behind a local reverse proxy the client's address arrives in a header.
-        if (!req.admin_socket && is_loopback(req.peer)) {
-            auto fwd = req.header("x-forwarded-for");
-            if (!fwd.empty()) req.peer = trim(fwd.substr(0, fwd.find(',')));
-            else if (auto real = req.header("x-real-ip"); !real.empty()) req.peer = trim(real);
-        }
+        // Behind a reverse proxy the client's address arrives in a header.
+        if (!req.admin_socket)
+            req.peer = client_address(req.peer, req.header_joined("x-forwarded-for"), req.header("x-real-ip"),
+                                      current()->trusted_proxy_ranges);
         const auto& path = req.path;
         if (path == "/rpc") {
             if (req.method != "POST") {

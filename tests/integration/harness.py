@@ -340,13 +340,14 @@ class Chatd:
 class ChatdTestCase(unittest.TestCase):
     """Each test gets a fresh work dir, fake upstream and chatd."""
 
-    extra_conf = ""
+    extra_conf = ""  # appended to the config file, after its [limits] section
+    chatd_args = ()  # command-line options (top-level keys go here)
     fake_args = ()
 
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="chatd-it-")
         self.fake = FakeUpstream(self.workdir, *self.fake_args)
-        self.chatd = Chatd(self.workdir, self.extra_conf).start()
+        self.chatd = Chatd(self.workdir, self.extra_conf, self.chatd_args).start()
 
     def tearDown(self):
         try:

@@ -22,6 +22,7 @@ CONFIG_KEYS = [
     "data_dir",
     "webui_dir",
     "public_url",
+    "trusted_proxies",
     "threads",
     "log_level",
     "upstream.base_url",

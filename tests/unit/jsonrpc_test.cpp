@@ -163,3 +163,34 @@ TEST_CASE("oversized batches are refused") {
     auto r = *call(d, body);
     CHECK(r.at("error").at("code") == -32600);
 }
+
+TEST_CASE("ids are echoed exactly or refused") {
+    auto d = make_dispatcher();
+    auto r = *call(d, R"({"jsonrpc":"2.0","method":"get_data","id":18446744073709551615})");
+    CHECK(json::serialize(r.at("id")) == "18446744073709551615");
+    r = *call(d, R"({"jsonrpc":"2.0","method":"get_data","id":-9223372036854775808})");
+    CHECK(json::serialize(r.at("id")) == "-9223372036854775808");
+    // Numbers a double cannot hold exactly would come back changed (or as Infinity).
+    for (auto id : {"1e400", "123456789012345678901234567890", "1.5", "-1e400"}) {
+        INFO(id);
+        auto body = std::string(R"({"jsonrpc":"2.0","method":"get_data","id":)") + id + "}";
+        auto bad = call(d, body);
+        REQUIRE(bad);
+        CHECK(bad->at("error").at("code") == -32600);
+        CHECK(bad->at("id").is_null());
+        CHECK(json::serialize(*bad).find("Infinity") == std::string::npos);
+    }
+}
+
+TEST_CASE("NUL characters and infinite numbers in params are invalid") {
+    auto d = make_dispatcher();
+    auto r = *call(d, R"({"jsonrpc":"2.0","method":"get_data","params":{"name":"a\u0000b"},"id":1})");
+    CHECK(r.at("error").at("code") == -32602);
+    CHECK(r.at("error").at("data").at("reason") == "invalid_params");
+    r = *call(d, R"({"jsonrpc":"2.0","method":"get_data","params":{"a\u0000":1},"id":1})");
+    CHECK(r.at("error").at("code") == -32602);
+    r = *call(d, R"({"jsonrpc":"2.0","method":"get_data","params":[1e400],"id":1})");
+    CHECK(r.at("error").at("code") == -32602);
+    r = *call(d, R"({"jsonrpc":"2.0","method":"get_data","params":{"name":"ok","n":1.5},"id":1})");
+    CHECK(r.as_object().contains("result"));
+}

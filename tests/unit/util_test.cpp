@@ -47,6 +47,12 @@ TEST_CASE("rate limiter windows") {
     CHECK(r.exhausted("f", 1, std::chrono::seconds(60), t0));
     r.reset("f");
     CHECK_FALSE(r.exhausted("f", 1, std::chrono::seconds(60), t0));
+    // An attempt counted up front and then taken back leaves room for the next one.
+    CHECK(r.allow("g", 1, std::chrono::seconds(60), t0));
+    CHECK_FALSE(r.allow("g", 1, std::chrono::seconds(60), t0));
+    r.release("g");
+    CHECK(r.allow("g", 1, std::chrono::seconds(60), t0));
+    r.release("none");
 }
 
 TEST_CASE("a generation hands followers its text once and wakes them") {

@@ -22,6 +22,28 @@ std::string lower_ascii(std::string s) {
 
 }  // namespace
 
+template <class F>
+auto auth_service::hash_job(F f, int bound) -> awaitable<std::optional<decltype(f())>> {
+    struct slot {
+        std::atomic<int>& n;
+        ~slot() { --n; }
+    };
+    if (++queued_hashes_ > bound) {
+        --queued_hashes_;
+        co_return std::nullopt;
+    }
+    slot held{queued_hashes_};
+    co_return co_await hashing_.run(std::move(f));
+}
+
+namespace {
+
+app_error too_many_logins() {
+    return app_error("too_many_requests", "登录的人太多，请稍后再试 (too many logins right now; try again in a moment)");
+}
+
+}  // namespace
+
 auth_service::auth_service(store::database& db, blocking_pool& hashing, settings& s,
                            std::function<std::shared_ptr<const config>()> cfg)
     : db_(db), hashing_(hashing), settings_(s), config_(std::move(cfg)) {}
@@ -88,11 +110,12 @@ awaitable<login_result> auth_service::register_password(const std::string& usern
     if (!limiter_.allow("signup:" + client.ip, static_cast<int>(settings_.get_int("limits.signups_per_hour")),
                         std::chrono::hours(1)))
         throw app_error("too_many_requests", "注册太频繁，请稍后再试 (too many sign-ups from this address)");
-    auto hash = co_await hashing_.run([password] { return hash_password(password); });
+    auto hash = co_await hash_job([password] { return hash_password(password); }, max_queued_hashes);
+    if (!hash) throw too_many_logins();
     auto trial = settings_.get_int("billing.trial_questions");
     auto reward = settings_.get_int("referral.signup_reward");
     auto user = co_await db_.run([&, now = unix_now()](store::store& s) {
-        return s.create_password_user(username, hash, false, trial, now, invite, reward);
+        return s.create_password_user(username, *hash, false, trial, now, invite, reward);
     });
     spdlog::info("new user {} ({}) from {}", user.id, username, client.ip);
     co_return co_await open_session(std::move(user), client, secure);
@@ -104,27 +127,42 @@ awaitable<login_result> auth_service::login_password(const std::string& username
     int limit = static_cast<int>(settings_.get_int("limits.login_attempts_per_15min"));
     auto window = std::chrono::minutes(15);
     std::string by_name = "login:user:" + lower_ascii(username), by_ip = "login:ip:" + client.ip;
-    if (limiter_.exhausted(by_name, limit, window) || limiter_.exhausted(by_ip, limit, window))
-        throw app_error("too_many_requests", "登录尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
-    auto user = co_await db_.run([username](store::store& s) { return s.user_by_username(username); });
-    // Hash even for unknown names so timing does not reveal which usernames exist.
-    std::string encoded = user ? user->password_hash : std::string();
-    bool ok = co_await hashing_.run([password, encoded] {
-        if (encoded.empty()) {
-            hash_password(password);
-            return false;
-        }
-        return verify_password(password, encoded);
-    });
-    if (!ok || !user) {
-        limiter_.record(by_name);
-        limiter_.record(by_ip);
-        throw app_error("bad_credentials", "用户名或密码错误 (wrong username or password)");
+    // Each attempt is counted before the slow hash, so concurrent guesses cannot all slip in
+    // under the limit; a successful login takes its count back.
+    auto refused = [] {
+        return app_error("too_many_requests", "登录尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
+    };
+    if (!limiter_.allow(by_ip, limit, window)) throw refused();
+    if (!limiter_.allow(by_name, limit, window)) {
+        limiter_.release(by_ip);
+        throw refused();
     }
+    bool ok = false;
+    std::optional<store::user_row> user;
+    try {
+        user = co_await db_.run([username](store::store& s) { return s.user_by_username(username); });
+        if (user) {
+            auto verified = co_await hash_job([password, encoded = user->password_hash] {
+                return verify_password(password, encoded);
+            }, max_queued_hashes);
+            if (!verified) throw too_many_logins();
+            ok = *verified;
+        } else {
+            // Hash for unknown names too so timing does not tell which usernames exist.
+            co_await hash_job([password] { return hash_password(password); }, max_queued_decoys);
+        }
+    } catch (const app_error&) {
+        // Not an attempt at the password (busy, disk full): it does not count.
+        limiter_.release(by_name);
+        limiter_.release(by_ip);
+        throw;
+    }
+    if (!ok || !user) throw app_error("bad_credentials", "用户名或密码错误 (wrong username or password)");
+    limiter_.release(by_ip);
+    limiter_.reset(by_name);
     if (!config_()->auth.password && !user->is_admin)
         throw app_error("forbidden", "本站未开放密码登录 (password login is off)");
     if (user->banned) throw app_error("user_banned", "账号已被封禁 (this account is banned)");
-    limiter_.reset(by_name);
     co_return co_await open_session(std::move(*user), client, secure);
 }
 

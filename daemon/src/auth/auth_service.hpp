@@ -2,6 +2,7 @@
 // Accounts and sessions: password sign-up and login with rate limits, session cookies
 // (only a hash of the token is stored), logout, admin accounts.
 #include <boost/asio/awaitable.hpp>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -56,6 +57,13 @@ public:
     // Drops cached sessions of a user whose rights changed (ban, admin).
     void forget_user(store::id_t user_id);
 
+    // Password hashes waiting for or running on the hashing threads (about 40 ms each, two
+    // threads). Real accounts' logins and sign-ups queue up to the first bound, then are refused
+    // at once; the decoy hash for an unknown username (it hides which names exist) runs only
+    // while the queue is shorter than the second, so a flood of bogus logins delays no one.
+    static constexpr int max_queued_hashes = 32;
+    static constexpr int max_queued_decoys = 4;
+
     // Sessions are looked up on every request: a short-lived cache keeps that off the database.
     // The cached row's balance may be stale; read it fresh where it is shown.
     static constexpr auto session_cache_ttl = std::chrono::seconds(30);
@@ -67,6 +75,9 @@ public:
     static void check_password(const std::string& password);
 
 private:
+    // Runs a password hash on the hashing threads, or returns nullopt when `bound` are queued.
+    template <class F>
+    auto hash_job(F f, int bound) -> boost::asio::awaitable<std::optional<decltype(f())>>;
     boost::asio::awaitable<login_result> open_session(store::user_row user, const client_info& client,
                                                       bool secure);
     store::database& db_;
@@ -74,6 +85,7 @@ private:
     settings& settings_;
     std::function<std::shared_ptr<const config>()> config_;
     rate_limiter limiter_;
+    std::atomic<int> queued_hashes_{0};
 
     struct cached_session {
         store::user_row user;

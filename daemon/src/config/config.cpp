@@ -27,6 +27,8 @@ po::options_description config_options(config& c, std::string& password_flag) {
         ("data_dir", s(c.data_dir), "directory holding chatd.db")
         ("webui_dir", s(c.webui_dir), "built SPA files")
         ("public_url", s(c.public_url), "public origin, e.g. https://chat.example.com")
+        ("trusted_proxies", s(c.trusted_proxies),
+         "CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
         ("threads", i(c.threads), "I/O threads; 0 = number of cores")
         ("log_level", s(c.log_level), "trace|debug|info|warn|error|critical|off")
         ("drain_timeout", i(c.drain_timeout), "seconds SIGTERM waits for answers in flight")
@@ -107,6 +109,11 @@ void validate(config& c, const std::string& password_flag) {
     }
     if (c.admin_socket.empty()) bad("admin_socket", "must not be empty");
     if (c.data_dir.empty()) bad("data_dir", "must not be empty");
+    try {
+        c.trusted_proxy_ranges = parse_ip_ranges(c.trusted_proxies);
+    } catch (const std::invalid_argument& e) {
+        bad("trusted_proxies", e.what());
+    }
     if (c.threads < 0 || c.threads > 256) bad("threads", "expected 0..256");
     static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find(std::begin(levels), std::end(levels), c.log_level) == std::end(levels))

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "util/ip_range.hpp"
+
 namespace chatd {
 
 struct config {
@@ -17,6 +19,9 @@ struct config {
     std::string data_dir = "/var/lib/chatd";
     std::string webui_dir = "/usr/share/chatd/webui";
     std::string public_url;
+    // Peers whose X-Forwarded-For is believed (a reverse proxy on this host by default).
+    std::string trusted_proxies = "127.0.0.1/32, ::1/128";
+    std::vector<ip_range> trusted_proxy_ranges;  // parsed from trusted_proxies
     int threads = 0;
     std::string log_level = "info";
     int drain_timeout = 30;  // seconds SIGTERM waits for answers in flight

@@ -22,6 +22,8 @@ struct request {
     bool admin_socket = false;
 
     std::string_view header(std::string_view lower_name) const;
+    // Every field of that name joined with ", " (how HTTP combines a repeated list header).
+    std::string header_joined(std::string_view lower_name) const;
     std::string query_param(std::string_view name) const;
 };
 

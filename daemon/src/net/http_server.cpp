@@ -1,7 +1,5 @@
 #include "net/http_server.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,8 +10,11 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <spdlog/spdlog.h>
+
+#include "util/file_lock.hpp"
 
 namespace chatd::net {
 
@@ -30,6 +31,13 @@ std::string_view request::header(std::string_view lower_name) const {
     for (auto& [k, v] : headers)
         if (k == lower_name) return v;
     return {};
+}
+
+std::string request::header_joined(std::string_view lower_name) const {
+    std::string out;
+    for (auto& [k, v] : headers)
+        if (k == lower_name) out += (out.empty() ? "" : ", ") + v;
+    return out;
 }
 
 std::string request::query_param(std::string_view name) const {
@@ -76,6 +84,33 @@ std::string percent_decode(std::string_view s, bool plus_as_space) {
 }
 
 namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// Requests whose framing two parsers could read differently are refused before their body is
+// read (request smuggling through a proxy): a Transfer-Encoding other than exactly "chunked",
+// or together with Content-Length; and HTTP/1.1 without Host.
+template <class Fields>
+std::optional<std::string> framing_refusal(const http::request<http::string_body, Fields>& msg) {
+    int te_fields = 0;
+    for (auto& f : msg)
+        if (f.name() == http::field::transfer_encoding) {
+            ++te_fields;
+            std::string_view v = f.value();
+            while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+            while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+            if (!iequals(v, "chunked")) return R"({"error":"unsupported Transfer-Encoding"})";
+        }
+    if (te_fields > 1) return R"({"error":"repeated Transfer-Encoding"})";
+    if (te_fields == 1 && msg.count(http::field::content_length) > 0)
+        return R"({"error":"both Transfer-Encoding and Content-Length"})";
+    if (msg.version() >= 11 && msg.count(http::field::host) == 0) return R"({"error":"Host header required"})";
+    return std::nullopt;
+}
 
 // Closes a connection from any thread (shutdown), on the connection's own strand. `alive`
 // is only touched on that strand, so a close posted after the session ended does nothing.
@@ -182,7 +217,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     server_limits limits;
     std::vector<std::shared_ptr<tcp::acceptor>> tcp_acceptors;
     std::vector<std::shared_ptr<local::acceptor>> unix_acceptors;
-    std::vector<int> lock_fds;
+    std::vector<file_lock> locks;
     std::vector<std::string> unix_paths;
     mutable std::mutex mu;
     std::set<std::shared_ptr<connection_handle>> live;
@@ -192,7 +227,6 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         : ioc(c), on_request(std::move(h)), limits(l) {}
 
     ~impl() {
-        for (int fd : lock_fds) ::close(fd);
         for (auto& p : unix_paths) ::unlink(p.c_str());
     }
 
@@ -278,6 +312,12 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
             // A plain variable: assigning to a structured binding across co_await misbehaves
             // under clang 14's coroutine lowering.
             beast::error_code hec = header_ec;
+            if (!hec) {
+                if (auto refusal = framing_refusal(parser.get())) {
+                    co_await reply_status(stream, 400, *refusal);
+                    co_return;
+                }
+            }
             if (!hec && !parser.is_done()) {
                 stream.expires_after(limits.read_timeout);
                 auto [body_ec, bn] = co_await http::async_read(stream, buffer, parser, as_tuple);
@@ -374,14 +414,9 @@ void http_server::listen_unix(const std::string& path) {
     std::error_code fec;
     fs::create_directories(fs::path(path).parent_path(), fec);
     // The lock file proves whether another chatd owns the socket: a live owner holds it.
-    std::string lock_path = path + ".lock";
-    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error("cannot open " + lock_path + ": " + std::strerror(errno));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ::close(fd);
-        throw std::runtime_error("another chatd is running with admin socket " + path);
-    }
-    impl_->lock_fds.push_back(fd);
+    auto lock = file_lock::try_acquire(path + ".lock");
+    if (!lock) throw std::runtime_error("another chatd is running with admin socket " + path);
+    impl_->locks.push_back(std::move(*lock));
     ::unlink(path.c_str());  // stale: its owner is gone
     auto acc = std::make_shared<local::acceptor>(impl_->ioc);
     beast::error_code ec;

@@ -72,11 +72,15 @@ response static_files::serve(const request& req) const {
         return r;
     }
 
+    // Always relative to the root: "//etc/passwd" would otherwise be an absolute path, and
+    // whether such a file exists must not show in the answer.
     fs::path root = fs::path(root_);
-    fs::path file = root / fs::path(path.substr(1));
+    auto first = path.find_first_not_of('/');
+    std::string relative = first == std::string::npos ? std::string() : path.substr(first);
+    fs::path file = root / fs::path(relative);
     std::error_code ec;
     bool is_asset = path.starts_with("/assets/");
-    if (path == "/" || !fs::is_regular_file(file, ec)) {
+    if (relative.empty() || !fs::is_regular_file(file, ec)) {
         // Hashed assets that do not exist are real 404s; other routes belong to the SPA.
         if (is_asset || fs::path(path).has_extension()) {
             r.status = 404;

@@ -1,6 +1,7 @@
 #include "rpc/jsonrpc.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
+#include <cmath>
 #include <spdlog/spdlog.h>
 
 #include "util/app_error.hpp"
@@ -26,21 +27,33 @@ json::value reply_error(const json::value& id, json::object err) {
     return json::object{{"jsonrpc", "2.0"}, {"error", std::move(err)}, {"id", id}};
 }
 
-bool strings_valid(const json::value& v) {
+bool text_valid(std::string_view s) { return valid_utf8(s) && s.find('\0') == std::string_view::npos; }
+
+// Strings are valid UTF-8 without NUL (which would cut names short in C APIs and logs), and
+// numbers are finite (1e400 parses as infinity, which JSON cannot write back).
+bool values_valid(const json::value& v) {
     switch (v.kind()) {
         case json::kind::string:
-            return valid_utf8(v.get_string());
+            return text_valid(v.get_string());
+        case json::kind::double_:
+            return std::isfinite(v.get_double());
         case json::kind::array:
             for (auto& e : v.get_array())
-                if (!strings_valid(e)) return false;
+                if (!values_valid(e)) return false;
             return true;
         case json::kind::object:
             for (auto& kv : v.get_object())
-                if (!valid_utf8(kv.key()) || !strings_valid(kv.value())) return false;
+                if (!text_valid(kv.key()) || !values_valid(kv.value())) return false;
             return true;
         default:
             return true;
     }
+}
+
+// Ids are echoed exactly: strings and integers only. A fractional or huge number would come
+// back rounded (or as "Infinity"), so it is refused.
+bool id_valid(const json::value& id) {
+    return id.is_null() || id.is_int64() || id.is_uint64() || (id.is_string() && text_valid(id.get_string()));
 }
 
 }  // namespace
@@ -134,9 +147,10 @@ boost::asio::awaitable<std::optional<json::value>> dispatcher::handle_one(const 
     bool notification = true;
     if (auto it = o.find("id"); it != o.end()) {
         notification = false;
+        if (!id_valid(it->value()))
+            co_return reply_error(nullptr, error_body(invalid_request,
+                                                      "Invalid Request: id must be a string, an integer or null"));
         id = it->value();
-        if (!id.is_null() && !id.is_string() && !id.is_number())
-            co_return reply_error(nullptr, error_body(invalid_request, "Invalid Request: bad id"));
     }
     auto jv = o.find("jsonrpc");
     auto mv = o.find("method");
@@ -160,9 +174,11 @@ boost::asio::awaitable<std::optional<json::value>> dispatcher::handle_one(const 
     if (!visible)
         co_return finish(reply_error(id, error_body(method_not_found, "Method not found: " + name)));
     const method& m = it->second;
-    if (!strings_valid(params))
-        co_return finish(reply_error(id, error_body(invalid_params, "Invalid params: strings must be valid UTF-8",
-                                                    json::object{{"reason", "invalid_params"}})));
+    if (!values_valid(params))
+        co_return finish(reply_error(
+            id, error_body(invalid_params,
+                           "Invalid params: strings must be valid UTF-8 without NUL, numbers finite",
+                           json::object{{"reason", "invalid_params"}})));
     try {
         if (!ctx.via_socket) {
             if (m.who != access::anyone && !ctx.user) fail("unauthorized", "请先登录 (please log in)");

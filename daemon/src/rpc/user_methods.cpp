@@ -260,7 +260,9 @@ void add_user_methods(dispatcher& d, services& s) {
                auto uid = ctx.require_user().id;
                std::string key = "redeem:" + std::to_string(uid);
                constexpr int max_failures = 5;
-               if (s.abuse.exhausted(key, max_failures, std::chrono::minutes(15)))
+               // Counted before the lookup so concurrent guesses cannot all pass; a card that
+               // redeems takes its count back.
+               if (!s.abuse.allow(key, max_failures, std::chrono::minutes(15)))
                    fail("too_many_attempts", "尝试次数过多，请 15 分钟后再试 (too many failed attempts; wait 15 minutes)");
                auto code = billing::normalise_card_code(params(v).str("code"));
                std::optional<billing::balance> bal;
@@ -274,15 +276,16 @@ void add_user_methods(dispatcher& d, services& s) {
                            return st.redeem_card(uid, c, chat::unix_now(), pct);
                        });
                    } catch (const app_error& e) {
-                       if (!e.reason.starts_with("card_")) throw;
+                       if (!e.reason.starts_with("card_")) {
+                           s.abuse.release(key);
+                           throw;
+                       }
                        reason = e.reason;
                        message = e.what();
                    }
                }
-               if (!bal) {
-                   s.abuse.record(key);
-                   fail(reason, message);
-               }
+               if (!bal) fail(reason, message);
+               s.abuse.release(key);
                co_return json::object{{"balance", chat::balance_to_json(*bal, chat::unix_now())}};
            }});
 

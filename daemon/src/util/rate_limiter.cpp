@@ -44,6 +44,12 @@ void rate_limiter::record(const std::string& key, clock::time_point now) {
     events_[key].push_back(now);
 }
 
+void rate_limiter::release(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = events_.find(key);
+    if (it != events_.end() && !it->second.empty()) it->second.pop_back();
+}
+
 void rate_limiter::reset(const std::string& key) {
     std::lock_guard lock(mu_);
     events_.erase(key);
