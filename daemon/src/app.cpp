@@ -2,7 +2,6 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <charconv>
 #include <filesystem>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -13,17 +12,19 @@
 #include "config/settings.hpp"
 #include "net/http_server.hpp"
 #include "net/static_files.hpp"
+#include "rpc/audit.hpp"
 #include "rpc/jsonrpc.hpp"
 #include "rpc/services.hpp"
 #include "store/database.hpp"
+#include "store/search_backfill.hpp"
 #include "upstream/key_checks.hpp"
 #include "upstream/key_pool.hpp"
 #include "upstream/upstream_client.hpp"
 #include "util/blocking_pool.hpp"
 #include "util/file_lock.hpp"
-#include "util/ip_range.hpp"
 #include "util/systemd_notify.hpp"
-#include "util/text.hpp"
+#include "util/unix_time.hpp"
+#include "web/front_end.hpp"
 #include "wechat/login.hpp"
 
 namespace chatd {
@@ -64,20 +65,6 @@ void setup_logging(const config& c) {
     spdlog::set_level(spdlog::level::from_str(c.log_level));
 }
 
-// Secrets in admin parameters never reach the audit log in full.
-json::value masked_params(const json::value& params) {
-    if (!params.is_object()) return params;
-    json::object o = params.get_object();
-    for (auto& kv : o) {
-        auto key = kv.key();
-        if (key == "password" || key == "secret") kv.value() = "***";
-        if (key == "keys" && kv.value().is_array())
-            for (auto& k : kv.value().get_array())
-                if (k.is_string()) k = mask_secret(k.get_string());
-    }
-    return o;
-}
-
 }  // namespace
 
 struct app::impl {
@@ -104,6 +91,7 @@ struct app::impl {
     rate_limiter abuse;
     std::unique_ptr<rpc::services> services;
     std::unique_ptr<net::static_files> files;
+    std::unique_ptr<web::front_end> front;
     std::unique_ptr<net::http_server> server;
     std::atomic<bool> stopping{false};
 
@@ -128,234 +116,12 @@ struct app::impl {
         db = std::make_unique<store::database>((std::filesystem::path(c.data_dir) / "chatd.db").string());
         auto& st = db->direct();
         st.migrate();
-        int interrupted = st.interrupt_streaming(chat::unix_now());
+        int interrupted = st.interrupt_streaming(unix_now());
         if (interrupted) spdlog::warn("{} answer(s) were cut off by the last stop; marked interrupted and refunded", interrupted);
-        int purged = st.purge_sessions(chat::unix_now());
+        int purged = st.purge_sessions(unix_now());
         if (purged) spdlog::debug("purged {} expired session(s)", purged);
         site->load(st.settings());
         pool.load(rpc::pool_keys_of(st.keys()));
-    }
-
-    awaitable<void> handle_rpc(net::request& req, net::responder& r) {
-        rpc::call_context ctx;
-        ctx.via_socket = req.admin_socket;
-        ctx.peer = req.peer;
-        ctx.user_agent = std::string(req.header("user-agent"));
-        ctx.cookies = req.header("cookie");
-        auto c = current();
-        ctx.secure = c->public_url.starts_with("https://");
-        ctx.origin = !c->public_url.empty() ? c->public_url : "http://" + std::string(req.header("host"));
-        if (!req.admin_socket) {
-            ctx.user = co_await auth->resolve(req.header("cookie"), ctx.session_token_hash);
-        }
-        auto body = co_await dispatcher.handle(req.body, ctx);
-        net::response res;
-        for (auto& cookie : ctx.set_cookies) res.headers.emplace_back("Set-Cookie", cookie);
-        res.headers.emplace_back("Cache-Control", "no-store");
-        if (!body) {
-            res.status = 204;
-            res.content_type.clear();
-        } else {
-            res.body = std::move(*body);
-        }
-        co_await r.send(std::move(res));
-    }
-
-    bool origin_allowed(const net::request& req) {
-        auto origin = req.header("origin");
-        if (origin.empty()) return false;
-        auto c = current();
-        if (!c->public_url.empty() && origin == c->public_url) return true;
-        auto host = req.header("host");
-        if (host.empty()) return false;
-        return origin == "http://" + std::string(host) || origin == "https://" + std::string(host);
-    }
-
-    awaitable<void> handle_stream(net::request& req, net::responder& r, std::string_view id_text) {
-        store::id_t id = 0;
-        auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
-        if (ec != std::errc() || end != id_text.data() + id_text.size() || id <= 0) {
-            co_await r.send(net::json_response(404, R"({"error":"not found"})"));
-            co_return;
-        }
-        std::string token_hash;
-        auto user = co_await auth->resolve(req.header("cookie"), token_hash);
-        if (!user || user->banned) {
-            co_await r.send(net::json_response(401, R"({"error":"unauthorized"})"));
-            co_return;
-        }
-        std::size_t after = 0;
-        std::string resume(req.header("last-event-id"));
-        if (resume.empty()) resume = req.query_param("after");
-        if (!resume.empty()) {
-            try {
-                after = std::stoull(resume);
-            } catch (const std::exception&) {
-                after = 0;
-            }
-        }
-        chat::stream_source src;
-        bool found = true;
-        try {
-            src = co_await chat->open(*user, id);
-        } catch (const app_error&) {
-            found = false;
-        }
-        if (!found) {
-            co_await r.send(net::json_response(404, R"({"error":"not found"})"));
-            co_return;
-        }
-        net::response head;
-        head.content_type = "text/event-stream; charset=utf-8";
-        head.headers = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}};
-        if (!co_await r.open_stream(std::move(head))) co_return;
-        co_await chat->follow(std::move(src), after,
-                              [&r](std::string chunk) -> awaitable<bool> { co_return co_await r.write(std::move(chunk)); });
-    }
-
-    std::string metrics() {
-        auto s = chat->stats();
-        auto now = chat::unix_now();
-        auto k = pool.count(now);
-        std::string out;
-        auto line = [&](const std::string& name, const std::string& labels, std::int64_t v) {
-            out += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
-        };
-        out += "# TYPE chatd_answers_in_flight gauge\n";
-        line("chatd_answers_in_flight", "", static_cast<std::int64_t>(chat->in_flight()));
-        out += "# TYPE chatd_answers_total counter\n";
-        line("chatd_answers_total", "status=\"done\"", s.done);
-        line("chatd_answers_total", "status=\"stopped\"", s.stopped);
-        line("chatd_answers_total", "status=\"failed\"", s.failed);
-        line("chatd_answers_total", "status=\"interrupted\"", s.interrupted);
-        out += "# TYPE chatd_upstream_attempts_total counter\n";
-        line("chatd_upstream_attempts_total", "", s.upstream_attempts);
-        out += "# TYPE chatd_upstream_retries_total counter\n";
-        line("chatd_upstream_retries_total", "", s.retries);
-        out += "# TYPE chatd_key_evictions_total counter\n";
-        line("chatd_key_evictions_total", "", pool.evictions());
-        out += "# TYPE chatd_keys gauge\n";
-        line("chatd_keys", "status=\"active\"", k.active);
-        line("chatd_keys", "status=\"cooling\"", k.cooling);
-        line("chatd_keys", "status=\"invalid\"", k.invalid);
-        line("chatd_keys", "status=\"disabled\"", k.disabled);
-        out += "# TYPE chatd_key_requests_total counter\n";
-        auto keys = pool.snapshot();
-        for (auto& key : keys) line("chatd_key_requests_total", "key_id=\"" + std::to_string(key.id) + "\"", key.requests);
-        out += "# TYPE chatd_key_failures_total counter\n";
-        for (auto& key : keys) line("chatd_key_failures_total", "key_id=\"" + std::to_string(key.id) + "\"", key.failures);
-        out += "# TYPE chatd_http_connections gauge\n";
-        line("chatd_http_connections", "", static_cast<std::int64_t>(server->connections()));
-        out += "# TYPE chatd_uptime_seconds gauge\n";
-        line("chatd_uptime_seconds", "",
-             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
-        return out;
-    }
-
-    awaitable<void> route(net::request& req, net::responder& r) {
-        // Behind a reverse proxy the client's address arrives in a header.
-        if (!req.admin_socket)
-            req.peer = client_address(req.peer, req.header_joined("x-forwarded-for"), req.header("x-real-ip"),
-                                      current()->trusted_proxy_ranges);
-        const auto& path = req.path;
-        if (path == "/rpc") {
-            if (req.method != "POST") {
-                auto res = net::json_response(405, R"({"error":"use POST"})");
-                res.headers.emplace_back("Allow", "POST");
-                co_await r.send(std::move(res));
-                co_return;
-            }
-            if (!req.admin_socket && !origin_allowed(req)) {
-                co_await r.send(net::json_response(403, R"({"error":"origin not allowed"})"));
-                co_return;
-            }
-            co_await handle_rpc(req, r);
-            co_return;
-        }
-        if (path == "/healthz" && req.method == "GET") {
-            json::object o{{"status", stopping ? "stopping" : "ok"}, {"version", CHATD_VERSION}};
-            co_await r.send(net::json_response(stopping ? 503 : 200, json::serialize(o)));
-            co_return;
-        }
-        if (req.admin_socket) {
-            co_await r.send(net::json_response(404, R"({"error":"the admin socket serves POST /rpc only"})"));
-            co_return;
-        }
-        if (path == "/metrics" && req.method == "GET") {
-            net::response res;
-            res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-            res.body = metrics();
-            co_await r.send(std::move(res));
-            co_return;
-        }
-        if (path.starts_with("/api/stream/") && req.method == "GET") {
-            co_await handle_stream(req, r, std::string_view(path).substr(12));
-            co_return;
-        }
-        // WeChat's servers send no Origin: the signature is what authenticates them.
-        if (path == "/wechat/callback") {
-            co_await r.send(co_await wechat->callback(req));
-            co_return;
-        }
-        if (path.starts_with("/api/") || path.starts_with("/wechat/")) {
-            co_await r.send(net::json_response(404, R"({"error":"not found"})"));
-            co_return;
-        }
-        if (req.method == "POST") {
-            if (!origin_allowed(req)) {
-                co_await r.send(net::json_response(403, R"({"error":"origin not allowed"})"));
-                co_return;
-            }
-            co_await r.send(net::json_response(404, R"({"error":"not found"})"));
-            co_return;
-        }
-        co_await r.send(files->serve(req));
-    }
-
-    // Messages from before the search index existed, indexed a slice at a time so that
-    // questions keep flowing meanwhile.
-    awaitable<void> backfill_search() {
-        asio::steady_timer t(ioc);
-        std::int64_t total = 0;
-        auto started = std::chrono::steady_clock::now();
-        while (!stopping) {
-            auto n = co_await db->run([](store::store& s) { return s.backfill_search(500); });
-            if (n == 0) break;
-            if (total == 0) spdlog::info("search index: indexing older messages in the background");
-            total += n;
-            // Room for the checkpointer (and questions) between slices.
-            t.expires_after(std::chrono::milliseconds(20));
-            co_await t.async_wait(as_tuple);
-        }
-        if (total > 0)
-            spdlog::info("search index: {} older message(s) indexed in {} s", total,
-                         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
-    }
-
-    // Invalid keys are tested again every keys.recheck_minutes; one that works returns.
-    awaitable<void> recheck_keys() {
-        asio::steady_timer t(ioc);
-        auto last = std::chrono::steady_clock::now();
-        for (;;) {
-            t.expires_after(std::chrono::seconds(30));
-            auto [ec] = co_await t.async_wait(as_tuple);
-            if (ec || stopping) co_return;
-            auto period = std::chrono::minutes(std::max<long long>(1, site->get_int("keys.recheck_minutes")));
-            if (std::chrono::steady_clock::now() - last < period) continue;
-            last = std::chrono::steady_clock::now();
-            auto now = chat::unix_now();
-            for (auto& k : pool.snapshot()) {
-                if (!k.enabled || k.shown_status(now) != "invalid") continue;
-                auto r = co_await upstream::test_key(*client, pool, k.id, current()->upstream.base_url);
-                if (r.ok) {
-                    co_await db->run([id = k.id](store::store& s) {
-                        s.audit(chat::unix_now(), "system", "socket", "admin.keys.recheck",
-                                json::serialize(json::object{{"id", id}, {"result", "active"}}));
-                        return 0;
-                    });
-                }
-            }
-        }
     }
 
     awaitable<void> shutdown() {
@@ -446,15 +212,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     rpc::add_user_methods(m.dispatcher, *m.services);
     rpc::add_admin_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {
-        store::audit_row entry;
-        entry.at = chat::unix_now();
-        entry.actor = ctx.actor();
-        entry.via = ctx.via_socket ? "socket" : "web";
-        if (!ctx.via_socket) entry.address = ctx.peer;
-        entry.method = method;
-        entry.params = json::serialize(masked_params(params));
-        if (!ctx.audit_before.is_null()) entry.before = json::serialize(masked_params(ctx.audit_before));
-        if (!ctx.audit_after.is_null()) entry.after = json::serialize(masked_params(ctx.audit_after));
+        auto entry = rpc::audit_row_of(ctx, method, params, unix_now());
         spdlog::info("admin {} via {}: {} {}", entry.actor, entry.via, method, entry.params);
         asio::co_spawn(
             m.ioc,
@@ -467,8 +225,11 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
             asio::detached);
     };
     m.files = std::make_unique<net::static_files>(cfg->webui_dir);
+    m.front = std::make_unique<web::front_end>(web::front_end_parts{
+        get_cfg, *m.auth, *m.chat, m.dispatcher, m.pool, *m.wechat, *m.files,
+        [&m] { return m.server->connections(); }, [&m] { return m.stopping.load(); }, m.started});
     m.server = std::make_unique<net::http_server>(
-        m.ioc, [&m](net::request& req, net::responder& r) { return m.route(req, r); });
+        m.ioc, [&m](net::request& req, net::responder& r) { return m.front->route(req, r); });
 }
 
 app::~app() {
@@ -482,8 +243,22 @@ int app::run() {
     m.server->listen_unix(cfg->admin_socket);
     m.chat->start();
     asio::co_spawn(m.ioc, m.signals(), asio::detached);
-    asio::co_spawn(m.ioc, m.recheck_keys(), asio::detached);
-    asio::co_spawn(m.ioc, m.backfill_search(), asio::detached);
+    auto stopping = [&m] { return m.stopping.load(); };
+    asio::co_spawn(m.ioc,
+                   upstream::recheck_invalid_keys(
+                       *m.client, m.pool,
+                       {[&m] { return std::chrono::minutes(std::max<long long>(1, m.site->get_int("keys.recheck_minutes"))); },
+                        [&m] { return m.current()->upstream.base_url; },
+                        [&m](std::int64_t id) -> awaitable<void> {
+                            co_await m.db->run([id](store::store& s) {
+                                s.audit(unix_now(), "system", "socket", "admin.keys.recheck",
+                                        json::serialize(json::object{{"id", id}, {"result", "active"}}));
+                                return 0;
+                            });
+                        },
+                        stopping}),
+                   asio::detached);
+    asio::co_spawn(m.ioc, store::backfill_search(*m.db, stopping), asio::detached);
     spdlog::info("chatd {} listening on {}:{} (admin socket {}), {} key(s) in the pool", CHATD_VERSION,
                  cfg->listen_host(), port, cfg->admin_socket, m.pool.snapshot().size());
     systemd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));

@@ -278,22 +278,41 @@ class Chatd:
         self.data_dir = os.path.join(workdir, "var")
         self.socket = os.path.join(workdir, "admin.sock")
         self.conf = os.path.join(workdir, "chatd.conf")
-        self.port = free_port()
-        self.origin = f"http://127.0.0.1:{self.port}"
+        self.extra_conf = extra_conf
         self.args = list(args)
-        with open(self.conf, "w") as f:
-            f.write(f"listen = 127.0.0.1:{self.port}\nadmin_socket = {self.socket}\n"
-                    f"data_dir = {self.data_dir}\nwebui_dir = {os.path.join(workdir, 'webui')}\n"
-                    "log_level = debug\ndrain_timeout = 10\n[auth]\npassword = on\n"
-                    "[limits]\nsignups_per_hour = 1000\nquestions_per_minute = 1000\n" + extra_conf)
+        self.pick_port()
         self.proc = None
+        self.started_once = False
         self.log_path = os.path.join(workdir, "chatd.log")
 
+    def pick_port(self):
+        self.port = free_port()
+        self.origin = f"http://127.0.0.1:{self.port}"
+        with open(self.conf, "w") as f:
+            f.write(f"listen = 127.0.0.1:{self.port}\nadmin_socket = {self.socket}\n"
+                    f"data_dir = {self.data_dir}\nwebui_dir = {os.path.join(self.workdir, 'webui')}\n"
+                    "log_level = debug\ndrain_timeout = 10\n[auth]\npassword = on\n"
+                    "[limits]\nsignups_per_hour = 1000\nquestions_per_minute = 1000\n" + self.extra_conf)
+
     def start(self):
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([CHATD, "--config", self.conf, *self.args], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        wait_for(self.healthy, what="chatd /healthz")
+        for attempt in range(5):
+            self.log = open(self.log_path, "ab")
+            logged = self.log.tell()
+            self.proc = subprocess.Popen([CHATD, "--config", self.conf, *self.args], stdout=self.log,
+                                         stderr=subprocess.STDOUT)
+            try:
+                wait_for(self.healthy, what="chatd /healthz")
+                break
+            except AssertionError:
+                # The free port may have gone to another test's client socket meanwhile; before
+                # the first start nothing depends on the port yet, so another one will do.
+                with open(self.log_path, "rb") as f:
+                    port_taken = b"Address already in use" in f.read()[logged:]
+                if self.started_once or attempt == 4 or not port_taken:
+                    raise
+                self.log.close()
+                self.pick_port()
+        self.started_once = True
         return self
 
     def healthy(self):

@@ -1,5 +1,9 @@
 #include "upstream/key_checks.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <spdlog/spdlog.h>
@@ -169,6 +173,24 @@ awaitable<key_balance> query_balance(client& c, const pool_key& key, const std::
         r.error = "the provider's answer was not a balance";
     }
     co_return r;
+}
+
+awaitable<void> recheck_invalid_keys(client& c, key_pool& pool, recheck_hooks hooks) {
+    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor);
+    auto last = std::chrono::steady_clock::now();
+    for (;;) {
+        t.expires_after(std::chrono::seconds(30));
+        auto [ec] = co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec || hooks.stopping()) co_return;
+        if (std::chrono::steady_clock::now() - last < hooks.period()) continue;
+        last = std::chrono::steady_clock::now();
+        auto now = unix_now();
+        for (auto& k : pool.snapshot()) {
+            if (!k.enabled || k.shown_status(now) != "invalid") continue;
+            auto r = co_await test_key(c, pool, k.id, hooks.default_base_url());
+            if (r.ok) co_await hooks.on_recovered(k.id);
+        }
+    }
 }
 
 }  // namespace chatd::upstream

@@ -2,6 +2,8 @@
 // Checks on single keys, outside any question: re-verification (GET /models) and the
 // provider's balance. A balance answer never changes a key's status, whatever it says.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +34,16 @@ struct key_balance {
 
 boost::asio::awaitable<key_balance> query_balance(client& c, const pool_key& key,
                                                   const std::string& default_base_url);
+
+// Tests the invalid keys again every `period()` (checked every 30 s), until `stopping()`; a key
+// that works returns to active and `on_recovered(id)` records it.
+struct recheck_hooks {
+    std::function<std::chrono::minutes()> period;
+    std::function<std::string()> default_base_url;
+    std::function<boost::asio::awaitable<void>(std::int64_t id)> on_recovered;
+    std::function<bool()> stopping;
+};
+boost::asio::awaitable<void> recheck_invalid_keys(client& c, key_pool& pool, recheck_hooks hooks);
 
 // The provider's balance endpoint for a base URL, or "" when the provider has none.
 std::string balance_url(std::string_view provider, std::string_view base_url);

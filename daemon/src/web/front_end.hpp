@@ -1,0 +1,56 @@
+#pragma once
+// The public listener's and the admin socket's routes (CONTRACT §3): JSON-RPC, the answer
+// streams, WeChat's callback, health and metrics, the SPA's files; and the policies at that
+// door: the Origin check on POSTs and the client's address behind trusted proxies.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "net/http.hpp"
+
+namespace chatd {
+namespace auth { class auth_service; }
+namespace chat { class chat_service; }
+namespace net { class static_files; }
+namespace rpc { class dispatcher; }
+namespace upstream { class key_pool; }
+namespace wechat { class login_service; }
+}  // namespace chatd
+
+namespace chatd::web {
+
+struct front_end_parts {
+    std::function<std::shared_ptr<const config>()> config;
+    auth::auth_service& auth;
+    chat::chat_service& chat;
+    const rpc::dispatcher& dispatcher;
+    upstream::key_pool& pool;
+    wechat::login_service& wechat;
+    const net::static_files& files;
+    std::function<std::size_t()> connections;  // open HTTP connections
+    std::function<bool()> stopping;            // draining for shutdown
+    std::chrono::steady_clock::time_point started;
+};
+
+class front_end {
+public:
+    explicit front_end(front_end_parts parts) : p_(std::move(parts)) {}
+
+    boost::asio::awaitable<void> route(net::request& req, net::responder& r);
+
+private:
+    boost::asio::awaitable<void> handle_rpc(net::request& req, net::responder& r);
+    boost::asio::awaitable<void> handle_stream(net::request& req, net::responder& r, std::string_view id_text);
+    bool origin_allowed(const net::request& req) const;
+
+    front_end_parts p_;
+};
+
+// Prometheus text for GET /metrics.
+std::string metrics_text(chat::chat_service& chat, upstream::key_pool& pool, std::size_t connections,
+                         std::chrono::steady_clock::time_point started);
+
+}  // namespace chatd::web
