@@ -23,6 +23,7 @@
 #include "util/blocking_pool.hpp"
 #include "util/file_lock.hpp"
 #include "util/systemd_notify.hpp"
+#include "util/task_counter.hpp"
 #include "util/unix_time.hpp"
 #include "web/front_end.hpp"
 #include "wechat/login.hpp"
@@ -94,6 +95,7 @@ struct app::impl {
     std::unique_ptr<web::front_end> front;
     std::unique_ptr<net::http_server> server;
     std::atomic<bool> stopping{false};
+    task_counter tasks;  // audit writes and other jobs that finish on their own
 
     std::shared_ptr<const config> current() {
         std::lock_guard lock(cfg_mu);
@@ -131,6 +133,8 @@ struct app::impl {
         systemd_notify("STOPPING=1");
         server->stop_accepting();
         co_await chat->drain(std::chrono::seconds(c->drain_timeout));
+        if (!co_await tasks.wait_idle(std::chrono::seconds(5)))
+            spdlog::warn("stopping with {} background job(s) unfinished", tasks.running());
         // Idle keep-alive connections go now; streams get a moment to write their final events.
         server->close_all(true);
         asio::steady_timer t(ioc);
@@ -208,13 +212,13 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.services = std::make_unique<rpc::services>(
         rpc::services{*m.db, *m.auth, *m.chat, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse,
-                       *m.wechat, *m.wechat_api});
+                       *m.wechat, *m.wechat_api, m.tasks});
     rpc::add_user_methods(m.dispatcher, *m.services);
     rpc::add_admin_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {
         auto entry = rpc::audit_row_of(ctx, method, params, unix_now());
         spdlog::info("admin {} via {}: {} {}", entry.actor, entry.via, method, entry.params);
-        asio::co_spawn(
+        m.tasks.spawn(
             m.ioc,
             [&m, entry]() -> awaitable<void> {
                 co_await m.db->run([&](store::store& s) {
@@ -222,7 +226,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
                     return 0;
                 });
             },
-            asio::detached);
+            "audit write");
     };
     m.files = std::make_unique<net::static_files>(cfg->webui_dir);
     m.front = std::make_unique<web::front_end>(web::front_end_parts{

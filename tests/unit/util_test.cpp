@@ -1,8 +1,11 @@
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
 #include "chat/generation.hpp"
 #include "util/rate_limiter.hpp"
 #include "util/random.hpp"
+#include "util/task_counter.hpp"
 #include "util/text.hpp"
 
 using namespace chatd;
@@ -76,4 +79,28 @@ TEST_CASE("a generation hands followers its text once and wakes them") {
     g.poll(11, text, fin, [&] { ++woken; });
     CHECK(fin == "event: done\nid: 12\ndata: {}\n\n");
     CHECK(chat::delta_event(5, "a\"b") == "event: delta\nid: 5\ndata: {\"text\":\"a\\\"b\"}\n\n");
+}
+
+TEST_CASE("counted tasks are waited for, and their exceptions do not vanish") {
+    boost::asio::io_context ioc;
+    task_counter tasks;
+    bool done = false;
+    tasks.spawn(ioc, [&]() -> boost::asio::awaitable<void> {
+        boost::asio::steady_timer t(ioc, std::chrono::milliseconds(30));
+        co_await t.async_wait(boost::asio::use_awaitable);
+        done = true;
+    }, "slow job");
+    tasks.spawn(ioc, []() -> boost::asio::awaitable<void> {
+        throw std::runtime_error("boom");
+        co_return;
+    }, "failing job");
+    CHECK(tasks.running() == 2);
+    bool idle = false;
+    boost::asio::co_spawn(ioc, [&]() -> boost::asio::awaitable<void> {
+        idle = co_await tasks.wait_idle(std::chrono::seconds(5));
+    }, boost::asio::detached);
+    ioc.run();
+    CHECK(done);
+    CHECK(idle);
+    CHECK(tasks.running() == 0);
 }

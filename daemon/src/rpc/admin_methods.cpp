@@ -1,6 +1,5 @@
 // Operator methods (CONTRACT §7): the admin socket, and admins' web sessions.
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
@@ -99,9 +98,9 @@ public:
             co_return co_await run(s);
         }
         if (in_background)
-            asio::co_spawn(co_await asio::this_coro::executor, [this, &s, keep = shared_from_this()]() -> awaitable<void> {
+            s.tasks.spawn(co_await asio::this_coro::executor, [this, &s, keep = shared_from_this()]() -> awaitable<void> {
                 co_await run(s);
-            }, asio::detached);
+            }, "ledger check");
         co_return last;
     }
 

@@ -13,6 +13,7 @@
 #include "upstream/key_checks.hpp"
 #include "upstream/key_pool.hpp"
 #include "util/rate_limiter.hpp"
+#include "util/task_counter.hpp"
 #include "wechat/login.hpp"
 
 namespace chatd::rpc {
@@ -29,6 +30,7 @@ struct services {
     rate_limiter& abuse;  // failed card redemptions and similar attempts
     wechat::login_service& wechat;
     wechat::api& wechat_api;
+    task_counter& tasks;  // jobs a method leaves running after it answers
 };
 
 void add_user_methods(dispatcher& d, services& s);
