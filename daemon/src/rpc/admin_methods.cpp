@@ -9,6 +9,7 @@
 #include "billing/cards.hpp"
 #include "rpc/services.hpp"
 #include "store/text_search.hpp"
+#include "upstream/providers.hpp"
 #include "util/random.hpp"
 #include "util/text.hpp"
 
@@ -58,7 +59,6 @@ json::object model_json(const store::model_row& m) {
                         {"sort", m.sort}};
 }
 
-const std::set<std::string> providers = {"openai", "deepseek", "openrouter", "siliconflow", "moonshot"};
 
 }  // namespace
 
@@ -186,7 +186,7 @@ void add_admin_methods(dispatcher& d, services& s) {
                    }
                }
                auto provider = p.opt_str("provider").value_or("openai");
-               if (!providers.count(provider)) fail("invalid_params", "unknown provider '" + provider + "'");
+               if (!upstream::find_provider(provider)) fail("invalid_params", "unknown provider '" + provider + "'");
                auto note = p.opt_str("note").value_or("");
                auto ids = co_await s.db.run([&](store::store& st) {
                    return st.add_keys(secrets, base_url, models, note, provider, chat::unix_now());

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <spdlog/spdlog.h>
 
+#include "upstream/providers.hpp"
 #include "util/text.hpp"
 #include "util/unix_time.hpp"
 
@@ -53,76 +54,24 @@ outcome outcome_of(const http_response& r) {
     return o;
 }
 
-std::optional<double> number(const json::value* v) {
-    if (!v) return std::nullopt;
-    if (v->is_number()) return v->to_number<double>();
-    if (v->is_string()) {
-        try {
-            std::size_t used = 0;
-            std::string s(v->get_string());
-            double d = std::stod(s, &used);
-            if (used == s.size()) return d;
-        } catch (const std::exception&) {
-        }
-    }
-    return std::nullopt;
-}
-
-const json::value* at(const json::value& v, std::initializer_list<std::string_view> path) {
-    const json::value* cur = &v;
-    for (auto key : path) {
-        if (!cur->is_object()) return nullptr;
-        cur = cur->get_object().if_contains(key);
-        if (!cur) return nullptr;
-    }
-    return cur;
-}
-
 }  // namespace
 
-std::string balance_url(std::string_view provider, std::string_view base) {
+std::string balance_url(std::string_view provider_id, std::string_view base) {
+    auto* p = find_provider(provider_id);
+    if (!p || p->balance_path.empty()) return {};
     std::string b(base);
     while (!b.empty() && b.back() == '/') b.pop_back();
-    if (provider == "deepseek") {
-        if (b.ends_with("/v1")) b.resize(b.size() - 3);
-        return b + "/user/balance";
-    }
-    if (provider == "openrouter") return b + "/credits";
-    if (provider == "siliconflow") return b + "/user/info";
-    if (provider == "moonshot") return b + "/users/me/balance";
-    return {};
+    if (p->balance_beside_v1 && b.ends_with("/v1")) b.resize(b.size() - 3);
+    return b + std::string(p->balance_path);
 }
 
-std::optional<std::pair<double, std::string>> parse_balance(std::string_view provider, std::string_view body) {
+std::optional<std::pair<double, std::string>> parse_balance(std::string_view provider_id, std::string_view body) {
+    auto* p = find_provider(provider_id);
+    if (!p || !p->parse_balance) return std::nullopt;
     boost::system::error_code ec;
     auto v = json::parse(body, ec);
     if (ec) return std::nullopt;
-    if (provider == "deepseek") {
-        auto* infos = at(v, {"balance_infos"});
-        if (!infos || !infos->is_array() || infos->get_array().empty()) return std::nullopt;
-        const auto& first = infos->get_array().front();
-        auto amount = number(at(first, {"total_balance"}));
-        auto* currency = at(first, {"currency"});
-        if (!amount || !currency || !currency->is_string()) return std::nullopt;
-        return std::pair{*amount, std::string(currency->get_string())};
-    }
-    if (provider == "openrouter") {
-        auto credits = number(at(v, {"data", "total_credits"}));
-        auto usage = number(at(v, {"data", "total_usage"}));
-        if (!credits || !usage) return std::nullopt;
-        return std::pair{*credits - *usage, std::string("USD")};
-    }
-    if (provider == "siliconflow") {
-        auto amount = number(at(v, {"data", "totalBalance"}));
-        if (!amount) return std::nullopt;
-        return std::pair{*amount, std::string("CNY")};
-    }
-    if (provider == "moonshot") {
-        auto amount = number(at(v, {"data", "available_balance"}));
-        if (!amount) return std::nullopt;
-        return std::pair{*amount, std::string("CNY")};
-    }
-    return std::nullopt;
+    return p->parse_balance(v);
 }
 
 awaitable<key_test_result> test_key(client& c, key_pool& pool, std::int64_t id, const std::string& default_base) {
