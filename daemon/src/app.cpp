@@ -264,8 +264,11 @@ struct app::impl {
             co_return;
         }
         if (path == "/healthz" && req.method == "GET") {
-            json::object o{{"status", stopping ? "stopping" : "ok"}, {"version", CHATD_VERSION}};
-            co_await r.send(net::json_response(stopping ? 503 : 200, json::serialize(o)));
+            bool full = db->storage_full();
+            const char* status = stopping ? "stopping" : full ? "storage_full" : "ok";
+            json::object o{{"status", status}, {"version", CHATD_VERSION}};
+            if (full) o["reason"] = "storage_full";
+            co_await r.send(net::json_response(stopping || full ? 503 : 200, json::serialize(o)));
             co_return;
         }
         if (req.admin_socket) {
