@@ -1,5 +1,6 @@
 #include "chat/chat_service.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -124,6 +125,29 @@ namespace {
 json::value null_or_text(const std::string& s) {
     if (s.empty()) return nullptr;
     return json::value(s);
+}
+
+bool is_storage_full(const std::exception& e) {
+    auto* error = dynamic_cast<const app_error*>(&e);
+    return error && error->reason == "storage_full";
+}
+
+constexpr const char* unsaved_message =
+    "服务器磁盘已满，回答无法保存，已退还次数 "
+    "(the server's disk is full: the answer could not be saved; refunded)";
+
+// The user may have seen the whole text, but an answer the disk cannot keep ends failed.
+void mark_unsaved(store::finished_answer& f) {
+    f.status = "failed";
+    f.refund = true;
+    f.free_reason.clear();
+    f.error_reason = "storage_full";
+    f.error_message = unsaved_message;
+}
+
+std::string error_event(const store::finished_answer& f) {
+    json::object e{{"reason", f.error_reason}, {"message", f.error_message}, {"refunded", f.refund}};
+    return sse_event("error", f.content.size() + 1, json::serialize(e));
 }
 }  // namespace
 
@@ -335,6 +359,11 @@ awaitable<void> chat_service::run(job j) {
     if (masker) g.append(masker->finish());
     if (g.cancel->cancelled() && status == "failed" && error_reason.empty())
         status = g.stopped_by() == stop_cause::shutdown ? "interrupted" : "stopped";
+    if (g.stopped_by() == stop_cause::storage_full) {
+        status = "failed";
+        error_reason = "storage_full";
+        error_message = unsaved_message;
+    }
     if (status == "failed" && error_reason.empty()) {
         error_reason = tried.empty() ? "no_upstream" : "upstream_unavailable";
         error_message = tried.empty() ? "暂无可用的上游接口 (no upstream key is available)"
@@ -370,12 +399,12 @@ awaitable<void> chat_service::run(job j) {
     }
 
     std::string final_event;
+    bool unsaved = false;
     try {
         auto bal = co_await db_.run([f, now = unix_now()](store::store& s) { return s.finish_answer(f, now); });
         std::size_t end = f.content.size();
         if (status == "failed" || status == "interrupted") {
-            json::object e{{"reason", f.error_reason}, {"message", f.error_message}, {"refunded", f.refund}};
-            final_event = sse_event("error", end + 1, json::serialize(e));
+            final_event = error_event(f);
         } else {
             json::object d{{"message_id", g.message_id},
                            {"status", status},
@@ -391,20 +420,52 @@ awaitable<void> chat_service::run(job j) {
             final_event = sse_event("done", end + 1, json::serialize(d));
         }
     } catch (const std::exception& e) {
-        spdlog::error("answer {}: cannot store the result: {}", g.message_id, e.what());
-        json::object err{{"reason", "internal_error"}, {"message", "内部错误 (internal error)"}, {"refunded", false}};
-        final_event = sse_event("error", f.content.size() + 1, json::serialize(err));
+        if (is_storage_full(e)) {
+            spdlog::warn("answer {}: the disk is full; it ends failed, refunded once space returns",
+                         g.message_id);
+            mark_unsaved(f);
+            status = f.status;
+            unsaved = true;
+            final_event = error_event(f);
+        } else {
+            spdlog::error("answer {}: cannot store the result: {}", g.message_id, e.what());
+            json::object err{{"reason", "internal_error"}, {"message", "内部错误 (internal error)"}, {"refunded", false}};
+            final_event = sse_event("error", f.content.size() + 1, json::serialize(err));
+        }
     }
     g.finish(std::move(final_event));
     {
         std::lock_guard lock(mu_);
-        live_.erase(g.message_id);
+        if (!unsaved) live_.erase(g.message_id);
         if (status == "done") counters_.done++;
         else if (status == "stopped") counters_.stopped++;
         else if (status == "interrupted") counters_.interrupted++;
         else counters_.failed++;
     }
     release_slot(g.user_id);
+    if (unsaved) co_await store_when_space_returns(std::move(f));
+}
+
+// Streams still find the answer live meanwhile, with its final event. If chatd stops first,
+// the start-up sweep (store::interrupt_streaming) ends the answer and refunds it instead.
+awaitable<void> chat_service::store_when_space_returns(store::finished_answer f) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+        timer.expires_after(unsaved_retry_interval);
+        auto [ec] = co_await timer.async_wait(as_tuple);
+        if (ec) break;
+        try {
+            co_await db_.run([f, now = unix_now()](store::store& s) { return s.finish_answer(f, now); });
+            spdlog::info("answer {}: stored as failed and refunded", f.message_id);
+            break;
+        } catch (const std::exception& e) {
+            if (is_storage_full(e)) continue;
+            spdlog::error("answer {}: cannot store the result: {}", f.message_id, e.what());
+            break;
+        }
+    }
+    std::lock_guard lock(mu_);
+    live_.erase(f.message_id);
 }
 
 awaitable<void> chat_service::stop(const store::user_row& user, store::id_t message_id) {
@@ -430,22 +491,32 @@ void chat_service::start() {
 
 awaitable<void> chat_service::persist_once() {
     std::vector<std::pair<store::id_t, std::string>> texts;
+    std::vector<std::shared_ptr<generation>> writing;
     {
         std::lock_guard lock(mu_);
         for (auto& [id, g] : live_)
-            if (auto t = g->take_unsaved()) texts.emplace_back(id, std::move(*t));
+            if (auto t = g->take_unsaved()) {
+                texts.emplace_back(id, std::move(*t));
+                writing.push_back(g);
+            }
     }
     std::vector<store::key_row> rows;
     for (auto& k : pool_.take_dirty()) rows.push_back(key_row_of(k));
     std::vector<store::key_event_row> events;
     for (auto& e : pool_.take_changes()) events.push_back({e.key_id, e.at, e.status, e.reason});
     if (texts.empty() && rows.empty() && events.empty()) co_return;
-    co_await db_.run([texts = std::move(texts), rows = std::move(rows), events = std::move(events)](store::store& s) {
-        s.save_partial(texts);
-        s.save_key_states(rows);
-        s.add_key_events(events);
-        return 0;
-    });
+    try {
+        co_await db_.run([texts = std::move(texts), rows = std::move(rows), events = std::move(events)](store::store& s) {
+            s.save_partial(texts);
+            s.save_key_states(rows);
+            s.add_key_events(events);
+            return 0;
+        });
+    } catch (const std::exception& e) {
+        if (!is_storage_full(e)) throw;
+        // Never half-kept: answers whose text the disk has no room for end failed and refunded.
+        for (auto& g : writing) g->request_stop(stop_cause::storage_full);
+    }
 }
 
 awaitable<void> chat_service::persist_loop() {
@@ -474,7 +545,8 @@ awaitable<void> chat_service::drain(std::chrono::seconds grace) {
         std::vector<std::shared_ptr<generation>> rest;
         {
             std::lock_guard lock(mu_);
-            for (auto& [id, g] : live_) rest.push_back(g);
+            for (auto& [id, g] : live_)
+                if (!g->finished()) rest.push_back(g);  // not those waiting for disk space
         }
         if (rest.empty()) break;
         if (!stopped_rest && std::chrono::steady_clock::now() >= deadline) {
@@ -492,7 +564,8 @@ awaitable<void> chat_service::drain(std::chrono::seconds grace) {
 
 std::size_t chat_service::in_flight() const {
     std::lock_guard lock(mu_);
-    return live_.size();
+    return std::count_if(live_.begin(), live_.end(),
+                         [](const auto& kv) { return !kv.second->finished(); });
 }
 
 chat_service::counters chat_service::stats() const {
