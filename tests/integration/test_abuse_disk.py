@@ -109,7 +109,6 @@ class DiskFullTest(ChatdTestCase):
         bob.register("bob", "bob password 1")
         carol.register("carol")
         filler.register("filler")
-        pid = self.chatd.proc.pid
 
         # Alice's long answer is streaming when the disk fills.
         sent = alice.ask("a long story please", model="deepseek-chat")
@@ -216,8 +215,7 @@ class DiskFullTest(ChatdTestCase):
         self.assertLess(frames, frames_when_full)
         self.assertEqual(os.path.getsize(self.db_path + "-wal"), wal_size)
 
-        self.assertEqual(self.chatd.proc.pid, pid)
-        self.assertIsNone(self.chatd.proc.poll())
+        self.assertIsNone(self.chatd.proc.poll(), "chatd kept running throughout")
         log = self.chatd.log_text()
         self.assertEqual(log.count("the disk is full ("), 1, "the filling is logged once")
         self.assertEqual(log.count("disk space is back"), 1, "the recovery is logged once")
