@@ -1,9 +1,13 @@
 // The database thread's group commit: calls queued together share one transaction, yet each
-// succeeds or fails on its own.
+// succeeds or fails on its own. A full disk is a reason of its own (storage_full).
+#include <sqlite3.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <filesystem>
 #include <thread>
 
@@ -50,6 +54,80 @@ TEST_CASE("batched calls commit together and fail alone") {
         CHECK(taken == 1);
         CHECK(db.direct().counts().users == 19);
         CHECK(db.direct().ledger_mismatches().empty());
+        db.stop();
+    }
+    fs::remove_all(dir);
+}
+
+TEST_CASE("disk-full errors are told apart from other SQLite errors") {
+    CHECK(store::is_disk_full(SQLITE_FULL, 0));
+    CHECK(store::is_disk_full(SQLITE_IOERR_WRITE, ENOSPC));
+    CHECK(store::is_disk_full(SQLITE_IOERR_SHMSIZE, ENOSPC));
+    CHECK_FALSE(store::is_disk_full(SQLITE_IOERR_WRITE, EIO));
+    CHECK_FALSE(store::is_disk_full(SQLITE_CONSTRAINT, ENOSPC));
+    CHECK_FALSE(store::is_disk_full(SQLITE_BUSY, 0));
+}
+
+TEST_CASE("a write the database has no room for fails with storage_full and changes nothing") {
+    fs::path dir = fs::temp_directory_path() / ("chatd-db-" + random_hex(6));
+    fs::create_directories(dir);
+    {
+        store::database db((dir / "t.db").string());
+        db.direct().migrate();
+        // The probe for space writes a scratch file here: while this directory is in the way,
+        // it finds no room.
+        fs::create_directory(dir / "t.db.space-probe");
+        // No new pages: as on a full disk, SQLite answers SQLITE_FULL.
+        auto& writer = db.direct().connection();
+        writer.exec("PRAGMA max_page_count=" + std::to_string(writer.execAndGet("PRAGMA page_count").getInt()));
+        REQUIRE_FALSE(db.storage_full());
+
+        asio::io_context ioc;
+        auto create = [&db, &ioc](std::string name, std::size_t hash_size) {
+            return asio::co_spawn(ioc, db.run([name, hash = std::string(hash_size, 'h')](store::store& s) {
+                return s.create_password_user(name, hash, false, 3, 100);
+            }), asio::use_future);
+        };
+        std::atomic<bool> blocking{false};
+        auto blocker = asio::co_spawn(ioc, db.run([&blocking](store::store&) {
+            blocking = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            return 0;
+        }), asio::use_future);
+        ioc.poll();
+        while (!blocking) std::this_thread::yield();
+        // Queued behind the blocker, both run in one batch. The big one needs new pages, and
+        // SQLite then rolls back the whole transaction: the small one, though it ran first,
+        // is not stored either, and its caller must not be told otherwise.
+        auto small = create("small", 10);
+        auto big = create("big", 256 * 1024);
+        ioc.run();
+        blocker.get();
+        for (auto* call : {&small, &big}) {
+            try {
+                call->get();
+                FAIL("a user was created on a full disk");
+            } catch (const app_error& e) {
+                CHECK(e.reason == "storage_full");
+            }
+        }
+        CHECK(db.storage_full());
+        CHECK(db.direct().counts().users == 0);
+        CHECK(db.direct().ledger_mismatches().empty());
+
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the probe has run
+        CHECK(db.storage_full());
+        // Room again: the checkpointer's probe finds it (the page limit binds only the writer).
+        fs::remove(dir / "t.db.space-probe");
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (db.storage_full() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        CHECK_FALSE(db.storage_full());
+        writer.exec("PRAGMA max_page_count=1073741823");
+        ioc.restart();
+        auto again = create("big", 256 * 1024);
+        ioc.run();
+        CHECK(again.get().username == "big");
         db.stop();
     }
     fs::remove_all(dir);

@@ -1,9 +1,9 @@
 #include "chat/chat_service.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -125,6 +125,29 @@ namespace {
 json::value null_or_text(const std::string& s) {
     if (s.empty()) return nullptr;
     return json::value(s);
+}
+
+bool is_storage_full(const std::exception& e) {
+    auto* error = dynamic_cast<const app_error*>(&e);
+    return error && error->reason == "storage_full";
+}
+
+constexpr const char* unsaved_message =
+    "服务器磁盘已满，回答无法保存，已退还次数 "
+    "(the server's disk is full: the answer could not be saved; refunded)";
+
+// The user may have seen the whole text, but an answer the disk cannot keep ends failed.
+void mark_unsaved(store::finished_answer& f) {
+    f.status = "failed";
+    f.refund = true;
+    f.free_reason.clear();
+    f.error_reason = "storage_full";
+    f.error_message = unsaved_message;
+}
+
+std::string error_event(const store::finished_answer& f) {
+    json::object e{{"reason", f.error_reason}, {"message", f.error_message}, {"refunded", f.refund}};
+    return sse_event("error", f.content.size() + 1, json::serialize(e));
 }
 }  // namespace
 
@@ -336,6 +359,11 @@ awaitable<void> chat_service::run(job j) {
     if (masker) g.append(masker->finish());
     if (g.cancel->cancelled() && status == "failed" && error_reason.empty())
         status = g.stopped_by() == stop_cause::shutdown ? "interrupted" : "stopped";
+    if (g.stopped_by() == stop_cause::storage_full) {
+        status = "failed";
+        error_reason = "storage_full";
+        error_message = unsaved_message;
+    }
     if (status == "failed" && error_reason.empty()) {
         error_reason = tried.empty() ? "no_upstream" : "upstream_unavailable";
         error_message = tried.empty() ? "暂无可用的上游接口 (no upstream key is available)"
@@ -371,12 +399,12 @@ awaitable<void> chat_service::run(job j) {
     }
 
     std::string final_event;
+    bool unsaved = false;
     try {
         auto bal = co_await db_.run([f, now = unix_now()](store::store& s) { return s.finish_answer(f, now); });
         std::size_t end = f.content.size();
         if (status == "failed" || status == "interrupted") {
-            json::object e{{"reason", f.error_reason}, {"message", f.error_message}, {"refunded", f.refund}};
-            final_event = sse_event("error", end + 1, json::serialize(e));
+            final_event = error_event(f);
         } else {
             json::object d{{"message_id", g.message_id},
                            {"status", status},
@@ -392,20 +420,52 @@ awaitable<void> chat_service::run(job j) {
             final_event = sse_event("done", end + 1, json::serialize(d));
         }
     } catch (const std::exception& e) {
-        spdlog::error("answer {}: cannot store the result: {}", g.message_id, e.what());
-        json::object err{{"reason", "internal_error"}, {"message", "内部错误 (internal error)"}, {"refunded", false}};
-        final_event = sse_event("error", f.content.size() + 1, json::serialize(err));
+        if (is_storage_full(e)) {
+            spdlog::warn("answer {}: the disk is full; it ends failed, refunded once space returns",
+                         g.message_id);
+            mark_unsaved(f);
+            status = f.status;
+            unsaved = true;
+            final_event = error_event(f);
+        } else {
+            spdlog::error("answer {}: cannot store the result: {}", g.message_id, e.what());
+            json::object err{{"reason", "internal_error"}, {"message", "内部错误 (internal error)"}, {"refunded", false}};
+            final_event = sse_event("error", f.content.size() + 1, json::serialize(err));
+        }
     }
     g.finish(std::move(final_event));
     {
         std::lock_guard lock(mu_);
-        live_.erase(g.message_id);
+        if (!unsaved) live_.erase(g.message_id);
         if (status == "done") counters_.done++;
         else if (status == "stopped") counters_.stopped++;
         else if (status == "interrupted") counters_.interrupted++;
         else counters_.failed++;
     }
     release_slot(g.user_id);
+    if (unsaved) co_await store_when_space_returns(std::move(f));
+}
+
+// Streams still find the answer live meanwhile, with its final event. If chatd stops first,
+// the start-up sweep (store::interrupt_streaming) ends the answer and refunds it instead.
+awaitable<void> chat_service::store_when_space_returns(store::finished_answer f) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+        timer.expires_after(unsaved_retry_interval);
+        auto [ec] = co_await timer.async_wait(as_tuple);
+        if (ec) break;
+        try {
+            co_await db_.run([f, now = unix_now()](store::store& s) { return s.finish_answer(f, now); });
+            spdlog::info("answer {}: stored as failed and refunded", f.message_id);
+            break;
+        } catch (const std::exception& e) {
+            if (is_storage_full(e)) continue;
+            spdlog::error("answer {}: cannot store the result: {}", f.message_id, e.what());
+            break;
+        }
+    }
+    std::lock_guard lock(mu_);
+    live_.erase(f.message_id);
 }
 
 awaitable<void> chat_service::stop(const store::user_row& user, store::id_t message_id) {
@@ -424,93 +484,6 @@ awaitable<void> chat_service::stop(const store::user_row& user, store::id_t mess
     // Already finished: stopping is a no-op.
 }
 
-awaitable<stream_source> chat_service::open(const store::user_row& viewer, store::id_t message_id) {
-    stream_source src;
-    {
-        std::lock_guard lock(mu_);
-        if (auto it = live_.find(message_id); it != live_.end()) src.live = it->second;
-    }
-    if (src.live) {
-        if (src.live->user_id != viewer.id && !viewer.is_admin) throw app_error("not_found", "no such message");
-        co_return src;
-    }
-    auto msg = co_await db_.run([message_id](store::store& s) { return s.message(message_id); });
-    if (!msg || msg->role != "assistant" || (msg->user_id != viewer.id && !viewer.is_admin))
-        throw app_error("not_found", "no such message");
-    // It may have finished between the two looks: the stored row is final unless streaming.
-    if (msg->status == "streaming") {
-        std::lock_guard lock(mu_);
-        if (auto it = live_.find(message_id); it != live_.end()) {
-            src.live = it->second;
-            co_return src;
-        }
-    }
-    src.stored = std::move(msg);
-    co_return src;
-}
-
-awaitable<void> chat_service::follow(stream_source src, std::size_t after, write_fn write) {
-    if (src.stored) {
-        // A stored answer: the rest of its text in one delta, then its final event.
-        const auto& m = *src.stored;
-        std::size_t from = utf8_floor(m.content, std::min(after, m.content.size()));
-        if (from < m.content.size())
-            if (!co_await write(delta_event(m.content.size(), std::string_view(m.content).substr(from))))
-                co_return;
-        std::size_t end = m.content.size() + 1;
-        if (m.status == "done" || m.status == "stopped") {
-            auto bal = co_await db_.run([uid = m.user_id](store::store& s) { return s.balance_of(uid); });
-            json::object d{{"message_id", m.id},
-                           {"status", m.status},
-                           {"charged", m.refunded ? 0 : m.charge_trial + m.charge_paid},
-                           {"refunded", m.refunded},
-                           {"free_reason", null_or_text(m.free_reason)},
-                           {"balance", balance_json(bal)},
-                           {"usage", json::object{{"prompt_tokens", m.prompt_tokens.value_or(0)},
-                                                  {"completion_tokens", m.completion_tokens.value_or(0)}}},
-                           {"latency_ms", json::object{{"first_token", m.first_token_ms ? json::value(*m.first_token_ms)
-                                                                                         : json::value(nullptr)},
-                                                       {"total", m.total_ms ? json::value(*m.total_ms)
-                                                                            : json::value(nullptr)}}}};
-            co_await write(sse_event("done", end, json::serialize(d)));
-        } else {
-            json::object e{{"reason", m.error_reason.empty() ? m.status : m.error_reason},
-                           {"message", m.error_message},
-                           {"refunded", m.refunded}};
-            co_await write(sse_event("error", end, json::serialize(e)));
-        }
-        co_return;
-    }
-
-    auto gen = src.live;
-    auto ex = co_await asio::this_coro::executor;
-    auto timer = std::make_shared<asio::steady_timer>(ex);
-    // Offsets the client sends are ones we sent; clamp anything else to a character boundary.
-    std::size_t pos = after;
-    {
-        auto text = gen->text();
-        pos = utf8_floor(text, std::min(pos, text.size()));
-    }
-    for (;;) {
-        std::string text, final_event;
-        // The wake-up is posted to this coroutine's strand, so it cannot run before the wait
-        // below has started.
-        gen->poll(pos, text, final_event, [timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
-        if (!text.empty()) {
-            pos += text.size();
-            if (!co_await write(delta_event(pos, text))) co_return;
-            continue;
-        }
-        if (!final_event.empty()) {
-            co_await write(std::move(final_event));
-            co_return;
-        }
-        timer->expires_after(keepalive_interval);
-        auto [ec] = co_await timer->async_wait(as_tuple);
-        if (!ec && !co_await write(": keepalive\n\n")) co_return;
-    }
-}
-
 void chat_service::start() {
     persist_timer_ = std::make_shared<asio::steady_timer>(ioc_);
     asio::co_spawn(asio::make_strand(ioc_), persist_loop(), asio::detached);
@@ -518,22 +491,32 @@ void chat_service::start() {
 
 awaitable<void> chat_service::persist_once() {
     std::vector<std::pair<store::id_t, std::string>> texts;
+    std::vector<std::shared_ptr<generation>> writing;
     {
         std::lock_guard lock(mu_);
         for (auto& [id, g] : live_)
-            if (auto t = g->take_unsaved()) texts.emplace_back(id, std::move(*t));
+            if (auto t = g->take_unsaved()) {
+                texts.emplace_back(id, std::move(*t));
+                writing.push_back(g);
+            }
     }
     std::vector<store::key_row> rows;
     for (auto& k : pool_.take_dirty()) rows.push_back(key_row_of(k));
     std::vector<store::key_event_row> events;
     for (auto& e : pool_.take_changes()) events.push_back({e.key_id, e.at, e.status, e.reason});
     if (texts.empty() && rows.empty() && events.empty()) co_return;
-    co_await db_.run([texts = std::move(texts), rows = std::move(rows), events = std::move(events)](store::store& s) {
-        s.save_partial(texts);
-        s.save_key_states(rows);
-        s.add_key_events(events);
-        return 0;
-    });
+    try {
+        co_await db_.run([texts = std::move(texts), rows = std::move(rows), events = std::move(events)](store::store& s) {
+            s.save_partial(texts);
+            s.save_key_states(rows);
+            s.add_key_events(events);
+            return 0;
+        });
+    } catch (const std::exception& e) {
+        if (!is_storage_full(e)) throw;
+        // Never half-kept: answers whose text the disk has no room for end failed and refunded.
+        for (auto& g : writing) g->request_stop(stop_cause::storage_full);
+    }
 }
 
 awaitable<void> chat_service::persist_loop() {
@@ -562,7 +545,8 @@ awaitable<void> chat_service::drain(std::chrono::seconds grace) {
         std::vector<std::shared_ptr<generation>> rest;
         {
             std::lock_guard lock(mu_);
-            for (auto& [id, g] : live_) rest.push_back(g);
+            for (auto& [id, g] : live_)
+                if (!g->finished()) rest.push_back(g);  // not those waiting for disk space
         }
         if (rest.empty()) break;
         if (!stopped_rest && std::chrono::steady_clock::now() >= deadline) {
@@ -580,7 +564,8 @@ awaitable<void> chat_service::drain(std::chrono::seconds grace) {
 
 std::size_t chat_service::in_flight() const {
     std::lock_guard lock(mu_);
-    return live_.size();
+    return std::count_if(live_.begin(), live_.end(),
+                         [](const auto& kv) { return !kv.second->finished(); });
 }
 
 chat_service::counters chat_service::stats() const {

@@ -76,6 +76,8 @@ public:
 
     static constexpr auto keepalive_interval = std::chrono::seconds(15);
     static constexpr auto persist_interval = std::chrono::milliseconds(500);
+    // How often the final state of an answer that a full disk refused is tried again.
+    static constexpr auto unsaved_retry_interval = std::chrono::seconds(2);
 
 private:
     struct job {
@@ -89,6 +91,7 @@ private:
                                                        store::started_answer started,
                                                        const store::model_row& model);
     boost::asio::awaitable<void> run(job j);
+    boost::asio::awaitable<void> store_when_space_returns(store::finished_answer f);
     boost::asio::awaitable<void> persist_loop();
     boost::asio::awaitable<void> persist_once();
     void reserve_slot(const store::user_row& user);

@@ -25,6 +25,11 @@ void generation::finish(std::string final_event) {
     notify(lock);
 }
 
+bool generation::finished() const {
+    std::lock_guard lock(mu_);
+    return !final_event_.empty();
+}
+
 void generation::request_stop(stop_cause why) {
     {
         std::lock_guard lock(mu_);

@@ -14,7 +14,8 @@
 
 namespace chatd::chat {
 
-enum class stop_cause { none, user, shutdown };
+// storage_full: the disk had no room for the answer's text, so it cannot end well.
+enum class stop_cause { none, user, shutdown, storage_full };
 
 class generation {
 public:
@@ -29,6 +30,7 @@ public:
     void append(std::string_view text);
     // The complete SSE event that ends every stream of this answer.
     void finish(std::string final_event);
+    bool finished() const;
     void request_stop(stop_cause why);
     stop_cause stopped_by() const;
 

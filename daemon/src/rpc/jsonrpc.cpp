@@ -67,6 +67,7 @@ int code_for(std::string_view reason) {
         {"card_used", -32041},          {"card_revoked", -32042},      {"card_expired", -32043},
         {"too_many_attempts", -32044},  {"login_expired", -32050},     {"login_pending", -32051},
         {"bad_credentials", -32052},    {"user_banned", -32053},       {"username_taken", -32054},
+        {"storage_full", -32060},
     };
     auto it = codes.find(reason);
     return it == codes.end() ? -32000 : it->second;

@@ -1,13 +1,42 @@
 #include "store/database.hpp"
 
+#include <SQLiteCpp/Transaction.h>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 namespace chatd::store {
+
+namespace {
+
+constexpr const char* storage_full_message =
+    "服务器磁盘已满，请稍后再试 (the server's disk is full; nothing was changed)";
+
+// Whether `bytes` more fit on the filesystem, found by writing them to a scratch file.
+bool room_for(const std::string& path, std::size_t bytes) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    std::vector<char> zeros(bytes);
+    bool written = ::write(fd, zeros.data(), bytes) == static_cast<ssize_t>(bytes);
+    ::close(fd);
+    ::unlink(path.c_str());
+    return written;
+}
+
+}  // namespace
+
+bool is_disk_full(int result_code, int system_errno) {
+    int primary = result_code & 0xff;
+    return primary == SQLITE_FULL || (primary == SQLITE_IOERR && system_errno == ENOSPC);
+}
 
 database::database(const std::string& path)
     : store_(std::make_unique<store>(path)), work_(ioc_.get_executor()), path_(path),
       reader_work_(reader_ioc_.get_executor()), reader_thread_([this] { reader_ioc_.run(); }),
-      thread_([this] { ioc_.run(); }), checkpointer_([this, path] { checkpoint_loop(path); }) {}
+      thread_([this] { ioc_.run(); }), checkpointer_([this] { checkpoint_loop(); }) {}
 
 database::~database() { stop(); }
 
@@ -25,20 +54,74 @@ void database::stop() {
     checkpointer_.join();
 }
 
-void database::checkpoint_loop(std::string path) {
+bool database::disk_full(const std::exception& e, SQLite::Database& connection) {
+    auto* sqlite_error = dynamic_cast<const SQLite::Exception*>(&e);
+    if (!sqlite_error ||
+        !is_disk_full(sqlite_error->getErrorCode(), sqlite3_system_errno(connection.getHandle())))
+        return false;
+    if (!storage_full_.exchange(true))
+        spdlog::error("the disk is full ({}): writes fail with storage_full until space returns", e.what());
+    return true;
+}
+
+std::exception_ptr database::translate(std::exception_ptr error, SQLite::Database& connection) {
     try {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        db.setBusyTimeout(5000);
-        std::unique_lock lock(checkpoint_mu_);
-        while (!stopping_) {
-            checkpoint_cv_.wait_for(lock, std::chrono::seconds(1));
-            lock.unlock();
-            // PASSIVE never blocks the writer: it copies what it can and leaves the rest.
-            db.exec("PRAGMA wal_checkpoint(PASSIVE)");
-            lock.lock();
-        }
+        std::rethrow_exception(error);
     } catch (const std::exception& e) {
-        spdlog::error("WAL checkpoints stopped: {}", e.what());
+        if (disk_full(e, connection))
+            return std::make_exception_ptr(app_error("storage_full", storage_full_message));
+    } catch (...) {
+    }
+    return error;
+}
+
+std::exception_ptr database::run_job(job& j, store& s) {
+    auto error = j.work(s);
+    if (error) {
+        error = translate(error, s.connection());
+        j.fail(error);
+    }
+    return error;
+}
+
+// The WAL can still hold a small write in frames it reuses while the filesystem has no room
+// left, so room for a fresh file comes first; then the database itself must take a write.
+bool database::space_returned(SQLite::Database& probe) {
+    if (!room_for(path_ + ".space-probe", 64 * 1024)) return false;
+    SQLite::Transaction t(probe, SQLite::TransactionBehavior::IMMEDIATE);
+    int version = probe.execAndGet("PRAGMA user_version").getInt();
+    probe.exec("PRAGMA user_version=" + std::to_string(version));
+    t.commit();
+    return true;
+}
+
+// Also watches a full disk: while it lasts, probes every second for space.
+void database::checkpoint_loop() {
+    std::unique_ptr<SQLite::Database> db;
+    auto last_warning = std::chrono::steady_clock::time_point::min();
+    std::unique_lock lock(checkpoint_mu_);
+    while (!stopping_) {
+        checkpoint_cv_.wait_for(lock, std::chrono::seconds(1));
+        lock.unlock();
+        try {
+            if (!db) {
+                db = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READWRITE);
+                db->setBusyTimeout(5000);
+            }
+            if (storage_full_ && space_returned(*db) && storage_full_.exchange(false))
+                spdlog::info("disk space is back: writes and WAL checkpoints go on");
+            // PASSIVE never blocks the writer: it copies what it can and leaves the rest.
+            db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+        } catch (const std::exception& e) {
+            // Retried next time: meanwhile the WAL only grows.
+            bool full = db && disk_full(e, *db);
+            auto now = std::chrono::steady_clock::now();
+            if (!full && now - last_warning > std::chrono::minutes(1)) {
+                spdlog::warn("WAL checkpoint failed (retried every second): {}", e.what());
+                last_warning = now;
+            }
+        }
+        lock.lock();
     }
 }
 
@@ -59,7 +142,7 @@ void database::enqueue_read(job j) {
             auto& db = reader_->connection();
             // One snapshot for the whole call: its queries agree with each other.
             db.exec("BEGIN");
-            j.work(*reader_);
+            run_job(j, *reader_);
             db.exec("COMMIT");
         } catch (const std::exception& e) {
             spdlog::error("database read failed: {}", e.what());
@@ -85,7 +168,7 @@ void database::drain() {
     for (auto& j : batch) (j.alone ? alone : shared).push_back(std::move(j));
     run_batch(shared);
     for (auto& j : alone) {
-        j.work(*store_);
+        run_job(j, *store_);
         j.finish();
     }
 }
@@ -93,7 +176,7 @@ void database::drain() {
 void database::run_batch(std::vector<job>& batch) {
     if (batch.empty()) return;
     if (batch.size() == 1) {
-        batch.front().work(*store_);
+        run_job(batch.front(), *store_);
         batch.front().finish();
         return;
     }
@@ -102,14 +185,21 @@ void database::run_batch(std::vector<job>& batch) {
         db.exec("BEGIN IMMEDIATE");
         for (auto& j : batch) {
             db.exec("SAVEPOINT job");
-            if (!j.work(*store_)) db.exec("ROLLBACK TO job");
+            if (auto error = run_job(j, *store_)) {
+                // A full disk can make SQLite roll back the whole transaction, not just this call.
+                if (sqlite3_get_autocommit(db.getHandle())) std::rethrow_exception(error);
+                db.exec("ROLLBACK TO job");
+            }
             db.exec("RELEASE job");
         }
         db.exec("COMMIT");
     } catch (const std::exception& e) {
         // Nothing of this batch is stored: every caller gets the error.
-        spdlog::error("database batch of {} failed: {}", batch.size(), e.what());
-        auto error = std::current_exception();
+        auto original = std::current_exception();
+        auto error = translate(original, db);
+        // A full disk is logged once, when it fills; app errors are the callers' to report.
+        if (error == original && !dynamic_cast<const app_error*>(&e))
+            spdlog::error("database batch of {} failed: {}", batch.size(), e.what());
         try {
             db.exec("ROLLBACK");
         } catch (const std::exception&) {

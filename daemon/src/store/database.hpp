@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -23,6 +24,10 @@
 #include "store/store.hpp"
 
 namespace chatd::store {
+
+// SQLite's result code for a write the filesystem had no room for: SQLITE_FULL, or an I/O error
+// whose system error was ENOSPC (growing the shared-memory WAL index, for one).
+bool is_disk_full(int result_code, int system_errno);
 
 class database {
 public:
@@ -48,6 +53,10 @@ public:
         return submit(std::move(f), false, true);
     }
 
+    // Set by the first write the disk had no room for (callers get app_error "storage_full");
+    // cleared once a probe write succeeds again, which the checkpointer tries every second.
+    bool storage_full() const { return storage_full_; }
+
     // For start-up and tests, before any coroutine runs: direct access on the caller's thread.
     store& direct() { return *store_; }
 
@@ -56,9 +65,9 @@ public:
 
 private:
     struct job {
-        std::function<bool(store&)> work;  // false: it threw (its error is kept)
-        std::function<void(std::exception_ptr)> fail;  // the batch did not commit
-        std::function<void()> finish;      // completes the caller, after the commit
+        std::function<std::exception_ptr(store&)> work;  // what it threw, if anything
+        std::function<void(std::exception_ptr)> fail;    // keeps the first error it is given
+        std::function<void()> finish;                    // completes the caller, after the commit
         bool alone = false;
     };
 
@@ -78,13 +87,12 @@ private:
             auto guard = std::make_shared<decltype(boost::asio::make_work_guard(ex))>(boost::asio::make_work_guard(ex));
             job j;
             j.alone = alone;
-            j.work = [st, fn = std::move(fn)](store& s) mutable {
+            j.work = [st, fn = std::move(fn)](store& s) mutable -> std::exception_ptr {
                 try {
                     st->value = fn(s);
-                    return true;
+                    return nullptr;
                 } catch (...) {
-                    st->error = std::current_exception();
-                    return false;
+                    return std::current_exception();
                 }
             };
             j.fail = [st](std::exception_ptr e) {
@@ -108,11 +116,17 @@ private:
     void enqueue_read(job j);
     void drain();
     void run_batch(std::vector<job>& batch);
+    std::exception_ptr run_job(job& j, store& s);  // the error the job failed with, if any
+    // Records a disk-full SQLite error (see storage_full()); false for any other error.
+    bool disk_full(const std::exception& e, SQLite::Database& connection);
+    // A disk-full error becomes app_error "storage_full"; any other is returned as it is.
+    std::exception_ptr translate(std::exception_ptr error, SQLite::Database& connection);
+    bool space_returned(SQLite::Database& probe);
 
     std::unique_ptr<store> store_;
     boost::asio::io_context ioc_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-    void checkpoint_loop(std::string path);
+    void checkpoint_loop();
 
     std::string path_;
     std::unique_ptr<store> reader_;  // opened on first use, after migrations
@@ -128,6 +142,7 @@ private:
     std::mutex checkpoint_mu_;
     std::condition_variable checkpoint_cv_;
     bool stopping_ = false;
+    std::atomic<bool> storage_full_{false};
     std::thread checkpointer_;
 };
 

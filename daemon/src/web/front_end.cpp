@@ -119,9 +119,10 @@ awaitable<void> front_end::route(net::request& req, net::responder& r) {
         co_return;
     }
     if (path == "/healthz" && req.method == "GET") {
-        bool stopping = p_.stopping();
-        json::object o{{"status", stopping ? "stopping" : "ok"}, {"version", CHATD_VERSION}};
-        co_await r.send(net::json_response(stopping ? 503 : 200, json::serialize(o)));
+        bool stopping = p_.stopping(), full = p_.storage_full();
+        json::object o{{"status", stopping ? "stopping" : full ? "storage_full" : "ok"}, {"version", CHATD_VERSION}};
+        if (full) o["reason"] = "storage_full";
+        co_await r.send(net::json_response(stopping || full ? 503 : 200, json::serialize(o)));
         co_return;
     }
     if (req.admin_socket) {

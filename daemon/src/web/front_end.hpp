@@ -32,6 +32,7 @@ struct front_end_parts {
     const net::static_files& files;
     std::function<std::size_t()> connections;  // open HTTP connections
     std::function<bool()> stopping;            // draining for shutdown
+    std::function<bool()> storage_full;        // the database found no room on disk
     std::chrono::steady_clock::time_point started;
 };
 

@@ -1,0 +1,105 @@
+// Following an answer over SSE: live while it is written, or replayed from the store.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "chat/chat_service.hpp"
+#include "util/app_error.hpp"
+#include "util/text.hpp"
+
+namespace chatd::chat {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
+
+awaitable<stream_source> chat_service::open(const store::user_row& viewer, store::id_t message_id) {
+    stream_source src;
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = live_.find(message_id); it != live_.end()) src.live = it->second;
+    }
+    if (src.live) {
+        if (src.live->user_id != viewer.id && !viewer.is_admin) throw app_error("not_found", "no such message");
+        co_return src;
+    }
+    auto msg = co_await db_.run([message_id](store::store& s) { return s.message(message_id); });
+    if (!msg || msg->role != "assistant" || (msg->user_id != viewer.id && !viewer.is_admin))
+        throw app_error("not_found", "no such message");
+    // It may have finished between the two looks: the stored row is final unless streaming.
+    if (msg->status == "streaming") {
+        std::lock_guard lock(mu_);
+        if (auto it = live_.find(message_id); it != live_.end()) {
+            src.live = it->second;
+            co_return src;
+        }
+    }
+    src.stored = std::move(msg);
+    co_return src;
+}
+
+awaitable<void> chat_service::follow(stream_source src, std::size_t after, write_fn write) {
+    if (src.stored) {
+        // A stored answer: the rest of its text in one delta, then its final event.
+        const auto& m = *src.stored;
+        std::size_t from = utf8_floor(m.content, std::min(after, m.content.size()));
+        if (from < m.content.size())
+            if (!co_await write(delta_event(m.content.size(), std::string_view(m.content).substr(from))))
+                co_return;
+        std::size_t end = m.content.size() + 1;
+        if (m.status == "done" || m.status == "stopped") {
+            auto bal = co_await db_.run([uid = m.user_id](store::store& s) { return s.balance_of(uid); });
+            json::object d{{"message_id", m.id},
+                           {"status", m.status},
+                           {"charged", m.refunded ? 0 : m.charge_trial + m.charge_paid},
+                           {"refunded", m.refunded},
+                           {"free_reason", m.free_reason.empty() ? json::value(nullptr) : json::value(m.free_reason)},
+                           {"balance", balance_json(bal)},
+                           {"usage", json::object{{"prompt_tokens", m.prompt_tokens.value_or(0)},
+                                                  {"completion_tokens", m.completion_tokens.value_or(0)}}},
+                           {"latency_ms", json::object{{"first_token", m.first_token_ms ? json::value(*m.first_token_ms)
+                                                                                         : json::value(nullptr)},
+                                                       {"total", m.total_ms ? json::value(*m.total_ms)
+                                                                            : json::value(nullptr)}}}};
+            co_await write(sse_event("done", end, json::serialize(d)));
+        } else {
+            json::object e{{"reason", m.error_reason.empty() ? m.status : m.error_reason},
+                           {"message", m.error_message},
+                           {"refunded", m.refunded}};
+            co_await write(sse_event("error", end, json::serialize(e)));
+        }
+        co_return;
+    }
+
+    auto gen = src.live;
+    auto ex = co_await asio::this_coro::executor;
+    auto timer = std::make_shared<asio::steady_timer>(ex);
+    // Offsets the client sends are ones we sent; clamp anything else to a character boundary.
+    std::size_t pos = after;
+    {
+        auto text = gen->text();
+        pos = utf8_floor(text, std::min(pos, text.size()));
+    }
+    for (;;) {
+        std::string text, final_event;
+        // The wake-up is posted to this coroutine's strand, so it cannot run before the wait
+        // below has started.
+        gen->poll(pos, text, final_event, [timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
+        if (!text.empty()) {
+            pos += text.size();
+            if (!co_await write(delta_event(pos, text))) co_return;
+            continue;
+        }
+        if (!final_event.empty()) {
+            co_await write(std::move(final_event));
+            co_return;
+        }
+        timer->expires_after(keepalive_interval);
+        auto [ec] = co_await timer->async_wait(as_tuple);
+        if (!ec && !co_await write(": keepalive\n\n")) co_return;
+    }
+}
+
+}  // namespace chatd::chat
