@@ -25,6 +25,20 @@ struct command {
     void (*show)(const boost::json::value& result, const rpc_request& request, std::ostream& out);
 };
 
+// Every command, in the order `chatctl help` lists them.
 std::span<const command> command_table();
+
+// The table's rows by noun, each defined beside its commands' builders and
+// printers. command_table() joins them.
+std::span<const command> status_commands();       // status
+std::span<const command> key_commands();          // keys ...
+std::span<const command> catalog_commands();      // models, roles, presets ...
+std::span<const command> card_commands();         // cards ...
+std::span<const command> user_commands();         // users ...
+std::span<const command> log_commands();          // logs, logs show
+std::span<const command> report_commands();       // stats, audit
+std::span<const command> admin_commands();        // admin add
+std::span<const command> maintenance_commands();  // settings ..., backup
+std::span<const command> rpc_commands();          // call, methods
 
 }  // namespace chatd::ctl
