@@ -146,15 +146,25 @@ void show_keys_balance(const json::value& result, const rpc_request&, std::ostre
     balances.print(out);
 }
 
+void show_keys_providers(const json::value& result, const rpc_request&, std::ostream& out) {
+    table providers({{"PROVIDER"}, {"NAME"}, {"BASE URL"}, {"BALANCE"}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& p = object_of(item);
+        providers.add_row({field_text(p, "id"), field_text(p, "name"), field_text(p, "base_url"),
+                           field_text(p, "balance") == "true" ? "yes" : "no"});
+    }
+    providers.print(out);
+}
+
 const command keys[] = {
     {"keys add", "admin.keys.add",
      "[--base-url URL] [--models A,B] [--note TEXT] "
-     "[--provider openai|deepseek|openrouter|siliconflow|moonshot] KEY...",
+     "[--provider PROVIDER] KEY...",
      "Add upstream API keys to the pool and print their ids.\n"
      "With a single '-' instead of keys, read them from standard input, one per line\n"
      "(blank lines and surrounding spaces are ignored). --base-url defaults to\n"
      "upstream.base_url; --models limits a key to those models; --provider (default\n"
-     "openai) picks the balance endpoint.",
+     "openai; 'chatctl keys providers' lists them) picks the balance endpoint.",
      build_keys_add, show_keys_add},
     {"keys list", "admin.keys.list", "",
      "List the upstream keys, masked, with their status and usage counters.", without_params,
@@ -173,9 +183,13 @@ const command keys[] = {
      "Show a key's status changes, newest first (evicted, cooling, back to active).", with_id,
      show_keys_history},
     {"keys balance", "admin.keys.balance", "[ID]",
-     "Ask the providers for the balance of every key, or of one. Available for deepseek,\n"
-     "openrouter, siliconflow and moonshot keys; never changes a key's status.",
+     "Ask the providers for the balance of every key, or of one. Available for the providers\n"
+     "'chatctl keys providers' marks so; never changes a key's status.",
      with_optional_id, show_keys_balance},
+    {"keys providers", "admin.providers.list", "",
+     "List the providers a key can be added for, with their usual base URL and whether\n"
+     "they report a balance.",
+     without_params, show_keys_providers},
 };
 
 }  // namespace

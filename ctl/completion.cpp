@@ -11,7 +11,7 @@ namespace chatd::ctl {
 namespace {
 
 // What the word under the cursor can be, for an option's value or an argument.
-enum class completes { nothing, words, files, command_names };
+enum class completes { nothing, words, files, command_names, providers };
 
 struct completion {
     completes kind = completes::nothing;
@@ -55,6 +55,8 @@ std::string bare(std::string_view token) {
 completion completion_of(const std::string& placeholder) {
     if (placeholder == "FILE" || placeholder == "PATH") return {completes::files, {}};
     if (placeholder == "COMMAND") return {completes::command_names, {}};
+    // The daemon owns the provider table: ask it rather than keep a copy here.
+    if (placeholder == "PROVIDER") return {completes::providers, {}};
     if (std::any_of(placeholder.begin(), placeholder.end(),
                     [](unsigned char c) { return std::islower(c); })) {
         std::string words = placeholder;
@@ -118,6 +120,8 @@ std::string completing(const completion& what) {
             return "_chatctl_words \"" + what.words + "\" \"$cur\"; ";
         case completes::files:
             return "_chatctl_files \"$cur\"; ";
+        case completes::providers:
+            return "_chatctl_providers \"$cur\"; ";
         default:
             return {};
     }
@@ -163,6 +167,8 @@ std::string command_branch(const shape& command) {
         case completes::command_names:
             out << "            arguments=commands\n";
             break;
+        case completes::providers:  // only ever an option's value
+            [[fallthrough]];
         case completes::nothing:
             if (command.takes_arguments) out << "            arguments=text\n";
             break;
@@ -198,6 +204,15 @@ void write_bash_completion(std::ostream& out, std::string_view global_synopsis,
            "\n"
            "_chatctl_words() {\n"
            "    mapfile -t COMPREPLY < <(compgen -W \"$1\" -- \"$2\")\n"
+           "}\n"
+           "\n"
+           "_chatctl_providers() {\n"
+           "    local socket=() i\n"
+           "    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do\n"
+           "        case ${COMP_WORDS[i]} in -s|--socket) socket=(-s \"${COMP_WORDS[i+1]}\") ;; esac\n"
+           "    done\n"
+           "    _chatctl_words \"$(\"${COMP_WORDS[0]}\" \"${socket[@]}\" --json keys providers 2>/dev/null |\n"
+           "        grep -o '\"id\": *\"[^\"]*\"' | cut -d'\"' -f4)\" \"$1\"\n"
            "}\n"
            "\n"
            "_chatctl_files() {\n"

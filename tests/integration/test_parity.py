@@ -140,6 +140,20 @@ class ParityTest(ChatdTestCase):
         self.assertNotEqual(human.stdout.strip(), "", f"chatctl {args} printed nothing")
         return self.run_json(*args)
 
+    def test_provider_names_complete_from_the_daemon(self):
+        script = os.path.join(self.workdir, "completion.bash")
+        with open(script, "w") as f:
+            f.write(subprocess.run([CHATCTL, "completion", "bash"], capture_output=True, text=True,
+                                   check=True).stdout)
+        words = ["keys", "add", "--provider", "d"]
+        out = subprocess.run(["bash", "--norc", "--noprofile", "-c",
+                              f"source {shlex.quote(script)}\n"
+                              f"COMP_WORDS=({shlex.quote(CHATCTL)} -s {shlex.quote(self.chatd.socket)} "
+                              f"{' '.join(words)})\nCOMP_CWORD={len(words) + 2}\n_chatctl\n"
+                              "printf '%s\\n' \"${COMPREPLY[@]}\""],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.stdout.split(), ["deepseek"], out.stderr)
+
     def test_map_covers_every_admin_method_and_the_man_page_documents_it(self):
         served = self.read("methods")["methods"]
         admin_methods = [m for m in served if m.startswith("admin.")]
@@ -166,6 +180,9 @@ class ParityTest(ChatdTestCase):
         self.assertIn(key_id, [k["id"] for k in self.read("keys", "list")["items"]])
         self.assertTrue(self.read("keys", "test", str(key_id))["items"][0]["ok"])
         self.read("keys", "balance", str(key_id))
+        providers = [p["id"] for p in self.read("keys", "providers")["items"]]
+        self.assertEqual(providers[0], "openai")
+        self.assertIn("deepseek", providers)
         self.run_json("keys", "history", str(key_id))
         self.run_json("keys", "disable", str(key_id))
         self.run_json("keys", "enable", str(key_id))
@@ -337,7 +354,7 @@ class CompletionTest(unittest.TestCase):
     def test_commands_and_subcommands(self):
         self.assertEqual(self.complete("ke"), ["keys"])
         self.assertEqual(self.complete("keys", ""),
-                         ["add", "list", "rm", "enable", "disable", "test", "history", "balance"])
+                         ["add", "list", "rm", "enable", "disable", "test", "history", "balance", "providers"])
         self.assertEqual(self.complete("--json", "-s", "/tmp/x", "keys", "li"), ["list"])
         self.assertEqual(self.complete("logs", ""), ["show"])
         self.assertEqual(self.complete("completion", ""), ["bash"])
@@ -355,7 +372,6 @@ class CompletionTest(unittest.TestCase):
                          ["unused", "used", "revoked", "expired"])
         self.assertEqual(self.complete("cards", "list", "--status", "re"), ["revoked"])
         self.assertEqual(self.complete("users", "grant", "7", "--bucket", ""), ["paid", "trial"])
-        self.assertEqual(self.complete("keys", "add", "--provider", "d"), ["deepseek"])
         self.assertEqual(self.complete("logs", "--c"), ["--cursor"])
         self.assertEqual(self.complete("stats", "--days", ""), [])
         self.assertIn("--upstream-model", self.complete("models", "set", "m", "--"))

@@ -73,7 +73,13 @@ export interface UpstreamKey {
   cooldown_until?: number | null;
 }
 
-export const PROVIDERS = ['openai', 'deepseek', 'openrouter', 'siliconflow', 'moonshot'] as const;
+/** An upstream provider the daemon knows (admin.providers.list). */
+export interface Provider {
+  id: string;
+  name: string;
+  base_url: string;
+  balance: boolean;
+}
 
 export interface KeyTestResult {
   id: number;
@@ -207,6 +213,7 @@ export const admin = {
   conversation: (id: number) => rpc<AdminConversation>('admin.conversations.get', { id }),
 
   keys: () => rpc<Items<UpstreamKey>>('admin.keys.list'),
+  providers: () => rpc<Items<Provider>>('admin.providers.list'),
   addKeys: (params: { keys: string[]; base_url?: string; models?: string[]; note?: string; provider?: string }) =>
     rpc<{ ids: number[] }>('admin.keys.add', given(params)),
   testKeys: (id?: number) => rpc<Items<KeyTestResult>>('admin.keys.test', id === undefined ? {} : { id }),

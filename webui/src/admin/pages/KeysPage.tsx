@@ -2,7 +2,7 @@
 // key test, enable/disable, balance and remove; "test all invalid" re-verifies evicted keys.
 
 import { useEffect, useState } from 'preact/hooks';
-import { admin, PROVIDERS, type KeyBalance, type KeyTestResult, type UpstreamKey } from '../api';
+import { admin, type KeyBalance, type KeyTestResult, type Provider, type UpstreamKey } from '../api';
 import { at } from '../i18n';
 import { Badge, ErrorNote, OkNote, Section, TableBox, Time, useFail } from '../ui';
 
@@ -174,10 +174,15 @@ function AddKeys({ onAdded }: { onAdded: () => Promise<void> }) {
   const [models, setModels] = useState('');
   const [note, setNote] = useState('');
   const [provider, setProvider] = useState<string>('openai');
+  const [providers, setProviders] = useState<Provider[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
   const fail = useFail();
+
+  useEffect(() => {
+    admin.providers().then(({ items }) => setProviders(items), fail);
+  }, []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -225,13 +230,13 @@ function AddKeys({ onAdded }: { onAdded: () => Promise<void> }) {
         </label>
         <label class="field">
           <span>{at('keys.baseUrl')}</span>
-          <input type="url" value={baseUrl} placeholder="https://api.openai.com/v1" onInput={(e) => setBaseUrl(e.currentTarget.value)} data-testid="keys-add-base-url" />
+          <input type="url" value={baseUrl} placeholder={providers.find((p) => p.id === provider)?.base_url ?? 'https://api.openai.com/v1'} onInput={(e) => setBaseUrl(e.currentTarget.value)} data-testid="keys-add-base-url" />
         </label>
         <label class="field">
           <span>{at('keys.provider')}</span>
           <select value={provider} onChange={(e) => setProvider(e.currentTarget.value)} data-testid="keys-add-provider">
-            {PROVIDERS.map((p) => (
-              <option key={p} value={p}>{p}</option>
+            {providers.map((p) => (
+              <option key={p.id} value={p.id}>{p.name}</option>
             ))}
           </select>
         </label>
