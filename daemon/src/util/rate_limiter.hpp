@@ -21,6 +21,8 @@ public:
     bool exhausted(const std::string& key, int limit, std::chrono::seconds window,
                    clock::time_point now = clock::now());
     void record(const std::string& key, clock::time_point now = clock::now());
+    // Takes back the event allow() recorded at `at`: the attempt turned out not to count.
+    void release(const std::string& key, clock::time_point at);
     void reset(const std::string& key);
 
 private:
