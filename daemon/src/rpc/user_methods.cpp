@@ -100,13 +100,20 @@ void add_wechat_methods(dispatcher& d, services& s) {
                auto code = trim(p.str("code"));
                auto limit = static_cast<int>(s.site.get_int("limits.login_attempts_per_15min"));
                auto key = "wxcode:" + ctx.peer;
-               if (s.abuse.exhausted(key, limit, std::chrono::minutes(15)))
+               // The attempt is counted before its code is checked, so a concurrent burst from one
+               // address cannot get past the limit; only wrong codes keep their count.
+               auto attempted = std::chrono::steady_clock::now();
+               if (!s.abuse.allow(key, limit, std::chrono::minutes(15), attempted))
                    throw app_error("too_many_requests", "尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
-               auto openid = code.size() == 6 ? s.wechat.redeem_code(code) : std::nullopt;
-               if (!openid) {
-                   s.abuse.record(key);
-                   throw app_error("login_expired", "验证码错误或已过期 (wrong or expired code)");
+               std::optional<std::string> openid;
+               try {
+                   openid = s.wechat.redeem_code(code);
+               } catch (...) {
+                   s.abuse.release(key, attempted);  // refused by the site-wide budget: nothing was checked
+                   throw;
                }
+               if (!openid) throw app_error("login_expired", "验证码错误或已过期 (wrong or expired code)");
+               s.abuse.release(key, attempted);
                auto r = co_await s.auth.login_wechat(*openid, client_of(ctx), ctx.secure,
                                                      p.opt_str("invite").value_or(""));
                ctx.set_cookies.push_back(r.set_cookie);

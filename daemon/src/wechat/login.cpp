@@ -22,19 +22,6 @@ std::string field(const xml_fields& f, std::string_view name) {
     return it == f.end() ? std::string() : it->second;
 }
 
-// Six decimal digits, uniform (rejection sampling over 32 random bits).
-std::string six_digits() {
-    constexpr std::uint32_t range = 1'000'000, limit = UINT32_MAX - UINT32_MAX % range;
-    for (;;) {
-        auto bytes = random_bytes(4);
-        std::uint32_t v = 0;
-        for (unsigned char c : bytes) v = (v << 8) | c;
-        if (v >= limit) continue;
-        auto digits = std::to_string(v % range);
-        return std::string(6 - digits.size(), '0') + digits;
-    }
-}
-
 net::response text(int status, std::string body) {
     net::response r;
     r.status = status;
@@ -148,14 +135,20 @@ scanned_login login_service::poll(const std::string& ticket, const std::string& 
 }
 
 std::optional<std::string> login_service::redeem_code(const std::string& code) {
+    auto slot = guesses_.reserve();
+    if (!slot)
+        throw app_error("too_many_requests",
+                        "登录码尝试次数过多，请一分钟后再试 (too many login code attempts; try again in a minute)");
     std::lock_guard lock(mu_);
     auto it = codes_.find(code);
     if (it == codes_.end()) return std::nullopt;
     auto c = std::move(it->second);
     codes_.erase(it);
     if (c.expires <= clock::now()) return std::nullopt;
+    guesses_.give_back(*slot);
     return c.openid;
 }
+
 
 std::string login_service::on_keyword(const std::string& openid) {
     if (!limiter_.allow("code:" + openid, 5, std::chrono::minutes(10)))
@@ -165,7 +158,7 @@ std::string login_service::on_keyword(const std::string& openid) {
     sweep(now);
     if (codes_.size() >= 100'000) return "当前登录人数太多，请稍后再试。";
     std::string code;
-    do code = six_digits();
+    do code = random_digits(code_digits);
     while (codes_.contains(code));
     codes_[code] = {openid, now + std::chrono::seconds(code_seconds)};
     return "您的登录验证码：" + code + "\n" + std::to_string(code_seconds / 60) + " 分钟内有效，仅可使用一次。";
