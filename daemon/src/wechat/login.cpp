@@ -22,6 +22,14 @@ std::string field(const xml_fields& f, std::string_view name) {
     return it == f.end() ? std::string() : it->second;
 }
 
+// What makes a push the same message when WeChat delivers it again: the sender, and the MsgId
+// of a message or the CreateTime, type and Event of an event.
+std::string message_id_of(const xml_fields& msg) {
+    auto from = field(msg, "FromUserName");
+    if (auto msg_id = field(msg, "MsgId"); !msg_id.empty()) return "m/" + from + "/" + msg_id;
+    return "e/" + from + "/" + field(msg, "CreateTime") + "/" + field(msg, "MsgType") + "/" + field(msg, "Event");
+}
+
 net::response text(int status, std::string body) {
     net::response r;
     r.status = status;
@@ -61,7 +69,6 @@ void login_service::sweep(clock::time_point now) {
         it = by_ticket_.erase(it);
     }
     std::erase_if(codes_, [&](const auto& kv) { return kv.second.expires <= now; });
-    std::erase_if(seen_, [&](const auto& kv) { return now - kv.second.at > std::chrono::minutes(1); });
 }
 
 awaitable<started_login> login_service::start(const std::string& browser, const std::string& ip,
@@ -148,7 +155,6 @@ std::optional<std::string> login_service::redeem_code(const std::string& code) {
     guesses_.give_back(*slot);
     return c.openid;
 }
-
 
 std::string login_service::on_keyword(const std::string& openid) {
     if (!limiter_.allow("code:" + openid, 5, std::chrono::minutes(10)))
@@ -265,28 +271,20 @@ awaitable<net::response> login_service::callback(const net::request& req) {
         co_return refuse(req, 403, "openid does not match FromUserName");
 
     // WeChat retries a push it got no answer to within 5 s: the retry gets the first answer.
-    auto msg_id = field(msg, "MsgId");
-    auto push_id = !msg_id.empty() ? "m" + msg_id
-                                   : "e" + from + "/" + field(msg, "CreateTime") + "/" + field(msg, "Event");
-    std::string reply;
-    bool first = false;
-    {
-        std::lock_guard lock(mu_);
-        sweep(clock::now());
-        auto [it, inserted] = seen_.try_emplace(push_id, seen_push{"", clock::now()});
-        first = inserted;
-        if (!inserted) reply = it->second.reply;
-    }
-    if (first) {
+    static_assert(push_memory::keep >= 2 * std::chrono::seconds(max_clock_skew_s),
+                  "a signature must be remembered while its timestamp can be accepted");
+    auto message = message_id_of(msg);
+    auto [seen, reply] = pushes_.admit(timestamp, nonce, message);
+    if (seen == push_memory::verdict::reused) co_return refuse(req, 403, "signature reused for another message");
+    if (seen == push_memory::verdict::full) co_return refuse(req, 503, "too many pushes to remember");
+    if (seen == push_memory::verdict::first) {
         try {
             reply = co_await on_message(msg);
         } catch (...) {
-            std::lock_guard lock(mu_);
-            seen_.erase(push_id);
+            pushes_.forget(message);
             throw;
         }
-        std::lock_guard lock(mu_);
-        if (auto it = seen_.find(push_id); it != seen_.end()) it->second.reply = reply;
+        pushes_.answered(message, reply);
     }
     // An empty answer or "success" tells WeChat there is nothing to say to the user.
     if (reply.empty()) co_return text(200, "success");

@@ -18,6 +18,7 @@
 #include "util/rate_limiter.hpp"
 #include "wechat/api.hpp"
 #include "wechat/guess_budget.hpp"
+#include "wechat/push_memory.hpp"
 #include "wechat/xml.hpp"
 
 namespace chatd::wechat {
@@ -76,10 +77,6 @@ private:
         std::string openid;
         std::chrono::steady_clock::time_point expires;
     };
-    struct seen_push {
-        std::string reply;  // empty while the first delivery is still being handled
-        std::chrono::steady_clock::time_point at;
-    };
 
     boost::asio::awaitable<std::string> on_message(const xml_fields& msg);
     boost::asio::awaitable<std::string> on_scan(const std::string& openid, const std::string& scene,
@@ -92,13 +89,13 @@ private:
     login_hooks hooks_;
     rate_limiter limiter_;
     guess_budget guesses_{wrong_codes_per_minute, std::chrono::minutes(1)};
+    push_memory pushes_;
 
     std::mutex mu_;
     std::unordered_map<std::string, pending> by_ticket_;
     std::unordered_map<std::string, std::string> ticket_of_scene_;
     std::unordered_map<std::string, std::string> ticket_of_browser_;
     std::unordered_map<std::string, issued_code> codes_;
-    std::unordered_map<std::string, seen_push> seen_;
     std::chrono::steady_clock::time_point last_sweep_{};
 };
 
