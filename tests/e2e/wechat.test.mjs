@@ -89,7 +89,9 @@ describe('WeChat one-time-code login (code mode)', () => {
 
   step('a wrong code is refused with a message', async () => {
     const { page } = ctx;
-    await page.locator(sel.codeInput).fill('000000');
+    // Codes have 8 digits: a ninth is cut off.
+    await page.locator(sel.codeInput).fill('000000009');
+    assert.equal(await page.locator(sel.codeInput).inputValue(), '00000000');
     await page.locator(sel.codeSubmit).click();
     const error = page.locator(sel.codeError);
     await error.waitFor({ state: 'visible' });
@@ -101,7 +103,7 @@ describe('WeChat one-time-code login (code mode)', () => {
     const { page, stack } = ctx;
     const reply = await stack.wechatCall('/_fake/text', { openid: 'oE2eCoder01', content: '验证码', safe: true });
     assert.ok(reply.ok, JSON.stringify(reply.problems));
-    const code = reply.reply.content.match(/\b(\d{6})\b/)[1];
+    const code = reply.reply.content.match(/\b(\d{8})\b/)[1];
     await page.locator(sel.codeInput).fill(code);
     await page.locator(sel.codeSubmit).click();
     await page.locator(sel.balance).waitFor({ state: 'visible', timeout: 15_000 });

@@ -518,8 +518,8 @@ class Platform:
         else:
             encrypted, body = None, xml.encode()
         tries = []
-        for _ in range(max(1, attempts_allowed)):
-            nonce = str(secrets.randbelow(9 * 10**9) + 10**9)
+        for attempt in range(max(1, attempts_allowed)):
+            nonce = str(req["nonce"]) if attempt == 0 and "nonce" in req else str(secrets.randbelow(9 * 10**9) + 10**9)
             query = {}
             if sign != "none":
                 query["signature"] = signature(self.token, ts, nonce) if sign == "good" else signature("x", ts, nonce)
@@ -531,7 +531,7 @@ class Platform:
             url = callback + ("&" if "?" in callback else "?") + urllib.parse.urlencode(query)
             outcome = http_exchange("POST", url, body, {"Content-Type": "text/xml", "User-Agent": "Mozilla/4.0"},
                                     timeout)
-            tries.append({k: v for k, v in outcome.items() if k != "body"})
+            tries.append({**{k: v for k, v in outcome.items() if k != "body"}, "url": url})
             if "error" not in outcome:
                 break
         result = self.judge(outcome, tries, openid, safe)

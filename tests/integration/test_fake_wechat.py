@@ -400,6 +400,16 @@ class SimulatorTest(FakeCase):
         r = self.wx.scan(scene="login_abc", openid="o5")
         self.assertEqual((r["ok"], r["attempts"]), (True, 2))
 
+    def test_each_attempt_reports_its_signed_url_and_a_given_nonce_is_used_first(self):
+        self.app.mode, self.app.delay = "slow_once", 0.8
+        r = self.wx.text(openid="o8", content="hi", timestamp=1700000000, nonce=424242)
+        self.assertEqual((r["ok"], r["attempts"]), (True, 2))
+        first, second = (dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(t["url"]).query)) for t in r["tries"])
+        self.assertEqual((first["timestamp"], first["nonce"]), ("1700000000", "424242"))
+        self.assertEqual(first["signature"], sha1_sorted(TOKEN, "1700000000", "424242"))
+        self.assertNotEqual(second["nonce"], "424242")  # a retry is signed afresh
+        self.assertEqual([q["nonce"] for q, _ in self.app.seen], ["424242", second["nonce"]])
+
     def test_forged_pushes_reach_the_app(self):
         xml = fake.message_xml([("ToUserName", ACCOUNT), ("FromUserName", "o6"), ("CreateTime", 1),
                                 ("MsgType", "text"), ("Content", "hi"), ("MsgId", 1)])

@@ -321,7 +321,7 @@ class CodeLoginTest(WeChatCase):
 
     def code_from(self, pushed):
         self.assertTrue(pushed["ok"], pushed)
-        m = re.search(r"\b(\d{6})\b", pushed["reply"]["content"])
+        m = re.search(r"\b(\d{8})\b", pushed["reply"]["content"])
         self.assertIsNotNone(m, pushed["reply"])
         return m.group(1)
 
@@ -350,7 +350,7 @@ class CodeLoginTest(WeChatCase):
         c = self.chatd.client()
         for _ in range(10):
             with self.assertRaises(RpcError) as e:
-                c.rpc("auth.wechat.code", {"code": "000000"})
+                c.rpc("auth.wechat.code", {"code": "00000000"})
             self.assertEqual(e.exception.reason, "login_expired")
         code = self.code_from(self.wx.text(openid="oPatient01", content="验证码"))
         with self.assertRaises(RpcError) as e:
@@ -376,7 +376,7 @@ class CodeLoginTest(WeChatCase):
             self.code_from(self.wx.text(openid="oGreedy01", content="验证码"))
         refused = self.wx.text(openid="oGreedy01", content="验证码")
         self.assertTrue(refused["ok"])
-        self.assertIsNone(re.search(r"\d{6}", refused["reply"]["content"]))
+        self.assertIsNone(re.search(r"\d{8}", refused["reply"]["content"]))
         self.code_from(self.wx.text(openid="oOther01", content="验证码"))  # others are unaffected
 
 
@@ -387,7 +387,7 @@ class OffTest(ChatdTestCase):
         self.assertEqual(status, 404)
         for method in ("auth.wechat.start", "auth.wechat.code"):
             with self.assertRaises(RpcError) as e:
-                c.rpc(method, {"code": "123456"} if method.endswith("code") else None)
+                c.rpc(method, {"code": "12345678"} if method.endswith("code") else None)
             self.assertEqual(e.exception.reason, "forbidden")
         self.assertNotIn("wechat_qr", c.rpc("site.info")["login_methods"])
 

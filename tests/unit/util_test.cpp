@@ -2,6 +2,8 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include <array>
+
 #include "chat/generation.hpp"
 #include "util/rate_limiter.hpp"
 #include "util/random.hpp"
@@ -50,12 +52,32 @@ TEST_CASE("rate limiter windows") {
     CHECK(r.exhausted("f", 1, std::chrono::seconds(60), t0));
     r.reset("f");
     CHECK_FALSE(r.exhausted("f", 1, std::chrono::seconds(60), t0));
-    // An attempt counted up front and then taken back leaves room for the next one.
-    CHECK(r.allow("g", 1, std::chrono::seconds(60), t0));
-    CHECK_FALSE(r.allow("g", 1, std::chrono::seconds(60), t0));
-    r.release("g");
-    CHECK(r.allow("g", 1, std::chrono::seconds(60), t0));
-    r.release("none");
+}
+
+TEST_CASE("rate limiter: an attempt that did not count is released") {
+    rate_limiter r;
+    auto t0 = rate_limiter::clock::now();
+    auto window = std::chrono::seconds(60);
+    REQUIRE(r.allow("k", 2, window, t0));
+    REQUIRE(r.allow("k", 2, window, t0 + std::chrono::seconds(1)));
+    CHECK_FALSE(r.allow("k", 2, window, t0 + std::chrono::seconds(2)));
+    r.release("k", t0 + std::chrono::seconds(1));
+    r.release("k", t0 + std::chrono::seconds(5));  // never recorded: nothing changes
+    CHECK(r.allow("k", 2, window, t0 + std::chrono::seconds(3)));
+    CHECK_FALSE(r.allow("k", 2, window, t0 + std::chrono::seconds(4)));
+}
+
+TEST_CASE("random digits are uniform decimal digits") {
+    CHECK(random_digits(0).empty());
+    std::array<int, 10> counts{};
+    for (int i = 0; i < 2000; ++i) {
+        auto code = random_digits(8);
+        REQUIRE(code.size() == 8);
+        REQUIRE(code.find_first_not_of("0123456789") == std::string::npos);
+        for (char c : code) ++counts[c - '0'];
+    }
+    // 16,000 digits: each is expected 1,600 times; 1,350..1,850 is over six standard deviations.
+    for (int n : counts) CHECK((n > 1350 && n < 1850));
 }
 
 TEST_CASE("a generation hands followers its text once and wakes them") {

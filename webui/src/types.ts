@@ -42,7 +42,7 @@ export interface AuthResult {
 
 /**
  * `auth.wechat.start`: a login QR code to scan (`qr`), or the keyword to send to the official
- * account for a 6-digit code (`code`). The URLs are the contents of QR codes, drawn here.
+ * account for an 8-digit code (`code`). The URLs are the contents of QR codes, drawn here.
  */
 export type WechatStart =
   | { mode: 'qr'; ticket: string; qr_url: string; expires_in: number }

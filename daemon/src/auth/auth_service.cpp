@@ -132,9 +132,10 @@ awaitable<login_result> auth_service::login_password(const std::string& username
     auto refused = [] {
         return app_error("too_many_requests", "登录尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
     };
-    if (!limiter_.allow(by_ip, limit, window)) throw refused();
-    if (!limiter_.allow(by_name, limit, window)) {
-        limiter_.release(by_ip);
+    auto attempted = rate_limiter::clock::now();
+    if (!limiter_.allow(by_ip, limit, window, attempted)) throw refused();
+    if (!limiter_.allow(by_name, limit, window, attempted)) {
+        limiter_.release(by_ip, attempted);
         throw refused();
     }
     bool ok = false;
@@ -153,12 +154,12 @@ awaitable<login_result> auth_service::login_password(const std::string& username
         }
     } catch (const app_error&) {
         // Not an attempt at the password (busy, disk full): it does not count.
-        limiter_.release(by_name);
-        limiter_.release(by_ip);
+        limiter_.release(by_name, attempted);
+        limiter_.release(by_ip, attempted);
         throw;
     }
     if (!ok || !user) throw app_error("bad_credentials", "用户名或密码错误 (wrong username or password)");
-    limiter_.release(by_ip);
+    limiter_.release(by_ip, attempted);
     limiter_.reset(by_name);
     if (!config_()->auth.password && !user->is_admin)
         throw app_error("forbidden", "本站未开放密码登录 (password login is off)");

@@ -100,13 +100,20 @@ void add_wechat_methods(dispatcher& d, services& s) {
                auto code = trim(p.str("code"));
                auto limit = static_cast<int>(s.site.get_int("limits.login_attempts_per_15min"));
                auto key = "wxcode:" + ctx.peer;
-               if (s.abuse.exhausted(key, limit, std::chrono::minutes(15)))
+               // The attempt is counted before its code is checked, so a concurrent burst from one
+               // address cannot get past the limit; only wrong codes keep their count.
+               auto attempted = std::chrono::steady_clock::now();
+               if (!s.abuse.allow(key, limit, std::chrono::minutes(15), attempted))
                    throw app_error("too_many_requests", "尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
-               auto openid = code.size() == 6 ? s.wechat.redeem_code(code) : std::nullopt;
-               if (!openid) {
-                   s.abuse.record(key);
-                   throw app_error("login_expired", "验证码错误或已过期 (wrong or expired code)");
+               std::optional<std::string> openid;
+               try {
+                   openid = s.wechat.redeem_code(code);
+               } catch (...) {
+                   s.abuse.release(key, attempted);  // refused by the site-wide budget: nothing was checked
+                   throw;
                }
+               if (!openid) throw app_error("login_expired", "验证码错误或已过期 (wrong or expired code)");
+               s.abuse.release(key, attempted);
                auto r = co_await s.auth.login_wechat(*openid, client_of(ctx), ctx.secure,
                                                      p.opt_str("invite").value_or(""));
                ctx.set_cookies.push_back(r.set_cookie);
@@ -262,7 +269,8 @@ void add_user_methods(dispatcher& d, services& s) {
                constexpr int max_failures = 5;
                // Counted before the lookup so concurrent guesses cannot all pass; a card that
                // redeems takes its count back.
-               if (!s.abuse.allow(key, max_failures, std::chrono::minutes(15)))
+               auto attempted = std::chrono::steady_clock::now();
+               if (!s.abuse.allow(key, max_failures, std::chrono::minutes(15), attempted))
                    fail("too_many_attempts", "尝试次数过多，请 15 分钟后再试 (too many failed attempts; wait 15 minutes)");
                auto code = billing::normalise_card_code(params(v).str("code"));
                std::optional<billing::balance> bal;
@@ -277,7 +285,7 @@ void add_user_methods(dispatcher& d, services& s) {
                        });
                    } catch (const app_error& e) {
                        if (!e.reason.starts_with("card_")) {
-                           s.abuse.release(key);
+                           s.abuse.release(key, attempted);
                            throw;
                        }
                        reason = e.reason;
@@ -285,7 +293,7 @@ void add_user_methods(dispatcher& d, services& s) {
                    }
                }
                if (!bal) fail(reason, message);
-               s.abuse.release(key);
+               s.abuse.release(key, attempted);
                co_return json::object{{"balance", chat::balance_to_json(*bal, chat::unix_now())}};
            }});
 

@@ -53,6 +53,16 @@ std::string random_base32(std::size_t chars) {
     return out;
 }
 
+std::string random_digits(std::size_t n) {
+    // Bytes from 250 up are dropped so that each digit is equally likely (250 = 25 * 10).
+    std::string out;
+    out.reserve(n);
+    while (out.size() < n)
+        for (unsigned char c : random_bytes(n - out.size()))
+            if (c < 250) out += static_cast<char>('0' + c % 10);
+    return out;
+}
+
 std::string sha256_hex(std::string_view data) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;

@@ -9,6 +9,7 @@ std::string random_bytes(std::size_t n);
 std::string random_hex(std::size_t bytes);         // 2*bytes lowercase hex characters
 std::string random_token(std::size_t bytes);       // URL-safe base64 without padding
 std::string random_base32(std::size_t chars);      // Crockford base32 alphabet
+std::string random_digits(std::size_t n);          // n uniform decimal digits, leading zeros kept
 std::string sha256_hex(std::string_view data);
 bool constant_time_equal(std::string_view a, std::string_view b);
 

@@ -1,5 +1,7 @@
 #include "util/rate_limiter.hpp"
 
+#include <algorithm>
+
 namespace chatd {
 
 void rate_limiter::prune(std::deque<clock::time_point>& q, std::chrono::seconds window,
@@ -44,10 +46,12 @@ void rate_limiter::record(const std::string& key, clock::time_point now) {
     events_[key].push_back(now);
 }
 
-void rate_limiter::release(const std::string& key) {
+void rate_limiter::release(const std::string& key, clock::time_point at) {
     std::lock_guard lock(mu_);
     auto it = events_.find(key);
-    if (it != events_.end() && !it->second.empty()) it->second.pop_back();
+    if (it == events_.end()) return;
+    auto& q = it->second;
+    if (auto e = std::find(q.rbegin(), q.rend(), at); e != q.rend()) q.erase(std::next(e).base());
 }
 
 void rate_limiter::reset(const std::string& key) {

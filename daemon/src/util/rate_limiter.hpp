@@ -21,9 +21,8 @@ public:
     bool exhausted(const std::string& key, int limit, std::chrono::seconds window,
                    clock::time_point now = clock::now());
     void record(const std::string& key, clock::time_point now = clock::now());
-    // Takes back the latest event of `key`: an attempt counted by allow() before slow work
-    // that turned out to be legitimate (a right password, a valid card).
-    void release(const std::string& key);
+    // Takes back the event allow() recorded at `at`: the attempt turned out not to count.
+    void release(const std::string& key, clock::time_point at);
     void reset(const std::string& key);
 
 private:

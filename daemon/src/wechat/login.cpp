@@ -22,17 +22,12 @@ std::string field(const xml_fields& f, std::string_view name) {
     return it == f.end() ? std::string() : it->second;
 }
 
-// Six decimal digits, uniform (rejection sampling over 32 random bits).
-std::string six_digits() {
-    constexpr std::uint32_t range = 1'000'000, limit = UINT32_MAX - UINT32_MAX % range;
-    for (;;) {
-        auto bytes = random_bytes(4);
-        std::uint32_t v = 0;
-        for (unsigned char c : bytes) v = (v << 8) | c;
-        if (v >= limit) continue;
-        auto digits = std::to_string(v % range);
-        return std::string(6 - digits.size(), '0') + digits;
-    }
+// What makes a push the same message when WeChat delivers it again: the sender, and the MsgId
+// of a message or the CreateTime, type and Event of an event.
+std::string message_id_of(const xml_fields& msg) {
+    auto from = field(msg, "FromUserName");
+    if (auto msg_id = field(msg, "MsgId"); !msg_id.empty()) return "m/" + from + "/" + msg_id;
+    return "e/" + from + "/" + field(msg, "CreateTime") + "/" + field(msg, "MsgType") + "/" + field(msg, "Event");
 }
 
 net::response text(int status, std::string body) {
@@ -74,7 +69,6 @@ void login_service::sweep(clock::time_point now) {
         it = by_ticket_.erase(it);
     }
     std::erase_if(codes_, [&](const auto& kv) { return kv.second.expires <= now; });
-    std::erase_if(seen_, [&](const auto& kv) { return now - kv.second.at > std::chrono::minutes(1); });
 }
 
 awaitable<started_login> login_service::start(const std::string& browser, const std::string& ip,
@@ -148,12 +142,17 @@ scanned_login login_service::poll(const std::string& ticket, const std::string& 
 }
 
 std::optional<std::string> login_service::redeem_code(const std::string& code) {
+    auto slot = guesses_.reserve();
+    if (!slot)
+        throw app_error("too_many_requests",
+                        "登录码尝试次数过多，请一分钟后再试 (too many login code attempts; try again in a minute)");
     std::lock_guard lock(mu_);
     auto it = codes_.find(code);
     if (it == codes_.end()) return std::nullopt;
     auto c = std::move(it->second);
     codes_.erase(it);
     if (c.expires <= clock::now()) return std::nullopt;
+    guesses_.give_back(*slot);
     return c.openid;
 }
 
@@ -165,7 +164,7 @@ std::string login_service::on_keyword(const std::string& openid) {
     sweep(now);
     if (codes_.size() >= 100'000) return "当前登录人数太多，请稍后再试。";
     std::string code;
-    do code = six_digits();
+    do code = random_digits(code_digits);
     while (codes_.contains(code));
     codes_[code] = {openid, now + std::chrono::seconds(code_seconds)};
     return "您的登录验证码：" + code + "\n" + std::to_string(code_seconds / 60) + " 分钟内有效，仅可使用一次。";
@@ -272,28 +271,20 @@ awaitable<net::response> login_service::callback(const net::request& req) {
         co_return refuse(req, 403, "openid does not match FromUserName");
 
     // WeChat retries a push it got no answer to within 5 s: the retry gets the first answer.
-    auto msg_id = field(msg, "MsgId");
-    auto push_id = !msg_id.empty() ? "m" + msg_id
-                                   : "e" + from + "/" + field(msg, "CreateTime") + "/" + field(msg, "Event");
-    std::string reply;
-    bool first = false;
-    {
-        std::lock_guard lock(mu_);
-        sweep(clock::now());
-        auto [it, inserted] = seen_.try_emplace(push_id, seen_push{"", clock::now()});
-        first = inserted;
-        if (!inserted) reply = it->second.reply;
-    }
-    if (first) {
+    static_assert(push_memory::keep >= 2 * std::chrono::seconds(max_clock_skew_s),
+                  "a signature must be remembered while its timestamp can be accepted");
+    auto message = message_id_of(msg);
+    auto [seen, reply] = pushes_.admit(timestamp, nonce, message);
+    if (seen == push_memory::verdict::reused) co_return refuse(req, 403, "signature reused for another message");
+    if (seen == push_memory::verdict::full) co_return refuse(req, 503, "too many pushes to remember");
+    if (seen == push_memory::verdict::first) {
         try {
             reply = co_await on_message(msg);
         } catch (...) {
-            std::lock_guard lock(mu_);
-            seen_.erase(push_id);
+            pushes_.forget(message);
             throw;
         }
-        std::lock_guard lock(mu_);
-        if (auto it = seen_.find(push_id); it != seen_.end()) it->second.reply = reply;
+        pushes_.answered(message, reply);
     }
     // An empty answer or "success" tells WeChat there is nothing to say to the user.
     if (reply.empty()) co_return text(200, "success");

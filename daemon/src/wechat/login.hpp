@@ -2,7 +2,7 @@
 // WeChat login without registration. qr mode: each browser gets a temporary string-scene QR
 // code; WeChat's subscribe/SCAN push binds the scanning openid to the scene; the browser's next
 // poll logs it in once. code mode: a text message equal to the keyword is answered with a
-// one-time 6-digit code the browser types in. Pending logins and codes live in memory: they
+// one-time 8-digit code the browser types in. Pending logins and codes live in memory: they
 // last minutes, and a restart only means scanning again.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -17,6 +17,8 @@
 #include "net/http.hpp"
 #include "util/rate_limiter.hpp"
 #include "wechat/api.hpp"
+#include "wechat/guess_budget.hpp"
+#include "wechat/push_memory.hpp"
 #include "wechat/xml.hpp"
 
 namespace chatd::wechat {
@@ -49,7 +51,8 @@ public:
     // A confirmed login is handed out once; the ticket is spent.
     scanned_login poll(const std::string& ticket, const std::string& browser);
 
-    // code mode: the openid a valid code was issued to; the code is spent.
+    // code mode: the openid a valid code was issued to; the code is spent. Throws
+    // too_many_requests, checking nothing, while the site-wide budget of wrong codes is used up.
     std::optional<std::string> redeem_code(const std::string& code);
 
     // GET (URL verification) and POST (pushes) on /wechat/callback.
@@ -59,6 +62,10 @@ public:
 
     static constexpr int qr_seconds = 300;        // how long a login QR code is valid
     static constexpr int code_seconds = 180;      // how long a one-time code is valid
+    static constexpr int code_digits = 8;
+    // Wrong codes per minute from all clients together: the chance of guessing one given code
+    // in its lifetime is at most 30 * 3 / 10^8 (chatd.conf(5), WeChat section).
+    static constexpr int wrong_codes_per_minute = 30;
     static constexpr int max_clock_skew_s = 300;  // pushes with older timestamps are refused
 
 private:
@@ -69,10 +76,6 @@ private:
     struct issued_code {
         std::string openid;
         std::chrono::steady_clock::time_point expires;
-    };
-    struct seen_push {
-        std::string reply;  // empty while the first delivery is still being handled
-        std::chrono::steady_clock::time_point at;
     };
 
     boost::asio::awaitable<std::string> on_message(const xml_fields& msg);
@@ -85,13 +88,14 @@ private:
     std::function<std::shared_ptr<const config>()> config_;
     login_hooks hooks_;
     rate_limiter limiter_;
+    guess_budget guesses_{wrong_codes_per_minute, std::chrono::minutes(1)};
+    push_memory pushes_;
 
     std::mutex mu_;
     std::unordered_map<std::string, pending> by_ticket_;
     std::unordered_map<std::string, std::string> ticket_of_scene_;
     std::unordered_map<std::string, std::string> ticket_of_browser_;
     std::unordered_map<std::string, issued_code> codes_;
-    std::unordered_map<std::string, seen_push> seen_;
     std::chrono::steady_clock::time_point last_sweep_{};
 };
 

@@ -1,5 +1,5 @@
 // WeChat login: `auth.wechat.start` decides the way. `qr`: a login QR code to scan, polled until
-// confirmed or expired. `code`: follow the official account, send it the keyword, type the 6-digit
+// confirmed or expired. `code`: follow the official account, send it the keyword, type the 8-digit
 // code it answers with. QR codes are drawn locally (see qr.ts).
 
 import type { ComponentChildren } from 'preact';
@@ -237,6 +237,9 @@ function QrLogin(props: {
   );
 }
 
+/** The length of the daemon's login codes. */
+const CODE_DIGITS = 8;
+
 const CODE_STEPS: Record<Device, MessageKey> = {
   wechat: 'wechat.codeStepsInWechat',
   phone: 'wechat.codeStepsPhone',
@@ -256,7 +259,7 @@ function CodeLogin(props: { start: Extract<WechatStart, { mode: 'code' }>; onLog
   const onInput = (e: Event) => {
     const input = e.currentTarget as HTMLInputElement;
     // NFKC turns full-width digits from Chinese input methods into ASCII ones.
-    const digits = input.value.normalize('NFKC').replace(/\D/g, '').slice(0, 6);
+    const digits = input.value.normalize('NFKC').replace(/\D/g, '').slice(0, CODE_DIGITS);
     input.value = digits; // the state may not change (a letter typed), so fix the field itself
     setCode(digits);
   };
@@ -264,7 +267,7 @@ function CodeLogin(props: { start: Extract<WechatStart, { mode: 'code' }>; onLog
   const submit = async (e: Event) => {
     e.preventDefault();
     if (busy) return;
-    if (code.length !== 6) {
+    if (code.length !== CODE_DIGITS) {
       setFailure({ reason: 'format', text: t('wechat.codeInvalid') });
       return;
     }
@@ -303,7 +306,7 @@ function CodeLogin(props: { start: Extract<WechatStart, { mode: 'code' }>; onLog
           inputmode="numeric"
           pattern="[0-9]*"
           autocomplete="one-time-code"
-          maxlength={6}
+          maxlength={CODE_DIGITS}
           placeholder={t('wechat.codePlaceholder')}
           value={code}
           onInput={onInput}
