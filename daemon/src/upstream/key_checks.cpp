@@ -8,6 +8,7 @@
 #include <chrono>
 #include <spdlog/spdlog.h>
 
+#include "upstream/error_reply.hpp"
 #include "upstream/providers.hpp"
 #include "util/text.hpp"
 #include "util/unix_time.hpp"
@@ -37,20 +38,7 @@ outcome outcome_of(const http_response& r) {
     if (r.status >= 200 && r.status < 300) return o;
     o.what = outcome::kind::http_error;
     o.retry_after_s = r.retry_after_s;
-    boost::system::error_code ec;
-    auto v = json::parse(r.body, ec);
-    if (!ec && v.is_object())
-        if (auto* e = v.get_object().if_contains("error"); e && e->is_object()) {
-            auto& eo = e->get_object();
-            auto text = [&](const char* k) -> std::string {
-                auto* f = eo.if_contains(k);
-                if (!f || f->is_null()) return {};
-                return f->is_string() ? std::string(f->get_string()) : json::serialize(*f);
-            };
-            o.error_code = text("code");
-            o.error_type = text("type");
-            o.error_message = text("message");
-        }
+    take_error_body(r.body, o);
     return o;
 }
 

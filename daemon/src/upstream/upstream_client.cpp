@@ -1,34 +1,27 @@
+// The public client: one attempt's HTTP exchange (a streamed chat or a plain request) with a
+// deadline on every phase, cancellation, and one fresh try when a pooled connection was dead.
 #include "upstream/upstream_client.hpp"
 
-#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-#include <charconv>
-#include <deque>
-#include <limits>
-#include <map>
 #include <mutex>
+#include <optional>
+#include <string>
 
+#include "upstream/chat_chunk.hpp"
+#include "upstream/connection.hpp"
+#include "upstream/error_reply.hpp"
 #include "upstream/sse_parser.hpp"
 #include "upstream/url.hpp"
+#include "util/text.hpp"
 
 namespace chatd::upstream {
 namespace {
@@ -37,8 +30,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
-namespace json = boost::json;
-using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -47,17 +38,10 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t error_body_cap = 64 * 1024;
 constexpr std::size_t request_body_cap = 4 * 1024 * 1024;
 constexpr std::uint32_t header_cap = 64 * 1024;
-constexpr std::size_t proxy_reply_cap = 16 * 1024;
 constexpr std::size_t read_chunk = 16 * 1024;
 // After [DONE] only the chunked terminator should be left; waiting longer for it is not worth
 // holding the caller, the connection is simply not reused then.
 constexpr auto done_drain_limit = 1s;
-constexpr auto tls_shutdown_limit = 2s;
-// Providers close idle keep-alive connections after tens of seconds; older ones are more
-// likely dead than alive and would only cost a failed round trip.
-constexpr auto idle_max_age = 30s;
-
-constexpr std::string_view user_agent = "chatd/" CHATD_VERSION;
 
 std::string mask_key(std::string_view key) {
     std::string out;
@@ -68,158 +52,9 @@ std::string mask_key(std::string_view key) {
     return out;
 }
 
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
-
-std::string excerpt(std::string_view s, std::size_t n = 200) {
-    if (s.size() <= n) return std::string(s);
-    return std::string(s.substr(0, n)) + "…";
-}
-
-bool is_ip_literal(const std::string& host) {
-    boost::system::error_code ec;
-    asio::ip::make_address(host, ec);
-    return !ec;
-}
-
-std::optional<int> parse_retry_after(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    int seconds = 0;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-    if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || seconds < 0)
-        return std::nullopt;
-    return seconds;
-}
-
-std::string json_text(const json::value& v) {
-    if (v.is_string()) return std::string(v.get_string());
-    if (v.is_null()) return {};
-    return json::serialize(v);
-}
-
-// Fills error_* from the value of an "error" member, which is an object in the OpenAI shape
-// and a bare string with some compatible servers.
-void take_error(const json::value& err, outcome& out) {
-    if (err.is_string()) {
-        out.error_message = std::string(err.get_string());
-        return;
-    }
-    if (!err.is_object()) return;
-    const auto& o = err.get_object();
-    if (const auto* m = o.if_contains("message")) out.error_message = json_text(*m);
-    if (const auto* t = o.if_contains("type")) out.error_type = json_text(*t);
-    if (const auto* c = o.if_contains("code")) out.error_code = json_text(*c);
-}
-
-// True when `body` is a JSON object carrying an "error"; the fields land in `out`.
-bool take_error_body(std::string_view body, outcome& out) {
-    boost::system::error_code ec;
-    auto v = json::parse(body, ec);
-    if (ec || !v.is_object()) return false;
-    const auto* err = v.get_object().if_contains("error");
-    if (!err || err->is_null()) return false;
-    take_error(*err, out);
-    return true;
-}
-
-int to_int(const json::value* v) {
-    constexpr int int_max = std::numeric_limits<int>::max();
-    if (!v) return 0;
-    if (v->is_int64())
-        return static_cast<int>(std::clamp<std::int64_t>(v->get_int64(), 0, int_max));
-    if (v->is_uint64()) return static_cast<int>(std::min<std::uint64_t>(v->get_uint64(), int_max));
-    if (v->is_double()) return static_cast<int>(std::clamp(v->get_double(), 0.0, double{int_max}));
-    return 0;
-}
-
 bool is_http_error(const beast::error_code& ec) {
     return ec.category() == beast::http::make_error_code(http::error::bad_target).category();
 }
-
-// Where a connection goes once an exchange is over.
-enum class disposal {
-    drop,    // broken, cancelled or timed out: close at once
-    retire,  // finished cleanly but not reusable: close politely
-    pool,    // response read to the end with keep-alive
-};
-
-// One upstream TCP (and maybe TLS) connection. Everything touching it runs on its own strand:
-// the exchange coroutine, Beast's timeout handler and the cancel path all share it.
-class connection {
-  public:
-    using executor_type = asio::any_io_executor;
-
-    connection(executor_type strand, std::string key, std::shared_ptr<ssl::context> tls_ctx)
-        : strand_(std::move(strand)),
-          key_(std::move(key)),
-          resolver_(strand_),
-          tls_ctx_(std::move(tls_ctx)) {
-        if (tls_ctx_) {
-            tls_.emplace(strand_, *tls_ctx_);
-        } else {
-            plain_.emplace(strand_);
-        }
-    }
-
-    executor_type get_executor() const { return strand_; }
-    const std::string& key() const { return key_; }
-    tcp::resolver& resolver() { return resolver_; }
-    beast::tcp_stream& transport() { return tls_ ? tls_->next_layer() : *plain_; }
-    beast::ssl_stream<beast::tcp_stream>* tls() { return tls_ ? &*tls_ : nullptr; }
-
-    // A single stream type for the HTTP layer, so the HTTP code exists once for both schemes.
-    template <class MutableBuffers, class Token>
-    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-        return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
-            [this](auto handler, const MutableBuffers& b) {
-                if (tls_) {
-                    tls_->async_read_some(b, std::move(handler));
-                } else {
-                    plain_->async_read_some(b, std::move(handler));
-                }
-            },
-            token, buffers);
-    }
-
-    template <class ConstBuffers, class Token>
-    auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-        return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
-            [this](auto handler, const ConstBuffers& b) {
-                if (tls_) {
-                    tls_->async_write_some(b, std::move(handler));
-                } else {
-                    plain_->async_write_some(b, std::move(handler));
-                }
-            },
-            token, buffers);
-    }
-
-    // Aborts whatever is in flight; the pending operation completes with an error.
-    void abort() {
-        resolver_.cancel();
-        transport().close();
-    }
-
-    beast::flat_buffer buffer;  // bytes read past the current response (none when pooled)
-    bool connected = false;
-    steady::time_point idle_since;
-
-  private:
-    executor_type strand_;
-    std::string key_;
-    tcp::resolver resolver_;
-    std::shared_ptr<ssl::context> tls_ctx_;
-    std::optional<beast::tcp_stream> plain_;
-    std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
-};
-
-using connection_ptr = std::shared_ptr<connection>;
 
 // Links a cancel_handle to one attempt. The callback may fire on any thread, so it only posts
 // to the connection's strand; once the attempt is over the connection may already serve
@@ -250,11 +85,6 @@ struct link_finisher {
     ~link_finisher() { link->finished = true; }
 };
 
-struct failure {
-    outcome::kind what;
-    std::string message;
-};
-
 struct settings {
     client_options opts;
     std::shared_ptr<ssl::context> tls;
@@ -268,153 +98,6 @@ struct attempt_result {
     bool stale = false;  // a pooled connection died before answering: worth one fresh try
     disposal after = disposal::drop;
 };
-
-std::shared_ptr<ssl::context> make_tls_context(const std::string& ca_file) {
-    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    boost::system::error_code ec;
-    ctx->set_default_verify_paths(ec);
-    if (ec) spdlog::warn("upstream: system CA store unavailable: {}", ec.message());
-    if (!ca_file.empty()) {
-        ctx->load_verify_file(ca_file, ec);
-        if (ec) spdlog::error("upstream: cannot load CA file {}: {}", ca_file, ec.message());
-    }
-    ctx->set_verify_mode(ssl::verify_peer);
-    return ctx;
-}
-
-std::string pool_key(const url& dest, const std::optional<url>& proxy) {
-    std::string key = dest.scheme + "://" + dest.authority();
-    if (proxy) key += " via " + proxy->authority();
-    return key;
-}
-
-bool aborted(const cancel_ptr& cancel) {
-    return cancel && cancel->cancelled();
-}
-
-constexpr auto dns_cache_ttl = std::chrono::seconds(60);
-
-struct dns_entry {
-    std::vector<tcp::endpoint> endpoints;
-    steady::time_point expires;
-};
-
-std::mutex dns_mu;
-std::map<std::string, dns_entry> dns_cache;
-
-std::vector<tcp::endpoint> cached_endpoints(const std::string& host, unsigned short port) {
-    beast::error_code ec;
-    auto literal = asio::ip::make_address(host, ec);
-    if (!ec) return {tcp::endpoint(literal, port)};
-    std::lock_guard lock(dns_mu);
-    auto it = dns_cache.find(host + ":" + std::to_string(port));
-    if (it == dns_cache.end() || it->second.expires <= steady::now()) return {};
-    return it->second.endpoints;
-}
-
-void remember_endpoints(const std::string& host, unsigned short port,
-                        const std::vector<tcp::endpoint>& endpoints) {
-    if (endpoints.empty()) return;
-    std::lock_guard lock(dns_mu);
-    if (dns_cache.size() > 1024) dns_cache.clear();
-    dns_cache[host + ":" + std::to_string(port)] = {endpoints, steady::now() + dns_cache_ttl};
-}
-
-// DNS, TCP, the proxy tunnel and the TLS handshake, all under one deadline.
-asio::awaitable<std::optional<failure>> establish(connection_ptr c, url dest,
-                                                  std::optional<url> proxy,
-                                                  steady::time_point deadline, cancel_ptr cancel) {
-    const url& hop = proxy ? *proxy : dest;
-    auto fail = [&](const beast::error_code& ec, std::string what) -> std::optional<failure> {
-        if (aborted(cancel)) return failure{outcome::kind::cancelled, "cancelled"};
-        if (ec == beast::error::timeout || steady::now() >= deadline)
-            return failure{outcome::kind::timeout_connect, what + ": timed out"};
-        return failure{outcome::kind::connect_failed, what + ": " + ec.message()};
-    };
-
-    // Asio resolves on one background thread per io_context, so a burst of new connections
-    // would queue behind each other there: IP literals skip it and names are cached briefly.
-    auto endpoints = cached_endpoints(hop.host, hop.port);
-    if (endpoints.empty()) {
-        // The resolver has no deadline of its own; a timer on the same strand cancels it.
-        asio::steady_timer dns_deadline(c->get_executor());
-        dns_deadline.expires_at(deadline);
-        dns_deadline.async_wait([weak = std::weak_ptr<connection>(c)](beast::error_code ec) {
-            if (ec) return;
-            if (auto conn = weak.lock()) conn->resolver().cancel();
-        });
-        auto [rec, results] =
-            co_await c->resolver().async_resolve(hop.host, std::to_string(hop.port), use_tuple);
-        dns_deadline.cancel();
-        if (rec) co_return fail(rec, "resolving " + hop.host);
-        for (const auto& r : results) endpoints.push_back(r.endpoint());
-        remember_endpoints(hop.host, hop.port, endpoints);
-    }
-    if (aborted(cancel)) co_return failure{outcome::kind::cancelled, "cancelled"};
-
-    c->transport().expires_at(deadline);
-    auto [cec, endpoint] = co_await c->transport().async_connect(endpoints, use_tuple);
-    if (cec) co_return fail(cec, "connecting to " + hop.authority());
-    beast::error_code opt_ec;
-    c->transport().socket().set_option(tcp::no_delay(true), opt_ec);
-
-    if (proxy) {
-        const std::string where = dest.authority();
-        std::string head = "CONNECT " + where + " HTTP/1.1\r\nHost: " + where +
-                           "\r\nUser-Agent: " + std::string(user_agent) + "\r\n\r\n";
-        auto [wec, written] =
-            co_await asio::async_write(c->transport(), asio::buffer(head), use_tuple);
-        if (wec) co_return fail(wec, "proxy " + hop.authority());
-        std::string reply;
-        auto [pec, head_len] = co_await asio::async_read_until(
-            c->transport(), asio::dynamic_buffer(reply, proxy_reply_cap), "\r\n\r\n", use_tuple);
-        if (pec) co_return fail(pec, "proxy " + hop.authority());
-        int status = 0;
-        if (reply.size() >= 12 && reply.starts_with("HTTP/1.")) {
-            std::from_chars(reply.data() + 9, reply.data() + 12, status);
-        }
-        if (status < 200 || status > 299) {
-            co_return failure{outcome::kind::connect_failed,
-                              "proxy " + hop.authority() + " refused CONNECT " + where + ": " +
-                                  excerpt(reply.substr(0, reply.find("\r\n")))};
-        }
-        if (reply.size() > head_len) {
-            if (c->tls()) {
-                co_return failure{outcome::kind::connect_failed,
-                                  "proxy " + hop.authority() + " sent data before the tunnel"};
-            }
-            auto extra = std::string_view(reply).substr(head_len);
-            c->buffer.commit(asio::buffer_copy(c->buffer.prepare(extra.size()),
-                                               asio::buffer(extra.data(), extra.size())));
-        }
-    }
-
-    if (auto* s = c->tls()) {
-        // SNI carries host names only (RFC 6066); certificates for IPs are checked all the same.
-        if (!is_ip_literal(dest.host))
-            SSL_set_tlsext_host_name(s->native_handle(), dest.host.c_str());
-        s->set_verify_mode(ssl::verify_peer);
-        s->set_verify_callback(ssl::host_name_verification(dest.host));
-        c->transport().expires_at(deadline);
-        auto [hec] = co_await s->async_handshake(ssl::stream_base::client, use_tuple);
-        if (hec) co_return fail(hec, "TLS handshake with " + dest.host);
-    }
-    if (aborted(cancel)) co_return failure{outcome::kind::cancelled, "cancelled"};
-    c->connected = true;
-    co_return std::nullopt;
-}
-
-asio::awaitable<void> close_politely(connection_ptr c) {
-    if (auto* s = c->tls()) {
-        c->transport().expires_after(tls_shutdown_limit);
-        // Peers that just close instead of answering close_notify give stream_truncated;
-        // the connection is going away either way.
-        co_await s->async_shutdown(use_tuple);
-    }
-    c->transport().close();
-}
 
 using response_parser = http::response_parser<http::buffer_body>;
 
@@ -467,57 +150,6 @@ struct chat_job {
     delta_fn on_delta;
     cancel_ptr cancel;
 };
-
-struct stream_state {
-    bool done = false;    // [DONE] seen
-    bool failed = false;  // an error event or a malformed chunk ended the stream
-};
-
-void on_stream_event(const sse_event& ev, outcome& out, stream_state& st,
-                     const delta_fn& on_delta) {
-    if (st.done || st.failed) return;
-    if (ev.data == "[DONE]") {
-        st.done = true;
-        return;
-    }
-    boost::system::error_code ec;
-    auto v = json::parse(ev.data, ec);
-    if (ec || !v.is_object()) {
-        out.what = outcome::kind::malformed;
-        out.error_message = "unparseable stream chunk: " + excerpt(ev.data);
-        st.failed = true;
-        return;
-    }
-    const auto& obj = v.get_object();
-    if (const auto* err = obj.if_contains("error"); err && !err->is_null()) {
-        out.what = outcome::kind::http_error;
-        take_error(*err, out);
-        if (out.error_message.empty()) out.error_message = "error event in the stream";
-        st.failed = true;
-        return;
-    }
-    if (const auto* u = obj.if_contains("usage"); u && u->is_object()) {
-        const auto& uo = u->get_object();
-        out.tokens = usage{to_int(uo.if_contains("prompt_tokens")),
-                           to_int(uo.if_contains("completion_tokens"))};
-    }
-    const auto* choices = obj.if_contains("choices");
-    if (!choices || !choices->is_array() || choices->get_array().empty()) return;
-    const auto& first = choices->get_array().front();
-    if (!first.is_object()) return;
-    if (const auto* delta = first.get_object().if_contains("delta"); delta && delta->is_object()) {
-        const auto* content = delta->get_object().if_contains("content");
-        if (content && content->is_string() && !content->get_string().empty()) {
-            out.got_delta = true;
-            const auto& s = content->get_string();
-            if (on_delta) on_delta(std::string_view(s.data(), s.size()));
-        }
-    }
-    if (const auto* fin = first.get_object().if_contains("finish_reason");
-        fin && fin->is_string()) {
-        out.finish_reason = std::string(fin->get_string());
-    }
-}
 
 asio::awaitable<attempt_result<outcome>> chat_attempt(connection_ptr c,
                                                       std::shared_ptr<chat_job> job,
@@ -578,31 +210,24 @@ asio::awaitable<attempt_result<outcome>> chat_attempt(connection_ptr c,
     record_head(p, out.http_status, out.retry_after_s);
     const auto& head = p.get();
 
-    if (out.http_status < 200 || out.http_status > 299) {
-        std::string body;
-        auto ec = co_await read_body(*c, p, body, error_body_cap, opts.idle_timeout,
-                                     steady::time_point::max());
-        if (aborted(cancel)) co_return cancelled();
-        out.what = outcome::kind::http_error;
-        if (!take_error_body(body, out) || out.error_message.empty()) {
-            out.error_message = "HTTP " + std::to_string(out.http_status) +
-                                (body.empty() ? "" : ": " + excerpt(body));
-        }
-        if (!ec) r.after = after_complete(*c, p);
-        co_return r;
-    }
-
+    // A refusal, or a 2xx that is not a stream: either way the body may be an OpenAI error.
+    const bool refused = out.http_status < 200 || out.http_status > 299;
     auto content_type = ascii_lower(std::string_view(head[http::field::content_type]));
-    if (!content_type.starts_with("text/event-stream")) {
+    if (refused || !content_type.starts_with("text/event-stream")) {
         std::string body;
         auto ec = co_await read_body(*c, p, body, error_body_cap, opts.idle_timeout,
                                      steady::time_point::max());
         if (aborted(cancel)) co_return cancelled();
-        out.what = outcome::kind::malformed;
+        out.what = refused ? outcome::kind::http_error : outcome::kind::malformed;
         if (!take_error_body(body, out) || out.error_message.empty()) {
-            out.error_message =
-                "expected text/event-stream, got " +
-                (content_type.empty() ? std::string("no Content-Type") : content_type);
+            if (refused) {
+                out.error_message = "HTTP " + std::to_string(out.http_status) +
+                                    (body.empty() ? "" : ": " + excerpt(body));
+            } else {
+                out.error_message =
+                    "expected text/event-stream, got " +
+                    (content_type.empty() ? std::string("no Content-Type") : content_type);
+            }
         }
         if (!ec) r.after = after_complete(*c, p);
         co_return r;
@@ -739,9 +364,9 @@ struct client::impl {
     }
 
     asio::any_io_executor ex;
+    connection_pool pool;
     std::mutex mu;
-    settings current;                                        // guarded by mu
-    std::map<std::string, std::deque<connection_ptr>> idle;  // guarded by mu
+    settings current;  // guarded by mu
 
     void apply(client_options o) {
         settings next;
@@ -750,6 +375,7 @@ struct client::impl {
             next.proxy_invalid = !next.proxy;
             if (!next.proxy) spdlog::error("upstream: proxy '{}' is not http://host:port", o.proxy);
         }
+        pool.set_max_idle_per_host(o.max_idle_per_host);
         std::lock_guard lock(mu);
         next.tls = current.tls && current.opts.ca_file == o.ca_file ? current.tls
                                                                     : make_tls_context(o.ca_file);
@@ -762,53 +388,13 @@ struct client::impl {
         return current;
     }
 
-    connection_ptr take_idle(const std::string& key) {
-        std::deque<connection_ptr> expired;
-        connection_ptr found;
-        {
-            std::lock_guard lock(mu);
-            auto it = idle.find(key);
-            if (it == idle.end()) return nullptr;
-            auto& list = it->second;
-            const auto now = steady::now();
-            while (!list.empty() && now - list.front()->idle_since > idle_max_age) {
-                expired.push_back(std::move(list.front()));
-                list.pop_front();
-            }
-            if (!list.empty()) {
-                found = std::move(list.back());
-                list.pop_back();
-            }
-            if (list.empty()) idle.erase(it);
-        }
-        return found;
-    }
-
-    void dispose(connection_ptr c, disposal how) {
-        if (how == disposal::pool) {
-            std::lock_guard lock(mu);
-            auto& list = idle[c->key()];
-            if (list.size() < current.opts.max_idle_per_host) {
-                c->idle_since = steady::now();
-                list.push_back(std::move(c));
-                return;
-            }
-            if (list.empty()) idle.erase(c->key());
-            how = disposal::retire;
-        }
-        if (how == disposal::retire && c->tls()) {
-            auto strand = c->get_executor();
-            asio::co_spawn(strand, close_politely(std::move(c)), asio::detached);
-        }
-    }
-
     // Runs `attempt` on a pooled connection if there is one, else on a fresh one, each on its
     // own strand. A pooled connection that died while idle earns one retry on a fresh one.
     template <class T, class Attempt>
     asio::awaitable<T> with_connection(const url& dest, const settings& s, const Attempt& attempt) {
-        const auto key = pool_key(dest, s.proxy);
+        const auto key = connection_pool::key(dest, s.proxy);
         for (int round = 0;; ++round) {
-            connection_ptr c = round == 0 ? take_idle(key) : nullptr;
+            connection_ptr c = round == 0 ? pool.take(key) : nullptr;
             const bool reused = c != nullptr;
             if (!c) {
                 c = std::make_shared<connection>(asio::make_strand(ex), key,
@@ -816,7 +402,7 @@ struct client::impl {
             }
             attempt_result<T> r =
                 co_await asio::co_spawn(c->get_executor(), attempt(c, reused), asio::use_awaitable);
-            dispose(std::move(c), r.after);
+            pool.put_back(std::move(c), r.after);
             if (r.stale && round == 0) {
                 spdlog::debug("upstream: idle connection to {} was closed, reconnecting", key);
                 continue;

@@ -1,18 +1,12 @@
 #include "upstream/url.hpp"
 
-#include <algorithm>
 #include <cctype>
 #include <charconv>
 
+#include "util/text.hpp"
+
 namespace chatd::upstream {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 bool is_ipv6_literal(const std::string& host) {
     return host.find(':') != std::string::npos;
@@ -57,7 +51,7 @@ bool parse_authority(std::string_view auth, url& out) {
         if (!port) return false;
         out.port = *port;
     }
-    out.host = lower(host);
+    out.host = ascii_lower(host);
     return true;
 }
 
@@ -77,7 +71,7 @@ std::optional<url> parse_url(std::string_view text) {
     auto sep = text.find("://");
     if (sep == std::string_view::npos) return std::nullopt;
     url out;
-    out.scheme = lower(text.substr(0, sep));
+    out.scheme = ascii_lower(text.substr(0, sep));
     if (out.scheme != "http" && out.scheme != "https") return std::nullopt;
     text.remove_prefix(sep + 3);
     if (auto hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);

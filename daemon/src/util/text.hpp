@@ -14,5 +14,7 @@ std::size_t utf8_length(std::string_view s);
 // "sk-…abcd": never more than the last four characters of a secret.
 std::string mask_secret(std::string_view secret);
 std::string trim(std::string_view s);
+// A-Z to a-z only: protocol tokens (schemes, host names, media types), whatever the locale.
+std::string ascii_lower(std::string_view s);
 
 }  // namespace chatd

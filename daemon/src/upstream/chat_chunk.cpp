@@ -1,0 +1,75 @@
+#include "upstream/chat_chunk.hpp"
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <limits>
+
+#include "upstream/error_reply.hpp"
+
+namespace chatd::upstream {
+namespace {
+
+namespace json = boost::json;
+
+// Token counts as an int, clamped: a provider's odd number must not wrap into a charge.
+int to_int(const json::value* v) {
+    constexpr int int_max = std::numeric_limits<int>::max();
+    if (!v) return 0;
+    if (v->is_int64())
+        return static_cast<int>(std::clamp<std::int64_t>(v->get_int64(), 0, int_max));
+    if (v->is_uint64()) return static_cast<int>(std::min<std::uint64_t>(v->get_uint64(), int_max));
+    if (v->is_double()) return static_cast<int>(std::clamp(v->get_double(), 0.0, double{int_max}));
+    return 0;
+}
+
+}  // namespace
+
+void on_stream_event(const sse_event& ev, outcome& out, stream_state& st,
+                     const delta_fn& on_delta) {
+    if (st.done || st.failed) return;
+    if (ev.data == "[DONE]") {
+        st.done = true;
+        return;
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(ev.data, ec);
+    if (ec || !v.is_object()) {
+        out.what = outcome::kind::malformed;
+        out.error_message = "unparseable stream chunk: " + excerpt(ev.data);
+        st.failed = true;
+        return;
+    }
+    const auto& obj = v.get_object();
+    if (const auto* err = obj.if_contains("error"); err && !err->is_null()) {
+        out.what = outcome::kind::http_error;
+        take_error(*err, out);
+        if (out.error_message.empty()) out.error_message = "error event in the stream";
+        st.failed = true;
+        return;
+    }
+    if (const auto* u = obj.if_contains("usage"); u && u->is_object()) {
+        const auto& uo = u->get_object();
+        out.tokens = usage{to_int(uo.if_contains("prompt_tokens")),
+                           to_int(uo.if_contains("completion_tokens"))};
+    }
+    const auto* choices = obj.if_contains("choices");
+    if (!choices || !choices->is_array() || choices->get_array().empty()) return;
+    const auto& first = choices->get_array().front();
+    if (!first.is_object()) return;
+    if (const auto* delta = first.get_object().if_contains("delta"); delta && delta->is_object()) {
+        const auto* content = delta->get_object().if_contains("content");
+        if (content && content->is_string() && !content->get_string().empty()) {
+            out.got_delta = true;
+            const auto& s = content->get_string();
+            if (on_delta) on_delta(std::string_view(s.data(), s.size()));
+        }
+    }
+    if (const auto* fin = first.get_object().if_contains("finish_reason");
+        fin && fin->is_string()) {
+        out.finish_reason = std::string(fin->get_string());
+    }
+}
+
+}  // namespace chatd::upstream
