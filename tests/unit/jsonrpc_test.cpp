@@ -41,7 +41,7 @@ rpc::dispatcher make_dispatcher() {
                co_return "admin";
            }});
     d.add({"fails", rpc::access::anyone, [](const json::value&, rpc::call_context&) -> asio::awaitable<json::value> {
-               rpc::fail("insufficient_credits", "not enough");
+               fail("insufficient_credits", "not enough");
            }});
     d.add({"throws", rpc::access::anyone, [](const json::value&, rpc::call_context&) -> asio::awaitable<json::value> {
                throw std::runtime_error("boom");

@@ -213,6 +213,7 @@ const zhCN = {
   'error.insufficient_credits.next': '可以兑换充值卡或邀请好友获得次数。',
   'error.too_large': '内容太长，请缩短后再发送。',
   'error.server_error': '服务器出错了，请稍后再试。',
+  'error.interrupted': '回答被中断，次数已退还。',
   'error.storage_full': '服务器磁盘已满，本次操作没有生效，请稍后再试。',
   'error.invalid_params.send': '无法发送，请检查内容后重试。',
 };

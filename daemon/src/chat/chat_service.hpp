@@ -58,7 +58,7 @@ public:
     // The operator's sensitive words (one per line): questions with one are refused, answers masked.
     void set_sensitive_words(std::string_view lines);
 
-    // Errors are rpc::error / store_error with the contract's reasons.
+    // Errors are app_error with the contract's reasons.
     boost::asio::awaitable<boost::json::object> send(const store::user_row& user, send_request req);
     boost::asio::awaitable<boost::json::object> regenerate(const store::user_row& user, store::id_t message_id);
     boost::asio::awaitable<void> stop(const store::user_row& user, store::id_t message_id);

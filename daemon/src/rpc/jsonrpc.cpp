@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/app_error.hpp"
+#include "util/reasons.hpp"
 #include "util/text.hpp"
 
 namespace chatd::rpc {
@@ -57,30 +58,6 @@ bool id_valid(const json::value& id) {
 }
 
 }  // namespace
-
-int code_for(std::string_view reason) {
-    static const std::map<std::string_view, int> codes = {
-        {"unauthorized", -32001},       {"forbidden", -32003},         {"not_found", -32004},
-        {"invalid_params", invalid_params}, {"insufficient_credits", -32010},
-        {"no_upstream", -32020},        {"upstream_rejected", -32021}, {"content_blocked", -32030},
-        {"busy", -32028},               {"too_many_requests", -32029}, {"card_invalid", -32040},
-        {"card_used", -32041},          {"card_revoked", -32042},      {"card_expired", -32043},
-        {"too_many_attempts", -32044},  {"login_expired", -32050},     {"login_pending", -32051},
-        {"bad_credentials", -32052},    {"user_banned", -32053},       {"username_taken", -32054},
-        {"storage_full", -32060},
-    };
-    auto it = codes.find(reason);
-    return it == codes.end() ? -32000 : it->second;
-}
-
-error::error(std::string r, std::string msg, json::object extra)
-    : code(code_for(r)), reason(std::move(r)), message(std::move(msg)), data(std::move(extra)) {
-    data["reason"] = reason;
-}
-
-void fail(std::string reason, std::string message, json::object extra) {
-    throw error(std::move(reason), std::move(message), std::move(extra));
-}
 
 const store::user_row& call_context::require_user() const {
     if (!user) fail("unauthorized", "请先登录 (please log in)");
@@ -189,13 +166,9 @@ boost::asio::awaitable<std::optional<json::value>> dispatcher::handle_one(const 
         json::value result = co_await m.fn(params, ctx);
         if (m.audited && on_audit) on_audit(ctx, name, params);
         co_return finish(json::object{{"jsonrpc", "2.0"}, {"result", std::move(result)}, {"id", id}});
-    } catch (const error& e) {
-        int code = e.reason == "invalid_params" ? invalid_params : e.code;
-        co_return finish(reply_error(id, error_body(code, e.message, e.data)));
     } catch (const app_error& e) {
-        error err(e.reason, e.what());
-        int code = e.reason == "invalid_params" ? invalid_params : err.code;
-        co_return finish(reply_error(id, error_body(code, err.message, err.data)));
+        int code = e.reason == "invalid_params" ? invalid_params : rpc_code_of(e.reason);
+        co_return finish(reply_error(id, error_body(code, e.what(), json::object{{"reason", e.reason}})));
     } catch (const std::exception& e) {
         spdlog::error("rpc {}: internal error: {}", name, e.what());
         co_return finish(reply_error(id, error_body(internal_error, "Internal error")));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "store/types.hpp"
+#include "util/app_error.hpp"
 
 namespace chatd::rpc {
 namespace json = boost::json;
@@ -20,18 +21,6 @@ enum class access {
     user,    // a logged-in, unbanned user
     admin,   // the admin socket, or an admin's web session
 };
-
-// An application error: a JSON-RPC error with a stable machine reason in data.reason.
-struct error : std::exception {
-    int code;
-    std::string reason;
-    std::string message;
-    json::object data;
-    error(std::string r, std::string msg, json::object extra = {});
-    const char* what() const noexcept override { return message.c_str(); }
-};
-[[noreturn]] void fail(std::string reason, std::string message, json::object extra = {});
-int code_for(std::string_view reason);
 
 struct call_context {
     bool via_socket = false;

@@ -1,6 +1,7 @@
 #pragma once
-// An expected failure with a stable machine reason ("not_found", "insufficient_credits", …).
-// Any layer may throw it; the RPC boundary turns it into a JSON-RPC error.
+// The one error type for expected failures, with a stable machine reason ("not_found",
+// "insufficient_credits", …; util/reasons.hpp lists them). Any layer may throw it; the RPC
+// boundary turns it into a JSON-RPC error, an answer stream into an error event.
 #include <stdexcept>
 #include <string>
 
@@ -8,8 +9,13 @@ namespace chatd {
 
 struct app_error : std::runtime_error {
     std::string reason;
-    app_error(std::string r, const std::string& message)
-        : std::runtime_error(message), reason(std::move(r)) {}
+    app_error(std::string r, const std::string& message) : std::runtime_error(message), reason(std::move(r)) {}
+    // With the reason's default message.
+    explicit app_error(std::string r);
 };
+
+[[noreturn]] inline void fail(std::string reason, const std::string& message) {
+    throw app_error(std::move(reason), message);
+}
 
 }  // namespace chatd

@@ -214,6 +214,7 @@ export const en: Messages = {
   'error.insufficient_credits.next': 'Redeem a recharge card or invite friends to get more questions.',
   'error.too_large': 'The message is too long; please shorten it.',
   'error.server_error': 'Server error; please try again later.',
+  'error.interrupted': 'The answer was cut off; the credit was refunded.',
   'error.storage_full': 'The server’s disk is full, so nothing was saved; please try again later.',
   'error.invalid_params.send': 'Could not send; please check the message and retry.',
 };
