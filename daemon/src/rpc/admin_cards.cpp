@@ -41,9 +41,8 @@ void add_admin_card_methods(dispatcher& d, services& s) {
 
     d.add({"admin.cards.list", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                params p(v);
-               store::page_cursor page;
-               if (auto after = p.opt_str("cursor")) page.after = billing::normalise_card_code(*after).value_or(*after);
-               page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(100), 1, 100000));
+               auto page = page_of(p, 100, 100000);
+               if (page.after) page.after = billing::normalise_card_code(*page.after).value_or(*page.after);
                auto batch = p.opt_str("batch").value_or("");
                auto status = p.opt_str("status").value_or("");
                std::optional<std::string> next;
@@ -57,8 +56,8 @@ void add_admin_card_methods(dispatcher& d, services& s) {
                                                 {"redeem_before", null_or(c.redeem_before)}, {"status", c.status},
                                                 {"redeemed_by", null_or(c.redeemed_by)},
                                                 {"redeemed_at", null_or(c.redeemed_at)}, {"created_at", c.created_at}});
-               co_return json::object{{"items", std::move(items)},
-                                      {"next_cursor", next ? json::value(billing::format_card_code(*next)) : json::value(nullptr)}};
+               if (next) next = billing::format_card_code(*next);
+               co_return page_json(std::move(items), next);
            }});
 
     d.add({"admin.cards.batches", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {

@@ -145,9 +145,7 @@ void add_admin_ops_methods(dispatcher& d, services& s) {
 
     d.add({"admin.conversations.list", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                params p(v);
-               store::page_cursor page;
-               page.after = p.opt_str("cursor");
-               page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(50), 1, 500));
+               auto page = page_of(p, 50, 500);
                auto query = p.opt_str("query").value_or("");
                auto user = p.opt_i64("user_id");
                std::optional<std::string> next;
@@ -166,15 +164,12 @@ void add_admin_ops_methods(dispatcher& d, services& s) {
                                                 {"user_name", c.username}, {"model", c.model},
                                                 {"updated_at", c.updated_at}, {"created_at", c.created_at},
                                                 {"deleted_at", null_or(c.deleted_at)}});
-               co_return json::object{{"items", std::move(items)},
-                                      {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
+               co_return page_json(std::move(items), next);
            }});
 
     d.add({"admin.audit.list", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                params p(v);
-               store::page_cursor page;
-               page.after = p.opt_str("cursor");
-               page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(50), 1, 1000));
+               auto page = page_of(p, 50, 1000);
                std::optional<std::string> next;
                auto rows = co_await s.db.read([&](store::store& st) { return st.audit_log(page, next); });
                json::array items;
@@ -193,8 +188,7 @@ void add_admin_ops_methods(dispatcher& d, services& s) {
                                                 {"params", parsed(a.params)},
                                                 {"before", parsed(a.before)},
                                                 {"after", parsed(a.after)}});
-               co_return json::object{{"items", std::move(items)},
-                                      {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
+               co_return page_json(std::move(items), next);
            }});
 
     d.add({"admin.stats", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {

@@ -12,9 +12,7 @@ using asio::awaitable;
 void add_admin_user_methods(dispatcher& d, services& s) {
     d.add({"admin.users.list", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
                params p(v);
-               store::page_cursor page;
-               page.after = p.opt_str("cursor");
-               page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(50), 1, 1000));
+               auto page = page_of(p, 50, 1000);
                auto query = trim(p.opt_str("query").value_or(""));
                std::optional<std::string> next;
                auto rows = co_await s.db.read([&](store::store& st) { return st.users(query, page, next); });
@@ -25,8 +23,7 @@ void add_admin_user_methods(dispatcher& d, services& s) {
                    o["created_at"] = u.created_at;
                    items.push_back(std::move(o));
                }
-               co_return json::object{{"items", std::move(items)},
-                                      {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
+               co_return page_json(std::move(items), next);
            }});
 
     d.add({"admin.users.get", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {

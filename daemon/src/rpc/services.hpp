@@ -33,6 +33,11 @@ struct services {
     task_counter& tasks;  // jobs a method leaves running after it answers
 };
 
+// A list call's {cursor?, limit?} (CONTRACT §4): the limit defaults and is clamped to 1..most.
+store::page_cursor page_of(const params& p, int default_limit, int most);
+// A list call's result: {"items": …, "next_cursor": … | null}.
+json::object page_json(json::array items, const std::optional<std::string>& next);
+
 void add_user_methods(dispatcher& d, services& s);
 // A conversation with every message of its tree (users see their own; admins any).
 json::object conversation_detail(store::store& st, const store::conversation_row& c);

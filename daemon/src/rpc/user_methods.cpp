@@ -34,12 +34,6 @@ json::object conversation_json(const store::conversation_row& c) {
                         {"role_id", null_or(c.role_id)}};
 }
 
-store::page_cursor page_of(const params& p) {
-    store::page_cursor page;
-    page.after = p.opt_str("cursor");
-    page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(20), 1, 100));
-    return page;
-}
 
 auth::client_info client_of(const call_context& ctx) { return {ctx.peer, ctx.user_agent}; }
 
@@ -122,6 +116,17 @@ void add_wechat_methods(dispatcher& d, services& s) {
 }
 
 }  // namespace
+
+store::page_cursor page_of(const params& p, int default_limit, int most) {
+    store::page_cursor page;
+    page.after = p.opt_str("cursor");
+    page.limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(default_limit), 1, most));
+    return page;
+}
+
+json::object page_json(json::array items, const std::optional<std::string>& next) {
+    return json::object{{"items", std::move(items)}, {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
+}
 
 json::array ledger_json(const std::vector<store::ledger_row>& rows) {
     json::array items;
@@ -299,12 +304,11 @@ void add_user_methods(dispatcher& d, services& s) {
 
     d.add({"me.ledger", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
-               auto page = page_of(p);
+               auto page = page_of(p, 20, 100);
                auto uid = ctx.require_user().id;
                std::optional<std::string> next;
                auto rows = co_await s.db.run([&](store::store& st) { return st.ledger(uid, page, next); });
-               co_return json::object{{"items", ledger_json(rows)},
-                                      {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
+               co_return page_json(ledger_json(rows), next);
            }});
 
     d.add({"invite.info", access::user, [&s](const json::value&, call_context& ctx) -> awaitable<json::value> {
@@ -318,15 +322,14 @@ void add_user_methods(dispatcher& d, services& s) {
 
     d.add({"conversations.list", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                params p(v);
-               auto page = page_of(p);
+               auto page = page_of(p, 20, 100);
                auto query = p.opt_str("query").value_or("");
                auto uid = ctx.require_user().id;
                std::optional<std::string> next;
                auto rows = co_await s.db.run([&](store::store& st) { return st.conversations(uid, query, page, next); });
                json::array items;
                for (auto& c : rows) items.push_back(conversation_json(c));
-               co_return json::object{{"items", std::move(items)},
-                                      {"next_cursor", next ? json::value(*next) : json::value(nullptr)}};
+               co_return page_json(std::move(items), next);
            }});
 
     d.add({"conversations.get", access::user, [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
