@@ -122,10 +122,6 @@ std::string chat_service::default_model() const {
 }
 
 namespace {
-json::value null_or_text(const std::string& s) {
-    if (s.empty()) return nullptr;
-    return json::value(s);
-}
 
 bool is_storage_full(const std::exception& e) {
     auto* error = dynamic_cast<const app_error*>(&e);
@@ -145,9 +141,8 @@ void mark_unsaved(store::finished_answer& f) {
     f.error_message = unsaved_message;
 }
 
-std::string error_event(const store::finished_answer& f) {
-    json::object e{{"reason", f.error_reason}, {"message", f.error_message}, {"refunded", f.refund}};
-    return sse_event("error", f.content.size() + 1, json::serialize(e));
+std::string error_event_of(const store::finished_answer& f) {
+    return error_event(f.content.size() + 1, f.error_reason, f.error_message, f.refund);
 }
 }  // namespace
 
@@ -404,20 +399,12 @@ awaitable<void> chat_service::run(job j) {
         auto bal = co_await db_.run([f, now = unix_now()](store::store& s) { return s.finish_answer(f, now); });
         std::size_t end = f.content.size();
         if (status == "failed" || status == "interrupted") {
-            final_event = error_event(f);
+            final_event = error_event_of(f);
         } else {
-            json::object d{{"message_id", g.message_id},
-                           {"status", status},
-                           {"charged", f.refund ? 0 : j.charged},
-                           {"refunded", f.refund},
-                           {"free_reason", null_or_text(f.free_reason)},
-                           {"balance", balance_json(bal)},
-                           {"usage", json::object{{"prompt_tokens", usage ? usage->prompt_tokens : 0},
-                                                  {"completion_tokens", usage ? usage->completion_tokens : 0}}},
-                           {"latency_ms", json::object{{"first_token", first_token_ms ? json::value(*first_token_ms)
-                                                                                      : json::value(nullptr)},
-                                                       {"total", total_ms}}}};
-            final_event = sse_event("done", end + 1, json::serialize(d));
+            final_event = done_event(end + 1, {g.message_id, status, f.refund ? 0 : j.charged, f.refund,
+                                               f.free_reason, balance_json(bal),
+                                               usage ? usage->prompt_tokens : 0, usage ? usage->completion_tokens : 0,
+                                               first_token_ms, total_ms});
         }
     } catch (const std::exception& e) {
         if (is_storage_full(e)) {
@@ -426,11 +413,10 @@ awaitable<void> chat_service::run(job j) {
             mark_unsaved(f);
             status = f.status;
             unsaved = true;
-            final_event = error_event(f);
+            final_event = error_event_of(f);
         } else {
             spdlog::error("answer {}: cannot store the result: {}", g.message_id, e.what());
-            json::object err{{"reason", "internal_error"}, {"message", "内部错误 (internal error)"}, {"refunded", false}};
-            final_event = sse_event("error", f.content.size() + 1, json::serialize(err));
+            final_event = error_event(f.content.size() + 1, "internal_error", "内部错误 (internal error)", false);
         }
     }
     g.finish(std::move(final_event));

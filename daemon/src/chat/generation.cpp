@@ -76,4 +76,23 @@ std::string delta_event(std::size_t end_offset, std::string_view text) {
     return sse_event("delta", end_offset, boost::json::serialize(o));
 }
 
+std::string done_event(std::size_t id, const done_summary& d) {
+    auto or_null = [](const std::optional<std::int64_t>& v) { return v ? boost::json::value(*v) : boost::json::value(nullptr); };
+    boost::json::object o{
+        {"message_id", d.message_id},
+        {"status", d.status},
+        {"charged", d.charged},
+        {"refunded", d.refunded},
+        {"free_reason", d.free_reason.empty() ? boost::json::value(nullptr) : boost::json::value(d.free_reason)},
+        {"balance", d.balance},
+        {"usage", boost::json::object{{"prompt_tokens", d.prompt_tokens}, {"completion_tokens", d.completion_tokens}}},
+        {"latency_ms", boost::json::object{{"first_token", or_null(d.first_token_ms)}, {"total", or_null(d.total_ms)}}}};
+    return sse_event("done", id, boost::json::serialize(o));
+}
+
+std::string error_event(std::size_t id, std::string_view reason, std::string_view message, bool refunded) {
+    boost::json::object o{{"reason", reason}, {"message", message}, {"refunded", refunded}};
+    return sse_event("error", id, boost::json::serialize(o));
+}
+
 }  // namespace chatd::chat

@@ -2,6 +2,8 @@
 // One answer being written: its text so far, its final event once finished, and the
 // followers (SSE streams) waiting for more. Lives on the server, independent of any
 // connection; thread-safe.
+#include <boost/json/object.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -56,5 +58,19 @@ private:
 // answer's text, so a resume point means the same thing live and after the answer is stored.
 std::string sse_event(std::string_view name, std::size_t id, std::string_view data_json);
 std::string delta_event(std::size_t end_offset, std::string_view text);
+
+// What the final `done` event reports (CONTRACT §6), the same live and replayed.
+struct done_summary {
+    std::int64_t message_id = 0;
+    std::string status;  // done | stopped
+    std::int64_t charged = 0;
+    bool refunded = false;
+    std::string free_reason;  // empty: null
+    boost::json::object balance;
+    std::int64_t prompt_tokens = 0, completion_tokens = 0;
+    std::optional<std::int64_t> first_token_ms, total_ms;
+};
+std::string done_event(std::size_t id, const done_summary& d);
+std::string error_event(std::size_t id, std::string_view reason, std::string_view message, bool refunded);
 
 }  // namespace chatd::chat

@@ -51,24 +51,12 @@ awaitable<void> chat_service::follow(stream_source src, std::size_t after, write
         std::size_t end = m.content.size() + 1;
         if (m.status == "done" || m.status == "stopped") {
             auto bal = co_await db_.run([uid = m.user_id](store::store& s) { return s.balance_of(uid); });
-            json::object d{{"message_id", m.id},
-                           {"status", m.status},
-                           {"charged", m.refunded ? 0 : m.charge_trial + m.charge_paid},
-                           {"refunded", m.refunded},
-                           {"free_reason", m.free_reason.empty() ? json::value(nullptr) : json::value(m.free_reason)},
-                           {"balance", balance_json(bal)},
-                           {"usage", json::object{{"prompt_tokens", m.prompt_tokens.value_or(0)},
-                                                  {"completion_tokens", m.completion_tokens.value_or(0)}}},
-                           {"latency_ms", json::object{{"first_token", m.first_token_ms ? json::value(*m.first_token_ms)
-                                                                                         : json::value(nullptr)},
-                                                       {"total", m.total_ms ? json::value(*m.total_ms)
-                                                                            : json::value(nullptr)}}}};
-            co_await write(sse_event("done", end, json::serialize(d)));
+            co_await write(done_event(end, {m.id, m.status, m.refunded ? 0 : m.charge_trial + m.charge_paid, m.refunded,
+                                            m.free_reason, balance_json(bal), m.prompt_tokens.value_or(0),
+                                            m.completion_tokens.value_or(0), m.first_token_ms, m.total_ms}));
         } else {
-            json::object e{{"reason", m.error_reason.empty() ? m.status : m.error_reason},
-                           {"message", m.error_message},
-                           {"refunded", m.refunded}};
-            co_await write(sse_event("error", end, json::serialize(e)));
+            co_await write(error_event(end, m.error_reason.empty() ? m.status : m.error_reason, m.error_message,
+                                       m.refunded));
         }
         co_return;
     }
