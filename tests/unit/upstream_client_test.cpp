@@ -87,7 +87,7 @@ struct harness {
                      std::function<void()> on_first_delta = nullptr) {
         auto deltas = std::make_shared<std::vector<std::string>>();
         auto mu = std::make_shared<std::mutex>();
-        chat_request req{base, "sk-test-0123456789abcd", R"({"model":"m","stream":true})"};
+        chat_request req{base, "sk-test-0123456789abcd", "m", {{"user", "hi"}}, {}};
         chatd::upstream::delta_fn on_delta = [deltas, mu, on_first_delta](std::string_view text) {
             bool first = false;
             {
@@ -149,7 +149,7 @@ TEST_CASE("client streams deltas and usage", "[upstream][client]") {
     CHECK(head.find("\r\nUser-Agent: chatd/") != std::string::npos);
     CHECK(head.find("\r\nHost: 127.0.0.1:" + std::to_string(server.port()) + "\r\n") !=
           std::string::npos);
-    CHECK(reqs[0].body == R"({"model":"m","stream":true})");
+    CHECK(reqs[0].body == R"({"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}})");
 }
 
 TEST_CASE("client accepts a close-delimited stream that ends with a finish_reason",

@@ -258,16 +258,10 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
 
 awaitable<json::object> chat_service::launch(const store::user_row& user, store::started_answer started,
                                              const store::model_row& model) {
-    json::array messages;
-    for (auto& m : started.context) messages.push_back(json::object{{"role", m.role}, {"content", m.content}});
-    json::object body{{"model", model.upstream_model},
-                      {"messages", std::move(messages)},
-                      {"stream", true},
-                      {"stream_options", json::object{{"include_usage", true}}}};
     job j;
     j.gen = std::make_shared<generation>(started.message_id, user.id, started.conversation_id);
     j.upstream_model = model.upstream_model;
-    j.body = json::serialize(body);
+    for (auto& m : started.context) j.messages.push_back({m.role, m.content});
     j.accepted = std::chrono::steady_clock::now();
     j.charged = model.cost;
     {
@@ -308,7 +302,7 @@ awaitable<void> chat_service::run(job j) {
                 if (attempt > 0) counters_.retries++;
             }
             upstream::chat_request req{lease->base_url.empty() ? cfg->upstream.base_url : lease->base_url,
-                                       lease->secret, j.body};
+                                       lease->secret, j.upstream_model, j.messages, {}};
             auto o = co_await client_.stream_chat(
                 req,
                 [&](std::string_view text) {

@@ -83,7 +83,7 @@ private:
     struct job {
         std::shared_ptr<generation> gen;
         std::string upstream_model;
-        std::string body;
+        std::vector<upstream::chat_message> messages;
         std::chrono::steady_clock::time_point accepted;
         std::int64_t charged = 0;
     };

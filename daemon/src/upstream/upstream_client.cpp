@@ -460,7 +460,7 @@ boost::asio::awaitable<outcome> client::stream_chat(const chat_request& req, del
     r.set(http::field::content_type, "application/json");
     r.set(http::field::accept, "text/event-stream");
     r.keep_alive(true);
-    r.body() = req.body;
+    r.body() = chat_completion_body(req);
     r.prepare_payload();
 
     // The handle outlives this call; its callback must not reach a connection we gave back.

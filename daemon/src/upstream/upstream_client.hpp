@@ -54,11 +54,27 @@ struct outcome {
     std::string finish_reason;
 };
 
+struct chat_message {
+    std::string role;  // system | user | assistant
+    std::string content;
+};
+
+struct chat_options {
+    bool include_usage = true;  // stream_options.include_usage: the final chunk reports tokens
+};
+
+// One streamed chat completion. Its JSON body is written by chat_completion_body, the one
+// place that knows the wire format.
 struct chat_request {
     std::string base_url;  // e.g. "https://api.openai.com/v1" or "http://127.0.0.1:9000/v1"
     std::string api_key;
-    std::string body;  // complete JSON body of /chat/completions (stream:true already set)
+    std::string model;  // the upstream's model name
+    std::vector<chat_message> messages;
+    chat_options options;
 };
+
+// The body of POST {base_url}/chat/completions for `r`, with stream:true.
+std::string chat_completion_body(const chat_request& r);
 
 struct http_response {
     int status = 0;  // 0 when no response was received (see error)
