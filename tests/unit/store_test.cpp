@@ -1,5 +1,5 @@
 // The SQLite store on a real database file: migrations, charging, refunds, the ledger,
-// context building and pagination.
+// the branch an answer starts with, and pagination.
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -105,33 +105,44 @@ TEST_CASE("the ledger is append-only") {
     CHECK_THROWS(db.exec("DELETE FROM ledger"));
 }
 
-TEST_CASE("context follows the branch and respects the budget") {
+TEST_CASE("an answer starts with its question's branch and the conversation's prompt") {
     temp_db t;
     auto u = t.st->create_password_user("carol", "hash", false, 100, 100);
-    auto a = t.st->start_question(q(u.id, "q1"), 101);
+    auto first = q(u.id, "q1");
+    first.system_prompt = "be brief";
+    auto a = t.st->start_question(first, 101);
+    CHECK(a.system_prompt == "be brief");
     store::finished_answer f;
     f.message_id = a.message_id;
     f.status = "done";
     f.content = "a1";
     t.st->finish_answer(f, 101);
     auto b = t.st->start_question(q(u.id, "q2", a.conversation_id), 102);
-    REQUIRE(b.context.size() == 3);
-    CHECK(b.context[0].content == "q1");
-    CHECK(b.context[1].role == "assistant");
-    CHECK(b.context[2].content == "q2");
+    REQUIRE(b.branch.size() == 3);
+    CHECK(b.branch[0].content == "q1");
+    CHECK(b.branch[1].role == "assistant");
+    CHECK(b.branch[1].content == "a1");
+    CHECK(b.branch[1].status == "done");
+    CHECK(b.branch[2].content == "q2");
+    CHECK(b.system_prompt == "be brief");
 
     // An edit of q2 (a sibling under a1) does not see q2.
     auto edit = q(u.id, "q2 edited", a.conversation_id);
     edit.parent_id = a.message_id;
     auto c = t.st->start_question(edit, 103);
-    REQUIRE(c.context.size() == 3);
-    CHECK(c.context[2].content == "q2 edited");
+    REQUIRE(c.branch.size() == 3);
+    CHECK(c.branch[2].content == "q2 edited");
 
-    auto small = q(u.id, "q3", a.conversation_id);
-    small.max_messages = 1;
-    auto d = t.st->start_question(small, 104);
-    REQUIRE(d.context.size() == 1);
-    CHECK(d.context[0].content == "q3");
+    // A regenerated answer is asked with the branch up to its own question.
+    auto r = t.st->start_regenerate(u.id, a.message_id, 1, 104);
+    REQUIRE(r.branch.size() == 1);
+    CHECK(r.branch[0].content == "q1");
+    CHECK(r.user_message_id == a.user_message_id);
+
+    auto plain = t.st->start_question(q(u.id, "no prompt"), 105);
+    CHECK(plain.system_prompt.empty());
+    REQUIRE(plain.branch.size() == 1);
+    CHECK(plain.branch[0].role == "user");
 }
 
 TEST_CASE("start-up sweep interrupts and refunds streaming answers") {

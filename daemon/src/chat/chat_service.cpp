@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "chat/context.hpp"
 #include "util/app_error.hpp"
 #include "util/text.hpp"
 #include "util/unix_time.hpp"
@@ -212,8 +213,6 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         if (model) {
             q.model = model->id;
             q.cost = model->cost;
-            q.max_messages = model->max_messages;
-            q.max_context_chars = model->max_context_chars;
         }
         // A conversation keeps its own model: look it up when none was named.
         if (!model) {
@@ -225,8 +224,6 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
             if (!model) throw app_error("no_upstream", "没有可用的模型 (no model is configured)");
             q.model = model->id;
             q.cost = model->cost;
-            q.max_messages = model->max_messages;
-            q.max_context_chars = model->max_context_chars;
         }
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
@@ -251,8 +248,7 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
         auto started = co_await db_.run([&, now = unix_now()](store::store& s) {
-            return s.start_regenerate(user.id, message_id, model->cost, model->max_messages,
-                                      model->max_context_chars, now);
+            return s.start_regenerate(user.id, message_id, model->cost, now);
         });
         co_return co_await launch(user, std::move(started), *model);
     } catch (...) {
@@ -263,8 +259,10 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
 
 awaitable<json::object> chat_service::launch(const store::user_row& user, store::started_answer started,
                                              const store::model_row& model) {
+    auto context = select_context(std::move(started.branch), started.system_prompt,
+                                  {model.max_messages, model.max_context_chars});
     json::array messages;
-    for (auto& m : started.context) messages.push_back(json::object{{"role", m.role}, {"content", m.content}});
+    for (auto& m : context) messages.push_back(json::object{{"role", m.role}, {"content", m.content}});
     json::object body{{"model", model.upstream_model},
                       {"messages", std::move(messages)},
                       {"stream", true},

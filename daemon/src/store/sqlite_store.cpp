@@ -943,11 +943,9 @@ void store::set_setting(const std::string& key, const std::string& value) {
     st.exec();
 }
 
-std::vector<context_message> store::build_context(id_t conversation_id, id_t leaf_id,
-                                                  int max_messages, int max_chars) {
-    // Walk from the question up to the root; keep the newest messages within both budgets.
-    std::vector<context_message> reversed;
-    std::int64_t chars = 0;
+// The messages from the conversation's first one down to `leaf_id`, oldest first.
+std::vector<branch_message> store::branch(id_t conversation_id, id_t leaf_id) {
+    std::vector<branch_message> out;
     stmt st = prepare(
         "SELECT parent_id, role, content, status FROM messages WHERE id = ? AND conversation_id = ?");
     std::optional<id_t> cur = leaf_id;
@@ -957,25 +955,9 @@ std::vector<context_message> store::build_context(id_t conversation_id, id_t lea
         st.bind(2, conversation_id);
         if (!st.executeStep()) break;
         cur = opt_i64(st.getColumn(0));
-        std::string role = st.getColumn(1).getString();
-        std::string content = st.getColumn(2).getString();
-        std::string status = st.getColumn(3).getString();
-        // Answers that failed or never produced text add nothing useful to the context.
-        if (role == "assistant" && (status == "failed" || content.empty())) continue;
-        bool first = reversed.empty();
-        if (!first && (static_cast<int>(reversed.size()) >= max_messages ||
-                       chars + static_cast<std::int64_t>(content.size()) > max_chars))
-            break;
-        chars += static_cast<std::int64_t>(content.size());
-        reversed.push_back({role, std::move(content)});
+        out.push_back({st.getColumn(1).getString(), st.getColumn(2).getString(), st.getColumn(3).getString()});
     }
-    // A context must not start with an assistant turn.
-    while (reversed.size() > 1 && reversed.back().role == "assistant") reversed.pop_back();
-    std::vector<context_message> out(reversed.rbegin(), reversed.rend());
-    stmt sp = prepare( "SELECT system_prompt FROM conversations WHERE id = ?");
-    sp.bind(1, conversation_id);
-    if (sp.executeStep() && !sp.getColumn(0).isNull() && !sp.getColumn(0).getString().empty())
-        out.insert(out.begin(), context_message{"system", sp.getColumn(0).getString()});
+    std::reverse(out.begin(), out.end());
     return out;
 }
 
@@ -1042,13 +1024,13 @@ started_answer store::start_question(const question& q, std::int64_t now) {
     out.user_message_id = db_.getLastInsertRowid();
     index_for_search(out.user_message_id, q.content);
 
-    open_answer(q.user_id, out, q.cost, q.max_messages, q.max_context_chars, now);
+    open_answer(q.user_id, out, q.cost, now);
     t.commit();
     return out;
 }
 
 started_answer store::start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
-                                       int max_messages, int max_context_chars, std::int64_t now) {
+                                       std::int64_t now) {
     savepoint t(db_);
     auto m = message(assistant_message_id);
     if (!m || m->user_id != user_id || m->role != "assistant" || !m->parent_id)
@@ -1060,15 +1042,14 @@ started_answer store::start_regenerate(id_t user_id, id_t assistant_message_id, 
     out.conversation_id = m->conversation_id;
     out.user_message_id = *m->parent_id;
     out.model = c->model;
-    open_answer(user_id, out, cost, max_messages, max_context_chars, now);
+    open_answer(user_id, out, cost, now);
     t.commit();
     return out;
 }
 
 // Inside the caller's transaction: charges the user and adds the streaming answer to
-// out.user_message_id, filling out.message_id and out.context.
-void store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, int max_messages,
-                        int max_context_chars, std::int64_t now) {
+// out.user_message_id, filling out.message_id, out.system_prompt and out.branch.
+void store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, std::int64_t now) {
 
     // Reserve the charge: paid first while valid, then trial.
     auto bal = balance_of(user_id);
@@ -1105,7 +1086,10 @@ void store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, in
     uc.bind(3, out.conversation_id);
     uc.exec();
 
-    out.context = build_context(out.conversation_id, out.user_message_id, max_messages, max_context_chars);
+    stmt sp = prepare("SELECT system_prompt FROM conversations WHERE id = ?");
+    sp.bind(1, out.conversation_id);
+    if (sp.executeStep()) out.system_prompt = text(sp.getColumn(0));
+    out.branch = branch(out.conversation_id, out.user_message_id);
 }
 
 void store::save_partial(const std::vector<std::pair<id_t, std::string>>& texts) {

@@ -28,16 +28,17 @@ struct question {
     std::int64_t cost = 1;
     std::optional<id_t> role_id;
     std::optional<std::string> system_prompt;  // set: replaces the conversation's own prompt
-    int max_messages = 20;
-    int max_context_chars = 16000;
 };
 
 struct started_answer {
     id_t conversation_id = 0;
     id_t user_message_id = 0;
     id_t message_id = 0;
-    std::string model;  // the conversation's model id
-    std::vector<context_message> context;  // oldest first, the question last
+    std::string model;          // the conversation's model id
+    std::string system_prompt;  // the conversation's; empty when it has none
+    // From the conversation's first message down to the question, oldest first: the caller
+    // trims it to the model's budget (chat/context.hpp).
+    std::vector<branch_message> branch;
 };
 
 struct finished_answer {
@@ -171,7 +172,7 @@ public:
     // Chat. start_* charge the user in the same transaction (store_error "insufficient_credits").
     started_answer start_question(const question& q, std::int64_t now);
     started_answer start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
-                                    int max_messages, int max_context_chars, std::int64_t now);
+                                    std::int64_t now);
     void save_partial(const std::vector<std::pair<id_t, std::string>>& texts);
     // Final state; refunds the charge when asked. Returns the owner's balance afterwards.
     billing::balance finish_answer(const finished_answer& f, std::int64_t now);
@@ -224,10 +225,8 @@ private:
                       std::int64_t signup_reward);
     void add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
                     const std::string& reason, const std::string& ref);
-    std::vector<context_message> build_context(id_t conversation_id, id_t leaf_id,
-                                               int max_messages, int max_chars);
-    void open_answer(id_t user_id, started_answer& out, std::int64_t cost, int max_messages,
-                     int max_context_chars, std::int64_t now);
+    std::vector<branch_message> branch(id_t conversation_id, id_t leaf_id);
+    void open_answer(id_t user_id, started_answer& out, std::int64_t cost, std::int64_t now);
     user_row read_user(SQLite::Statement& st);
     // Preparing costs more than running most of these statements: keep them.
     stmt prepare(const std::string& sql);
