@@ -1,5 +1,7 @@
 // The SQLite store on a real database file: migrations, charging, refunds, the ledger,
 // the branch an answer starts with, and pagination.
+#include <SQLiteCpp/Database.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
