@@ -26,6 +26,18 @@ store::question q(store::id_t user, std::string content, std::optional<store::id
     return x;
 }
 
+// Reads a whole branch and keeps nothing.
+const store::branch_reader everything = [](store::branch_message) { return true; };
+
+// Reads a whole branch into `read`, emptied first.
+store::branch_reader collect(std::vector<store::branch_message>& read) {
+    read.clear();
+    return [&read](store::branch_message m) {
+        read.push_back(std::move(m));
+        return true;
+    };
+}
+
 }  // namespace
 
 TEST_CASE("billing: paid first while valid, then trial") {
@@ -57,11 +69,11 @@ TEST_CASE("a question is charged atomically and a failure refunds it") {
     temp_db t;
     auto u = t.st->create_password_user("alice", "hash", false, 2, 100);
     CHECK(u.balance.trial == 2);
-    auto a = t.st->start_question(q(u.id, "one"), 101);
+    auto a = t.st->start_question(q(u.id, "one"), everything, 101);
     CHECK(t.st->balance_of(u.id).trial == 1);
-    auto b = t.st->start_question(q(u.id, "two", a.conversation_id), 102);
+    auto b = t.st->start_question(q(u.id, "two", a.conversation_id), everything, 102);
     CHECK(t.st->balance_of(u.id).trial == 0);
-    CHECK_THROWS_AS(t.st->start_question(q(u.id, "three", a.conversation_id), 103), store::store_error);
+    CHECK_THROWS_AS(t.st->start_question(q(u.id, "three", a.conversation_id), everything, 103), store::store_error);
     // Nothing of the refused question was stored.
     CHECK(t.st->conversation_messages(a.conversation_id).size() == 4);
 
@@ -84,7 +96,7 @@ TEST_CASE("a refund goes back to the buckets the charge came from") {
     t.st->grant(u.id, 1, 30, "paid", "test", 100);  // one paid credit, valid for 30 days
     auto x = q(u.id, "costly");
     x.cost = 3;
-    auto a = t.st->start_question(x, 101);
+    auto a = t.st->start_question(x, everything, 101);
     auto m = t.st->message(a.message_id);
     CHECK(m->charge_paid == 1);
     CHECK(m->charge_trial == 2);
@@ -112,45 +124,51 @@ TEST_CASE("an answer starts with its question's branch and the conversation's pr
     auto u = t.st->create_password_user("carol", "hash", false, 100, 100);
     auto first = q(u.id, "q1");
     first.system_prompt = "be brief";
-    auto a = t.st->start_question(first, 101);
+    auto a = t.st->start_question(first, everything, 101);
     CHECK(a.system_prompt == "be brief");
     store::finished_answer f;
     f.message_id = a.message_id;
     f.status = "done";
     f.content = "a1";
     t.st->finish_answer(f, 101);
-    auto b = t.st->start_question(q(u.id, "q2", a.conversation_id), 102);
-    REQUIRE(b.branch.size() == 3);
-    CHECK(b.branch[0].content == "q1");
-    CHECK(b.branch[1].role == "assistant");
-    CHECK(b.branch[1].content == "a1");
-    CHECK(b.branch[1].status == "done");
-    CHECK(b.branch[2].content == "q2");
+    std::vector<store::branch_message> read;
+    auto b = t.st->start_question(q(u.id, "q2", a.conversation_id), collect(read), 102);
+    // From the question back towards the first message.
+    REQUIRE(read.size() == 3);
+    CHECK(read[0].content == "q2");
+    CHECK(read[1].role == "assistant");
+    CHECK(read[1].content == "a1");
+    CHECK(read[1].status == "done");
+    CHECK(read[2].content == "q1");
     CHECK(b.system_prompt == "be brief");
 
     // An edit of q2 (a sibling under a1) does not see q2.
     auto edit = q(u.id, "q2 edited", a.conversation_id);
     edit.parent_id = a.message_id;
-    auto c = t.st->start_question(edit, 103);
-    REQUIRE(c.branch.size() == 3);
-    CHECK(c.branch[2].content == "q2 edited");
+    t.st->start_question(edit, collect(read), 103);
+    REQUIRE(read.size() == 3);
+    CHECK(read[0].content == "q2 edited");
 
     // A regenerated answer is asked with the branch up to its own question.
-    auto r = t.st->start_regenerate(u.id, a.message_id, 1, 104);
-    REQUIRE(r.branch.size() == 1);
-    CHECK(r.branch[0].content == "q1");
+    auto r = t.st->start_regenerate(u.id, a.message_id, 1, collect(read), 104);
+    REQUIRE(read.size() == 1);
+    CHECK(read[0].content == "q1");
     CHECK(r.user_message_id == a.user_message_id);
 
-    auto plain = t.st->start_question(q(u.id, "no prompt"), 105);
+    // The reader decides how far the store reads.
+    int handed = 0;
+    auto second_is_enough = [&handed](store::branch_message) { return ++handed < 2; };
+    t.st->start_question(q(u.id, "q3", a.conversation_id), second_is_enough, 105);
+    CHECK(handed == 2);
+
+    auto plain = t.st->start_question(q(u.id, "no prompt"), everything, 106);
     CHECK(plain.system_prompt.empty());
-    REQUIRE(plain.branch.size() == 1);
-    CHECK(plain.branch[0].role == "user");
 }
 
 TEST_CASE("start-up sweep interrupts and refunds streaming answers") {
     temp_db t;
     auto u = t.st->create_password_user("dave", "hash", false, 5, 100);
-    auto a = t.st->start_question(q(u.id, "q"), 101);
+    auto a = t.st->start_question(q(u.id, "q"), everything, 101);
     t.st->save_partial({{a.message_id, "partial"}});
     CHECK(t.st->interrupt_streaming(200) == 1);
     auto m = t.st->message(a.message_id);
@@ -165,7 +183,7 @@ TEST_CASE("conversation pages are newest first with a stable cursor") {
     temp_db t;
     auto u = t.st->create_password_user("erin", "hash", false, 100, 100);
     std::vector<store::id_t> ids;
-    for (int i = 0; i < 5; ++i) ids.push_back(t.st->start_question(q(u.id, "c" + std::to_string(i)), 100 + i).conversation_id);
+    for (int i = 0; i < 5; ++i) ids.push_back(t.st->start_question(q(u.id, "c" + std::to_string(i)), everything, 100 + i).conversation_id);
     std::optional<std::string> next;
     store::page_cursor page;
     page.limit = 2;

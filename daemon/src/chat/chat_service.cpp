@@ -9,7 +9,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
-#include "chat/context.hpp"
 #include "util/app_error.hpp"
 #include "util/text.hpp"
 #include "util/unix_time.hpp"
@@ -227,8 +226,11 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         }
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
-        auto started = co_await db_.run([q, now = unix_now()](store::store& s) { return s.start_question(q, now); });
-        co_return co_await launch(user, std::move(started), *model);
+        context_selector context({model->max_messages, model->max_context_chars});
+        auto started = co_await db_.run([q, read = context.reader(), now = unix_now()](store::store& s) {
+            return s.start_question(q, read, now);
+        });
+        co_return co_await launch(user, std::move(started), std::move(context), *model);
     } catch (...) {
         release_slot(user.id);
         throw;
@@ -247,10 +249,11 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
     try {
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
-        auto started = co_await db_.run([&, now = unix_now()](store::store& s) {
-            return s.start_regenerate(user.id, message_id, model->cost, now);
+        context_selector context({model->max_messages, model->max_context_chars});
+        auto started = co_await db_.run([&, read = context.reader(), now = unix_now()](store::store& s) {
+            return s.start_regenerate(user.id, message_id, model->cost, read, now);
         });
-        co_return co_await launch(user, std::move(started), *model);
+        co_return co_await launch(user, std::move(started), std::move(context), *model);
     } catch (...) {
         release_slot(user.id);
         throw;
@@ -258,11 +261,10 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
 }
 
 awaitable<json::object> chat_service::launch(const store::user_row& user, store::started_answer started,
-                                             const store::model_row& model) {
-    auto context = select_context(std::move(started.branch), started.system_prompt,
-                                  {model.max_messages, model.max_context_chars});
+                                             context_selector context, const store::model_row& model) {
     json::array messages;
-    for (auto& m : context) messages.push_back(json::object{{"role", m.role}, {"content", m.content}});
+    for (auto& m : std::move(context).result(started.system_prompt))
+        messages.push_back(json::object{{"role", m.role}, {"content", m.content}});
     json::object body{{"model", model.upstream_model},
                       {"messages", std::move(messages)},
                       {"stream", true},

@@ -4,6 +4,7 @@
 // database.hpp); every method is synchronous and every multi-row change is one transaction.
 // store/sqlite/ implements it on SQLite.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,10 +35,12 @@ struct started_answer {
     id_t message_id = 0;
     std::string model;          // the conversation's model id
     std::string system_prompt;  // the conversation's; empty when it has none
-    // From the conversation's first message down to the question, oldest first: the caller
-    // trims it to the model's budget (chat/context.hpp).
-    std::vector<branch_message> branch;
 };
+
+// Takes a question's branch for the answer's context, one message at a time from the question
+// back towards the conversation's first, and returns false once it wants no older one: how
+// much of the branch is worth reading is the caller's rule (chat/context.hpp).
+using branch_reader = std::function<bool(branch_message)>;
 
 struct finished_answer {
     id_t message_id = 0;
@@ -162,10 +165,13 @@ public:
     virtual std::map<std::string, std::string> settings() = 0;
     virtual void set_setting(const std::string& key, const std::string& value) = 0;
 
-    // Chat. start_* charge the user in the same transaction (store_error "insufficient_credits").
-    virtual started_answer start_question(const question& q, std::int64_t now) = 0;
+    // Chat. start_* charge the user in the same transaction (store_error "insufficient_credits")
+    // and hand the question's branch to `read_branch`.
+    virtual started_answer start_question(const question& q, const branch_reader& read_branch,
+                                          std::int64_t now) = 0;
     virtual started_answer start_regenerate(id_t user_id, id_t assistant_message_id,
-                                            std::int64_t cost, std::int64_t now) = 0;
+                                            std::int64_t cost, const branch_reader& read_branch,
+                                            std::int64_t now) = 0;
     virtual void save_partial(const std::vector<std::pair<id_t, std::string>>& texts) = 0;
     // Final state; refunds the charge when asked. Returns the owner's balance afterwards.
     virtual billing::balance finish_answer(const finished_answer& f, std::int64_t now) = 0;

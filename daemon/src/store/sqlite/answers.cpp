@@ -1,8 +1,6 @@
 // Questions and answers: the charge, the streaming answer, its end, refund and the branch.
 #include "store/sqlite/sqlite_store.hpp"
 
-#include <algorithm>
-
 #include "billing/balance.hpp"
 #include "util/text.hpp"
 
@@ -30,7 +28,8 @@ std::string title_from(const std::string& content) {
 
 }  // namespace
 
-started_answer sqlite_store::start_question(const question& q, std::int64_t now) {
+started_answer sqlite_store::start_question(const question& q, const branch_reader& read_branch,
+                                            std::int64_t now) {
     savepoint t(db_);
     started_answer out;
     // parent_id 0 asks for a new root: an edit of the conversation's first question.
@@ -93,13 +92,13 @@ started_answer sqlite_store::start_question(const question& q, std::int64_t now)
     out.user_message_id = db_.getLastInsertRowid();
     index_for_search(out.user_message_id, q.content);
 
-    open_answer(q.user_id, out, q.cost, now);
+    open_answer(q.user_id, out, q.cost, read_branch, now);
     t.commit();
     return out;
 }
 
 started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
-                                              std::int64_t now) {
+                                              const branch_reader& read_branch, std::int64_t now) {
     savepoint t(db_);
     auto m = message(assistant_message_id);
     if (!m || m->user_id != user_id || m->role != "assistant" || !m->parent_id)
@@ -111,14 +110,16 @@ started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_messa
     out.conversation_id = m->conversation_id;
     out.user_message_id = *m->parent_id;
     out.model = c->model;
-    open_answer(user_id, out, cost, now);
+    open_answer(user_id, out, cost, read_branch, now);
     t.commit();
     return out;
 }
 
 // Inside the caller's transaction: charges the user and adds the streaming answer to
-// out.user_message_id, filling out.message_id, out.system_prompt and out.branch.
-void sqlite_store::open_answer(id_t user_id, started_answer& out, std::int64_t cost, std::int64_t now) {
+// out.user_message_id, filling out.message_id and out.system_prompt; then hands the branch
+// from out.user_message_id up to `read_branch`.
+void sqlite_store::open_answer(id_t user_id, started_answer& out, std::int64_t cost,
+                               const branch_reader& read_branch, std::int64_t now) {
     // Reserve the charge: paid first while valid, then trial.
     auto bal = balance_of(user_id);
     auto plan = billing::plan_charge(bal, cost, now);
@@ -154,15 +155,14 @@ void sqlite_store::open_answer(id_t user_id, started_answer& out, std::int64_t c
     uc.bind(3, out.conversation_id);
     uc.exec();
 
-    out.branch = branch(out.conversation_id, out.user_message_id);
+    feed_branch(out.conversation_id, out.user_message_id, read_branch);
     stmt sp = prepare("SELECT system_prompt FROM conversations WHERE id = ?");
     sp.bind(1, out.conversation_id);
     if (sp.executeStep()) out.system_prompt = text(sp.getColumn(0));
 }
 
-// The messages from the conversation's first one down to `leaf_id`, oldest first.
-std::vector<branch_message> sqlite_store::branch(id_t conversation_id, id_t leaf_id) {
-    std::vector<branch_message> out;
+// From `leaf_id` back towards the conversation's first message, until `read` has enough.
+void sqlite_store::feed_branch(id_t conversation_id, id_t leaf_id, const branch_reader& read) {
     stmt st = prepare(
         "SELECT parent_id, role, content, status FROM messages WHERE id = ? AND conversation_id = ?");
     std::optional<id_t> cur = leaf_id;
@@ -172,10 +172,9 @@ std::vector<branch_message> sqlite_store::branch(id_t conversation_id, id_t leaf
         st.bind(2, conversation_id);
         if (!st.executeStep()) break;
         cur = opt_i64(st.getColumn(0));
-        out.push_back({st.getColumn(1).getString(), st.getColumn(2).getString(), st.getColumn(3).getString()});
+        if (!read({st.getColumn(1).getString(), st.getColumn(2).getString(), st.getColumn(3).getString()}))
+            break;
     }
-    std::reverse(out.begin(), out.end());
-    return out;
 }
 
 void sqlite_store::save_partial(const std::vector<std::pair<id_t, std::string>>& texts) {

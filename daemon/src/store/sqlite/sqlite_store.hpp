@@ -91,9 +91,10 @@ public:
                               std::int64_t now) override;
 
     // answers.cpp
-    started_answer start_question(const question& q, std::int64_t now) override;
+    started_answer start_question(const question& q, const branch_reader& read_branch,
+                                  std::int64_t now) override;
     started_answer start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
-                                    std::int64_t now) override;
+                                    const branch_reader& read_branch, std::int64_t now) override;
     void save_partial(const std::vector<std::pair<id_t, std::string>>& texts) override;
     billing::balance finish_answer(const finished_answer& f, std::int64_t now) override;
     int interrupt_streaming(std::int64_t now) override;
@@ -135,8 +136,9 @@ private:
                     const std::string& reason, const std::string& ref);
     void welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
                       std::int64_t signup_reward);
-    void open_answer(id_t user_id, started_answer& out, std::int64_t cost, std::int64_t now);
-    std::vector<branch_message> branch(id_t conversation_id, id_t leaf_id);
+    void open_answer(id_t user_id, started_answer& out, std::int64_t cost,
+                     const branch_reader& read_branch, std::int64_t now);
+    void feed_branch(id_t conversation_id, id_t leaf_id, const branch_reader& read);
     void index_for_search(id_t message_id, const std::string& content);
     // The dashboard's day rollups, counted as things happen.
     enum class day_counter { questions, new_users, redemptions, credits_sold };
