@@ -1,5 +1,6 @@
 cmake_minimum_required(VERSION 3.25)
-# Fails when a source in src/FOLDER/ includes a header of a folder that FOLDER may not know.
+# Fails when a source in src/FOLDER/ (or a subfolder of it) includes a header of a folder that
+# FOLDER may not know.
 # RULES: "folder=known1,known2|…" from daemon/CMakeLists.txt. Writes STAMP when all is well.
 set(problems "")
 string(REPLACE "|" ";" rules "${RULES}")
@@ -16,7 +17,7 @@ foreach(rule IN LISTS rules)
     string(REPLACE "," ";" known "${known}")
   endif()
   list(APPEND known ${folder})
-  file(GLOB files ${SRC}/${folder}/*.cpp ${SRC}/${folder}/*.hpp)
+  file(GLOB_RECURSE files ${SRC}/${folder}/*.cpp ${SRC}/${folder}/*.hpp)
   foreach(file IN LISTS files)
     file(STRINGS ${file} includes REGEX "^#include \"[a-z_]+/")
     foreach(line IN LISTS includes)

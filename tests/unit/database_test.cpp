@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "store/database.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "util/random.hpp"
 
 using namespace chatd;
@@ -78,7 +79,7 @@ TEST_CASE("a write the database has no room for fails with storage_full and chan
         // it finds no room.
         fs::create_directory(dir / "t.db.space-probe");
         // No new pages: as on a full disk, SQLite answers SQLITE_FULL.
-        auto& writer = db.direct().connection();
+        auto& writer = dynamic_cast<store::sqlite_store&>(db.direct()).connection();
         writer.exec("PRAGMA max_page_count=" + std::to_string(writer.execAndGet("PRAGMA page_count").getInt()));
         REQUIRE_FALSE(db.storage_full());
 

@@ -26,7 +26,7 @@ store::id_t ask(store::store& st, store::id_t user, const std::string& question,
     q.user_id = user;
     q.content = question;
     q.model = "gpt-4o-mini";
-    auto started = st.start_question(q, now);
+    auto started = st.start_question(q, [](store::branch_message) { return true; }, now);
     store::finished_answer f;
     f.message_id = started.message_id;
     f.status = "done";
@@ -103,8 +103,8 @@ TEST_CASE("messages older than the index are indexed by the backfill") {
     auto u = st.create_password_user("old", "x", false, 100, 1000).id;
     auto conv = ask(st, u, "旧消息里的关键词", "答案", 1000);
     // As if the index had been created after these messages were written.
-    st.connection().exec("INSERT INTO message_search (message_search) VALUES ('delete-all')");
-    st.connection().exec("UPDATE search_backfill SET next_id = 1, below = (SELECT max(id) + 1 FROM messages)");
+    t.sqlite->connection().exec("INSERT INTO message_search (message_search) VALUES ('delete-all')");
+    t.sqlite->connection().exec("UPDATE search_backfill SET next_id = 1, below = (SELECT max(id) + 1 FROM messages)");
     CHECK(found(st, "关键词").empty());
     int total = 0;
     while (int n = st.backfill_search(1)) total += n;

@@ -1,5 +1,7 @@
 // The SQLite store on a real database file: migrations, charging, refunds, the ledger,
-// context building and pagination.
+// the branch an answer starts with, and pagination.
+#include <SQLiteCpp/Database.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -22,6 +24,18 @@ store::question q(store::id_t user, std::string content, std::optional<store::id
     x.conversation_id = conv;
     x.model = "gpt-4o-mini";
     return x;
+}
+
+// Reads a whole branch and keeps nothing.
+const store::branch_reader everything = [](store::branch_message) { return true; };
+
+// Reads a whole branch into `read`, emptied first.
+store::branch_reader collect(std::vector<store::branch_message>& read) {
+    read.clear();
+    return [&read](store::branch_message m) {
+        read.push_back(std::move(m));
+        return true;
+    };
 }
 
 }  // namespace
@@ -55,11 +69,11 @@ TEST_CASE("a question is charged atomically and a failure refunds it") {
     temp_db t;
     auto u = t.st->create_password_user("alice", "hash", false, 2, 100);
     CHECK(u.balance.trial == 2);
-    auto a = t.st->start_question(q(u.id, "one"), 101);
+    auto a = t.st->start_question(q(u.id, "one"), everything, 101);
     CHECK(t.st->balance_of(u.id).trial == 1);
-    auto b = t.st->start_question(q(u.id, "two", a.conversation_id), 102);
+    auto b = t.st->start_question(q(u.id, "two", a.conversation_id), everything, 102);
     CHECK(t.st->balance_of(u.id).trial == 0);
-    CHECK_THROWS_AS(t.st->start_question(q(u.id, "three", a.conversation_id), 103), store::store_error);
+    CHECK_THROWS_AS(t.st->start_question(q(u.id, "three", a.conversation_id), everything, 103), store::store_error);
     // Nothing of the refused question was stored.
     CHECK(t.st->conversation_messages(a.conversation_id).size() == 4);
 
@@ -82,7 +96,7 @@ TEST_CASE("a refund goes back to the buckets the charge came from") {
     t.st->grant(u.id, 1, 30, "paid", "test", 100);  // one paid credit, valid for 30 days
     auto x = q(u.id, "costly");
     x.cost = 3;
-    auto a = t.st->start_question(x, 101);
+    auto a = t.st->start_question(x, everything, 101);
     auto m = t.st->message(a.message_id);
     CHECK(m->charge_paid == 1);
     CHECK(m->charge_trial == 2);
@@ -105,39 +119,56 @@ TEST_CASE("the ledger is append-only") {
     CHECK_THROWS(db.exec("DELETE FROM ledger"));
 }
 
-TEST_CASE("context follows the branch and respects the budget") {
+TEST_CASE("an answer starts with its question's branch and the conversation's prompt") {
     temp_db t;
     auto u = t.st->create_password_user("carol", "hash", false, 100, 100);
-    auto a = t.st->start_question(q(u.id, "q1"), 101);
+    auto first = q(u.id, "q1");
+    first.system_prompt = "be brief";
+    auto a = t.st->start_question(first, everything, 101);
+    CHECK(a.system_prompt == "be brief");
     store::finished_answer f;
     f.message_id = a.message_id;
     f.status = "done";
     f.content = "a1";
     t.st->finish_answer(f, 101);
-    auto b = t.st->start_question(q(u.id, "q2", a.conversation_id), 102);
-    REQUIRE(b.context.size() == 3);
-    CHECK(b.context[0].content == "q1");
-    CHECK(b.context[1].role == "assistant");
-    CHECK(b.context[2].content == "q2");
+    std::vector<store::branch_message> read;
+    auto b = t.st->start_question(q(u.id, "q2", a.conversation_id), collect(read), 102);
+    // From the question back towards the first message.
+    REQUIRE(read.size() == 3);
+    CHECK(read[0].content == "q2");
+    CHECK(read[1].role == "assistant");
+    CHECK(read[1].content == "a1");
+    CHECK(read[1].status == "done");
+    CHECK(read[2].content == "q1");
+    CHECK(b.system_prompt == "be brief");
 
     // An edit of q2 (a sibling under a1) does not see q2.
     auto edit = q(u.id, "q2 edited", a.conversation_id);
     edit.parent_id = a.message_id;
-    auto c = t.st->start_question(edit, 103);
-    REQUIRE(c.context.size() == 3);
-    CHECK(c.context[2].content == "q2 edited");
+    t.st->start_question(edit, collect(read), 103);
+    REQUIRE(read.size() == 3);
+    CHECK(read[0].content == "q2 edited");
 
-    auto small = q(u.id, "q3", a.conversation_id);
-    small.max_messages = 1;
-    auto d = t.st->start_question(small, 104);
-    REQUIRE(d.context.size() == 1);
-    CHECK(d.context[0].content == "q3");
+    // A regenerated answer is asked with the branch up to its own question.
+    auto r = t.st->start_regenerate(u.id, a.message_id, 1, collect(read), 104);
+    REQUIRE(read.size() == 1);
+    CHECK(read[0].content == "q1");
+    CHECK(r.user_message_id == a.user_message_id);
+
+    // The reader decides how far the store reads.
+    int handed = 0;
+    auto second_is_enough = [&handed](store::branch_message) { return ++handed < 2; };
+    t.st->start_question(q(u.id, "q3", a.conversation_id), second_is_enough, 105);
+    CHECK(handed == 2);
+
+    auto plain = t.st->start_question(q(u.id, "no prompt"), everything, 106);
+    CHECK(plain.system_prompt.empty());
 }
 
 TEST_CASE("start-up sweep interrupts and refunds streaming answers") {
     temp_db t;
     auto u = t.st->create_password_user("dave", "hash", false, 5, 100);
-    auto a = t.st->start_question(q(u.id, "q"), 101);
+    auto a = t.st->start_question(q(u.id, "q"), everything, 101);
     t.st->save_partial({{a.message_id, "partial"}});
     CHECK(t.st->interrupt_streaming(200) == 1);
     auto m = t.st->message(a.message_id);
@@ -152,7 +183,7 @@ TEST_CASE("conversation pages are newest first with a stable cursor") {
     temp_db t;
     auto u = t.st->create_password_user("erin", "hash", false, 100, 100);
     std::vector<store::id_t> ids;
-    for (int i = 0; i < 5; ++i) ids.push_back(t.st->start_question(q(u.id, "c" + std::to_string(i)), 100 + i).conversation_id);
+    for (int i = 0; i < 5; ++i) ids.push_back(t.st->start_question(q(u.id, "c" + std::to_string(i)), everything, 100 + i).conversation_id);
     std::optional<std::string> next;
     store::page_cursor page;
     page.limit = 2;

@@ -207,8 +207,6 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         if (model) {
             q.model = model->id;
             q.cost = model->cost;
-            q.max_messages = model->max_messages;
-            q.max_context_chars = model->max_context_chars;
         }
         // A conversation keeps its own model: look it up when none was named.
         if (!model) {
@@ -220,13 +218,14 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
             if (!model) throw app_error("no_upstream", "没有可用的模型 (no model is configured)");
             q.model = model->id;
             q.cost = model->cost;
-            q.max_messages = model->max_messages;
-            q.max_context_chars = model->max_context_chars;
         }
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
-        auto started = co_await db_.run([q, now = unix_now()](store::store& s) { return s.start_question(q, now); });
-        co_return co_await launch(user, std::move(started), *model);
+        context_selector context({model->max_messages, model->max_context_chars});
+        auto started = co_await db_.run([q, read = context.reader(), now = unix_now()](store::store& s) {
+            return s.start_question(q, read, now);
+        });
+        co_return co_await launch(user, std::move(started), std::move(context), *model);
     } catch (...) {
         release_slot(user.id);
         throw;
@@ -245,11 +244,11 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
     try {
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
-        auto started = co_await db_.run([&, now = unix_now()](store::store& s) {
-            return s.start_regenerate(user.id, message_id, model->cost, model->max_messages,
-                                      model->max_context_chars, now);
+        context_selector context({model->max_messages, model->max_context_chars});
+        auto started = co_await db_.run([&, read = context.reader(), now = unix_now()](store::store& s) {
+            return s.start_regenerate(user.id, message_id, model->cost, read, now);
         });
-        co_return co_await launch(user, std::move(started), *model);
+        co_return co_await launch(user, std::move(started), std::move(context), *model);
     } catch (...) {
         release_slot(user.id);
         throw;
@@ -257,11 +256,11 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
 }
 
 awaitable<json::object> chat_service::launch(const store::user_row& user, store::started_answer started,
-                                             const store::model_row& model) {
+                                             context_selector context, const store::model_row& model) {
     job j;
     j.gen = std::make_shared<generation>(started.message_id, user.id, started.conversation_id);
     j.upstream_model = model.upstream_model;
-    for (auto& m : started.context) j.messages.push_back({m.role, m.content});
+    for (auto& m : std::move(context).result(started.system_prompt)) j.messages.push_back({m.role, m.content});
     j.accepted = std::chrono::steady_clock::now();
     j.charged = model.cost;
     {

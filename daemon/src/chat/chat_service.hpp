@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 
+#include "chat/context.hpp"
 #include "chat/generation.hpp"
 #include "chat/word_filter.hpp"
 #include "config/config.hpp"
@@ -89,6 +90,7 @@ private:
     };
     boost::asio::awaitable<boost::json::object> launch(const store::user_row& user,
                                                        store::started_answer started,
+                                                       context_selector context,
                                                        const store::model_row& model);
     boost::asio::awaitable<void> run(job j);
     boost::asio::awaitable<void> store_when_space_returns(store::finished_answer f);

@@ -1,5 +1,6 @@
 #include "store/database.hpp"
 
+#include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -7,6 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace chatd::store {
 
@@ -34,11 +37,13 @@ bool is_disk_full(int result_code, int system_errno) {
 }
 
 database::database(const std::string& path)
-    : store_(std::make_unique<store>(path)), work_(ioc_.get_executor()), path_(path),
+    : store_(std::make_unique<sqlite_store>(path)), work_(ioc_.get_executor()), path_(path),
       reader_work_(reader_ioc_.get_executor()), reader_thread_([this] { reader_ioc_.run(); }),
       thread_([this] { ioc_.run(); }), checkpointer_([this] { checkpoint_loop(); }) {}
 
 database::~database() { stop(); }
+
+store& database::direct() { return *store_; }
 
 void database::stop() {
     if (!thread_.joinable()) return;
@@ -75,7 +80,7 @@ std::exception_ptr database::translate(std::exception_ptr error, SQLite::Databas
     return error;
 }
 
-std::exception_ptr database::run_job(job& j, store& s) {
+std::exception_ptr database::run_job(job& j, sqlite_store& s) {
     auto error = j.work(s);
     if (error) {
         error = translate(error, s.connection());
@@ -138,7 +143,7 @@ void database::enqueue(job j) {
 void database::enqueue_read(job j) {
     boost::asio::post(reader_ioc_, [this, j = std::move(j)]() mutable {
         try {
-            if (!reader_) reader_ = std::make_unique<store>(path_, store::access::read_only);
+            if (!reader_) reader_ = std::make_unique<sqlite_store>(path_, sqlite_store::access::read_only);
             auto& db = reader_->connection();
             // One snapshot for the whole call: its queries agree with each other.
             db.exec("BEGIN");

@@ -23,12 +23,20 @@
 
 #include "store/store.hpp"
 
+namespace SQLite {
+class Database;
+}
+
 namespace chatd::store {
+
+class sqlite_store;
 
 // SQLite's result code for a write the filesystem had no room for: SQLITE_FULL, or an I/O error
 // whose system error was ENOSPC (growing the shared-memory WAL index, for one).
 bool is_disk_full(int result_code, int system_errno);
 
+// The SQLite store's machinery: it opens a sqlite_store on `path` and hands callers its
+// `store` interface.
 class database {
 public:
     explicit database(const std::string& path);
@@ -58,7 +66,7 @@ public:
     bool storage_full() const { return storage_full_; }
 
     // For start-up and tests, before any coroutine runs: direct access on the caller's thread.
-    store& direct() { return *store_; }
+    store& direct();
 
     // Finishes queued work, then joins the thread.
     void stop();
@@ -116,20 +124,20 @@ private:
     void enqueue_read(job j);
     void drain();
     void run_batch(std::vector<job>& batch);
-    std::exception_ptr run_job(job& j, store& s);  // the error the job failed with, if any
+    std::exception_ptr run_job(job& j, sqlite_store& s);  // the error the job failed with, if any
     // Records a disk-full SQLite error (see storage_full()); false for any other error.
     bool disk_full(const std::exception& e, SQLite::Database& connection);
     // A disk-full error becomes app_error "storage_full"; any other is returned as it is.
     std::exception_ptr translate(std::exception_ptr error, SQLite::Database& connection);
     bool space_returned(SQLite::Database& probe);
 
-    std::unique_ptr<store> store_;
+    std::unique_ptr<sqlite_store> store_;
     boost::asio::io_context ioc_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     void checkpoint_loop();
 
     std::string path_;
-    std::unique_ptr<store> reader_;  // opened on first use, after migrations
+    std::unique_ptr<sqlite_store> reader_;  // opened on first use, after migrations
     boost::asio::io_context reader_ioc_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> reader_work_;
     std::thread reader_thread_;

@@ -1,15 +1,14 @@
 #pragma once
-// All persistent state, in SQLite (WAL). The one `store` object is used only from the
-// database thread (see db_executor.hpp); every method is synchronous and every multi-row
-// change is one transaction. This class is the seam for another backend.
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
+// All persistent state, behind one interface so that a backend can be swapped without
+// touching a caller. The one `store` object is used only from the database thread (see
+// database.hpp); every method is synchronous and every multi-row change is one transaction.
+// store/sqlite/ implements it on SQLite.
+#include <cstdint>
+#include <functional>
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "store/types.hpp"
@@ -28,17 +27,20 @@ struct question {
     std::int64_t cost = 1;
     std::optional<id_t> role_id;
     std::optional<std::string> system_prompt;  // set: replaces the conversation's own prompt
-    int max_messages = 20;
-    int max_context_chars = 16000;
 };
 
 struct started_answer {
     id_t conversation_id = 0;
     id_t user_message_id = 0;
     id_t message_id = 0;
-    std::string model;  // the conversation's model id
-    std::vector<context_message> context;  // oldest first, the question last
+    std::string model;          // the conversation's model id
+    std::string system_prompt;  // the conversation's; empty when it has none
 };
+
+// Takes a question's branch for the answer's context, one message at a time from the question
+// back towards the conversation's first, and returns false once it wants no older one: how
+// much of the branch is worth reading is the caller's rule (chat/context.hpp).
+using branch_reader = std::function<bool(branch_message)>;
 
 struct finished_answer {
     id_t message_id = 0;
@@ -61,178 +63,158 @@ struct status_counts {
     std::int64_t search_backlog = 0;  // older messages not yet in the search index
 };
 
-// A prepared statement from the store's cache, reset when the handle goes, so no half-read
-// statement keeps a read transaction open. Every use binds all of its parameters.
-class stmt {
-public:
-    explicit stmt(SQLite::Statement& s) : s_(s) {}
-    ~stmt() { s_.tryReset(); }
-    stmt(const stmt&) = delete;
-    stmt& operator=(const stmt&) = delete;
-    template <class... A>
-    void bind(A&&... a) { s_.bind(std::forward<A>(a)...); }
-    bool executeStep() { return s_.executeStep(); }
-    int exec() { return s_.exec(); }
-    SQLite::Column getColumn(int i) const { return s_.getColumn(i); }
-    void reset() { s_.reset(); }
-    operator SQLite::Statement&() { return s_; }
-
-private:
-    SQLite::Statement& s_;
-};
-
 class store {
 public:
-    enum class access { read_write, read_only };
-    explicit store(const std::string& path, access mode = access::read_write);
-    ~store();
+    store() = default;
+    store(const store&) = delete;
+    store& operator=(const store&) = delete;
+    virtual ~store() = default;
 
-    void migrate();
-    int schema_version();
+    virtual void migrate() = 0;
+    virtual int schema_version() = 0;
 
     // Accounts
     // `invite` is the inviter's invite code (may be empty or unknown: then ignored); the
     // inviter earns `signup_reward` trial questions.
-    user_row create_password_user(const std::string& username, const std::string& password_hash,
-                                  bool is_admin, std::int64_t trial, std::int64_t now,
-                                  const std::string& invite = "", std::int64_t signup_reward = 0);
+    virtual user_row create_password_user(const std::string& username,
+                                          const std::string& password_hash, bool is_admin,
+                                          std::int64_t trial, std::int64_t now,
+                                          const std::string& invite = "",
+                                          std::int64_t signup_reward = 0) = 0;
     // A user who logs in with WeChat, keyed by the openid (the same trial and referral rules).
-    user_row create_wechat_user(const std::string& openid, const std::optional<std::string>& unionid,
-                                std::int64_t trial, std::int64_t now, const std::string& invite = "",
-                                std::int64_t signup_reward = 0);
-    std::optional<user_row> user_by_openid(const std::string& openid);
-    void set_unionid(id_t user_id, const std::string& unionid);
-    std::vector<user_row> users(const std::string& query, const page_cursor& page, std::optional<std::string>& next);
-    void set_banned(id_t user_id, bool banned);
+    virtual user_row create_wechat_user(const std::string& openid,
+                                        const std::optional<std::string>& unionid,
+                                        std::int64_t trial, std::int64_t now,
+                                        const std::string& invite = "",
+                                        std::int64_t signup_reward = 0) = 0;
+    virtual std::optional<user_row> user_by_openid(const std::string& openid) = 0;
+    virtual void set_unionid(id_t user_id, const std::string& unionid) = 0;
+    virtual std::vector<user_row> users(const std::string& query, const page_cursor& page,
+                                        std::optional<std::string>& next) = 0;
+    virtual void set_banned(id_t user_id, bool banned) = 0;
     // An operator's grant (negative deducts). bucket "trial" or "paid"; paid with days renews
     // like a card. Refuses to take a bucket below zero.
-    billing::balance grant(id_t user_id, std::int64_t questions, std::optional<std::int64_t> days,
-                           const std::string& bucket, const std::string& actor, std::int64_t now);
-    std::vector<ledger_row> ledger(id_t user_id, const page_cursor& page, std::optional<std::string>& next);
+    virtual billing::balance grant(id_t user_id, std::int64_t questions,
+                                   std::optional<std::int64_t> days, const std::string& bucket,
+                                   const std::string& actor, std::int64_t now) = 0;
+    virtual std::vector<ledger_row> ledger(id_t user_id, const page_cursor& page,
+                                           std::optional<std::string>& next) = 0;
     struct invite_stats {
         std::int64_t invited = 0, rewarded = 0;
     };
-    invite_stats invites(id_t user_id);
-    std::optional<user_row> user_by_username(const std::string& username);
-    std::optional<user_row> user_by_id(id_t id);
-    void update_user(id_t id, const std::optional<std::string>& name,
-                     const std::optional<std::string>& theme);
-    billing::balance balance_of(id_t user_id);
+    virtual invite_stats invites(id_t user_id) = 0;
+    virtual std::optional<user_row> user_by_username(const std::string& username) = 0;
+    virtual std::optional<user_row> user_by_id(id_t id) = 0;
+    virtual void update_user(id_t id, const std::optional<std::string>& name,
+                             const std::optional<std::string>& theme) = 0;
+    virtual billing::balance balance_of(id_t user_id) = 0;
 
     // Sessions (token hashes only)
-    void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
-                        std::int64_t expires_at, const std::string& ip, const std::string& user_agent);
-    std::optional<user_row> session_user(const std::string& token_hash, std::int64_t now);
-    void delete_session(const std::string& token_hash);
-    int purge_sessions(std::int64_t now);
+    virtual void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
+                                std::int64_t expires_at, const std::string& ip,
+                                const std::string& user_agent) = 0;
+    virtual std::optional<user_row> session_user(const std::string& token_hash,
+                                                 std::int64_t now) = 0;
+    virtual void delete_session(const std::string& token_hash) = 0;
+    virtual int purge_sessions(std::int64_t now) = 0;
 
     // Upstream keys
-    std::vector<id_t> add_keys(const std::vector<std::string>& secrets, const std::string& base_url,
-                               const std::vector<std::string>& models, const std::string& note,
-                               const std::string& provider, std::int64_t now);
-    std::vector<key_row> keys();
-    bool remove_key(id_t id);
-    bool set_key_enabled(id_t id, bool enabled);
-    void save_key_states(const std::vector<key_row>& rows);  // status, counters, last_*
-    void add_key_events(const std::vector<key_event_row>& events);
-    std::vector<key_event_row> key_events(id_t key_id, int limit);  // newest first
+    virtual std::vector<id_t> add_keys(const std::vector<std::string>& secrets,
+                                       const std::string& base_url,
+                                       const std::vector<std::string>& models,
+                                       const std::string& note, const std::string& provider,
+                                       std::int64_t now) = 0;
+    virtual std::vector<key_row> keys() = 0;
+    virtual bool remove_key(id_t id) = 0;
+    virtual bool set_key_enabled(id_t id, bool enabled) = 0;
+    virtual void save_key_states(const std::vector<key_row>& rows) = 0;  // status, counters, last_*
+    virtual void add_key_events(const std::vector<key_event_row>& events) = 0;
+    virtual std::vector<key_event_row> key_events(id_t key_id, int limit) = 0;  // newest first
 
     // Models
-    std::vector<model_row> models();
-    void upsert_model(const model_row& m);
-    bool remove_model(const std::string& id);
+    virtual std::vector<model_row> models() = 0;
+    virtual void upsert_model(const model_row& m) = 0;
+    virtual bool remove_model(const std::string& id) = 0;
 
     // Roles and preset questions. upsert_* with id 0 add a row; they return its id.
-    std::vector<role_row> roles();
-    std::optional<role_row> role(id_t id);
-    id_t upsert_role(const role_row& r);
-    bool remove_role(id_t id);
-    std::vector<preset_row> presets();
-    id_t upsert_preset(const preset_row& p);
-    bool remove_preset(id_t id);
+    virtual std::vector<role_row> roles() = 0;
+    virtual std::optional<role_row> role(id_t id) = 0;
+    virtual id_t upsert_role(const role_row& r) = 0;
+    virtual bool remove_role(id_t id) = 0;
+    virtual std::vector<preset_row> presets() = 0;
+    virtual id_t upsert_preset(const preset_row& p) = 0;
+    virtual bool remove_preset(id_t id) = 0;
 
     // Recharge cards. generate_cards returns the new codes (normalised) in order.
-    std::vector<std::string> generate_cards(const std::string& batch, std::int64_t count, std::int64_t questions,
-                                            std::int64_t days, std::optional<std::int64_t> redeem_before,
-                                            std::int64_t now);
+    virtual std::vector<std::string> generate_cards(const std::string& batch, std::int64_t count,
+                                                    std::int64_t questions, std::int64_t days,
+                                                    std::optional<std::int64_t> redeem_before,
+                                                    std::int64_t now) = 0;
     // Exactly once: store_error card_invalid / card_used / card_revoked / card_expired.
     // The inviter, if any, earns paid_percent % of the card's questions (rounded down).
-    billing::balance redeem_card(id_t user_id, const std::string& code, std::int64_t now,
-                                 std::int64_t paid_percent = 0);
-    std::vector<card_row> cards(const std::string& batch, const std::string& status, const page_cursor& page,
-                                std::int64_t now, std::optional<std::string>& next);
-    std::vector<batch_row> card_batches(std::int64_t now);
-    std::int64_t revoke_cards(const std::vector<std::string>& codes, const std::string& batch, std::int64_t now);
+    virtual billing::balance redeem_card(id_t user_id, const std::string& code, std::int64_t now,
+                                         std::int64_t paid_percent = 0) = 0;
+    virtual std::vector<card_row> cards(const std::string& batch, const std::string& status,
+                                        const page_cursor& page, std::int64_t now,
+                                        std::optional<std::string>& next) = 0;
+    virtual std::vector<batch_row> card_batches(std::int64_t now) = 0;
+    virtual std::int64_t revoke_cards(const std::vector<std::string>& codes,
+                                      const std::string& batch, std::int64_t now) = 0;
 
     // Settings (operator's run-time values)
-    std::map<std::string, std::string> settings();
-    void set_setting(const std::string& key, const std::string& value);
+    virtual std::map<std::string, std::string> settings() = 0;
+    virtual void set_setting(const std::string& key, const std::string& value) = 0;
 
-    // Chat. start_* charge the user in the same transaction (store_error "insufficient_credits").
-    started_answer start_question(const question& q, std::int64_t now);
-    started_answer start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
-                                    int max_messages, int max_context_chars, std::int64_t now);
-    void save_partial(const std::vector<std::pair<id_t, std::string>>& texts);
+    // Chat. start_* charge the user in the same transaction (store_error "insufficient_credits")
+    // and hand the question's branch to `read_branch`.
+    virtual started_answer start_question(const question& q, const branch_reader& read_branch,
+                                          std::int64_t now) = 0;
+    virtual started_answer start_regenerate(id_t user_id, id_t assistant_message_id,
+                                            std::int64_t cost, const branch_reader& read_branch,
+                                            std::int64_t now) = 0;
+    virtual void save_partial(const std::vector<std::pair<id_t, std::string>>& texts) = 0;
     // Final state; refunds the charge when asked. Returns the owner's balance afterwards.
-    billing::balance finish_answer(const finished_answer& f, std::int64_t now);
+    virtual billing::balance finish_answer(const finished_answer& f, std::int64_t now) = 0;
     // Start-up: answers left streaming by a crash become interrupted and are refunded.
-    int interrupt_streaming(std::int64_t now);
+    virtual int interrupt_streaming(std::int64_t now) = 0;
 
-    std::optional<message_row> message(id_t id);
+    virtual std::optional<message_row> message(id_t id) = 0;
     // A user's own list; with operator_view, every user's (or user_id's, when non-zero),
     // deleted ones included.
-    std::vector<conversation_row> conversations(id_t user_id, const std::string& query,
-                                                const page_cursor& page,
-                                                std::optional<std::string>& next,
-                                                bool operator_view = false);
-    std::optional<conversation_row> conversation(id_t id);
-    std::vector<message_row> conversation_messages(id_t conversation_id);
-    bool rename_conversation(id_t user_id, id_t id, const std::string& title, std::int64_t now);
-    bool delete_conversation(id_t user_id, id_t id, std::int64_t now);
-    bool pin_conversation(id_t user_id, id_t id, bool pinned);
+    virtual std::vector<conversation_row> conversations(id_t user_id, const std::string& query,
+                                                        const page_cursor& page,
+                                                        std::optional<std::string>& next,
+                                                        bool operator_view = false) = 0;
+    virtual std::optional<conversation_row> conversation(id_t id) = 0;
+    virtual std::vector<message_row> conversation_messages(id_t conversation_id) = 0;
+    virtual bool rename_conversation(id_t user_id, id_t id, const std::string& title,
+                                     std::int64_t now) = 0;
+    virtual bool delete_conversation(id_t user_id, id_t id, std::int64_t now) = 0;
+    virtual bool pin_conversation(id_t user_id, id_t id, bool pinned) = 0;
 
     // Operations
-    void audit(const audit_row& entry);
+    virtual void audit(const audit_row& entry) = 0;
     void audit(std::int64_t at, const std::string& actor, const std::string& via,
-               const std::string& method, const std::string& params_json);
-    status_counts counts();
-    std::vector<audit_row> audit_log(const page_cursor& page, std::optional<std::string>& next);
+               const std::string& method, const std::string& params_json) {
+        audit(audit_row{.at = at, .actor = actor, .via = via, .method = method, .params = params_json});
+    }
+    virtual status_counts counts() = 0;
+    virtual std::vector<audit_row> audit_log(const page_cursor& page,
+                                             std::optional<std::string>& next) = 0;
     // The last `days` days up to `now`, oldest first.
-    std::vector<day_stats> stats(int days, std::int64_t now);
+    virtual std::vector<day_stats> stats(int days, std::int64_t now) = 0;
     // Operator search over every message (FTS, see text_search.hpp); `expression` from
     // search_expression(). Cursors are "m<message id>".
-    std::vector<conversation_row> search_conversations(const std::string& expression, const page_cursor& page,
-                                                       std::optional<std::string>& next);
+    virtual std::vector<conversation_row> search_conversations(
+        const std::string& expression, const page_cursor& page,
+        std::optional<std::string>& next) = 0;
     // Indexes up to `batch` messages older than the search index; 0 when there are none left.
-    int backfill_search(int batch);
+    virtual int backfill_search(int batch) = 0;
     // Consistency: ids of users whose ledger does not sum to their balance.
-    std::vector<id_t> ledger_mismatches();
+    virtual std::vector<id_t> ledger_mismatches() = 0;
+    // A consistent copy of everything into a new file at `path`; returns its size in bytes.
     // Must run outside any transaction (database::run_alone).
-    std::int64_t backup_to(const std::string& path);
-
-    // For the database thread's batching only.
-    SQLite::Database& connection() { return db_; }
-
-private:
-    void index_for_search(id_t message_id, const std::string& content);
-    std::int64_t search_backfill_below_ = 0;
-    enum class day_counter { questions, new_users, redemptions, credits_sold };
-    void count_day(std::int64_t at, day_counter what, std::int64_t by);
-    void count_active(std::int64_t at, id_t user_id);
-    void count_latency(std::int64_t at, std::int64_t first_token_ms);
-    void welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
-                      std::int64_t signup_reward);
-    void add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
-                    const std::string& reason, const std::string& ref);
-    std::vector<context_message> build_context(id_t conversation_id, id_t leaf_id,
-                                               int max_messages, int max_chars);
-    void open_answer(id_t user_id, started_answer& out, std::int64_t cost, int max_messages,
-                     int max_context_chars, std::int64_t now);
-    user_row read_user(SQLite::Statement& st);
-    // Preparing costs more than running most of these statements: keep them.
-    stmt prepare(const std::string& sql);
-    SQLite::Database db_;
-    std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+    virtual std::int64_t backup_to(const std::string& path) = 0;
 };
 
 }  // namespace chatd::store

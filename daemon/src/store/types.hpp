@@ -148,10 +148,11 @@ struct message_row {
     id_t user_id = 0;  // the conversation's owner
 };
 
-// One message of the context sent upstream.
-struct context_message {
-    std::string role;  // system | user | assistant
+// One message on the way from a question up to its conversation's first message.
+struct branch_message {
+    std::string role;  // user | assistant
     std::string content;
+    std::string status;  // as in message_row
 };
 
 }  // namespace chatd::store

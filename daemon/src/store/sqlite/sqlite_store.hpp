@@ -1,0 +1,154 @@
+#pragma once
+// The store on SQLite in WAL mode: one connection and the statements prepared on it. Its
+// methods live beside this file, one noun a file; sql.hpp holds what they share.
+#include <SQLiteCpp/Database.h>
+
+#include <string>
+
+#include "store/sqlite/sql.hpp"
+#include "store/store.hpp"
+
+namespace chatd::store {
+
+class sqlite_store final : public store {
+public:
+    enum class access { read_write, read_only };
+    explicit sqlite_store(const std::string& path, access mode = access::read_write);
+    ~sqlite_store() override;
+
+    // sqlite_store.cpp
+    void migrate() override;
+    int schema_version() override;
+
+    // accounts.cpp: users, grants, the ledger, invites and sessions
+    user_row create_password_user(const std::string& username, const std::string& password_hash,
+                                  bool is_admin, std::int64_t trial, std::int64_t now,
+                                  const std::string& invite, std::int64_t signup_reward) override;
+    user_row create_wechat_user(const std::string& openid,
+                                const std::optional<std::string>& unionid, std::int64_t trial,
+                                std::int64_t now, const std::string& invite,
+                                std::int64_t signup_reward) override;
+    std::optional<user_row> user_by_openid(const std::string& openid) override;
+    void set_unionid(id_t user_id, const std::string& unionid) override;
+    std::vector<user_row> users(const std::string& query, const page_cursor& page,
+                                std::optional<std::string>& next) override;
+    void set_banned(id_t user_id, bool banned) override;
+    billing::balance grant(id_t user_id, std::int64_t questions, std::optional<std::int64_t> days,
+                           const std::string& bucket, const std::string& actor,
+                           std::int64_t now) override;
+    std::vector<ledger_row> ledger(id_t user_id, const page_cursor& page,
+                                   std::optional<std::string>& next) override;
+    invite_stats invites(id_t user_id) override;
+    std::optional<user_row> user_by_username(const std::string& username) override;
+    std::optional<user_row> user_by_id(id_t id) override;
+    void update_user(id_t id, const std::optional<std::string>& name,
+                     const std::optional<std::string>& theme) override;
+    billing::balance balance_of(id_t user_id) override;
+    void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
+                        std::int64_t expires_at, const std::string& ip,
+                        const std::string& user_agent) override;
+    std::optional<user_row> session_user(const std::string& token_hash, std::int64_t now) override;
+    void delete_session(const std::string& token_hash) override;
+    int purge_sessions(std::int64_t now) override;
+
+    // keys.cpp
+    std::vector<id_t> add_keys(const std::vector<std::string>& secrets, const std::string& base_url,
+                               const std::vector<std::string>& models, const std::string& note,
+                               const std::string& provider, std::int64_t now) override;
+    std::vector<key_row> keys() override;
+    bool remove_key(id_t id) override;
+    bool set_key_enabled(id_t id, bool enabled) override;
+    void save_key_states(const std::vector<key_row>& rows) override;
+    void add_key_events(const std::vector<key_event_row>& events) override;
+    std::vector<key_event_row> key_events(id_t key_id, int limit) override;
+
+    // catalog.cpp: models, roles, preset questions and settings
+    std::vector<model_row> models() override;
+    void upsert_model(const model_row& m) override;
+    bool remove_model(const std::string& id) override;
+    std::vector<role_row> roles() override;
+    std::optional<role_row> role(id_t id) override;
+    id_t upsert_role(const role_row& r) override;
+    bool remove_role(id_t id) override;
+    std::vector<preset_row> presets() override;
+    id_t upsert_preset(const preset_row& p) override;
+    bool remove_preset(id_t id) override;
+    std::map<std::string, std::string> settings() override;
+    void set_setting(const std::string& key, const std::string& value) override;
+
+    // cards.cpp
+    std::vector<std::string> generate_cards(const std::string& batch, std::int64_t count,
+                                            std::int64_t questions, std::int64_t days,
+                                            std::optional<std::int64_t> redeem_before,
+                                            std::int64_t now) override;
+    billing::balance redeem_card(id_t user_id, const std::string& code, std::int64_t now,
+                                 std::int64_t paid_percent) override;
+    std::vector<card_row> cards(const std::string& batch, const std::string& status,
+                                const page_cursor& page, std::int64_t now,
+                                std::optional<std::string>& next) override;
+    std::vector<batch_row> card_batches(std::int64_t now) override;
+    std::int64_t revoke_cards(const std::vector<std::string>& codes, const std::string& batch,
+                              std::int64_t now) override;
+
+    // answers.cpp
+    started_answer start_question(const question& q, const branch_reader& read_branch,
+                                  std::int64_t now) override;
+    started_answer start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
+                                    const branch_reader& read_branch, std::int64_t now) override;
+    void save_partial(const std::vector<std::pair<id_t, std::string>>& texts) override;
+    billing::balance finish_answer(const finished_answer& f, std::int64_t now) override;
+    int interrupt_streaming(std::int64_t now) override;
+
+    // conversations.cpp: conversations, messages and the operator's search
+    std::optional<message_row> message(id_t id) override;
+    std::vector<conversation_row> conversations(id_t user_id, const std::string& query,
+                                                const page_cursor& page,
+                                                std::optional<std::string>& next,
+                                                bool operator_view) override;
+    std::optional<conversation_row> conversation(id_t id) override;
+    std::vector<message_row> conversation_messages(id_t conversation_id) override;
+    bool rename_conversation(id_t user_id, id_t id, const std::string& title,
+                             std::int64_t now) override;
+    bool delete_conversation(id_t user_id, id_t id, std::int64_t now) override;
+    bool pin_conversation(id_t user_id, id_t id, bool pinned) override;
+    std::vector<conversation_row> search_conversations(const std::string& expression,
+                                                       const page_cursor& page,
+                                                       std::optional<std::string>& next) override;
+
+    // operations.cpp: the audit log, counts and day rollups, consistency, backup, search backfill
+    using store::audit;
+    void audit(const audit_row& entry) override;
+    status_counts counts() override;
+    std::vector<audit_row> audit_log(const page_cursor& page,
+                                     std::optional<std::string>& next) override;
+    std::vector<day_stats> stats(int days, std::int64_t now) override;
+    int backfill_search(int batch) override;
+    std::vector<id_t> ledger_mismatches() override;
+    std::int64_t backup_to(const std::string& path) override;
+
+    // For the database thread's batching and its read transactions.
+    SQLite::Database& connection() { return db_; }
+
+private:
+    stmt prepare(const std::string& sql) { return statements_.prepare(sql); }
+    // Parts of the transactions above, inside the caller's savepoint.
+    void add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
+                    const std::string& reason, const std::string& ref);
+    void welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
+                      std::int64_t signup_reward);
+    void open_answer(id_t user_id, started_answer& out, std::int64_t cost,
+                     const branch_reader& read_branch, std::int64_t now);
+    void feed_branch(id_t conversation_id, id_t leaf_id, const branch_reader& read);
+    void index_for_search(id_t message_id, const std::string& content);
+    // The dashboard's day rollups, counted as things happen.
+    enum class day_counter { questions, new_users, redemptions, credits_sold };
+    void count_day(std::int64_t at, day_counter what, std::int64_t by);
+    void count_active(std::int64_t at, id_t user_id);
+    void count_latency(std::int64_t at, std::int64_t first_token_ms);
+
+    SQLite::Database db_;
+    statement_cache statements_{db_};  // declared after db_: finalised before it closes
+    std::int64_t search_backfill_below_ = 0;
+};
+
+}  // namespace chatd::store
