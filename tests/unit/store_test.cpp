@@ -73,7 +73,7 @@ TEST_CASE("a question is charged atomically and a failure refunds it") {
     CHECK(t.st->balance_of(u.id).trial == 1);
     auto b = t.st->start_question(q(u.id, "two", a.conversation_id), everything, 102);
     CHECK(t.st->balance_of(u.id).trial == 0);
-    CHECK_THROWS_AS(t.st->start_question(q(u.id, "three", a.conversation_id), everything, 103), store::store_error);
+    CHECK_THROWS_AS(t.st->start_question(q(u.id, "three", a.conversation_id), everything, 103), app_error);
     // Nothing of the refused question was stored.
     CHECK(t.st->conversation_messages(a.conversation_id).size() == 4);
 

@@ -16,8 +16,6 @@
 
 namespace chatd::store {
 
-using store_error = app_error;
-
 struct question {
     id_t user_id = 0;
     std::optional<id_t> conversation_id;  // none: a new conversation
@@ -150,7 +148,7 @@ public:
                                                     std::int64_t questions, std::int64_t days,
                                                     std::optional<std::int64_t> redeem_before,
                                                     std::int64_t now) = 0;
-    // Exactly once: store_error card_invalid / card_used / card_revoked / card_expired.
+    // Exactly once: app_error card_invalid / card_used / card_revoked / card_expired.
     // The inviter, if any, earns paid_percent % of the card's questions (rounded down).
     virtual billing::balance redeem_card(id_t user_id, const std::string& code, std::int64_t now,
                                          std::int64_t paid_percent = 0) = 0;
@@ -165,7 +163,7 @@ public:
     virtual std::map<std::string, std::string> settings() = 0;
     virtual void set_setting(const std::string& key, const std::string& value) = 0;
 
-    // Chat. start_* charge the user in the same transaction (store_error "insufficient_credits")
+    // Chat. start_* charge the user in the same transaction (app_error "insufficient_credits")
     // and hand the question's branch to `read_branch`.
     virtual started_answer start_question(const question& q, const branch_reader& read_branch,
                                           std::int64_t now) = 0;

@@ -59,7 +59,7 @@ user_row sqlite_store::create_password_user(const std::string& username, const s
     {
         stmt exists = prepare("SELECT 1 FROM users WHERE username = ?");
         exists.bind(1, username);
-        if (exists.executeStep()) throw store_error("username_taken", "username is taken");
+        if (exists.executeStep()) throw app_error("username_taken", "username is taken");
     }
     stmt st = prepare(
         "INSERT INTO users (username, password_hash, name, is_admin, invite_code, trial_credits, created_at) "
@@ -82,7 +82,7 @@ user_row sqlite_store::create_wechat_user(const std::string& openid, const std::
                                           std::int64_t trial, std::int64_t now, const std::string& invite,
                                           std::int64_t signup_reward) {
     savepoint t(db_);
-    if (user_by_openid(openid)) throw store_error("openid_taken", "a user with this openid exists");
+    if (user_by_openid(openid)) throw app_error("openid_taken", "a user with this openid exists");
     stmt st = prepare(
         "INSERT INTO users (wechat_openid, wechat_unionid, name, invite_code, trial_credits, created_at) "
         "VALUES (?,?,?,?,?,?)");
@@ -172,7 +172,7 @@ void sqlite_store::set_banned(id_t user_id, bool banned) {
     stmt st = prepare("UPDATE users SET banned = ? WHERE id = ?");
     st.bind(1, banned ? 1 : 0);
     st.bind(2, user_id);
-    if (st.exec() == 0) throw store_error("not_found", "no such user");
+    if (st.exec() == 0) throw app_error("not_found", "no such user");
     if (banned) {
         stmt s2 = prepare("DELETE FROM sessions WHERE user_id = ?");
         s2.bind(1, user_id);
@@ -184,11 +184,11 @@ billing::balance sqlite_store::grant(id_t user_id, std::int64_t questions, std::
                                      const std::string& bucket, const std::string& actor, std::int64_t now) {
     savepoint t(db_);
     auto u = user_by_id(user_id);
-    if (!u) throw store_error("not_found", "no such user");
+    if (!u) throw app_error("not_found", "no such user");
     auto b = u->balance;
     std::int64_t d_trial = 0, d_paid = 0, forfeited = 0;
     if (bucket == "trial") {
-        if (b.trial + questions < 0) throw store_error("invalid_params", "the trial bucket would go below zero");
+        if (b.trial + questions < 0) throw app_error("invalid_params", "the trial bucket would go below zero");
         b.trial += questions;
         d_trial = questions;
     } else if (days && questions >= 0) {
@@ -198,8 +198,8 @@ billing::balance sqlite_store::grant(id_t user_id, std::int64_t questions, std::
         d_paid = questions;
     } else {
         if (!b.paid_expires_at || *b.paid_expires_at <= now)
-            throw store_error("invalid_params", "no valid paid credits: give days to grant paid questions");
-        if (b.paid + questions < 0) throw store_error("invalid_params", "the paid bucket would go below zero");
+            throw app_error("invalid_params", "no valid paid credits: give days to grant paid questions");
+        if (b.paid + questions < 0) throw app_error("invalid_params", "the paid bucket would go below zero");
         b.paid += questions;
         d_paid = questions;
     }
@@ -267,7 +267,7 @@ void sqlite_store::update_user(id_t id, const std::optional<std::string>& name,
 
 billing::balance sqlite_store::balance_of(id_t user_id) {
     auto u = user_by_id(user_id);
-    if (!u) throw store_error("not_found", "no such user");
+    if (!u) throw app_error("not_found", "no such user");
     return u->balance;
 }
 

@@ -40,7 +40,7 @@ started_answer sqlite_store::start_question(const question& q, const branch_read
             "SELECT user_id, current_leaf_id, model, deleted_at FROM conversations WHERE id = ?");
         st.bind(1, *q.conversation_id);
         if (!st.executeStep() || st.getColumn(0).getInt64() != q.user_id || !st.getColumn(3).isNull())
-            throw store_error("not_found", "no such conversation");
+            throw app_error("not_found", "no such conversation");
         out.conversation_id = *q.conversation_id;
         out.model = st.getColumn(2).getString();
         if (!parent && !new_root) parent = opt_i64(st.getColumn(1));
@@ -48,7 +48,7 @@ started_answer sqlite_store::start_question(const question& q, const branch_read
             stmt p = prepare("SELECT 1 FROM messages WHERE id = ? AND conversation_id = ?");
             p.bind(1, *parent);
             p.bind(2, out.conversation_id);
-            if (!p.executeStep()) throw store_error("not_found", "parent message not in this conversation");
+            if (!p.executeStep()) throw app_error("not_found", "parent message not in this conversation");
         }
         if (!q.model.empty() && q.model != out.model) {
             stmt um = prepare("UPDATE conversations SET model = ? WHERE id = ?");
@@ -66,7 +66,7 @@ started_answer sqlite_store::start_question(const question& q, const branch_read
             us.exec();
         }
     } else {
-        if (parent) throw store_error("invalid_params", "parent_id needs conversation_id");
+        if (parent) throw app_error("invalid_params", "parent_id needs conversation_id");
         stmt st = prepare(
             "INSERT INTO conversations (user_id, title, model, role_id, system_prompt, created_at, updated_at) "
             "VALUES (?,?,?,?,?,?,?)");
@@ -102,10 +102,10 @@ started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_messa
     savepoint t(db_);
     auto m = message(assistant_message_id);
     if (!m || m->user_id != user_id || m->role != "assistant" || !m->parent_id)
-        throw store_error("not_found", "no such answer");
-    if (m->status == "streaming") throw store_error("busy", "that answer is still being written");
+        throw app_error("not_found", "no such answer");
+    if (m->status == "streaming") throw app_error("busy", "that answer is still being written");
     auto c = conversation(m->conversation_id);
-    if (!c || c->deleted_at) throw store_error("not_found", "no such conversation");
+    if (!c || c->deleted_at) throw app_error("not_found", "no such conversation");
     started_answer out;
     out.conversation_id = m->conversation_id;
     out.user_message_id = *m->parent_id;
@@ -123,7 +123,7 @@ void sqlite_store::open_answer(id_t user_id, started_answer& out, std::int64_t c
     // Reserve the charge: paid first while valid, then trial.
     auto bal = balance_of(user_id);
     auto plan = billing::plan_charge(bal, cost, now);
-    if (!plan) throw store_error("insufficient_credits", "not enough credits");
+    if (!plan) throw app_error("insufficient_credits", "not enough credits");
 
     stmt am = prepare(
         "INSERT INTO messages (conversation_id, parent_id, role, status, model, charge_trial, charge_paid, created_at) "
@@ -193,7 +193,7 @@ void sqlite_store::save_partial(const std::vector<std::pair<id_t, std::string>>&
 billing::balance sqlite_store::finish_answer(const finished_answer& f, std::int64_t now) {
     savepoint t(db_);
     auto m = message(f.message_id);
-    if (!m) throw store_error("not_found", "no such message");
+    if (!m) throw app_error("not_found", "no such message");
     if (m->status != "streaming") {
         // Already finished (e.g. by the start-up sweep): nothing may be refunded twice.
         t.commit();

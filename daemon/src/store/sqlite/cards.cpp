@@ -19,7 +19,7 @@ std::vector<std::string> sqlite_store::generate_cards(const std::string& batch, 
         b.bind(3, days);
         bind_opt(b, 4, redeem_before);
         b.bind(5, now);
-        if (b.exec() == 0) throw store_error("invalid_params", "a batch named '" + batch + "' already exists");
+        if (b.exec() == 0) throw app_error("invalid_params", "a batch named '" + batch + "' already exists");
     }
     stmt st = prepare("INSERT INTO cards (code, batch, questions, days, redeem_before, created_at) "
                       "VALUES (?,?,?,?,?,?) ON CONFLICT(code) DO NOTHING");
@@ -53,14 +53,14 @@ billing::balance sqlite_store::redeem_card(id_t user_id, const std::string& code
     {
         stmt c = prepare("SELECT status, redeem_before, questions, days FROM cards WHERE code = ?");
         c.bind(1, code);
-        if (!c.executeStep()) throw store_error("card_invalid", "充值卡无效 (no such card)");
+        if (!c.executeStep()) throw app_error("card_invalid", "充值卡无效 (no such card)");
         std::string status = c.getColumn(0).getString();
         auto redeem_before = opt_i64(c.getColumn(1));
         std::int64_t questions = c.getColumn(2).getInt64(), days = c.getColumn(3).getInt64();
-        if (status == "used") throw store_error("card_used", "充值卡已被使用 (this card was already redeemed)");
-        if (status == "revoked") throw store_error("card_revoked", "充值卡已作废 (this card was revoked)");
+        if (status == "used") throw app_error("card_used", "充值卡已被使用 (this card was already redeemed)");
+        if (status == "revoked") throw app_error("card_revoked", "充值卡已作废 (this card was revoked)");
         if (redeem_before && *redeem_before <= now)
-            throw store_error("card_expired", "充值卡已过期 (this card has expired)");
+            throw app_error("card_expired", "充值卡已过期 (this card has expired)");
         c.reset();
 
         // The claim itself: only one transaction can move the card from unused to used.
@@ -69,7 +69,7 @@ billing::balance sqlite_store::redeem_card(id_t user_id, const std::string& code
         claim.bind(1, user_id);
         claim.bind(2, now);
         claim.bind(3, code);
-        if (claim.exec() != 1) throw store_error("card_used", "充值卡已被使用 (this card was already redeemed)");
+        if (claim.exec() != 1) throw app_error("card_used", "充值卡已被使用 (this card was already redeemed)");
 
         auto before = balance_of(user_id);
         auto r = billing::apply_card(before, questions, days, now);
@@ -108,7 +108,7 @@ std::vector<card_row> sqlite_store::cards(const std::string& batch, const std::s
     if (status == "unused") sql += " AND status = 'unused' AND (redeem_before IS NULL OR redeem_before > ?)";
     else if (status == "expired") sql += " AND status = 'unused' AND redeem_before <= ?";
     else if (status == "used" || status == "revoked") sql += " AND status = ?";
-    else if (!status.empty()) throw store_error("invalid_params", "status: unused, used, revoked or expired");
+    else if (!status.empty()) throw app_error("invalid_params", "status: unused, used, revoked or expired");
     sql += " ORDER BY code LIMIT ?";
     stmt st = prepare(sql);
     int i = 1;

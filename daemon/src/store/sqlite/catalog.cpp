@@ -70,7 +70,7 @@ id_t sqlite_store::upsert_role(const role_row& r) {
         st.bind(4, r.sort);
         st.bind(5, r.enabled ? 1 : 0);
         st.bind(6, r.id);
-        if (st.exec() == 0) throw store_error("not_found", "no such role");
+        if (st.exec() == 0) throw app_error("not_found", "no such role");
         return r.id;
     }
     stmt st = prepare("INSERT INTO roles (name, description, prompt, sort, enabled) VALUES (?,?,?,?,?)");
@@ -103,7 +103,7 @@ id_t sqlite_store::upsert_preset(const preset_row& p) {
         st.bind(1, p.text);
         st.bind(2, p.sort);
         st.bind(3, p.id);
-        if (st.exec() == 0) throw store_error("not_found", "no such preset");
+        if (st.exec() == 0) throw app_error("not_found", "no such preset");
         return p.id;
     }
     stmt st = prepare("INSERT INTO presets (text, sort) VALUES (?,?)");

@@ -77,7 +77,7 @@ std::vector<conversation_row> sqlite_store::conversations(id_t user_id, const st
     std::int64_t cp = 2, cu = INT64_MAX, ci = INT64_MAX;
     if (page.after) {
         if (std::sscanf(page.after->c_str(), "%ld:%ld:%ld", &cp, &cu, &ci) != 3)
-            throw store_error("invalid_params", "bad cursor");
+            throw app_error("invalid_params", "bad cursor");
     }
     std::string sql = std::string("SELECT ") + conversation_columns +
         " FROM conversations c JOIN users u ON u.id = c.user_id WHERE "
@@ -172,7 +172,7 @@ std::vector<conversation_row> sqlite_store::search_conversations(const std::stri
     // Newest matching message first; each conversation once per page, by its newest match.
     std::int64_t before = INT64_MAX;
     if (page.after) {
-        if (std::sscanf(page.after->c_str(), "m%ld", &before) != 1) throw store_error("invalid_params", "bad cursor");
+        if (std::sscanf(page.after->c_str(), "m%ld", &before) != 1) throw app_error("invalid_params", "bad cursor");
     }
     stmt hits = prepare("SELECT rowid FROM message_search WHERE message_search MATCH ? AND rowid < ? ORDER BY rowid DESC");
     hits.bind(1, expression);

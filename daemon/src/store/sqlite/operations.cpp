@@ -210,7 +210,7 @@ std::vector<id_t> sqlite_store::ledger_mismatches() {
 }
 
 std::int64_t sqlite_store::backup_to(const std::string& path) {
-    if (std::filesystem::exists(path)) throw store_error("invalid_params", "file exists: " + path);
+    if (std::filesystem::exists(path)) throw app_error("invalid_params", "file exists: " + path);
     {
         SQLite::Database dest(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         SQLite::Backup b(dest, db_);
