@@ -123,7 +123,7 @@ struct app::impl {
         int purged = st.purge_sessions(unix_now());
         if (purged) spdlog::debug("purged {} expired session(s)", purged);
         site->load(st.settings());
-        pool.load(rpc::pool_keys_of(st.keys()));
+        pool.load(st.keys());
     }
 
     awaitable<void> shutdown() {

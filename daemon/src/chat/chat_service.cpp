@@ -21,50 +21,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
 
-store::key_row key_row_of(const upstream::pool_key& k) {
-    store::key_row r;
-    r.id = k.id;
-    r.secret = k.secret;
-    r.base_url = k.base_url;
-    r.models = k.models;
-    r.note = k.note;
-    r.provider = k.provider;
-    r.enabled = k.enabled;
-    r.status = k.status;
-    r.reason = k.reason;
-    r.cooldown_until = k.cooldown_until;
-    r.requests = k.requests;
-    r.failures = k.failures;
-    r.tokens_in = k.tokens_in;
-    r.tokens_out = k.tokens_out;
-    r.last_used_at = k.last_used_at;
-    r.last_error = k.last_error;
-    r.created_at = k.created_at;
-    return r;
-}
-
-upstream::pool_key pool_key_of(const store::key_row& r) {
-    upstream::pool_key k;
-    k.id = r.id;
-    k.secret = r.secret;
-    k.base_url = r.base_url;
-    k.models = r.models;
-    k.provider = r.provider;
-    k.note = r.note;
-    k.enabled = r.enabled;
-    k.status = r.status;
-    k.reason = r.reason;
-    k.cooldown_until = r.cooldown_until;
-    k.requests = r.requests;
-    k.failures = r.failures;
-    k.tokens_in = r.tokens_in;
-    k.tokens_out = r.tokens_out;
-    k.last_used_at = r.last_used_at;
-    k.last_error = r.last_error;
-    k.created_at = r.created_at;
-    return k;
-}
-
 json::object balance_to_json(const billing::balance& b, std::int64_t now) {
     json::object o{{"trial", b.trial}, {"paid", b.usable_paid(now)}};
     if (b.paid_expires_at && b.usable_paid(now) > 0) o["paid_expires_at"] = *b.paid_expires_at;
@@ -479,8 +435,7 @@ awaitable<void> chat_service::persist_once() {
                 writing.push_back(g);
             }
     }
-    std::vector<store::key_row> rows;
-    for (auto& k : pool_.take_dirty()) rows.push_back(key_row_of(k));
+    auto rows = pool_.take_dirty();
     std::vector<store::key_event_row> events;
     for (auto& e : pool_.take_changes()) events.push_back({e.key_id, e.at, e.status, e.reason});
     if (texts.empty() && rows.empty() && events.empty()) co_return;

@@ -122,8 +122,6 @@ private:
 
 boost::json::object balance_to_json(const billing::balance& b, std::int64_t now);
 // The pool's in-memory key and its stored row.
-store::key_row key_row_of(const upstream::pool_key& k);
-upstream::pool_key pool_key_of(const store::key_row& r);
 using chatd::unix_now;
 
 }  // namespace chatd::chat

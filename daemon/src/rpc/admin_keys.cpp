@@ -37,11 +37,6 @@ json::object key_json(const upstream::pool_key& k, std::int64_t now) {
 
 }  // namespace
 
-std::vector<upstream::pool_key> pool_keys_of(const std::vector<store::key_row>& rows) {
-    std::vector<upstream::pool_key> out;
-    for (auto& r : rows) out.push_back(chat::pool_key_of(r));
-    return out;
-}
 
 void add_admin_key_methods(dispatcher& d, services& s) {
     d.add({"admin.providers.list", access::admin, [](const json::value&, call_context&) -> awaitable<json::value> {
@@ -90,7 +85,7 @@ void add_admin_key_methods(dispatcher& d, services& s) {
                for (auto id : ids) {
                    out.emplace_back(id);
                    for (auto& r : rows)
-                       if (r.id == id) s.pool.add(chat::pool_key_of(r));
+                       if (r.id == id) s.pool.add(r);
                }
                ctx.audit_after = json::object{{"ids", out}};
                co_return json::object{{"ids", std::move(out)}};

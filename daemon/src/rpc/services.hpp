@@ -43,7 +43,6 @@ void add_user_methods(dispatcher& d, services& s);
 json::object conversation_detail(store::store& st, const store::conversation_row& c);
 json::object user_json(const store::user_row& u);
 json::array ledger_json(const std::vector<store::ledger_row>& rows);
-std::vector<upstream::pool_key> pool_keys_of(const std::vector<store::key_row>& rows);
 void add_admin_methods(dispatcher& d, services& s);
 
 }  // namespace chatd::rpc

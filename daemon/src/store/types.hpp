@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "billing/balance.hpp"
+#include "upstream/key_record.hpp"
 
 namespace chatd::store {
 
@@ -34,22 +35,7 @@ struct ledger_row {
     std::string reason, ref;
 };
 
-struct key_row {
-    id_t id = 0;
-    std::string secret;
-    std::string base_url;  // empty = the configured default
-    std::vector<std::string> models;
-    std::string note;
-    std::string provider = "openai";
-    bool enabled = true;
-    std::string status = "active";  // active | cooling | invalid
-    std::string reason;
-    std::optional<std::int64_t> cooldown_until;
-    std::int64_t requests = 0, failures = 0, tokens_in = 0, tokens_out = 0;
-    std::optional<std::int64_t> last_used_at;
-    std::string last_error;
-    std::int64_t created_at = 0;
-};
+using key_row = upstream::key_record;
 
 struct key_event_row {
     id_t key_id = 0;

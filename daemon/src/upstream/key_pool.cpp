@@ -38,18 +38,19 @@ verdict classify(const outcome& o) {
     }
 }
 
-void key_pool::load(std::vector<pool_key> keys) {
+void key_pool::load(const std::vector<key_record>& keys) {
     std::lock_guard lock(mu_);
-    keys_ = std::move(keys);
+    keys_.clear();
+    for (auto& k : keys) keys_.push_back(pool_key{k});
     next_ = 0;
     dirty_.clear();
 }
 
-void key_pool::add(pool_key k) {
+void key_pool::add(const key_record& k) {
     std::lock_guard lock(mu_);
     auto it = std::find_if(keys_.begin(), keys_.end(), [&](auto& x) { return x.id == k.id; });
-    if (it != keys_.end()) *it = std::move(k);
-    else keys_.push_back(std::move(k));
+    if (it != keys_.end()) *it = pool_key{k};
+    else keys_.push_back(pool_key{k});
 }
 
 bool key_pool::remove(std::int64_t id) {
@@ -208,9 +209,9 @@ std::vector<pool_key> key_pool::snapshot() const {
     return keys_;
 }
 
-std::vector<pool_key> key_pool::take_dirty() {
+std::vector<key_record> key_pool::take_dirty() {
     std::lock_guard lock(mu_);
-    std::vector<pool_key> out;
+    std::vector<key_record> out;
     for (auto& k : keys_)
         if (dirty_.count(k.id)) out.push_back(k);
     dirty_.clear();

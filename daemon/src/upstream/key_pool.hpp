@@ -10,25 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "upstream/key_record.hpp"
 #include "upstream/upstream_client.hpp"
 
 namespace chatd::upstream {
 
-struct pool_key {
-    std::int64_t id = 0;
-    std::string secret;
-    std::string base_url;  // empty = default
-    std::vector<std::string> models;  // empty = serves every model
-    std::string provider = "openai";
-    std::string note;
-    bool enabled = true;
-    std::string status = "active";  // active | cooling | invalid
-    std::string reason;
-    std::optional<std::int64_t> cooldown_until;
-    std::int64_t requests = 0, failures = 0, tokens_in = 0, tokens_out = 0;
-    std::optional<std::int64_t> last_used_at;
-    std::string last_error;
-    std::int64_t created_at = 0;
+struct pool_key : key_record {
     int consecutive_failures = 0;
 
     // What operators see: disabled by them, or the pool's own verdict at `now`.
@@ -59,8 +46,8 @@ public:
     static constexpr int default_retry_after_s = 30;
     static constexpr int max_retry_after_s = 600;
 
-    void load(std::vector<pool_key> keys);
-    void add(pool_key k);  // or replace the key with the same id
+    void load(const std::vector<key_record>& keys);
+    void add(const key_record& k);  // or replace the key with the same id
     bool remove(std::int64_t id);
     bool set_enabled(std::int64_t id, bool enabled);
 
@@ -75,7 +62,7 @@ public:
     std::string record_test(std::int64_t id, const outcome& o, std::int64_t now);
 
     std::vector<pool_key> snapshot() const;
-    std::vector<pool_key> take_dirty();
+    std::vector<key_record> take_dirty();  // the keys changed since the last call
 
     struct status_change {
         std::int64_t key_id = 0;
