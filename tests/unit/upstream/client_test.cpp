@@ -1,5 +1,5 @@
 // The upstream client against small servers on 127.0.0.1 that speak raw HTTP/1.1
-// (upstream_test_servers.hpp), so every byte on the wire is under the test's control.
+// (test_servers.hpp), so every byte on the wire is under the test's control.
 #include "upstream/upstream_client.hpp"
 
 #include <atomic>
@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "upstream_test_servers.hpp"
+#include "test_servers.hpp"
 
 namespace {
 
