@@ -3,12 +3,12 @@
 #include <boost/asio.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <filesystem>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <thread>
 
 #include "auth/auth_service.hpp"
 #include "chat/chat_service.hpp"
+#include "config/client_options.hpp"
 #include "config/settings.hpp"
 #include "net/http_server.hpp"
 #include "net/static_files.hpp"
@@ -22,6 +22,7 @@
 #include "upstream/upstream_client.hpp"
 #include "util/blocking_pool.hpp"
 #include "util/file_lock.hpp"
+#include "util/logging.hpp"
 #include "util/systemd_notify.hpp"
 #include "util/task_counter.hpp"
 #include "util/unix_time.hpp"
@@ -34,39 +35,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using asio::awaitable;
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
-
-namespace {
-
-upstream::client_options client_options_of(const config& c) {
-    upstream::client_options o;
-    o.proxy = c.upstream.proxy;
-    o.ca_file = c.upstream.ca_file;
-    o.connect_timeout = std::chrono::seconds(c.upstream.connect_timeout);
-    o.first_byte_timeout = std::chrono::seconds(c.upstream.first_byte_timeout);
-    o.idle_timeout = std::chrono::seconds(c.upstream.idle_timeout);
-    return o;
-}
-
-upstream::client_options wechat_client_options_of(const config& c) {
-    auto o = client_options_of(c);
-    o.proxy.clear();
-    o.first_byte_timeout = o.idle_timeout = std::chrono::seconds(10);
-    return o;
-}
-
-void setup_logging(const config& c) {
-    static bool once = false;
-    if (!once) {
-        auto logger = spdlog::stderr_color_mt("chatd");
-        // journald stamps every line itself.
-        logger->set_pattern(std::getenv("JOURNAL_STREAM") ? "%^%l%$ %v" : "%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-        spdlog::set_default_logger(logger);
-        once = true;
-    }
-    spdlog::set_level(spdlog::level::from_str(c.log_level));
-}
-
-}  // namespace
 
 struct app::impl {
     std::vector<std::string> args;
@@ -82,9 +50,7 @@ struct app::impl {
     upstream::key_pool pool;
     std::unique_ptr<upstream::client> client;
     std::unique_ptr<auth::auth_service> auth;
-    // WeChat's API is reached directly: the upstream proxy is for the model providers, and
-    // WeChat checks the caller's address against the account's IP whitelist.
-    std::unique_ptr<upstream::client> wechat_client;
+    std::unique_ptr<upstream::client> wechat_client;  // no proxy (config/client_options.hpp)
     std::unique_ptr<wechat::api> wechat_api;
     std::unique_ptr<wechat::login_service> wechat;
     std::unique_ptr<chat::chat_service> chat;
@@ -157,10 +123,10 @@ struct app::impl {
                 std::lock_guard lock(cfg_mu);
                 cfg = fresh;
             }
-            setup_logging(*fresh);
+            setup_logging(fresh->log_level);
             site->reseed(*fresh);
-            client->set_options(client_options_of(*fresh));
-            wechat_client->set_options(wechat_client_options_of(*fresh));
+            client->set_options(provider_client_options(*fresh));
+            wechat_client->set_options(wechat_client_options(*fresh));
             spdlog::info("configuration reloaded");
             systemd_notify("READY=1");
         } catch (const std::exception& e) {
@@ -191,14 +157,14 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     auto& m = *impl_;
     m.args = std::move(args);
     m.cfg = cfg;
-    setup_logging(*cfg);
+    setup_logging(cfg->log_level);
     m.site = std::make_unique<settings>(*cfg);
     m.open_storage();
     auto get_cfg = [&m] { return m.current(); };
-    m.client = std::make_unique<upstream::client>(m.ioc.get_executor(), client_options_of(*cfg));
+    m.client = std::make_unique<upstream::client>(m.ioc.get_executor(), provider_client_options(*cfg));
     m.auth = std::make_unique<auth::auth_service>(*m.db, m.hashing, *m.site, get_cfg);
     m.chat = std::make_unique<chat::chat_service>(m.ioc, *m.db, *m.client, m.pool, *m.site, get_cfg);
-    m.wechat_client = std::make_unique<upstream::client>(m.ioc.get_executor(), wechat_client_options_of(*cfg));
+    m.wechat_client = std::make_unique<upstream::client>(m.ioc.get_executor(), wechat_client_options(*cfg));
     m.wechat_api = std::make_unique<wechat::api>(*m.wechat_client);
     m.wechat = std::make_unique<wechat::login_service>(
         *m.wechat_api, get_cfg,

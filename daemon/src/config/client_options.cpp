@@ -1,0 +1,22 @@
+#include "config/client_options.hpp"
+
+namespace chatd {
+
+upstream::client_options provider_client_options(const config& c) {
+    upstream::client_options o;
+    o.proxy = c.upstream.proxy;
+    o.ca_file = c.upstream.ca_file;
+    o.connect_timeout = std::chrono::seconds(c.upstream.connect_timeout);
+    o.first_byte_timeout = std::chrono::seconds(c.upstream.first_byte_timeout);
+    o.idle_timeout = std::chrono::seconds(c.upstream.idle_timeout);
+    return o;
+}
+
+upstream::client_options wechat_client_options(const config& c) {
+    auto o = provider_client_options(c);
+    o.proxy.clear();
+    o.first_byte_timeout = o.idle_timeout = std::chrono::seconds(10);
+    return o;
+}
+
+}  // namespace chatd
