@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/file_lock.hpp"
+#include "util/text.hpp"
 
 namespace chatd::net {
 
@@ -85,12 +86,6 @@ std::string percent_decode(std::string_view s, bool plus_as_space) {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 // Requests whose framing two parsers could read differently are refused before their body is
 // read (request smuggling through a proxy): a Transfer-Encoding other than exactly "chunked",
 // or together with Content-Length; and HTTP/1.1 without Host.
@@ -100,10 +95,7 @@ std::optional<std::string> framing_refusal(const http::request<http::string_body
     for (auto& f : msg)
         if (f.name() == http::field::transfer_encoding) {
             ++te_fields;
-            std::string_view v = f.value();
-            while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-            while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-            if (!iequals(v, "chunked")) return R"({"error":"unsupported Transfer-Encoding"})";
+            if (ascii_lower(trim(f.value())) != "chunked") return R"({"error":"unsupported Transfer-Encoding"})";
         }
     if (te_fields > 1) return R"({"error":"repeated Transfer-Encoding"})";
     if (te_fields == 1 && msg.count(http::field::content_length) > 0)
