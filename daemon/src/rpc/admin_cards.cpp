@@ -2,7 +2,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "billing/cards.hpp"
-#include "rpc/admin_groups.hpp"
+#include "rpc/method_groups.hpp"
 #include "util/random.hpp"
 #include "util/text.hpp"
 

@@ -1,7 +1,7 @@
 // Operator methods for what users can pick: models, roles, preset questions.
 #include <boost/asio/use_awaitable.hpp>
 
-#include "rpc/admin_groups.hpp"
+#include "rpc/method_groups.hpp"
 #include "util/text.hpp"
 
 namespace chatd::rpc {

@@ -1,7 +1,7 @@
 // Operator methods for the upstream key pool and the providers it knows (CONTRACT §7).
 #include <boost/asio/use_awaitable.hpp>
 
-#include "rpc/admin_groups.hpp"
+#include "rpc/method_groups.hpp"
 #include "upstream/providers.hpp"
 #include "util/text.hpp"
 

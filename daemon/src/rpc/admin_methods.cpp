@@ -1,5 +1,5 @@
 // Operator methods (CONTRACT §7): the admin socket, and admins' web sessions.
-#include "rpc/admin_groups.hpp"
+#include "rpc/method_groups.hpp"
 
 namespace chatd::rpc {
 

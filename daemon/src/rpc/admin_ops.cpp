@@ -5,7 +5,7 @@
 #include <mutex>
 #include <spdlog/spdlog.h>
 
-#include "rpc/admin_groups.hpp"
+#include "rpc/method_groups.hpp"
 #include "store/text_search.hpp"
 
 namespace chatd::rpc {

@@ -1,7 +1,7 @@
 // Operator methods for users and admin accounts: listings, grants, bans.
 #include <boost/asio/use_awaitable.hpp>
 
-#include "rpc/admin_groups.hpp"
+#include "rpc/method_groups.hpp"
 #include "util/text.hpp"
 
 namespace chatd::rpc {

@@ -1,8 +1,12 @@
 #pragma once
-// The admin methods by noun; add_admin_methods (services.hpp) registers them all.
+// The methods by noun; add_user_methods and add_admin_methods (services.hpp) register them all.
 #include "rpc/services.hpp"
 
 namespace chatd::rpc {
+
+void add_user_login_methods(dispatcher& d, services& s);
+void add_user_account_methods(dispatcher& d, services& s);
+void add_user_chat_methods(dispatcher& d, services& s);
 
 void add_admin_key_methods(dispatcher& d, services& s);
 void add_admin_catalog_methods(dispatcher& d, services& s);
