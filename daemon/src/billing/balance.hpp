@@ -1,30 +1,25 @@
 #pragma once
-// Balance rules, as plain functions (no storage): which bucket pays, and what a balance is
-// worth at a given time.
+// Balance rules, as plain functions over the stored balance: what it is worth at a given time,
+// and which bucket pays.
 #include <cstdint>
 #include <optional>
 
+#include "store/store.hpp"
+
 namespace chatd::billing {
 
-struct balance {
-    std::int64_t trial = 0;
-    std::int64_t paid = 0;
-    std::optional<std::int64_t> paid_expires_at;  // null when there are no paid credits
+using balance = store::balance;
 
-    // Paid credits count only while their expiry is in the future.
-    std::int64_t usable_paid(std::int64_t now) const {
-        return paid_expires_at && *paid_expires_at > now ? paid : 0;
-    }
-    std::int64_t usable(std::int64_t now) const { return trial + usable_paid(now); }
-};
+// Paid credits count only while their expiry is in the future.
+std::int64_t usable_paid(const balance& b, std::int64_t now);
+std::int64_t usable(const balance& b, std::int64_t now);
 
-struct charge {
-    std::int64_t from_paid = 0;
-    std::int64_t from_trial = 0;
-    std::int64_t total() const { return from_paid + from_trial; }
-};
+using charge = store::charge;
 
 // Paid credits first while valid, then trial. nullopt when the balance cannot cover `cost`.
 std::optional<charge> plan_charge(const balance& b, std::int64_t cost, std::int64_t now);
+// The store's charge_planner for a question of `cost` asked at `now`: throws
+// insufficient_credits when the balance cannot cover it.
+store::charge_planner question_charge(std::int64_t cost, std::int64_t now);
 
 }  // namespace chatd::billing

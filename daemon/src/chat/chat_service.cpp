@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "billing/balance.hpp"
 #include "util/app_error.hpp"
 #include "util/text.hpp"
 #include "util/unix_time.hpp"
@@ -21,9 +22,9 @@ using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
 
-json::object balance_to_json(const billing::balance& b, std::int64_t now) {
-    json::object o{{"trial", b.trial}, {"paid", b.usable_paid(now)}};
-    if (b.paid_expires_at && b.usable_paid(now) > 0) o["paid_expires_at"] = *b.paid_expires_at;
+json::object balance_to_json(const store::balance& b, std::int64_t now) {
+    json::object o{{"trial", b.trial}, {"paid", billing::usable_paid(b, now)}};
+    if (b.paid_expires_at && billing::usable_paid(b, now) > 0) o["paid_expires_at"] = *b.paid_expires_at;
     else o["paid_expires_at"] = nullptr;
     return o;
 }
@@ -102,7 +103,7 @@ std::string error_event_of(const store::finished_answer& f) {
 }
 }  // namespace
 
-json::object chat_service::balance_json(const billing::balance& b) const {
+json::object chat_service::balance_json(const store::balance& b) const {
     return balance_to_json(b, unix_now());
 }
 
@@ -160,10 +161,7 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         q.content = std::move(req.content);
         q.role_id = req.role_id;
         q.system_prompt = req.system_prompt;
-        if (model) {
-            q.model = model->id;
-            q.cost = model->cost;
-        }
+        if (model) q.model = model->id;
         // A conversation keeps its own model: look it up when none was named.
         if (!model) {
             auto conv = co_await db_.run([id = *req.conversation_id](store::store& s) { return s.conversation(id); });
@@ -173,14 +171,15 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
             if (!model) model = find_model(default_model());
             if (!model) throw app_error("no_upstream", "没有可用的模型 (no model is configured)");
             q.model = model->id;
-            q.cost = model->cost;
         }
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
         context_selector context({model->max_messages, model->max_context_chars});
-        auto started = co_await db_.run([q, read = context.reader(), now = unix_now()](store::store& s) {
-            return s.start_question(q, read, now);
-        });
+        auto now = unix_now();
+        auto started = co_await db_.run(
+            [q, plan = billing::question_charge(model->cost, now), read = context.reader(), now](store::store& s) {
+                return s.start_question(q, plan, read, now);
+            });
         co_return co_await launch(user, std::move(started), std::move(context), *model);
     } catch (...) {
         release_slot(user.id);
@@ -201,9 +200,11 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
         context_selector context({model->max_messages, model->max_context_chars});
-        auto started = co_await db_.run([&, read = context.reader(), now = unix_now()](store::store& s) {
-            return s.start_regenerate(user.id, message_id, model->cost, read, now);
-        });
+        auto now = unix_now();
+        auto started = co_await db_.run(
+            [&, plan = billing::question_charge(model->cost, now), read = context.reader()](store::store& s) {
+                return s.start_regenerate(user.id, message_id, plan, read, now);
+            });
         co_return co_await launch(user, std::move(started), std::move(context), *model);
     } catch (...) {
         release_slot(user.id);

@@ -100,7 +100,7 @@ private:
     void release_slot(store::id_t user_id);
     std::shared_ptr<const word_filter> words() const;
     void check_words(std::string_view text) const;
-    boost::json::object balance_json(const billing::balance& b) const;
+    boost::json::object balance_json(const store::balance& b) const;
 
     boost::asio::io_context& ioc_;
     store::database& db_;
@@ -120,7 +120,7 @@ private:
     std::shared_ptr<boost::asio::steady_timer> persist_timer_;
 };
 
-boost::json::object balance_to_json(const billing::balance& b, std::int64_t now);
+boost::json::object balance_to_json(const store::balance& b, std::int64_t now);
 // The pool's in-memory key and its stored row.
 using chatd::unix_now;
 

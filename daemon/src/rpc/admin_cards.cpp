@@ -27,7 +27,7 @@ void add_admin_card_methods(dispatcher& d, services& s) {
                if (utf8_length(batch) > 64 || batch.find_first_of("\r\n,\"") != std::string::npos)
                    fail("invalid_params", "batch: up to 64 characters, no commas, quotes or line breaks");
                auto codes = co_await s.db.run([=](store::store& st) {
-                   return st.generate_cards(batch, count, questions, days, redeem_before, now);
+                   return st.generate_cards(batch, count, questions, days, redeem_before, now, billing::new_card_code);
                });
                json::array cards;
                cards.reserve(codes.size());

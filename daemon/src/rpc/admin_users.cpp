@@ -1,6 +1,7 @@
 // Operator methods for users and admin accounts: listings, grants, bans.
 #include <boost/asio/use_awaitable.hpp>
 
+#include "billing/credits.hpp"
 #include "rpc/method_groups.hpp"
 #include "util/text.hpp"
 
@@ -62,7 +63,7 @@ void add_admin_user_methods(dispatcher& d, services& s) {
                std::optional<billing::balance> before;
                auto bal = co_await s.db.run([&, actor = ctx.actor()](store::store& st) {
                    if (auto u = st.user_by_id(id)) before = u->balance;
-                   return st.grant(id, questions, days, bucket, actor, chat::unix_now());
+                   return billing::grant(st, id, questions, days, bucket, actor, chat::unix_now());
                });
                auto now = chat::unix_now();
                if (before) ctx.audit_before = chat::balance_to_json(*before, now);

@@ -2,6 +2,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "billing/cards.hpp"
+#include "billing/credits.hpp"
 #include "rpc/method_groups.hpp"
 #include "util/text.hpp"
 
@@ -88,7 +89,7 @@ void add_user_account_methods(dispatcher& d, services& s) {
                } else {
                    try {
                        bal = co_await s.db.run([uid, c = *code, pct = s.site.get_int("referral.paid_percent")](store::store& st) {
-                           return st.redeem_card(uid, c, chat::unix_now(), pct);
+                           return billing::redeem_card(st, uid, c, chat::unix_now(), pct);
                        });
                    } catch (const app_error& e) {
                        if (!e.reason.starts_with("card_")) {

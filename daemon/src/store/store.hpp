@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/ledger.hpp"
 #include "store/types.hpp"
 #include "util/app_error.hpp"
 
@@ -22,7 +23,6 @@ struct question {
     std::optional<id_t> parent_id;        // none: after the current leaf; 0: a new root
     std::string content;
     std::string model;
-    std::int64_t cost = 1;
     std::optional<id_t> role_id;
     std::optional<std::string> system_prompt;  // set: replaces the conversation's own prompt
 };
@@ -34,6 +34,10 @@ struct started_answer {
     std::string model;          // the conversation's model id
     std::string system_prompt;  // the conversation's; empty when it has none
 };
+
+// Decides what an answer costs from each bucket given the asker's balance, or throws
+// (insufficient_credits): billing's rule, asked inside the store's transaction.
+using charge_planner = std::function<charge(const balance&)>;
 
 // Takes a question's branch for the answer's context, one message at a time from the question
 // back towards the conversation's first, and returns false once it wants no older one: how
@@ -61,7 +65,7 @@ struct status_counts {
     std::int64_t search_backlog = 0;  // older messages not yet in the search index
 };
 
-class store {
+class store : public ledger {
 public:
     store() = default;
     store(const store&) = delete;
@@ -90,11 +94,6 @@ public:
     virtual std::vector<user_row> users(const std::string& query, const page_cursor& page,
                                         std::optional<std::string>& next) = 0;
     virtual void set_banned(id_t user_id, bool banned) = 0;
-    // An operator's grant (negative deducts). bucket "trial" or "paid"; paid with days renews
-    // like a card. Refuses to take a bucket below zero.
-    virtual billing::balance grant(id_t user_id, std::int64_t questions,
-                                   std::optional<std::int64_t> days, const std::string& bucket,
-                                   const std::string& actor, std::int64_t now) = 0;
     virtual std::vector<ledger_row> ledger(id_t user_id, const page_cursor& page,
                                            std::optional<std::string>& next) = 0;
     struct invite_stats {
@@ -105,7 +104,6 @@ public:
     virtual std::optional<user_row> user_by_id(id_t id) = 0;
     virtual void update_user(id_t id, const std::optional<std::string>& name,
                              const std::optional<std::string>& theme) = 0;
-    virtual billing::balance balance_of(id_t user_id) = 0;
 
     // Sessions (token hashes only)
     virtual void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
@@ -143,15 +141,13 @@ public:
     virtual id_t upsert_preset(const preset_row& p) = 0;
     virtual bool remove_preset(id_t id) = 0;
 
-    // Recharge cards. generate_cards returns the new codes (normalised) in order.
+    // Recharge cards. generate_cards draws codes from `new_code` (billing::new_card_code) and
+    // returns them (normalised) in order; redemption is billing's (billing/credits.hpp).
     virtual std::vector<std::string> generate_cards(const std::string& batch, std::int64_t count,
                                                     std::int64_t questions, std::int64_t days,
                                                     std::optional<std::int64_t> redeem_before,
-                                                    std::int64_t now) = 0;
-    // Exactly once: app_error card_invalid / card_used / card_revoked / card_expired.
-    // The inviter, if any, earns paid_percent % of the card's questions (rounded down).
-    virtual billing::balance redeem_card(id_t user_id, const std::string& code, std::int64_t now,
-                                         std::int64_t paid_percent = 0) = 0;
+                                                    std::int64_t now,
+                                                    const std::function<std::string()>& new_code) = 0;
     virtual std::vector<card_row> cards(const std::string& batch, const std::string& status,
                                         const page_cursor& page, std::int64_t now,
                                         std::optional<std::string>& next) = 0;
@@ -163,16 +159,16 @@ public:
     virtual std::map<std::string, std::string> settings() = 0;
     virtual void set_setting(const std::string& key, const std::string& value) = 0;
 
-    // Chat. start_* charge the user in the same transaction (app_error "insufficient_credits")
-    // and hand the question's branch to `read_branch`.
-    virtual started_answer start_question(const question& q, const branch_reader& read_branch,
-                                          std::int64_t now) = 0;
+    // Chat. start_* charge the asker what `plan` decides, in the same transaction, and hand
+    // the question's branch to `read_branch`.
+    virtual started_answer start_question(const question& q, const charge_planner& plan,
+                                          const branch_reader& read_branch, std::int64_t now) = 0;
     virtual started_answer start_regenerate(id_t user_id, id_t assistant_message_id,
-                                            std::int64_t cost, const branch_reader& read_branch,
+                                            const charge_planner& plan, const branch_reader& read_branch,
                                             std::int64_t now) = 0;
     virtual void save_partial(const std::vector<std::pair<id_t, std::string>>& texts) = 0;
     // Final state; refunds the charge when asked. Returns the owner's balance afterwards.
-    virtual billing::balance finish_answer(const finished_answer& f, std::int64_t now) = 0;
+    virtual balance finish_answer(const finished_answer& f, std::int64_t now) = 0;
     // Start-up: answers left streaming by a crash become interrupted and are refunded.
     virtual int interrupt_streaming(std::int64_t now) = 0;
 

@@ -5,12 +5,23 @@
 #include <string>
 #include <vector>
 
-#include "billing/balance.hpp"
 #include "upstream/key_record.hpp"
 
 namespace chatd::store {
 
 using id_t = std::int64_t;
+
+// A user's credits as stored; what they are worth at a given time is billing's rule.
+struct balance {
+    std::int64_t trial = 0;
+    std::int64_t paid = 0;
+    std::optional<std::int64_t> paid_expires_at;  // null when there are no paid credits
+};
+
+// What a question takes from each bucket (billing::plan_charge decides).
+struct charge {
+    std::int64_t trial = 0, paid = 0;
+};
 
 struct user_row {
     id_t id = 0;
@@ -22,7 +33,7 @@ struct user_row {
     bool banned = false;
     std::string theme;
     std::string invite_code;
-    billing::balance balance;
+    store::balance balance;
     std::int64_t created_at = 0;
     std::optional<id_t> invited_by;
     std::optional<std::string> wechat_openid, wechat_unionid;

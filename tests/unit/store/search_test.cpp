@@ -6,6 +6,9 @@
 #include <boost/asio/use_future.hpp>
 #include <filesystem>
 
+#include "billing/balance.hpp"
+#include "billing/cards.hpp"
+#include "billing/credits.hpp"
 #include "store/database.hpp"
 #include "store/store.hpp"
 #include "store/text_search.hpp"
@@ -26,7 +29,7 @@ store::id_t ask(store::store& st, store::id_t user, const std::string& question,
     q.user_id = user;
     q.content = question;
     q.model = "gpt-4o-mini";
-    auto started = st.start_question(q, [](store::branch_message) { return true; }, now);
+    auto started = st.start_question(q, billing::question_charge(1, now), [](store::branch_message) { return true; }, now);
     store::finished_answer f;
     f.message_id = started.message_id;
     f.status = "done";
@@ -122,8 +125,8 @@ TEST_CASE("day rollups count questions, users, redemptions and latency as they h
     ask(st, a, "one", "1", now, 100);
     ask(st, a, "two", "2", now, 200);
     ask(st, b, "three", "3", now, 4000);
-    auto codes = st.generate_cards("rollup", 1, 25, 30, std::nullopt, now);
-    st.redeem_card(b, codes.at(0), now, 0);
+    auto codes = st.generate_cards("rollup", 1, 25, 30, std::nullopt, now, billing::new_card_code);
+    billing::redeem_card(st, b, codes.at(0), now, 0);
     auto days = st.stats(3, now);
     REQUIRE(days.size() == 3);
     auto& today = days.back();

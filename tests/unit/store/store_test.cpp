@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "billing/balance.hpp"
+#include "billing/credits.hpp"
 #include "store/store.hpp"
 #include "temp_db.hpp"
 #include "util/random.hpp"
@@ -44,13 +45,13 @@ TEST_CASE("billing: paid first while valid, then trial") {
     billing::balance b{5, 3, 1000};
     auto c = billing::plan_charge(b, 4, 999);
     REQUIRE(c);
-    CHECK(c->from_paid == 3);
-    CHECK(c->from_trial == 1);
+    CHECK(c->paid == 3);
+    CHECK(c->trial == 1);
     // At the exact expiry second paid credits no longer count.
     c = billing::plan_charge(b, 4, 1000);
     REQUIRE(c);
-    CHECK(c->from_paid == 0);
-    CHECK(c->from_trial == 4);
+    CHECK(c->paid == 0);
+    CHECK(c->trial == 4);
     CHECK_FALSE(billing::plan_charge(b, 6, 1000));
     CHECK(billing::plan_charge(b, 8, 999));
     CHECK_FALSE(billing::plan_charge(b, 9, 999));
@@ -69,11 +70,11 @@ TEST_CASE("a question is charged atomically and a failure refunds it") {
     temp_db t;
     auto u = t.st->create_password_user("alice", "hash", false, 2, 100);
     CHECK(u.balance.trial == 2);
-    auto a = t.st->start_question(q(u.id, "one"), everything, 101);
+    auto a = t.st->start_question(q(u.id, "one"), billing::question_charge(1, 101), everything, 101);
     CHECK(t.st->balance_of(u.id).trial == 1);
-    auto b = t.st->start_question(q(u.id, "two", a.conversation_id), everything, 102);
+    auto b = t.st->start_question(q(u.id, "two", a.conversation_id), billing::question_charge(1, 102), everything, 102);
     CHECK(t.st->balance_of(u.id).trial == 0);
-    CHECK_THROWS_AS(t.st->start_question(q(u.id, "three", a.conversation_id), everything, 103), app_error);
+    CHECK_THROWS_AS(t.st->start_question(q(u.id, "three", a.conversation_id), billing::question_charge(1, 103), everything, 103), app_error);
     // Nothing of the refused question was stored.
     CHECK(t.st->conversation_messages(a.conversation_id).size() == 4);
 
@@ -93,10 +94,9 @@ TEST_CASE("a question is charged atomically and a failure refunds it") {
 TEST_CASE("a refund goes back to the buckets the charge came from") {
     temp_db t;
     auto u = t.st->create_password_user("mixed", "hash", false, 5, 100);
-    t.st->grant(u.id, 1, 30, "paid", "test", 100);  // one paid credit, valid for 30 days
+    billing::grant(*t.st, u.id, 1, 30, "paid", "test", 100);  // one paid credit, valid for 30 days
     auto x = q(u.id, "costly");
-    x.cost = 3;
-    auto a = t.st->start_question(x, everything, 101);
+    auto a = t.st->start_question(x, billing::question_charge(3, 101), everything, 101);
     auto m = t.st->message(a.message_id);
     CHECK(m->charge_paid == 1);
     CHECK(m->charge_trial == 2);
@@ -124,7 +124,7 @@ TEST_CASE("an answer starts with its question's branch and the conversation's pr
     auto u = t.st->create_password_user("carol", "hash", false, 100, 100);
     auto first = q(u.id, "q1");
     first.system_prompt = "be brief";
-    auto a = t.st->start_question(first, everything, 101);
+    auto a = t.st->start_question(first, billing::question_charge(1, 101), everything, 101);
     CHECK(a.system_prompt == "be brief");
     store::finished_answer f;
     f.message_id = a.message_id;
@@ -132,7 +132,7 @@ TEST_CASE("an answer starts with its question's branch and the conversation's pr
     f.content = "a1";
     t.st->finish_answer(f, 101);
     std::vector<store::branch_message> read;
-    auto b = t.st->start_question(q(u.id, "q2", a.conversation_id), collect(read), 102);
+    auto b = t.st->start_question(q(u.id, "q2", a.conversation_id), billing::question_charge(1, 102), collect(read), 102);
     // From the question back towards the first message.
     REQUIRE(read.size() == 3);
     CHECK(read[0].content == "q2");
@@ -145,12 +145,12 @@ TEST_CASE("an answer starts with its question's branch and the conversation's pr
     // An edit of q2 (a sibling under a1) does not see q2.
     auto edit = q(u.id, "q2 edited", a.conversation_id);
     edit.parent_id = a.message_id;
-    t.st->start_question(edit, collect(read), 103);
+    t.st->start_question(edit, billing::question_charge(1, 103), collect(read), 103);
     REQUIRE(read.size() == 3);
     CHECK(read[0].content == "q2 edited");
 
     // A regenerated answer is asked with the branch up to its own question.
-    auto r = t.st->start_regenerate(u.id, a.message_id, 1, collect(read), 104);
+    auto r = t.st->start_regenerate(u.id, a.message_id, billing::question_charge(1, 104), collect(read), 104);
     REQUIRE(read.size() == 1);
     CHECK(read[0].content == "q1");
     CHECK(r.user_message_id == a.user_message_id);
@@ -158,17 +158,17 @@ TEST_CASE("an answer starts with its question's branch and the conversation's pr
     // The reader decides how far the store reads.
     int handed = 0;
     auto second_is_enough = [&handed](store::branch_message) { return ++handed < 2; };
-    t.st->start_question(q(u.id, "q3", a.conversation_id), second_is_enough, 105);
+    t.st->start_question(q(u.id, "q3", a.conversation_id), billing::question_charge(1, 105), second_is_enough, 105);
     CHECK(handed == 2);
 
-    auto plain = t.st->start_question(q(u.id, "no prompt"), everything, 106);
+    auto plain = t.st->start_question(q(u.id, "no prompt"), billing::question_charge(1, 106), everything, 106);
     CHECK(plain.system_prompt.empty());
 }
 
 TEST_CASE("start-up sweep interrupts and refunds streaming answers") {
     temp_db t;
     auto u = t.st->create_password_user("dave", "hash", false, 5, 100);
-    auto a = t.st->start_question(q(u.id, "q"), everything, 101);
+    auto a = t.st->start_question(q(u.id, "q"), billing::question_charge(1, 101), everything, 101);
     t.st->save_partial({{a.message_id, "partial"}});
     CHECK(t.st->interrupt_streaming(200) == 1);
     auto m = t.st->message(a.message_id);
@@ -183,7 +183,7 @@ TEST_CASE("conversation pages are newest first with a stable cursor") {
     temp_db t;
     auto u = t.st->create_password_user("erin", "hash", false, 100, 100);
     std::vector<store::id_t> ids;
-    for (int i = 0; i < 5; ++i) ids.push_back(t.st->start_question(q(u.id, "c" + std::to_string(i)), everything, 100 + i).conversation_id);
+    for (int i = 0; i < 5; ++i) ids.push_back(t.st->start_question(q(u.id, "c" + std::to_string(i)), billing::question_charge(1, 100 + i), everything, 100 + i).conversation_id);
     std::optional<std::string> next;
     store::page_cursor page;
     page.limit = 2;

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "billing/cards.hpp"
 #include "util/random.hpp"
 #include "util/text.hpp"
 
@@ -39,8 +38,8 @@ user_row read_user(SQLite::Statement& st) {
 
 }  // namespace
 
-void sqlite_store::add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
-                              const std::string& reason, const std::string& ref) {
+void sqlite_store::append_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
+                                 const std::string& reason, const std::string& ref) {
     stmt st = prepare(
         "INSERT INTO ledger (user_id, at, delta_trial, delta_paid, reason, ref) VALUES (?,?,?,?,?,?)");
     st.bind(1, user);
@@ -109,7 +108,7 @@ user_row sqlite_store::create_wechat_user(const std::string& openid, const std::
 void sqlite_store::welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
                                 std::int64_t signup_reward) {
     count_day(now, day_counter::new_users, 1);
-    if (trial > 0) add_ledger(id, now, trial, 0, "trial_grant", "");
+    if (trial > 0) append_ledger(id, now, trial, 0, "trial_grant", "");
     if (invite.empty()) return;
     stmt inviter = prepare("SELECT id FROM users WHERE invite_code = ?");
     inviter.bind(1, invite);
@@ -125,7 +124,7 @@ void sqlite_store::welcome_user(id_t id, std::int64_t trial, std::int64_t now, c
         reward.bind(1, signup_reward);
         reward.bind(2, by);
         reward.exec();
-        add_ledger(by, now, signup_reward, 0, "referral_signup", "user:" + std::to_string(id));
+        append_ledger(by, now, signup_reward, 0, "referral_signup", "user:" + std::to_string(id));
     }
 }
 
@@ -180,39 +179,24 @@ void sqlite_store::set_banned(id_t user_id, bool banned) {
     }
 }
 
-billing::balance sqlite_store::grant(id_t user_id, std::int64_t questions, std::optional<std::int64_t> days,
-                                     const std::string& bucket, const std::string& actor, std::int64_t now) {
+void sqlite_store::atomically(const std::function<void()>& work) {
     savepoint t(db_);
-    auto u = user_by_id(user_id);
-    if (!u) throw app_error("not_found", "no such user");
-    auto b = u->balance;
-    std::int64_t d_trial = 0, d_paid = 0, forfeited = 0;
-    if (bucket == "trial") {
-        if (b.trial + questions < 0) throw app_error("invalid_params", "the trial bucket would go below zero");
-        b.trial += questions;
-        d_trial = questions;
-    } else if (days && questions >= 0) {
-        auto r = billing::apply_card(b, questions, *days, now);
-        forfeited = r.forfeited;
-        b = r.after;
-        d_paid = questions;
-    } else {
-        if (!b.paid_expires_at || *b.paid_expires_at <= now)
-            throw app_error("invalid_params", "no valid paid credits: give days to grant paid questions");
-        if (b.paid + questions < 0) throw app_error("invalid_params", "the paid bucket would go below zero");
-        b.paid += questions;
-        d_paid = questions;
-    }
+    work();
+    t.commit();
+}
+
+void sqlite_store::set_balance(id_t user_id, const balance& b) {
     stmt st = prepare("UPDATE users SET trial_credits = ?, paid_credits = ?, paid_expires_at = ? WHERE id = ?");
     st.bind(1, b.trial);
     st.bind(2, b.paid);
     bind_opt(st, 3, b.paid_expires_at);
     st.bind(4, user_id);
-    st.exec();
-    if (forfeited) add_ledger(user_id, now, 0, -forfeited, "paid_expired", actor);
-    add_ledger(user_id, now, d_trial, d_paid, "grant", actor);
-    t.commit();
-    return b;
+    if (st.exec() == 0) throw app_error("not_found", "no such user");
+}
+
+std::optional<id_t> sqlite_store::inviter_of(id_t user_id) {
+    auto u = user_by_id(user_id);
+    return u ? u->invited_by : std::nullopt;
 }
 
 std::vector<ledger_row> sqlite_store::ledger(id_t user_id, const page_cursor& page, std::optional<std::string>& next) {
@@ -265,7 +249,7 @@ void sqlite_store::update_user(id_t id, const std::optional<std::string>& name,
     st.exec();
 }
 
-billing::balance sqlite_store::balance_of(id_t user_id) {
+balance sqlite_store::balance_of(id_t user_id) {
     auto u = user_by_id(user_id);
     if (!u) throw app_error("not_found", "no such user");
     return u->balance;

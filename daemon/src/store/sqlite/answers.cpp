@@ -1,7 +1,6 @@
 // Questions and answers: the charge, the streaming answer, its end, refund and the branch.
 #include "store/sqlite/sqlite_store.hpp"
 
-#include "billing/balance.hpp"
 #include "util/text.hpp"
 
 namespace chatd::store {
@@ -28,8 +27,8 @@ std::string title_from(const std::string& content) {
 
 }  // namespace
 
-started_answer sqlite_store::start_question(const question& q, const branch_reader& read_branch,
-                                            std::int64_t now) {
+started_answer sqlite_store::start_question(const question& q, const charge_planner& plan,
+                                            const branch_reader& read_branch, std::int64_t now) {
     savepoint t(db_);
     started_answer out;
     // parent_id 0 asks for a new root: an edit of the conversation's first question.
@@ -92,12 +91,12 @@ started_answer sqlite_store::start_question(const question& q, const branch_read
     out.user_message_id = db_.getLastInsertRowid();
     index_for_search(out.user_message_id, q.content);
 
-    open_answer(q.user_id, out, q.cost, read_branch, now);
+    open_answer(q.user_id, out, plan, read_branch, now);
     t.commit();
     return out;
 }
 
-started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
+started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_message_id, const charge_planner& plan,
                                               const branch_reader& read_branch, std::int64_t now) {
     savepoint t(db_);
     auto m = message(assistant_message_id);
@@ -110,7 +109,7 @@ started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_messa
     out.conversation_id = m->conversation_id;
     out.user_message_id = *m->parent_id;
     out.model = c->model;
-    open_answer(user_id, out, cost, read_branch, now);
+    open_answer(user_id, out, plan, read_branch, now);
     t.commit();
     return out;
 }
@@ -118,12 +117,9 @@ started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_messa
 // Inside the caller's transaction: charges the user and adds the streaming answer to
 // out.user_message_id, filling out.message_id and out.system_prompt; then hands the branch
 // from out.user_message_id up to `read_branch`.
-void sqlite_store::open_answer(id_t user_id, started_answer& out, std::int64_t cost,
+void sqlite_store::open_answer(id_t user_id, started_answer& out, const charge_planner& plan,
                                const branch_reader& read_branch, std::int64_t now) {
-    // Reserve the charge: paid first while valid, then trial.
-    auto bal = balance_of(user_id);
-    auto plan = billing::plan_charge(bal, cost, now);
-    if (!plan) throw app_error("insufficient_credits", "not enough credits");
+    const charge cost = plan(balance_of(user_id));
 
     stmt am = prepare(
         "INSERT INTO messages (conversation_id, parent_id, role, status, model, charge_trial, charge_paid, created_at) "
@@ -131,22 +127,22 @@ void sqlite_store::open_answer(id_t user_id, started_answer& out, std::int64_t c
     am.bind(1, out.conversation_id);
     am.bind(2, out.user_message_id);
     am.bind(3, out.model);
-    am.bind(4, plan->from_trial);
-    am.bind(5, plan->from_paid);
+    am.bind(4, cost.trial);
+    am.bind(5, cost.paid);
     am.bind(6, now);
     am.exec();
     out.message_id = db_.getLastInsertRowid();
     count_day(now, day_counter::questions, 1);
     count_active(now, user_id);
 
-    if (plan->total() > 0) {
+    if (cost.trial + cost.paid > 0) {
         stmt ub = prepare(
             "UPDATE users SET trial_credits = trial_credits - ?, paid_credits = paid_credits - ? WHERE id = ?");
-        ub.bind(1, plan->from_trial);
-        ub.bind(2, plan->from_paid);
+        ub.bind(1, cost.trial);
+        ub.bind(2, cost.paid);
         ub.bind(3, user_id);
         ub.exec();
-        add_ledger(user_id, now, -plan->from_trial, -plan->from_paid, "question",
+        append_ledger(user_id, now, -cost.trial, -cost.paid, "question",
                    "message:" + std::to_string(out.message_id));
     }
     stmt uc = prepare("UPDATE conversations SET current_leaf_id = ?, updated_at = ? WHERE id = ?");
@@ -190,7 +186,7 @@ void sqlite_store::save_partial(const std::vector<std::pair<id_t, std::string>>&
     t.commit();
 }
 
-billing::balance sqlite_store::finish_answer(const finished_answer& f, std::int64_t now) {
+balance sqlite_store::finish_answer(const finished_answer& f, std::int64_t now) {
     savepoint t(db_);
     auto m = message(f.message_id);
     if (!m) throw app_error("not_found", "no such message");
@@ -225,7 +221,7 @@ billing::balance sqlite_store::finish_answer(const finished_answer& f, std::int6
         ub.bind(2, m->charge_paid);
         ub.bind(3, m->user_id);
         ub.exec();
-        add_ledger(m->user_id, now, m->charge_trial, m->charge_paid,
+        append_ledger(m->user_id, now, m->charge_trial, m->charge_paid,
                    f.free_reason.empty() ? "refund" : "refund_" + f.free_reason,
                    "message:" + std::to_string(f.message_id));
     }

@@ -1,15 +1,14 @@
-// Recharge cards: batches, redemption (exactly once) and revocation.
+// Recharge cards: batches, the exactly-once claim of a card, and revocation.
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <algorithm>
-
-#include "billing/cards.hpp"
 
 namespace chatd::store {
 
 std::vector<std::string> sqlite_store::generate_cards(const std::string& batch, std::int64_t count,
                                                       std::int64_t questions, std::int64_t days,
-                                                      std::optional<std::int64_t> redeem_before, std::int64_t now) {
+                                                      std::optional<std::int64_t> redeem_before, std::int64_t now,
+                                                      const std::function<std::string()>& new_code) {
     savepoint t(db_);
     {
         stmt b = prepare("INSERT INTO card_batches (name, questions, days, redeem_before, created_at) "
@@ -29,7 +28,7 @@ std::vector<std::string> sqlite_store::generate_cards(const std::string& batch, 
         // Inserting in key order keeps the B-tree writes sequential: several times faster
         // than random order for big batches.
         std::vector<std::string> draw(static_cast<std::size_t>(count) - codes.size());
-        for (auto& c : draw) c = billing::new_card_code();
+        for (auto& c : draw) c = new_code();
         std::sort(draw.begin(), draw.end());
         for (auto& code : draw) {
             st.bind(1, code);
@@ -47,55 +46,30 @@ std::vector<std::string> sqlite_store::generate_cards(const std::string& batch, 
     return codes;
 }
 
-billing::balance sqlite_store::redeem_card(id_t user_id, const std::string& code, std::int64_t now,
-                                           std::int64_t paid_percent) {
-    savepoint t(db_);
-    {
-        stmt c = prepare("SELECT status, redeem_before, questions, days FROM cards WHERE code = ?");
-        c.bind(1, code);
-        if (!c.executeStep()) throw app_error("card_invalid", "充值卡无效 (no such card)");
-        std::string status = c.getColumn(0).getString();
-        auto redeem_before = opt_i64(c.getColumn(1));
-        std::int64_t questions = c.getColumn(2).getInt64(), days = c.getColumn(3).getInt64();
-        if (status == "used") throw app_error("card_used", "充值卡已被使用 (this card was already redeemed)");
-        if (status == "revoked") throw app_error("card_revoked", "充值卡已作废 (this card was revoked)");
-        if (redeem_before && *redeem_before <= now)
-            throw app_error("card_expired", "充值卡已过期 (this card has expired)");
-        c.reset();
+card_claim sqlite_store::claim_card(const std::string& code, id_t user_id, std::int64_t now) {
+    stmt c = prepare("SELECT status, redeem_before, questions, days FROM cards WHERE code = ?");
+    c.bind(1, code);
+    if (!c.executeStep()) throw app_error("card_invalid", "充值卡无效 (no such card)");
+    std::string status = c.getColumn(0).getString();
+    auto redeem_before = opt_i64(c.getColumn(1));
+    card_claim card{c.getColumn(2).getInt64(), c.getColumn(3).getInt64()};
+    if (status == "used") throw app_error("card_used", "充值卡已被使用 (this card was already redeemed)");
+    if (status == "revoked") throw app_error("card_revoked", "充值卡已作废 (this card was revoked)");
+    if (redeem_before && *redeem_before <= now) throw app_error("card_expired", "充值卡已过期 (this card has expired)");
+    c.reset();
+    // The claim itself: only one transaction can move the card from unused to used.
+    stmt claim = prepare("UPDATE cards SET status = 'used', redeemed_by = ?, redeemed_at = ? "
+                         "WHERE code = ? AND status = 'unused'");
+    claim.bind(1, user_id);
+    claim.bind(2, now);
+    claim.bind(3, code);
+    if (claim.exec() != 1) throw app_error("card_used", "充值卡已被使用 (this card was already redeemed)");
+    return card;
+}
 
-        // The claim itself: only one transaction can move the card from unused to used.
-        stmt claim = prepare("UPDATE cards SET status = 'used', redeemed_by = ?, redeemed_at = ? "
-                             "WHERE code = ? AND status = 'unused'");
-        claim.bind(1, user_id);
-        claim.bind(2, now);
-        claim.bind(3, code);
-        if (claim.exec() != 1) throw app_error("card_used", "充值卡已被使用 (this card was already redeemed)");
-
-        auto before = balance_of(user_id);
-        auto r = billing::apply_card(before, questions, days, now);
-        stmt ub = prepare("UPDATE users SET paid_credits = ?, paid_expires_at = ? WHERE id = ?");
-        ub.bind(1, r.after.paid);
-        bind_opt(ub, 2, r.after.paid_expires_at);
-        ub.bind(3, user_id);
-        ub.exec();
-        if (r.forfeited) add_ledger(user_id, now, 0, -r.forfeited, "paid_expired", "card:" + code);
-        add_ledger(user_id, now, 0, questions, "card", "card:" + code);
-        count_day(now, day_counter::redemptions, 1);
-        count_day(now, day_counter::credits_sold, questions);
-        // Only the direct inviter earns, in trial credits (they never expire): no chains.
-        auto inviter = paid_percent > 0 ? user_by_id(user_id)->invited_by : std::nullopt;
-        std::int64_t reward = inviter ? questions * paid_percent / 100 : 0;
-        if (reward > 0) {
-            stmt rw = prepare("UPDATE users SET trial_credits = trial_credits + ? WHERE id = ?");
-            rw.bind(1, reward);
-            rw.bind(2, *inviter);
-            rw.exec();
-            add_ledger(*inviter, now, reward, 0, "referral_paid", "card:" + code);
-        }
-    }
-    auto bal = balance_of(user_id);
-    t.commit();
-    return bal;
+void sqlite_store::count_sale(std::int64_t at, std::int64_t questions) {
+    count_day(at, day_counter::redemptions, 1);
+    count_day(at, day_counter::credits_sold, questions);
 }
 
 std::vector<card_row> sqlite_store::cards(const std::string& batch, const std::string& status, const page_cursor& page,

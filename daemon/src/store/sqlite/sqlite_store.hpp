@@ -33,9 +33,6 @@ public:
     std::vector<user_row> users(const std::string& query, const page_cursor& page,
                                 std::optional<std::string>& next) override;
     void set_banned(id_t user_id, bool banned) override;
-    billing::balance grant(id_t user_id, std::int64_t questions, std::optional<std::int64_t> days,
-                           const std::string& bucket, const std::string& actor,
-                           std::int64_t now) override;
     std::vector<ledger_row> ledger(id_t user_id, const page_cursor& page,
                                    std::optional<std::string>& next) override;
     invite_stats invites(id_t user_id) override;
@@ -43,7 +40,15 @@ public:
     std::optional<user_row> user_by_id(id_t id) override;
     void update_user(id_t id, const std::optional<std::string>& name,
                      const std::optional<std::string>& theme) override;
-    billing::balance balance_of(id_t user_id) override;
+    balance balance_of(id_t user_id) override;
+    // The ledger port (store/ledger.hpp), for billing's rules.
+    void atomically(const std::function<void()>& work) override;
+    void set_balance(id_t user_id, const balance& b) override;
+    void append_ledger(id_t user_id, std::int64_t at, std::int64_t delta_trial, std::int64_t delta_paid,
+                       const std::string& reason, const std::string& ref) override;
+    std::optional<id_t> inviter_of(id_t user_id) override;
+    card_claim claim_card(const std::string& code, id_t user_id, std::int64_t now) override;
+    void count_sale(std::int64_t at, std::int64_t questions) override;
     void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
                         std::int64_t expires_at, const std::string& ip,
                         const std::string& user_agent) override;
@@ -79,10 +84,8 @@ public:
     // cards.cpp
     std::vector<std::string> generate_cards(const std::string& batch, std::int64_t count,
                                             std::int64_t questions, std::int64_t days,
-                                            std::optional<std::int64_t> redeem_before,
-                                            std::int64_t now) override;
-    billing::balance redeem_card(id_t user_id, const std::string& code, std::int64_t now,
-                                 std::int64_t paid_percent) override;
+                                            std::optional<std::int64_t> redeem_before, std::int64_t now,
+                                            const std::function<std::string()>& new_code) override;
     std::vector<card_row> cards(const std::string& batch, const std::string& status,
                                 const page_cursor& page, std::int64_t now,
                                 std::optional<std::string>& next) override;
@@ -91,12 +94,12 @@ public:
                               std::int64_t now) override;
 
     // answers.cpp
-    started_answer start_question(const question& q, const branch_reader& read_branch,
-                                  std::int64_t now) override;
-    started_answer start_regenerate(id_t user_id, id_t assistant_message_id, std::int64_t cost,
+    started_answer start_question(const question& q, const charge_planner& plan,
+                                  const branch_reader& read_branch, std::int64_t now) override;
+    started_answer start_regenerate(id_t user_id, id_t assistant_message_id, const charge_planner& plan,
                                     const branch_reader& read_branch, std::int64_t now) override;
     void save_partial(const std::vector<std::pair<id_t, std::string>>& texts) override;
-    billing::balance finish_answer(const finished_answer& f, std::int64_t now) override;
+    balance finish_answer(const finished_answer& f, std::int64_t now) override;
     int interrupt_streaming(std::int64_t now) override;
 
     // conversations.cpp: conversations, messages and the operator's search
@@ -132,11 +135,9 @@ public:
 private:
     stmt prepare(const std::string& sql) { return statements_.prepare(sql); }
     // Parts of the transactions above, inside the caller's savepoint.
-    void add_ledger(id_t user, std::int64_t now, std::int64_t d_trial, std::int64_t d_paid,
-                    const std::string& reason, const std::string& ref);
     void welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
                       std::int64_t signup_reward);
-    void open_answer(id_t user_id, started_answer& out, std::int64_t cost,
+    void open_answer(id_t user_id, started_answer& out, const charge_planner& plan,
                      const branch_reader& read_branch, std::int64_t now);
     void feed_branch(id_t conversation_id, id_t leaf_id, const branch_reader& read);
     void index_for_search(id_t message_id, const std::string& content);

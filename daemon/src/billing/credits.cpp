@@ -1,0 +1,61 @@
+#include "billing/credits.hpp"
+
+#include "billing/cards.hpp"
+#include "util/app_error.hpp"
+
+namespace chatd::billing {
+
+balance redeem_card(store::ledger& l, store::id_t user_id, const std::string& code, std::int64_t now,
+                    std::int64_t paid_percent) {
+    balance after;
+    l.atomically([&] {
+        auto card = l.claim_card(code, user_id, now);
+        auto r = apply_card(l.balance_of(user_id), card.questions, card.days, now);
+        l.set_balance(user_id, r.after);
+        std::string ref = "card:" + code;
+        if (r.forfeited) l.append_ledger(user_id, now, 0, -r.forfeited, "paid_expired", ref);
+        l.append_ledger(user_id, now, 0, card.questions, "card", ref);
+        l.count_sale(now, card.questions);
+        auto inviter = paid_percent > 0 ? l.inviter_of(user_id) : std::nullopt;
+        std::int64_t reward = inviter ? card.questions * paid_percent / 100 : 0;
+        if (reward > 0) {
+            auto theirs = l.balance_of(*inviter);
+            theirs.trial += reward;
+            l.set_balance(*inviter, theirs);
+            l.append_ledger(*inviter, now, reward, 0, "referral_paid", ref);
+        }
+        after = l.balance_of(user_id);
+    });
+    return after;
+}
+
+balance grant(store::ledger& l, store::id_t user_id, std::int64_t questions, std::optional<std::int64_t> days,
+              const std::string& bucket, const std::string& actor, std::int64_t now) {
+    balance b;
+    l.atomically([&] {
+        b = l.balance_of(user_id);
+        std::int64_t d_trial = 0, d_paid = 0, forfeited = 0;
+        if (bucket == "trial") {
+            if (b.trial + questions < 0) throw app_error("invalid_params", "the trial bucket would go below zero");
+            b.trial += questions;
+            d_trial = questions;
+        } else if (days && questions >= 0) {
+            auto r = apply_card(b, questions, *days, now);
+            forfeited = r.forfeited;
+            b = r.after;
+            d_paid = questions;
+        } else {
+            if (!b.paid_expires_at || *b.paid_expires_at <= now)
+                throw app_error("invalid_params", "no valid paid credits: give days to grant paid questions");
+            if (b.paid + questions < 0) throw app_error("invalid_params", "the paid bucket would go below zero");
+            b.paid += questions;
+            d_paid = questions;
+        }
+        l.set_balance(user_id, b);
+        if (forfeited) l.append_ledger(user_id, now, 0, -forfeited, "paid_expired", actor);
+        l.append_ledger(user_id, now, d_trial, d_paid, "grant", actor);
+    });
+    return b;
+}
+
+}  // namespace chatd::billing

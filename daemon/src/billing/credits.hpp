@@ -1,0 +1,26 @@
+#pragma once
+// The rules that change a balance outside a question: recharge cards (with renewal and the
+// inviter's reward) and operators' grants. Each runs as one transaction over the store's
+// ledger port and writes the ledger rows that explain it.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "billing/balance.hpp"
+#include "store/ledger.hpp"
+
+namespace chatd::billing {
+
+// `code` is normalised (normalise_card_code). Exactly once: the card's claim and the credit
+// happen together. The direct inviter, if any, earns paid_percent % of the card's questions
+// (rounded down) as trial credits, which never expire; no chains.
+balance redeem_card(store::ledger& l, store::id_t user_id, const std::string& code, std::int64_t now,
+                    std::int64_t paid_percent);
+
+// An operator's grant (negative deducts). bucket "trial" or "paid"; paid with days renews like
+// a card. Refuses (invalid_params) to take a bucket below zero, or to add paid credits without
+// days when none are valid.
+balance grant(store::ledger& l, store::id_t user_id, std::int64_t questions, std::optional<std::int64_t> days,
+              const std::string& bucket, const std::string& actor, std::int64_t now);
+
+}  // namespace chatd::billing
