@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "billing/balance.hpp"
+#include "billing/refunds.hpp"
 #include "util/app_error.hpp"
 #include "util/text.hpp"
 #include "util/unix_time.hpp"
@@ -329,14 +330,10 @@ awaitable<void> chat_service::run(job j) {
         f.prompt_tokens = usage->prompt_tokens;
         f.completion_tokens = usage->completion_tokens;
     }
-    // Charged: a finished answer, or one the user stopped after it began. Everything that
-    // failed on our side is refunded.
-    f.refund = status == "failed" || status == "interrupted" || (status == "stopped" && !got_text);
-    auto slow = settings_.get_int("billing.free_if_slower_than");
-    if (!f.refund && slow > 0 && first_token_ms && *first_token_ms > slow * 1000) {
-        f.refund = true;
-        f.free_reason = "slow";
-    }
+    auto refund = billing::decide_refund(status, got_text, first_token_ms,
+                                         settings_.get_int("billing.free_if_slower_than"));
+    f.refund = refund.refund;
+    f.free_reason = refund.free_reason;
     if (status == "failed" || status == "interrupted") {
         f.error_reason = status == "interrupted" ? "interrupted" : error_reason;
         f.error_message = status == "interrupted" ? "服务重启，回答中断，已退还次数 (interrupted by a restart; refunded)"

@@ -6,6 +6,7 @@
 
 #include "billing/balance.hpp"
 #include "billing/credits.hpp"
+#include "billing/refunds.hpp"
 #include "util/app_error.hpp"
 
 using namespace chatd;
@@ -156,4 +157,22 @@ TEST_CASE("a question is charged from paid credits first, and refused beyond the
     } catch (const app_error& e) {
         CHECK(e.reason == "insufficient_credits");
     }
+}
+
+TEST_CASE("what is refunded when an answer ends") {
+    using billing::decide_refund;
+    CHECK_FALSE(decide_refund("done", true, 800, 0).refund);
+    CHECK_FALSE(decide_refund("stopped", true, 800, 0).refund);  // the user stopped it after it began
+    CHECK(decide_refund("stopped", false, std::nullopt, 0).refund);
+    CHECK(decide_refund("failed", true, 800, 0).refund);
+    CHECK(decide_refund("interrupted", true, 800, 0).refund);
+    CHECK(decide_refund("failed", true, 800, 0).free_reason.empty());
+    // Free if slow: strictly slower than the setting, and only for answers that were charged.
+    auto slow = decide_refund("done", true, 5001, 5);
+    CHECK(slow.refund);
+    CHECK(slow.free_reason == "slow");
+    CHECK_FALSE(decide_refund("done", true, 5000, 5).refund);
+    CHECK_FALSE(decide_refund("done", true, std::nullopt, 5).refund);
+    CHECK_FALSE(decide_refund("done", true, 60'000, 0).refund);
+    CHECK(decide_refund("stopped", true, 9000, 5).free_reason == "slow");
 }
