@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/password.hpp"
+#include "billing/credits.hpp"
 #include "util/app_error.hpp"
 #include "util/random.hpp"
 #include "util/text.hpp"
@@ -115,7 +116,13 @@ awaitable<login_result> auth_service::register_password(const std::string& usern
     auto trial = settings_.get_int("billing.trial_questions");
     auto reward = settings_.get_int("referral.signup_reward");
     auto user = co_await db_.run([&, now = unix_now()](store::store& s) {
-        return s.create_password_user(username, *hash, false, trial, now, invite, reward);
+        store::user_row created;
+        s.atomically([&] {
+            auto id = s.create_password_user(username, *hash, false, now).id;
+            billing::welcome_new_user(s, id, trial, invite, reward, now);
+            created = *s.user_by_id(id);
+        });
+        return created;
     });
     spdlog::info("new user {} ({}) from {}", user.id, username, client.ip);
     co_return co_await open_session(std::move(user), client, secure);
@@ -188,7 +195,13 @@ awaitable<login_result> auth_service::login_wechat(const std::string& openid, co
         user = co_await db_.run([&, now = unix_now()](store::store& s) {
             // Two browsers of one person may log in at once: the second finds the first's row.
             if (auto existing = s.user_by_openid(openid)) return *existing;
-            return s.create_wechat_user(openid, union_id, trial, now, invite, reward);
+            store::user_row created;
+            s.atomically([&] {
+                auto id = s.create_wechat_user(openid, union_id, now).id;
+                billing::welcome_new_user(s, id, trial, invite, reward, now);
+                created = *s.user_by_id(id);
+            });
+            return created;
         });
         spdlog::info("new user {} (WeChat) from {}", user->id, client.ip);
     }
@@ -241,7 +254,7 @@ awaitable<store::id_t> auth_service::add_admin(const std::string& username, cons
     check_password(password);
     auto hash = co_await hashing_.run([password] { return hash_password(password); });
     auto user = co_await db_.run([&, now = unix_now()](store::store& s) {
-        return s.create_password_user(username, hash, true, 0, now);
+        return s.create_password_user(username, hash, true, now);
     });
     spdlog::info("admin account {} ({}) created", user.id, username);
     co_return user.id;

@@ -58,4 +58,25 @@ balance grant(store::ledger& l, store::id_t user_id, std::int64_t questions, std
     return b;
 }
 
+void welcome_new_user(store::ledger& l, store::id_t user_id, std::int64_t trial, const std::string& invite,
+                      std::int64_t signup_reward, std::int64_t now) {
+    l.atomically([&] {
+        if (trial > 0) {
+            auto b = l.balance_of(user_id);
+            b.trial += trial;
+            l.set_balance(user_id, b);
+            l.append_ledger(user_id, now, trial, 0, "trial_grant", "");
+        }
+        auto inviter = invite.empty() ? std::nullopt : l.user_by_invite_code(invite);
+        if (!inviter) return;
+        l.set_inviter(user_id, *inviter);
+        if (signup_reward > 0) {
+            auto theirs = l.balance_of(*inviter);
+            theirs.trial += signup_reward;
+            l.set_balance(*inviter, theirs);
+            l.append_ledger(*inviter, now, signup_reward, 0, "referral_signup", "user:" + std::to_string(user_id));
+        }
+    });
+}
+
 }  // namespace chatd::billing

@@ -23,4 +23,10 @@ balance redeem_card(store::ledger& l, store::id_t user_id, const std::string& co
 balance grant(store::ledger& l, store::id_t user_id, std::int64_t questions, std::optional<std::int64_t> days,
               const std::string& bucket, const std::string& actor, std::int64_t now);
 
+// A new user's trial grant and, when `invite` is another user's invite code, the link to that
+// inviter and their `signup_reward` in trial credits. Inside the transaction that created the
+// user.
+void welcome_new_user(store::ledger& l, store::id_t user_id, std::int64_t trial, const std::string& invite,
+                      std::int64_t signup_reward, std::int64_t now);
+
 }  // namespace chatd::billing

@@ -27,6 +27,9 @@ public:
     virtual void append_ledger(id_t user_id, std::int64_t at, std::int64_t delta_trial, std::int64_t delta_paid,
                                const std::string& reason, const std::string& ref) = 0;
     virtual std::optional<id_t> inviter_of(id_t user_id) = 0;
+    // The user whose invite code this is, if any; and linking a new user to them.
+    virtual std::optional<id_t> user_by_invite_code(const std::string& code) = 0;
+    virtual void set_inviter(id_t user_id, id_t inviter_id) = 0;
     // Moves the card from unused to used by `user_id`, exactly once however many try at once;
     // app_error card_invalid / card_used / card_revoked / card_expired otherwise.
     virtual card_claim claim_card(const std::string& code, id_t user_id, std::int64_t now) = 0;

@@ -75,20 +75,15 @@ public:
     virtual void migrate() = 0;
     virtual int schema_version() = 0;
 
-    // Accounts
-    // `invite` is the inviter's invite code (may be empty or unknown: then ignored); the
-    // inviter earns `signup_reward` trial questions.
+    // Accounts. New users start with no credits: their trial grant and the inviter's reward
+    // are billing's (billing::welcome_new_user), in the same transaction.
     virtual user_row create_password_user(const std::string& username,
                                           const std::string& password_hash, bool is_admin,
-                                          std::int64_t trial, std::int64_t now,
-                                          const std::string& invite = "",
-                                          std::int64_t signup_reward = 0) = 0;
-    // A user who logs in with WeChat, keyed by the openid (the same trial and referral rules).
+                                          std::int64_t now) = 0;
+    // A user who logs in with WeChat, keyed by the openid.
     virtual user_row create_wechat_user(const std::string& openid,
                                         const std::optional<std::string>& unionid,
-                                        std::int64_t trial, std::int64_t now,
-                                        const std::string& invite = "",
-                                        std::int64_t signup_reward = 0) = 0;
+                                        std::int64_t now) = 0;
     virtual std::optional<user_row> user_by_openid(const std::string& openid) = 0;
     virtual void set_unionid(id_t user_id, const std::string& unionid) = 0;
     virtual std::vector<user_row> users(const std::string& query, const page_cursor& page,

@@ -25,6 +25,7 @@ class fake_ledger final : public store::ledger {
 public:
     std::map<store::id_t, store::balance> balances;
     std::map<store::id_t, store::id_t> inviters;
+    std::map<std::string, store::id_t> invite_codes;
     std::map<std::string, store::card_claim> unused_cards;
     std::vector<entry> rows;
     std::int64_t sales = 0, sold = 0;
@@ -52,6 +53,11 @@ public:
         auto it = inviters.find(user);
         return it == inviters.end() ? std::nullopt : std::optional(it->second);
     }
+    std::optional<store::id_t> user_by_invite_code(const std::string& code) override {
+        auto it = invite_codes.find(code);
+        return it == invite_codes.end() ? std::nullopt : std::optional(it->second);
+    }
+    void set_inviter(store::id_t user, store::id_t inviter) override { inviters[user] = inviter; }
     store::card_claim claim_card(const std::string& code, store::id_t, std::int64_t) override {
         auto it = unused_cards.find(code);
         if (it == unused_cards.end()) throw app_error("card_used", "used");
@@ -68,6 +74,7 @@ private:
     void restore(const fake_ledger& saved) {
         balances = saved.balances;
         inviters = saved.inviters;
+        invite_codes = saved.invite_codes;
         unused_cards = saved.unused_cards;
         rows = saved.rows;
         sales = saved.sales;
@@ -175,4 +182,21 @@ TEST_CASE("what is refunded when an answer ends") {
     CHECK_FALSE(decide_refund("done", true, std::nullopt, 5).refund);
     CHECK_FALSE(decide_refund("done", true, 60'000, 0).refund);
     CHECK(decide_refund("stopped", true, 9000, 5).free_reason == "slow");
+}
+
+TEST_CASE("a new user gets the trial, and an invite links them and rewards the inviter") {
+    fake_ledger l;
+    l.balances[1] = {0, 0, std::nullopt};
+    l.balances[2] = {};
+    l.balances[3] = {};
+    l.invite_codes["INV1"] = 1;
+    billing::welcome_new_user(l, 2, 10, "INV1", 3, 500);
+    CHECK(l.balances[2].trial == 10);
+    CHECK(l.inviters.at(2) == 1);
+    CHECK(l.balances[1].trial == 3);
+    CHECK(l.rows == std::vector<entry>{{2, 10, 0, "trial_grant", ""}, {1, 3, 0, "referral_signup", "user:2"}});
+    // An unknown code is ignored; no trial means no row.
+    billing::welcome_new_user(l, 3, 0, "NOPE", 3, 500);
+    CHECK(l.inviters.count(3) == 0);
+    CHECK(l.rows.size() == 2);
 }

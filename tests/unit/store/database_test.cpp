@@ -36,7 +36,7 @@ TEST_CASE("batched calls commit together and fail alone") {
             // User 7 is taken twice: the second attempt fails, the rest of the batch stands.
             std::string name = "user" + std::to_string(i == 8 ? 7 : i);
             results.push_back(asio::co_spawn(ioc, db.run([name](store::store& s) {
-                return s.create_password_user(name, "hash", false, 3, 100);
+                return s.create_password_user(name, "hash", false, 100);
             }), asio::use_future));
         }
         ioc.run();
@@ -86,7 +86,7 @@ TEST_CASE("a write the database has no room for fails with storage_full and chan
         asio::io_context ioc;
         auto create = [&db, &ioc](std::string name, std::size_t hash_size) {
             return asio::co_spawn(ioc, db.run([name, hash = std::string(hash_size, 'h')](store::store& s) {
-                return s.create_password_user(name, hash, false, 3, 100);
+                return s.create_password_user(name, hash, false, 100);
             }), asio::use_future);
         };
         std::atomic<bool> blocking{false};

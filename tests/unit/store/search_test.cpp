@@ -53,7 +53,7 @@ std::vector<store::id_t> found(store::store& st, const std::string& typed, int l
 TEST_CASE("search finds any run of Chinese characters, and English words by prefix") {
     temp_db t;
     auto& st = *t.st;
-    auto u = st.create_password_user("searcher", "x", false, 100, 1000).id;
+    auto u = testing::new_user(st, "searcher", 100, 1000).id;
     auto quantum = ask(st, u, "请解释量子计算的原理", "量子比特可以同时处于多种状态。", 1000);
     auto python = ask(st, u, "Python 里列表和元组有什么区别？", "A list is mutable; a tuple is not.", 1001);
     auto mixed = ask(st, u, "学习python列表", "好的", 1002);
@@ -79,7 +79,7 @@ TEST_CASE("search finds any run of Chinese characters, and English words by pref
 TEST_CASE("search pages by newest match, each conversation once a page") {
     temp_db t;
     auto& st = *t.st;
-    auto u = st.create_password_user("pager", "x", false, 100, 1000).id;
+    auto u = testing::new_user(st, "pager", 100, 1000).id;
     std::vector<store::id_t> convs;
     for (int i = 0; i < 5; ++i) convs.push_back(ask(st, u, "天气怎么样 " + std::to_string(i), "晴天", 1000 + i));
     store::page_cursor page;
@@ -103,7 +103,7 @@ TEST_CASE("search pages by newest match, each conversation once a page") {
 TEST_CASE("messages older than the index are indexed by the backfill") {
     temp_db t;
     auto& st = *t.st;
-    auto u = st.create_password_user("old", "x", false, 100, 1000).id;
+    auto u = testing::new_user(st, "old", 100, 1000).id;
     auto conv = ask(st, u, "旧消息里的关键词", "答案", 1000);
     // As if the index had been created after these messages were written.
     t.sqlite->connection().exec("INSERT INTO message_search (message_search) VALUES ('delete-all')");
@@ -120,8 +120,8 @@ TEST_CASE("day rollups count questions, users, redemptions and latency as they h
     temp_db t;
     auto& st = *t.st;
     const std::int64_t now = 1'800'000'000;
-    auto a = st.create_password_user("a", "x", false, 10, now).id;
-    auto b = st.create_password_user("b", "x", false, 10, now).id;
+    auto a = testing::new_user(st, "a", 10, now).id;
+    auto b = testing::new_user(st, "b", 10, now).id;
     ask(st, a, "one", "1", now, 100);
     ask(st, a, "two", "2", now, 200);
     ask(st, b, "three", "3", now, 4000);
@@ -153,11 +153,11 @@ TEST_CASE("the read-only connection sees what the writer committed and cannot wr
         auto result = boost::asio::co_spawn(
             ioc,
             [&]() -> boost::asio::awaitable<std::pair<bool, std::string>> {
-                co_await db.run([](store::store& s) { return s.create_password_user("reader", "x", false, 1, 1).id; });
+                co_await db.run([](store::store& s) { return testing::new_user(s, "reader", 1, 1).id; });
                 auto seen = co_await db.read([](store::store& s) { return s.user_by_username("reader").has_value(); });
                 std::string refused;
                 try {
-                    co_await db.read([](store::store& s) { return s.create_password_user("writer", "x", false, 1, 1).id; });
+                    co_await db.read([](store::store& s) { return testing::new_user(s, "writer", 1, 1).id; });
                 } catch (const std::exception& e) {
                     refused = e.what();
                 }

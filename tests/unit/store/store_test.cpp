@@ -68,7 +68,7 @@ TEST_CASE("migrations are versioned and idempotent") {
 
 TEST_CASE("a question is charged atomically and a failure refunds it") {
     temp_db t;
-    auto u = t.st->create_password_user("alice", "hash", false, 2, 100);
+    auto u = testing::new_user(*t.st, "alice", 2, 100);
     CHECK(u.balance.trial == 2);
     auto a = t.st->start_question(q(u.id, "one"), billing::question_charge(1, 101), everything, 101);
     CHECK(t.st->balance_of(u.id).trial == 1);
@@ -93,7 +93,7 @@ TEST_CASE("a question is charged atomically and a failure refunds it") {
 
 TEST_CASE("a refund goes back to the buckets the charge came from") {
     temp_db t;
-    auto u = t.st->create_password_user("mixed", "hash", false, 5, 100);
+    auto u = testing::new_user(*t.st, "mixed", 5, 100);
     billing::grant(*t.st, u.id, 1, 30, "paid", "test", 100);  // one paid credit, valid for 30 days
     auto x = q(u.id, "costly");
     auto a = t.st->start_question(x, billing::question_charge(3, 101), everything, 101);
@@ -113,7 +113,7 @@ TEST_CASE("a refund goes back to the buckets the charge came from") {
 
 TEST_CASE("the ledger is append-only") {
     temp_db t;
-    t.st->create_password_user("bob", "hash", false, 3, 100);
+    testing::new_user(*t.st, "bob", 3, 100);
     SQLite::Database db((t.dir / "t.db").string(), SQLite::OPEN_READWRITE);
     CHECK_THROWS(db.exec("UPDATE ledger SET delta_trial = 100"));
     CHECK_THROWS(db.exec("DELETE FROM ledger"));
@@ -121,7 +121,7 @@ TEST_CASE("the ledger is append-only") {
 
 TEST_CASE("an answer starts with its question's branch and the conversation's prompt") {
     temp_db t;
-    auto u = t.st->create_password_user("carol", "hash", false, 100, 100);
+    auto u = testing::new_user(*t.st, "carol", 100, 100);
     auto first = q(u.id, "q1");
     first.system_prompt = "be brief";
     auto a = t.st->start_question(first, billing::question_charge(1, 101), everything, 101);
@@ -167,7 +167,7 @@ TEST_CASE("an answer starts with its question's branch and the conversation's pr
 
 TEST_CASE("start-up sweep interrupts and refunds streaming answers") {
     temp_db t;
-    auto u = t.st->create_password_user("dave", "hash", false, 5, 100);
+    auto u = testing::new_user(*t.st, "dave", 5, 100);
     auto a = t.st->start_question(q(u.id, "q"), billing::question_charge(1, 101), everything, 101);
     t.st->save_partial({{a.message_id, "partial"}});
     CHECK(t.st->interrupt_streaming(200) == 1);
@@ -181,7 +181,7 @@ TEST_CASE("start-up sweep interrupts and refunds streaming answers") {
 
 TEST_CASE("conversation pages are newest first with a stable cursor") {
     temp_db t;
-    auto u = t.st->create_password_user("erin", "hash", false, 100, 100);
+    auto u = testing::new_user(*t.st, "erin", 100, 100);
     std::vector<store::id_t> ids;
     for (int i = 0; i < 5; ++i) ids.push_back(t.st->start_question(q(u.id, "c" + std::to_string(i)), billing::question_charge(1, 100 + i), everything, 100 + i).conversation_id);
     std::optional<std::string> next;

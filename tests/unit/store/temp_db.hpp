@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "billing/credits.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/random.hpp"
 
@@ -23,5 +24,12 @@ struct temp_db {
         std::filesystem::remove_all(dir);
     }
 };
+
+// A password user with `trial` credits, welcomed as the daemon welcomes one.
+inline store::user_row new_user(store::store& st, const std::string& name, std::int64_t trial, std::int64_t now) {
+    auto id = st.create_password_user(name, "hash", false, now).id;
+    billing::welcome_new_user(st, id, trial, "", 0, now);
+    return *st.user_by_id(id);
+}
 
 }  // namespace chatd::testing

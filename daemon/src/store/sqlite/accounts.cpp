@@ -52,8 +52,7 @@ void sqlite_store::append_ledger(id_t user, std::int64_t now, std::int64_t d_tri
 }
 
 user_row sqlite_store::create_password_user(const std::string& username, const std::string& password_hash,
-                                            bool is_admin, std::int64_t trial, std::int64_t now,
-                                            const std::string& invite, std::int64_t signup_reward) {
+                                            bool is_admin, std::int64_t now) {
     savepoint t(db_);
     {
         stmt exists = prepare("SELECT 1 FROM users WHERE username = ?");
@@ -61,37 +60,32 @@ user_row sqlite_store::create_password_user(const std::string& username, const s
         if (exists.executeStep()) throw app_error("username_taken", "username is taken");
     }
     stmt st = prepare(
-        "INSERT INTO users (username, password_hash, name, is_admin, invite_code, trial_credits, created_at) "
-        "VALUES (?,?,?,?,?,?,?)");
+        "INSERT INTO users (username, password_hash, name, is_admin, invite_code, created_at) VALUES (?,?,?,?,?,?)");
     st.bind(1, username);
     st.bind(2, password_hash);
     st.bind(3, username);
     st.bind(4, is_admin ? 1 : 0);
     st.bind(5, random_base32(8));
-    st.bind(6, trial);
-    st.bind(7, now);
+    st.bind(6, now);
     st.exec();
     id_t id = db_.getLastInsertRowid();
-    welcome_user(id, trial, now, invite, signup_reward);
+    count_day(now, day_counter::new_users, 1);
     t.commit();
     return *user_by_id(id);
 }
 
 user_row sqlite_store::create_wechat_user(const std::string& openid, const std::optional<std::string>& unionid,
-                                          std::int64_t trial, std::int64_t now, const std::string& invite,
-                                          std::int64_t signup_reward) {
+                                          std::int64_t now) {
     savepoint t(db_);
     if (user_by_openid(openid)) throw app_error("openid_taken", "a user with this openid exists");
     stmt st = prepare(
-        "INSERT INTO users (wechat_openid, wechat_unionid, name, invite_code, trial_credits, created_at) "
-        "VALUES (?,?,?,?,?,?)");
+        "INSERT INTO users (wechat_openid, wechat_unionid, name, invite_code, created_at) VALUES (?,?,?,?,?)");
     st.bind(1, openid);
     if (unionid) st.bind(2, *unionid);
     else st.bind(2);
     st.bind(3, "");
     st.bind(4, random_base32(8));
-    st.bind(5, trial);
-    st.bind(6, now);
+    st.bind(5, now);
     st.exec();
     id_t id = db_.getLastInsertRowid();
     // WeChat shares no nickname with the account any more; the user may rename themselves.
@@ -99,33 +93,9 @@ user_row sqlite_store::create_wechat_user(const std::string& openid, const std::
     name.bind(1, "微信用户" + std::to_string(id));
     name.bind(2, id);
     name.exec();
-    welcome_user(id, trial, now, invite, signup_reward);
+    count_day(now, day_counter::new_users, 1);
     t.commit();
     return *user_by_id(id);
-}
-
-// A new user's trial grant and, when invited, the link to the inviter and the inviter's reward.
-void sqlite_store::welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
-                                std::int64_t signup_reward) {
-    count_day(now, day_counter::new_users, 1);
-    if (trial > 0) append_ledger(id, now, trial, 0, "trial_grant", "");
-    if (invite.empty()) return;
-    stmt inviter = prepare("SELECT id FROM users WHERE invite_code = ?");
-    inviter.bind(1, invite);
-    if (!inviter.executeStep()) return;
-    id_t by = inviter.getColumn(0).getInt64();
-    inviter.reset();
-    stmt link = prepare("UPDATE users SET invited_by = ? WHERE id = ?");
-    link.bind(1, by);
-    link.bind(2, id);
-    link.exec();
-    if (signup_reward > 0) {
-        stmt reward = prepare("UPDATE users SET trial_credits = trial_credits + ? WHERE id = ?");
-        reward.bind(1, signup_reward);
-        reward.bind(2, by);
-        reward.exec();
-        append_ledger(by, now, signup_reward, 0, "referral_signup", "user:" + std::to_string(id));
-    }
 }
 
 std::optional<user_row> sqlite_store::user_by_openid(const std::string& openid) {
@@ -192,6 +162,20 @@ void sqlite_store::set_balance(id_t user_id, const balance& b) {
     bind_opt(st, 3, b.paid_expires_at);
     st.bind(4, user_id);
     if (st.exec() == 0) throw app_error("not_found", "no such user");
+}
+
+std::optional<id_t> sqlite_store::user_by_invite_code(const std::string& code) {
+    stmt st = prepare("SELECT id FROM users WHERE invite_code = ?");
+    st.bind(1, code);
+    if (!st.executeStep()) return std::nullopt;
+    return st.getColumn(0).getInt64();
+}
+
+void sqlite_store::set_inviter(id_t user_id, id_t inviter_id) {
+    stmt st = prepare("UPDATE users SET invited_by = ? WHERE id = ?");
+    st.bind(1, inviter_id);
+    st.bind(2, user_id);
+    st.exec();
 }
 
 std::optional<id_t> sqlite_store::inviter_of(id_t user_id) {

@@ -22,12 +22,9 @@ public:
 
     // accounts.cpp: users, grants, the ledger, invites and sessions
     user_row create_password_user(const std::string& username, const std::string& password_hash,
-                                  bool is_admin, std::int64_t trial, std::int64_t now,
-                                  const std::string& invite, std::int64_t signup_reward) override;
-    user_row create_wechat_user(const std::string& openid,
-                                const std::optional<std::string>& unionid, std::int64_t trial,
-                                std::int64_t now, const std::string& invite,
-                                std::int64_t signup_reward) override;
+                                  bool is_admin, std::int64_t now) override;
+    user_row create_wechat_user(const std::string& openid, const std::optional<std::string>& unionid,
+                                std::int64_t now) override;
     std::optional<user_row> user_by_openid(const std::string& openid) override;
     void set_unionid(id_t user_id, const std::string& unionid) override;
     std::vector<user_row> users(const std::string& query, const page_cursor& page,
@@ -47,6 +44,8 @@ public:
     void append_ledger(id_t user_id, std::int64_t at, std::int64_t delta_trial, std::int64_t delta_paid,
                        const std::string& reason, const std::string& ref) override;
     std::optional<id_t> inviter_of(id_t user_id) override;
+    std::optional<id_t> user_by_invite_code(const std::string& code) override;
+    void set_inviter(id_t user_id, id_t inviter_id) override;
     card_claim claim_card(const std::string& code, id_t user_id, std::int64_t now) override;
     void count_sale(std::int64_t at, std::int64_t questions) override;
     void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
@@ -135,8 +134,6 @@ public:
 private:
     stmt prepare(const std::string& sql) { return statements_.prepare(sql); }
     // Parts of the transactions above, inside the caller's savepoint.
-    void welcome_user(id_t id, std::int64_t trial, std::int64_t now, const std::string& invite,
-                      std::int64_t signup_reward);
     void open_answer(id_t user_id, started_answer& out, const charge_planner& plan,
                      const branch_reader& read_branch, std::int64_t now);
     void feed_branch(id_t conversation_id, id_t leaf_id, const branch_reader& read);
