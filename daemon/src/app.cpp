@@ -54,6 +54,7 @@ struct app::impl {
     std::unique_ptr<wechat::api> wechat_api;
     std::unique_ptr<wechat::login_service> wechat;
     std::unique_ptr<chat::chat_service> chat;
+    std::unique_ptr<chat::catalog> catalog;
     rpc::dispatcher dispatcher;
     rate_limiter abuse;
     std::unique_ptr<rpc::services> services;
@@ -175,9 +176,10 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
                                 co_return user && user->banned;
                             }});
     m.chat->set_models(m.db->direct().models());
+    m.catalog = std::make_unique<chat::catalog>(*m.db, *m.chat);
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.services = std::make_unique<rpc::services>(
-        rpc::services{*m.db, *m.auth, *m.chat, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse,
+        rpc::services{*m.db, *m.auth, *m.chat, *m.catalog, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse,
                        *m.wechat, *m.wechat_api, m.tasks});
     rpc::add_user_methods(m.dispatcher, *m.services);
     rpc::add_admin_methods(m.dispatcher, *m.services);

@@ -27,11 +27,13 @@ json::object model_json(const store::model_row& m) {
                         {"sort", m.sort}};
 }
 
+json::object preset_json(const store::preset_row& p) {
+    return json::object{{"id", p.id}, {"text", p.text}, {"sort", p.sort}};
+}
+
 awaitable<json::value> preset_json_of(services& s, std::int64_t id) {
-    auto rows = co_await s.db.run([](store::store& st) { return st.presets(); });
-    for (auto& p : rows)
-        if (p.id == id) co_return json::object{{"id", p.id}, {"text", p.text}, {"sort", p.sort}};
-    co_return nullptr;
+    auto p = co_await s.catalog.preset(id);
+    co_return p ? json::value(preset_json(*p)) : json::value(nullptr);
 }
 
 }  // namespace
@@ -68,11 +70,7 @@ void add_admin_catalog_methods(dispatcher& d, services& s) {
                if (m.max_messages < 1 || m.max_messages > 1000) fail("invalid_params", "max_messages: 1 to 1000");
                if (m.max_context_chars < 100) fail("invalid_params", "max_context_chars: at least 100");
                if (m.upstream_model.empty()) fail("invalid_params", "upstream_model must not be empty");
-               auto all = co_await s.db.run([m](store::store& st) {
-                   st.upsert_model(m);
-                   return st.models();
-               });
-               s.chat.set_models(std::move(all));
+               co_await s.catalog.save_model(m);
                ctx.audit_after = model_json(m);
                co_return model_json(m);
            },
@@ -82,19 +80,14 @@ void add_admin_catalog_methods(dispatcher& d, services& s) {
            [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                auto id = params(v).str("id");
                if (auto old = s.chat.find_model(id)) ctx.audit_before = model_json(*old);
-               auto all = co_await s.db.run([id](store::store& st) {
-                   if (!st.remove_model(id)) throw app_error("not_found", "no such model");
-                   return st.models();
-               });
-               s.chat.set_models(std::move(all));
+               co_await s.catalog.remove_model(id);
                co_return json::object{};
            },
            true});
 
     d.add({"admin.roles.list", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
-               auto rows = co_await s.db.run([](store::store& st) { return st.roles(); });
                json::array items;
-               for (auto& r : rows) items.push_back(role_json(r));
+               for (auto& r : co_await s.catalog.roles()) items.push_back(role_json(r));
                co_return json::object{{"items", std::move(items)}};
            }});
 
@@ -104,7 +97,7 @@ void add_admin_catalog_methods(dispatcher& d, services& s) {
                store::role_row r;
                r.id = p.opt_i64("id").value_or(0);
                if (r.id) {
-                   auto old = co_await s.db.run([id = r.id](store::store& st) { return st.role(id); });
+                   auto old = co_await s.catalog.role(r.id);
                    if (!old) fail("not_found", "no such role");
                    r = *old;
                    ctx.audit_before = role_json(r);
@@ -116,7 +109,7 @@ void add_admin_catalog_methods(dispatcher& d, services& s) {
                if (auto x = p.opt_bool("enabled")) r.enabled = *x;
                if (r.name.empty() || utf8_length(r.name) > 40) fail("invalid_params", "name: 1 to 40 characters");
                if (trim(r.prompt).empty()) fail("invalid_params", "prompt must not be empty");
-               r.id = co_await s.db.run([r](store::store& st) { return st.upsert_role(r); });
+               r.id = co_await s.catalog.save_role(r);
                ctx.audit_after = role_json(r);
                co_return role_json(r);
            },
@@ -125,16 +118,15 @@ void add_admin_catalog_methods(dispatcher& d, services& s) {
     d.add({"admin.roles.remove", access::admin,
            [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                auto id = params(v).i64("id");
-               if (auto old = co_await s.db.run([id](store::store& st) { return st.role(id); })) ctx.audit_before = role_json(*old);
-               if (!co_await s.db.run([id](store::store& st) { return st.remove_role(id); })) fail("not_found", "no such role");
+               if (auto old = co_await s.catalog.role(id)) ctx.audit_before = role_json(*old);
+               if (!co_await s.catalog.remove_role(id)) fail("not_found", "no such role");
                co_return json::object{};
            },
            true});
 
     d.add({"admin.presets.list", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
-               auto rows = co_await s.db.run([](store::store& st) { return st.presets(); });
                json::array items;
-               for (auto& p : rows) items.push_back(json::object{{"id", p.id}, {"text", p.text}, {"sort", p.sort}});
+               for (auto& p : co_await s.catalog.presets()) items.push_back(preset_json(p));
                co_return json::object{{"items", std::move(items)}};
            }});
 
@@ -147,8 +139,8 @@ void add_admin_catalog_methods(dispatcher& d, services& s) {
                row.sort = static_cast<int>(p.opt_i64("sort").value_or(0));
                if (row.text.empty() || utf8_length(row.text) > 500) fail("invalid_params", "text: 1 to 500 characters");
                if (row.id) ctx.audit_before = co_await preset_json_of(s, row.id);
-               row.id = co_await s.db.run([row](store::store& st) { return st.upsert_preset(row); });
-               ctx.audit_after = json::object{{"id", row.id}, {"text", row.text}, {"sort", row.sort}};
+               row.id = co_await s.catalog.save_preset(row);
+               ctx.audit_after = preset_json(row);
                co_return ctx.audit_after;
            },
            true});
@@ -157,7 +149,7 @@ void add_admin_catalog_methods(dispatcher& d, services& s) {
            [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
                auto id = params(v).i64("id");
                ctx.audit_before = co_await preset_json_of(s, id);
-               if (!co_await s.db.run([id](store::store& st) { return st.remove_preset(id); })) fail("not_found", "no such preset");
+               if (!co_await s.catalog.remove_preset(id)) fail("not_found", "no such preset");
                co_return json::object{};
            },
            true});

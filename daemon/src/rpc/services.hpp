@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "auth/auth_service.hpp"
+#include "chat/catalog.hpp"
 #include "chat/chat_service.hpp"
 #include "config/config.hpp"
 #include "config/settings.hpp"
@@ -22,6 +23,7 @@ struct services {
     store::database& db;
     auth::auth_service& auth;
     chat::chat_service& chat;
+    chat::catalog& catalog;
     upstream::key_pool& pool;
     upstream::client& client;
     settings& site;

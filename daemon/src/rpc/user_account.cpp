@@ -31,17 +31,15 @@ void add_user_account_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"roles.list", access::anyone, [&s](const json::value&, call_context&) -> awaitable<json::value> {
-               auto rows = co_await s.db.run([](store::store& st) { return st.roles(); });
                json::array items;
-               for (auto& r : rows)
+               for (auto& r : co_await s.catalog.roles())
                    if (r.enabled) items.push_back(json::object{{"id", r.id}, {"name", r.name}, {"description", r.description}});
                co_return json::object{{"items", std::move(items)}};
            }});
 
     d.add({"presets.list", access::anyone, [&s](const json::value&, call_context&) -> awaitable<json::value> {
-               auto rows = co_await s.db.run([](store::store& st) { return st.presets(); });
                json::array items;
-               for (auto& p : rows) items.push_back(json::object{{"id", p.id}, {"text", p.text}});
+               for (auto& p : co_await s.catalog.presets()) items.push_back(json::object{{"id", p.id}, {"text", p.text}});
                co_return json::object{{"items", std::move(items)}};
            }});
 
