@@ -54,7 +54,8 @@ struct app::impl {
     std::unique_ptr<wechat::api> wechat_api;
     std::unique_ptr<wechat::login_service> wechat;
     std::unique_ptr<chat::chat_service> chat;
-    std::unique_ptr<chat::catalog> catalog;
+    std::unique_ptr<chat::catalog> catalog;  // and below: services the RPC methods call
+    std::unique_ptr<billing::card_service> cards;
     rpc::dispatcher dispatcher;
     rate_limiter abuse;
     std::unique_ptr<rpc::services> services;
@@ -177,9 +178,10 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
                             }});
     m.chat->set_models(m.db->direct().models());
     m.catalog = std::make_unique<chat::catalog>(*m.db, *m.chat);
+    m.cards = std::make_unique<billing::card_service>(*m.db);
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.services = std::make_unique<rpc::services>(
-        rpc::services{*m.db, *m.auth, *m.chat, *m.catalog, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse,
+        rpc::services{*m.db, *m.auth, *m.chat, *m.catalog, *m.cards, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse,
                        *m.wechat, *m.wechat_api, m.tasks});
     rpc::add_user_methods(m.dispatcher, *m.services);
     rpc::add_admin_methods(m.dispatcher, *m.services);
@@ -223,9 +225,9 @@ int app::run() {
                        {[&m] { return std::chrono::minutes(std::max<long long>(1, m.site->get_int("keys.recheck_minutes"))); },
                         [&m] { return m.current()->upstream.base_url; },
                         [&m](std::int64_t id) -> awaitable<void> {
-                            co_await m.db->run([id](store::store& s) {
-                                s.audit(unix_now(), "system", "socket", "admin.keys.recheck",
-                                        json::serialize(json::object{{"id", id}, {"result", "active"}}));
+                            auto params = json::serialize(json::object{{"id", id}, {"result", "active"}});
+                            co_await m.db->run([params](store::store& s) {
+                                s.audit(unix_now(), "system", "socket", "admin.keys.recheck", params);
                                 return 0;
                             });
                         },
@@ -235,7 +237,6 @@ int app::run() {
     spdlog::info("chatd {} listening on {}:{} (admin socket {}), {} key(s) in the pool", CHATD_VERSION,
                  cfg->listen_host(), port, cfg->admin_socket, m.pool.snapshot().size());
     systemd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));
-
     std::vector<std::thread> threads;
     for (int i = 1; i < cfg->io_threads(); ++i) threads.emplace_back([&m] { m.ioc.run(); });
     m.ioc.run();

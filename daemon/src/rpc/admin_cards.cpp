@@ -26,9 +26,7 @@ void add_admin_card_methods(dispatcher& d, services& s) {
                if (batch.empty()) batch = "batch-" + std::to_string(now) + "-" + random_hex(3);
                if (utf8_length(batch) > 64 || batch.find_first_of("\r\n,\"") != std::string::npos)
                    fail("invalid_params", "batch: up to 64 characters, no commas, quotes or line breaks");
-               auto codes = co_await s.db.run([=](store::store& st) {
-                   return st.generate_cards(batch, count, questions, days, redeem_before, now, billing::new_card_code);
-               });
+               auto codes = co_await s.cards.generate(batch, count, questions, days, redeem_before, now);
                json::array cards;
                cards.reserve(codes.size());
                for (auto& c : codes)
@@ -45,10 +43,7 @@ void add_admin_card_methods(dispatcher& d, services& s) {
                if (page.after) page.after = billing::normalise_card_code(*page.after).value_or(*page.after);
                auto batch = p.opt_str("batch").value_or("");
                auto status = p.opt_str("status").value_or("");
-               std::optional<std::string> next;
-               auto rows = co_await s.db.read([&](store::store& st) {
-                   return st.cards(batch, status, page, chat::unix_now(), next);
-               });
+               auto [rows, next] = co_await s.cards.list(batch, status, page, chat::unix_now());
                json::array items;
                for (auto& c : rows)
                    items.push_back(json::object{{"code", billing::format_card_code(c.code)}, {"batch", c.batch},
@@ -61,9 +56,8 @@ void add_admin_card_methods(dispatcher& d, services& s) {
            }});
 
     d.add({"admin.cards.batches", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
-               auto rows = co_await s.db.read([](store::store& st) { return st.card_batches(chat::unix_now()); });
                json::array items;
-               for (auto& b : rows)
+               for (auto& b : co_await s.cards.batches(chat::unix_now()))
                    items.push_back(json::object{{"batch", b.name}, {"count", b.count}, {"unused", b.unused},
                                                 {"used", b.used}, {"revoked", b.revoked}, {"expired", b.expired},
                                                 {"questions", b.questions}, {"days", b.days},
@@ -85,7 +79,7 @@ void add_admin_card_methods(dispatcher& d, services& s) {
                }
                auto batch = p.opt_str("batch").value_or("");
                if (codes.empty() && batch.empty()) fail("invalid_params", "give 'codes' or 'batch'");
-               auto n = co_await s.db.run([&](store::store& st) { return st.revoke_cards(codes, batch, chat::unix_now()); });
+               auto n = co_await s.cards.revoke(codes, batch, chat::unix_now());
                ctx.audit_after = json::object{{"revoked", n}};
                co_return json::object{{"revoked", n}};
            },

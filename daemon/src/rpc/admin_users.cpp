@@ -1,7 +1,6 @@
 // Operator methods for users and admin accounts: listings, grants, bans.
 #include <boost/asio/use_awaitable.hpp>
 
-#include "billing/credits.hpp"
 #include "rpc/method_groups.hpp"
 #include "util/text.hpp"
 
@@ -60,13 +59,9 @@ void add_admin_user_methods(dispatcher& d, services& s) {
                if (days && (*days < 1 || *days > 3650)) fail("invalid_params", "days: 1 to 3650");
                auto bucket = p.opt_str("bucket").value_or(days ? "paid" : "trial");
                if (bucket != "paid" && bucket != "trial") fail("invalid_params", "bucket: paid or trial");
-               std::optional<billing::balance> before;
-               auto bal = co_await s.db.run([&, actor = ctx.actor()](store::store& st) {
-                   if (auto u = st.user_by_id(id)) before = u->balance;
-                   return billing::grant(st, id, questions, days, bucket, actor, chat::unix_now());
-               });
+               auto [before, bal] = co_await s.cards.grant(id, questions, days, bucket, ctx.actor(), chat::unix_now());
                auto now = chat::unix_now();
-               if (before) ctx.audit_before = chat::balance_to_json(*before, now);
+               ctx.audit_before = chat::balance_to_json(before, now);
                ctx.audit_after = chat::balance_to_json(bal, now);
                co_return json::object{{"balance", chat::balance_to_json(bal, now)}};
            },

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "auth/auth_service.hpp"
+#include "billing/card_service.hpp"
 #include "chat/catalog.hpp"
 #include "chat/chat_service.hpp"
 #include "config/config.hpp"
@@ -24,6 +25,7 @@ struct services {
     auth::auth_service& auth;
     chat::chat_service& chat;
     chat::catalog& catalog;
+    billing::card_service& cards;
     upstream::key_pool& pool;
     upstream::client& client;
     settings& site;

@@ -2,7 +2,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "billing/cards.hpp"
-#include "billing/credits.hpp"
 #include "rpc/method_groups.hpp"
 #include "util/text.hpp"
 
@@ -86,9 +85,7 @@ void add_user_account_methods(dispatcher& d, services& s) {
                    message = "充值卡无效 (no such card)";
                } else {
                    try {
-                       bal = co_await s.db.run([uid, c = *code, pct = s.site.get_int("referral.paid_percent")](store::store& st) {
-                           return billing::redeem_card(st, uid, c, chat::unix_now(), pct);
-                       });
+                       bal = co_await s.cards.redeem(uid, *code, chat::unix_now(), s.site.get_int("referral.paid_percent"));
                    } catch (const app_error& e) {
                        if (!e.reason.starts_with("card_")) {
                            s.abuse.release(key, attempted);
