@@ -287,6 +287,7 @@ describe('chatd operator console', () => {
     const p = page();
     const { stack } = ctx;
     await open('keys');
+    await p.locator(tid('key-row')).first().waitFor();
     assert.equal(await p.locator(tid('key-row')).count(), 1);
     assert.equal(await attr(tid('key-row'), 'data-status'), 'active');
 
@@ -359,6 +360,8 @@ describe('chatd operator console', () => {
     const p = page();
     await p.locator(tid('settings-tab-models')).click();
     await p.locator(tid('models-section')).waitFor();
+    // The section appears before its list has loaded: count once the (default) model is shown.
+    await p.locator(tid('model-row')).first().waitFor();
     const models = await p.locator(tid('model-row')).count();
     await p.locator(tid('model-add-id')).fill('e2e-model');
     await p.locator(tid('model-add-cost')).fill('2');
