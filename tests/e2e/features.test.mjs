@@ -310,8 +310,9 @@ describe('chatd web UI features', () => {
     await waitFor(async () => new URL(page.url()).pathname === '/' && (await page.locator(sel.answers).count()) === 0,
       { what: 'a new, empty chat' });
     await page.goBack();
-    await page.locator(sel.questions).last().waitFor();
-    assert.match(await page.locator(sel.questions).last().innerText(), /line one\s+line two/);
+    // The bubble appears before the conversation's text has been filled in.
+    await waitFor(async () => /line one\s+line two/.test(await page.locator(sel.questions).last().innerText()),
+      { what: 'the two-line question after going back' });
   });
 
   step('theme: dark is applied, saved on the server and kept across a reload', async () => {
