@@ -32,20 +32,6 @@ bool rate_limiter::allow(const std::string& key, int limit, std::chrono::seconds
     return true;
 }
 
-bool rate_limiter::exhausted(const std::string& key, int limit, std::chrono::seconds window,
-                             clock::time_point now) {
-    std::lock_guard lock(mu_);
-    auto it = events_.find(key);
-    if (it == events_.end()) return limit <= 0;
-    prune(it->second, window, now);
-    return static_cast<int>(it->second.size()) >= limit;
-}
-
-void rate_limiter::record(const std::string& key, clock::time_point now) {
-    std::lock_guard lock(mu_);
-    events_[key].push_back(now);
-}
-
 void rate_limiter::release(const std::string& key, clock::time_point at) {
     std::lock_guard lock(mu_);
     auto it = events_.find(key);

@@ -17,10 +17,6 @@ public:
     // Refused attempts are not recorded, so a blocked client is let in once the window passes.
     bool allow(const std::string& key, int limit, std::chrono::seconds window,
                clock::time_point now = clock::now());
-    // True if `key` already has `limit` events inside the window (nothing recorded).
-    bool exhausted(const std::string& key, int limit, std::chrono::seconds window,
-                   clock::time_point now = clock::now());
-    void record(const std::string& key, clock::time_point now = clock::now());
     // Takes back the event allow() recorded at `at`: the attempt turned out not to count.
     void release(const std::string& key, clock::time_point at);
     void reset(const std::string& key);
