@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "auth/accounts.hpp"
 #include "auth/auth_service.hpp"
 #include "chat/chat_service.hpp"
 #include "config/client_options.hpp"
@@ -54,8 +55,13 @@ struct app::impl {
     std::unique_ptr<wechat::api> wechat_api;
     std::unique_ptr<wechat::login_service> wechat;
     std::unique_ptr<chat::chat_service> chat;
-    std::unique_ptr<chat::catalog> catalog;  // and below: services the RPC methods call
+    std::unique_ptr<auth::accounts> accounts;  // and below: services the RPC methods call
+    std::unique_ptr<chat::catalog> catalog;
+    std::unique_ptr<chat::conversations> conversations;
     std::unique_ptr<billing::card_service> cards;
+    std::unique_ptr<billing::ledger_book> ledger;
+    std::unique_ptr<ops::key_registry> keys;
+    std::unique_ptr<ops::site_admin> site_admin;
     rpc::dispatcher dispatcher;
     rate_limiter abuse;
     std::unique_ptr<rpc::services> services;
@@ -165,38 +171,30 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     auto get_cfg = [&m] { return m.current(); };
     m.client = std::make_unique<upstream::client>(m.ioc.get_executor(), provider_client_options(*cfg));
     m.auth = std::make_unique<auth::auth_service>(*m.db, m.hashing, *m.site, get_cfg);
+    m.accounts = std::make_unique<auth::accounts>(*m.db, *m.auth);
     m.chat = std::make_unique<chat::chat_service>(m.ioc, *m.db, *m.client, m.pool, *m.site, get_cfg);
     m.wechat_client = std::make_unique<upstream::client>(m.ioc.get_executor(), wechat_client_options(*cfg));
     m.wechat_api = std::make_unique<wechat::api>(*m.wechat_client);
     m.wechat = std::make_unique<wechat::login_service>(
         *m.wechat_api, get_cfg,
         wechat::login_hooks{[&m] { return m.site->get("site.name"); },
-                            [&m](std::string openid) -> awaitable<bool> {
-                                auto user = co_await m.db->run(
-                                    [openid](store::store& s) { return s.user_by_openid(openid); });
-                                co_return user && user->banned;
-                            }});
+                            [&m](std::string openid) { return m.accounts->wechat_user_banned(std::move(openid)); }});
     m.chat->set_models(m.db->direct().models());
     m.catalog = std::make_unique<chat::catalog>(*m.db, *m.chat);
+    m.conversations = std::make_unique<chat::conversations>(*m.db);
     m.cards = std::make_unique<billing::card_service>(*m.db);
+    m.ledger = std::make_unique<billing::ledger_book>(*m.db, m.tasks);
+    m.keys = std::make_unique<ops::key_registry>(*m.db, m.pool);
+    m.site_admin = std::make_unique<ops::site_admin>(*m.db, *m.site);
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.services = std::make_unique<rpc::services>(
-        rpc::services{*m.db, *m.auth, *m.chat, *m.catalog, *m.cards, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse,
-                       *m.wechat, *m.wechat_api, m.tasks});
-    rpc::add_user_methods(m.dispatcher, *m.services);
-    rpc::add_admin_methods(m.dispatcher, *m.services);
+        rpc::services{*m.auth, *m.accounts, *m.chat, *m.catalog, *m.conversations, *m.cards, *m.ledger, *m.keys,
+                       *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse, *m.wechat, *m.wechat_api});
+    rpc::add_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {
         auto entry = rpc::audit_row_of(ctx, method, params, unix_now());
         spdlog::info("admin {} via {}: {} {}", entry.actor, entry.via, method, entry.params);
-        m.tasks.spawn(
-            m.ioc,
-            [&m, entry]() -> awaitable<void> {
-                co_await m.db->run([&](store::store& s) {
-                    s.audit(entry);
-                    return 0;
-                });
-            },
-            "audit write");
+        m.tasks.spawn(m.ioc, m.site_admin->record(std::move(entry)), "audit write");
     };
     m.files = std::make_unique<net::static_files>(cfg->webui_dir);
     m.front = std::make_unique<web::front_end>(web::front_end_parts{
@@ -224,12 +222,10 @@ int app::run() {
                        *m.client, m.pool,
                        {[&m] { return std::chrono::minutes(std::max<long long>(1, m.site->get_int("keys.recheck_minutes"))); },
                         [&m] { return m.current()->upstream.base_url; },
-                        [&m](std::int64_t id) -> awaitable<void> {
-                            auto params = json::serialize(json::object{{"id", id}, {"result", "active"}});
-                            co_await m.db->run([params](store::store& s) {
-                                s.audit(unix_now(), "system", "socket", "admin.keys.recheck", params);
-                                return 0;
-                            });
+                        [&m](std::int64_t id) {
+                            return m.site_admin->record({.at = unix_now(), .actor = "system", .via = "socket",
+                                                         .method = "admin.keys.recheck",
+                                                         .params = json::serialize(json::object{{"id", id}, {"result", "active"}})});
                         },
                         stopping}),
                    asio::detached);

@@ -16,10 +16,10 @@ awaitable<std::vector<std::string>> card_service::generate(std::string batch, st
     });
 }
 
-awaitable<card_page> card_service::list(std::string batch, std::string status, store::page_cursor page,
+awaitable<store::page<store::card_row>> card_service::list(std::string batch, std::string status, store::page_cursor page,
                                         std::int64_t now) {
     co_return co_await db_.read([=](store::store& st) {
-        card_page out;
+        store::page<store::card_row> out;
         out.items = st.cards(batch, status, page, now, out.next);
         return out;
     });

@@ -12,11 +12,6 @@
 
 namespace chatd::billing {
 
-struct card_page {
-    std::vector<store::card_row> items;
-    std::optional<std::string> next;
-};
-
 class card_service {
 public:
     explicit card_service(store::database& db) : db_(db) {}
@@ -27,7 +22,7 @@ public:
                                                               std::optional<std::int64_t> redeem_before,
                                                               std::int64_t now);
     // Operator listings, on the read-only connection.
-    boost::asio::awaitable<card_page> list(std::string batch, std::string status, store::page_cursor page,
+    boost::asio::awaitable<store::page<store::card_row>> list(std::string batch, std::string status, store::page_cursor page,
                                            std::int64_t now);
     boost::asio::awaitable<std::vector<store::batch_row>> batches(std::int64_t now);
     boost::asio::awaitable<std::int64_t> revoke(std::vector<std::string> codes, std::string batch, std::int64_t now);

@@ -1,7 +1,7 @@
 // Operator methods for the upstream key pool and the providers it knows (CONTRACT §7).
 #include <boost/asio/use_awaitable.hpp>
 
-#include "rpc/method_groups.hpp"
+#include "rpc/handlers.hpp"
 #include "upstream/providers.hpp"
 #include "util/text.hpp"
 
@@ -38,145 +38,131 @@ json::object key_json(const upstream::pool_key& k, std::int64_t now) {
 }  // namespace
 
 
-void add_admin_key_methods(dispatcher& d, services& s) {
-    d.add({"admin.providers.list", access::admin, [](const json::value&, call_context&) -> awaitable<json::value> {
-               json::array items;
-               for (auto& p : upstream::providers())
-                   items.push_back(json::object{{"id", p.id},
-                                                {"name", p.name},
-                                                {"base_url", p.base_url},
-                                                {"balance", !p.balance_path.empty()}});
-               co_return json::object{{"items", std::move(items)}};
-           }});
+awaitable<json::value> admin_providers_list(services&, const json::value&, call_context&) {
+    json::array items;
+    for (auto& p : upstream::providers())
+        items.push_back(json::object{{"id", p.id},
+                                     {"name", p.name},
+                                     {"base_url", p.base_url},
+                                     {"balance", !p.balance_path.empty()}});
+    co_return json::object{{"items", std::move(items)}};
+}
 
-    d.add({"admin.keys.add", access::admin,
-           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
-               params p(v);
-               auto kv = p.get("keys");
-               if (!kv || !kv->is_array() || kv->get_array().empty()) fail("invalid_params", "'keys' must be a non-empty array of strings");
-               std::vector<std::string> secrets;
-               for (auto& e : kv->get_array()) {
-                   if (!e.is_string()) fail("invalid_params", "'keys' must be strings");
-                   auto k = trim(e.get_string());
-                   if (k.empty() || k.size() > 512 || k.find_first_of(" \t\r\n") != std::string::npos)
-                       fail("invalid_params", "a key must be one word of at most 512 characters");
-                   secrets.push_back(k);
-               }
-               auto base_url = p.opt_str("base_url").value_or("");
-               while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
-               if (!base_url.empty() && !base_url.starts_with("http://") && !base_url.starts_with("https://"))
-                   fail("invalid_params", "base_url must start with http:// or https://");
-               std::vector<std::string> models;
-               if (auto mv = p.get("models")) {
-                   if (!mv->is_array()) fail("invalid_params", "'models' must be an array of strings");
-                   for (auto& e : mv->get_array()) {
-                       if (!e.is_string()) fail("invalid_params", "'models' must be strings");
-                       models.emplace_back(e.get_string());
-                   }
-               }
-               auto provider = p.opt_str("provider").value_or("openai");
-               if (!upstream::find_provider(provider)) fail("invalid_params", "unknown provider '" + provider + "'");
-               auto note = p.opt_str("note").value_or("");
-               auto ids = co_await s.db.run([&](store::store& st) {
-                   return st.add_keys(secrets, base_url, models, note, provider, chat::unix_now());
-               });
-               auto rows = co_await s.db.run([](store::store& st) { return st.keys(); });
-               json::array out;
-               for (auto id : ids) {
-                   out.emplace_back(id);
-                   for (auto& r : rows)
-                       if (r.id == id) s.pool.add(r);
-               }
-               ctx.audit_after = json::object{{"ids", out}};
-               co_return json::object{{"ids", std::move(out)}};
-           },
-           true});
-
-    d.add({"admin.keys.list", access::admin, [&s](const json::value&, call_context&) -> awaitable<json::value> {
-               json::array items;
-               auto now = chat::unix_now();
-               for (auto& k : s.pool.snapshot()) items.push_back(key_json(k, now));
-               co_return json::object{{"items", std::move(items)}};
-           }});
-
-    d.add({"admin.keys.remove", access::admin,
-           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
-               auto id = params(v).i64("id");
-               for (auto& k : s.pool.snapshot())
-                   if (k.id == id) ctx.audit_before = key_json(k, chat::unix_now());
-               bool ok = co_await s.db.run([id](store::store& st) { return st.remove_key(id); });
-               if (!ok) fail("not_found", "no such key");
-               s.pool.remove(id);
-               co_return json::object{};
-           },
-           true});
-
-    for (bool enable : {true, false}) {
-        d.add({enable ? "admin.keys.enable" : "admin.keys.disable", access::admin,
-               [&s, enable](const json::value& v, call_context& ctx) -> awaitable<json::value> {
-                   auto id = params(v).i64("id");
-                   for (auto& k : s.pool.snapshot())
-                       if (k.id == id) ctx.audit_before = json::object{{"enabled", k.enabled}};
-                   bool ok = co_await s.db.run([id, enable](store::store& st) { return st.set_key_enabled(id, enable); });
-                   if (!ok) fail("not_found", "no such key");
-                   ctx.audit_after = json::object{{"enabled", enable}};
-                   s.pool.set_enabled(id, enable);
-                   co_return json::object{};
-               },
-               true});
+awaitable<json::value> admin_keys_add(services& s, const json::value& v, call_context& ctx) {
+    params p(v);
+    auto kv = p.get("keys");
+    if (!kv || !kv->is_array() || kv->get_array().empty()) fail("invalid_params", "'keys' must be a non-empty array of strings");
+    ops::new_keys keys;
+    for (auto& e : kv->get_array()) {
+        if (!e.is_string()) fail("invalid_params", "'keys' must be strings");
+        auto k = trim(e.get_string());
+        if (k.empty() || k.size() > 512 || k.find_first_of(" \t\r\n") != std::string::npos)
+            fail("invalid_params", "a key must be one word of at most 512 characters");
+        keys.secrets.push_back(k);
     }
+    auto& base_url = keys.base_url = p.opt_str("base_url").value_or("");
+    while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+    if (!base_url.empty() && !base_url.starts_with("http://") && !base_url.starts_with("https://"))
+        fail("invalid_params", "base_url must start with http:// or https://");
+    if (auto mv = p.get("models")) {
+        if (!mv->is_array()) fail("invalid_params", "'models' must be an array of strings");
+        for (auto& e : mv->get_array()) {
+            if (!e.is_string()) fail("invalid_params", "'models' must be strings");
+            keys.models.emplace_back(e.get_string());
+        }
+    }
+    keys.provider = p.opt_str("provider").value_or("openai");
+    if (!upstream::find_provider(keys.provider)) fail("invalid_params", "unknown provider '" + keys.provider + "'");
+    keys.note = p.opt_str("note").value_or("");
+    json::array out;
+    for (auto id : co_await s.keys.add(std::move(keys), chat::unix_now())) out.emplace_back(id);
+    ctx.audit_after = json::object{{"ids", out}};
+    co_return json::object{{"ids", std::move(out)}};
+}
 
-    d.add({"admin.keys.test", access::admin,
-           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
-               auto id = params(v).opt_i64("id");
-               auto now = chat::unix_now();
-               std::vector<std::int64_t> ids;
-               for (auto& k : s.pool.snapshot())
-                   if (id ? k.id == *id : k.shown_status(now) == "invalid") ids.push_back(k.id);
-               if (id && ids.empty()) fail("not_found", "no such key");
-               json::array items;
-               for (auto kid : ids) {
-                   auto r = co_await upstream::test_key(s.client, s.pool, kid, s.get_config()->upstream.base_url);
-                   json::object o{{"id", r.id}, {"ok", r.ok}, {"status", r.status}};
-                   if (!r.ok) o["reason"] = r.reason;
-                   items.push_back(std::move(o));
-               }
-               ctx.audit_after = json::object{{"items", items}};
-               co_return json::object{{"items", std::move(items)}};
-           },
-           true});
+awaitable<json::value> admin_keys_list(services& s, const json::value&, call_context&) {
+    json::array items;
+    auto now = chat::unix_now();
+    for (auto& k : s.pool.snapshot()) items.push_back(key_json(k, now));
+    co_return json::object{{"items", std::move(items)}};
+}
 
-    d.add({"admin.keys.history", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
-               params p(v);
-               auto id = p.i64("id");
-               auto limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(100), 1, 1000));
-               auto rows = co_await s.db.read([id, limit](store::store& st) { return st.key_events(id, limit); });
-               json::array items;
-               for (auto& e : rows)
-                   items.push_back(json::object{{"at", e.at}, {"status", e.status}, {"reason", null_or(e.reason)}});
-               co_return json::object{{"items", std::move(items)}};
-           }});
+awaitable<json::value> admin_keys_remove(services& s, const json::value& v, call_context& ctx) {
+    auto id = params(v).i64("id");
+    for (auto& k : s.pool.snapshot())
+        if (k.id == id) ctx.audit_before = key_json(k, chat::unix_now());
+    co_await s.keys.remove(id);
+    co_return json::object{};
+}
 
-    d.add({"admin.keys.balance", access::admin, [&s](const json::value& v, call_context&) -> awaitable<json::value> {
-               auto id = params(v).opt_i64("id");
-               json::array items;
-               bool found = false;
-               for (auto& k : s.pool.snapshot()) {
-                   if (id && k.id != *id) continue;
-                   found = true;
-                   auto b = co_await upstream::query_balance(s.client, k, s.get_config()->upstream.base_url);
-                   json::object o{{"id", b.id}, {"provider", k.provider}};
-                   if (b.balance) {
-                       o["balance"] = *b.balance;
-                       o["currency"] = b.currency;
-                   } else {
-                       o["error"] = b.error;
-                   }
-                   items.push_back(std::move(o));
-               }
-               if (id && !found) fail("not_found", "no such key");
-               co_return json::object{{"items", std::move(items)}};
-           }});
+namespace {
+
+awaitable<json::value> set_key_enabled(services& s, const json::value& v, call_context& ctx, bool enable) {
+    auto id = params(v).i64("id");
+    for (auto& k : s.pool.snapshot())
+        if (k.id == id) ctx.audit_before = json::object{{"enabled", k.enabled}};
+    co_await s.keys.set_enabled(id, enable);
+    ctx.audit_after = json::object{{"enabled", enable}};
+    co_return json::object{};
+}
+
+}  // namespace
+
+awaitable<json::value> admin_keys_enable(services& s, const json::value& v, call_context& ctx) {
+    co_return co_await set_key_enabled(s, v, ctx, true);
+}
+
+awaitable<json::value> admin_keys_disable(services& s, const json::value& v, call_context& ctx) {
+    co_return co_await set_key_enabled(s, v, ctx, false);
+}
+
+awaitable<json::value> admin_keys_test(services& s, const json::value& v, call_context& ctx) {
+    auto id = params(v).opt_i64("id");
+    auto now = chat::unix_now();
+    std::vector<std::int64_t> ids;
+    for (auto& k : s.pool.snapshot())
+        if (id ? k.id == *id : k.shown_status(now) == "invalid") ids.push_back(k.id);
+    if (id && ids.empty()) fail("not_found", "no such key");
+    json::array items;
+    for (auto kid : ids) {
+        auto r = co_await upstream::test_key(s.client, s.pool, kid, s.get_config()->upstream.base_url);
+        json::object o{{"id", r.id}, {"ok", r.ok}, {"status", r.status}};
+        if (!r.ok) o["reason"] = r.reason;
+        items.push_back(std::move(o));
+    }
+    ctx.audit_after = json::object{{"items", items}};
+    co_return json::object{{"items", std::move(items)}};
+}
+
+awaitable<json::value> admin_keys_history(services& s, const json::value& v, call_context&) {
+    params p(v);
+    auto id = p.i64("id");
+    auto limit = static_cast<int>(std::clamp<std::int64_t>(p.opt_i64("limit").value_or(100), 1, 1000));
+    json::array items;
+    for (auto& e : co_await s.keys.history(id, limit))
+        items.push_back(json::object{{"at", e.at}, {"status", e.status}, {"reason", null_or(e.reason)}});
+    co_return json::object{{"items", std::move(items)}};
+}
+
+awaitable<json::value> admin_keys_balance(services& s, const json::value& v, call_context&) {
+    auto id = params(v).opt_i64("id");
+    json::array items;
+    bool found = false;
+    for (auto& k : s.pool.snapshot()) {
+        if (id && k.id != *id) continue;
+        found = true;
+        auto b = co_await upstream::query_balance(s.client, k, s.get_config()->upstream.base_url);
+        json::object o{{"id", b.id}, {"provider", k.provider}};
+        if (b.balance) {
+            o["balance"] = *b.balance;
+            o["currency"] = b.currency;
+        } else {
+            o["error"] = b.error;
+        }
+        items.push_back(std::move(o));
+    }
+    if (id && !found) fail("not_found", "no such key");
+    co_return json::object{{"items", std::move(items)}};
 }
 
 }  // namespace chatd::rpc

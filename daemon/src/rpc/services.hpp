@@ -4,28 +4,36 @@
 #include <functional>
 #include <memory>
 
+#include "auth/accounts.hpp"
 #include "auth/auth_service.hpp"
 #include "billing/card_service.hpp"
+#include "billing/ledger_book.hpp"
 #include "chat/catalog.hpp"
 #include "chat/chat_service.hpp"
+#include "chat/conversations.hpp"
 #include "config/config.hpp"
 #include "config/settings.hpp"
+#include "ops/key_registry.hpp"
+#include "ops/site_admin.hpp"
 #include "rpc/jsonrpc.hpp"
-#include "store/database.hpp"
 #include "upstream/key_checks.hpp"
 #include "upstream/key_pool.hpp"
 #include "util/rate_limiter.hpp"
-#include "util/task_counter.hpp"
 #include "wechat/login.hpp"
 
 namespace chatd::rpc {
 
+// Methods reach the database only through these services.
 struct services {
-    store::database& db;
     auth::auth_service& auth;
+    auth::accounts& accounts;
     chat::chat_service& chat;
     chat::catalog& catalog;
+    chat::conversations& conversations;
     billing::card_service& cards;
+    billing::ledger_book& ledger;
+    ops::key_registry& keys;
+    ops::site_admin& site_admin;
     upstream::key_pool& pool;
     upstream::client& client;
     settings& site;
@@ -34,7 +42,7 @@ struct services {
     rate_limiter& abuse;  // failed card redemptions and similar attempts
     wechat::login_service& wechat;
     wechat::api& wechat_api;
-    task_counter& tasks;  // jobs a method leaves running after it answers
+    const dispatcher* methods = nullptr;  // set by add_methods
 };
 
 // A list call's {cursor?, limit?} (CONTRACT §4): the limit defaults and is clamped to 1..most.
@@ -42,11 +50,14 @@ store::page_cursor page_of(const params& p, int default_limit, int most);
 // A list call's result: {"items": …, "next_cursor": … | null}.
 json::object page_json(json::array items, const std::optional<std::string>& next);
 
-void add_user_methods(dispatcher& d, services& s);
-// A conversation with every message of its tree (users see their own; admins any).
-json::object conversation_detail(store::store& st, const store::conversation_row& c);
+// Registers every method of the table in methods.cpp.
+void add_methods(dispatcher& d, services& s);
+
+// JSON shapes that several methods share (views.cpp).
 json::object user_json(const store::user_row& u);
 json::array ledger_json(const std::vector<store::ledger_row>& rows);
-void add_admin_methods(dispatcher& d, services& s);
+json::object conversation_json(const store::conversation_row& c);
+// A conversation with every message of its tree (users see their own; admins any).
+json::object conversation_detail(const chat::conversation_tree& tree);
 
 }  // namespace chatd::rpc

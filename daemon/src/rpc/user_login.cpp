@@ -1,7 +1,7 @@
 // Logging in and out (CONTRACT §5): WeChat QR and code logins, password accounts.
 #include <boost/asio/use_awaitable.hpp>
 
-#include "rpc/method_groups.hpp"
+#include "rpc/handlers.hpp"
 #include "util/random.hpp"
 #include "util/text.hpp"
 
@@ -23,103 +23,92 @@ std::string wechat_mode(services& s) {
     return mode;
 }
 
-void add_wechat_methods(dispatcher& d, services& s) {
-    d.add({"auth.wechat.start", access::anyone,
-           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
-               params p(v);
-               auto cfg = s.get_config();
-               if (wechat_mode(s) == "code") {
-                   json::object r{{"mode", "code"}, {"keyword", cfg->wechat.code_keyword}};
-                   if (!cfg->wechat.account_qr_url.empty()) r["account_qr_url"] = cfg->wechat.account_qr_url;
-                   co_return r;
-               }
-               auto browser = auth::auth_service::cookie_value(ctx.cookies, login_cookie);
-               if (browser.size() < 20 || browser.size() > 64) {
-                   browser = random_token(24);
-                   ctx.set_cookies.push_back(std::string(login_cookie) + "=" + browser +
-                                             "; Path=/rpc; HttpOnly; SameSite=Lax; Max-Age=3600" +
-                                             (ctx.secure ? "; Secure" : ""));
-               }
-               auto started = co_await s.wechat.start(sha256_hex(browser), ctx.peer, p.opt_str("invite").value_or(""));
-               co_return json::object{{"mode", "qr"},
-                                      {"ticket", started.ticket},
-                                      {"qr_url", started.qr_url},
-                                      {"expires_in", started.expires_in}};
-           }});
-
-    d.add({"auth.wechat.poll", access::anyone,
-           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
-               params p(v);
-               if (wechat_mode(s) != "qr") throw app_error("forbidden", "本站未开放扫码登录 (QR login is off)");
-               auto browser = auth::auth_service::cookie_value(ctx.cookies, login_cookie);
-               auto scanned = s.wechat.poll(p.str("ticket"), sha256_hex(browser));
-               using state = wechat::scanned_login::state;
-               if (scanned.status == state::pending) co_return json::object{{"status", "pending"}};
-               if (scanned.status == state::expired) co_return json::object{{"status", "expired"}};
-               auto account = s.wechat.account();
-               auto r = co_await s.auth.login_wechat(
-                   scanned.openid, client_of(ctx), ctx.secure, scanned.invite,
-                   [&s, account, openid = scanned.openid]() { return s.wechat_api.unionid_of(account, openid); });
-               ctx.set_cookies.push_back(r.set_cookie);
-               co_return json::object{{"status", "confirmed"}, {"user", user_json(r.user)}};
-           }});
-
-    d.add({"auth.wechat.code", access::anyone,
-           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
-               params p(v);
-               if (wechat_mode(s) != "code") throw app_error("forbidden", "本站未开放验证码登录 (code login is off)");
-               auto code = trim(p.str("code"));
-               auto limit = static_cast<int>(s.site.get_int("limits.login_attempts_per_15min"));
-               auto key = "wxcode:" + ctx.peer;
-               // The attempt is counted before its code is checked, so a concurrent burst from one
-               // address cannot get past the limit; only wrong codes keep their count.
-               auto attempted = std::chrono::steady_clock::now();
-               if (!s.abuse.allow(key, limit, std::chrono::minutes(15), attempted))
-                   throw app_error("too_many_requests", "尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
-               std::optional<std::string> openid;
-               try {
-                   openid = s.wechat.redeem_code(code);
-               } catch (...) {
-                   s.abuse.release(key, attempted);  // refused by the site-wide budget: nothing was checked
-                   throw;
-               }
-               if (!openid) throw app_error("login_expired", "验证码错误或已过期 (wrong or expired code)");
-               s.abuse.release(key, attempted);
-               auto r = co_await s.auth.login_wechat(*openid, client_of(ctx), ctx.secure,
-                                                     p.opt_str("invite").value_or(""));
-               ctx.set_cookies.push_back(r.set_cookie);
-               co_return json::object{{"user", user_json(r.user)}};
-           }});
-}
-
 }  // namespace
 
-void add_user_login_methods(dispatcher& d, services& s) {
-    add_wechat_methods(d, s);
+awaitable<json::value> auth_wechat_start(services& s, const json::value& v, call_context& ctx) {
+    params p(v);
+    auto cfg = s.get_config();
+    if (wechat_mode(s) == "code") {
+        json::object r{{"mode", "code"}, {"keyword", cfg->wechat.code_keyword}};
+        if (!cfg->wechat.account_qr_url.empty()) r["account_qr_url"] = cfg->wechat.account_qr_url;
+        co_return r;
+    }
+    auto browser = auth::auth_service::cookie_value(ctx.cookies, login_cookie);
+    if (browser.size() < 20 || browser.size() > 64) {
+        browser = random_token(24);
+        ctx.set_cookies.push_back(std::string(login_cookie) + "=" + browser +
+                                  "; Path=/rpc; HttpOnly; SameSite=Lax; Max-Age=3600" +
+                                  (ctx.secure ? "; Secure" : ""));
+    }
+    auto started = co_await s.wechat.start(sha256_hex(browser), ctx.peer, p.opt_str("invite").value_or(""));
+    co_return json::object{{"mode", "qr"},
+                           {"ticket", started.ticket},
+                           {"qr_url", started.qr_url},
+                           {"expires_in", started.expires_in}};
+}
 
-    d.add({"auth.password.register", access::anyone,
-           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
-               params p(v);
-               auto invite = p.opt_str("invite").value_or("");
-               auto r = co_await s.auth.register_password(p.str("username"), p.str("password"), client_of(ctx),
-                                                          ctx.secure, invite);
-               ctx.set_cookies.push_back(r.set_cookie);
-               co_return json::object{{"user", user_json(r.user)}};
-           }});
+awaitable<json::value> auth_wechat_poll(services& s, const json::value& v, call_context& ctx) {
+    params p(v);
+    if (wechat_mode(s) != "qr") throw app_error("forbidden", "本站未开放扫码登录 (QR login is off)");
+    auto browser = auth::auth_service::cookie_value(ctx.cookies, login_cookie);
+    auto scanned = s.wechat.poll(p.str("ticket"), sha256_hex(browser));
+    using state = wechat::scanned_login::state;
+    if (scanned.status == state::pending) co_return json::object{{"status", "pending"}};
+    if (scanned.status == state::expired) co_return json::object{{"status", "expired"}};
+    auto account = s.wechat.account();
+    auto r = co_await s.auth.login_wechat(
+        scanned.openid, client_of(ctx), ctx.secure, scanned.invite,
+        [&s, account, openid = scanned.openid]() { return s.wechat_api.unionid_of(account, openid); });
+    ctx.set_cookies.push_back(r.set_cookie);
+    co_return json::object{{"status", "confirmed"}, {"user", user_json(r.user)}};
+}
 
-    d.add({"auth.password.login", access::anyone,
-           [&s](const json::value& v, call_context& ctx) -> awaitable<json::value> {
-               params p(v);
-               auto r = co_await s.auth.login_password(p.str("username"), p.str("password"), client_of(ctx), ctx.secure);
-               ctx.set_cookies.push_back(r.set_cookie);
-               co_return json::object{{"user", user_json(r.user)}};
-           }});
+awaitable<json::value> auth_wechat_code(services& s, const json::value& v, call_context& ctx) {
+    params p(v);
+    if (wechat_mode(s) != "code") throw app_error("forbidden", "本站未开放验证码登录 (code login is off)");
+    auto code = trim(p.str("code"));
+    auto limit = static_cast<int>(s.site.get_int("limits.login_attempts_per_15min"));
+    auto key = "wxcode:" + ctx.peer;
+    // The attempt is counted before its code is checked, so a concurrent burst from one
+    // address cannot get past the limit; only wrong codes keep their count.
+    auto attempted = std::chrono::steady_clock::now();
+    if (!s.abuse.allow(key, limit, std::chrono::minutes(15), attempted))
+        throw app_error("too_many_requests", "尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
+    std::optional<std::string> openid;
+    try {
+        openid = s.wechat.redeem_code(code);
+    } catch (...) {
+        s.abuse.release(key, attempted);  // refused by the site-wide budget: nothing was checked
+        throw;
+    }
+    if (!openid) throw app_error("login_expired", "验证码错误或已过期 (wrong or expired code)");
+    s.abuse.release(key, attempted);
+    auto r = co_await s.auth.login_wechat(*openid, client_of(ctx), ctx.secure,
+                                          p.opt_str("invite").value_or(""));
+    ctx.set_cookies.push_back(r.set_cookie);
+    co_return json::object{{"user", user_json(r.user)}};
+}
 
-    d.add({"auth.logout", access::anyone, [&s](const json::value&, call_context& ctx) -> awaitable<json::value> {
-               co_await s.auth.logout(ctx.session_token_hash);
-               ctx.set_cookies.push_back(s.auth.clear_cookie(ctx.secure));
-               co_return json::object{};
-           }});
+awaitable<json::value> auth_password_register(services& s, const json::value& v, call_context& ctx) {
+    params p(v);
+    auto invite = p.opt_str("invite").value_or("");
+    auto r = co_await s.auth.register_password(p.str("username"), p.str("password"), client_of(ctx),
+                                               ctx.secure, invite);
+    ctx.set_cookies.push_back(r.set_cookie);
+    co_return json::object{{"user", user_json(r.user)}};
+}
+
+awaitable<json::value> auth_password_login(services& s, const json::value& v, call_context& ctx) {
+    params p(v);
+    auto r = co_await s.auth.login_password(p.str("username"), p.str("password"), client_of(ctx), ctx.secure);
+    ctx.set_cookies.push_back(r.set_cookie);
+    co_return json::object{{"user", user_json(r.user)}};
+}
+
+awaitable<json::value> auth_logout(services& s, const json::value&, call_context& ctx) {
+    co_await s.auth.logout(ctx.session_token_hash);
+    ctx.set_cookies.push_back(s.auth.clear_cookie(ctx.secure));
+    co_return json::object{};
 }
 
 }  // namespace chatd::rpc

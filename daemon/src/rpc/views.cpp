@@ -35,4 +35,40 @@ json::object user_json(const store::user_row& u) {
     return o;
 }
 
+namespace {
+
+json::object message_json(const store::message_row& m) {
+    json::object o{{"id", m.id},
+                   {"parent_id", null_or(m.parent_id)},
+                   {"role", m.role},
+                   {"content", m.content},
+                   {"status", m.status},
+                   {"created_at", m.created_at}};
+    if (m.role == "assistant") {
+        o["model"] = m.model;
+        if (!m.error_reason.empty()) o["error"] = json::object{{"reason", m.error_reason}, {"message", m.error_message}};
+    }
+    return o;
+}
+
+}  // namespace
+
+json::object conversation_json(const store::conversation_row& c) {
+    return json::object{{"id", c.id},         {"title", c.title},
+                        {"pinned", c.pinned}, {"updated_at", c.updated_at},
+                        {"created_at", c.created_at}, {"model", c.model},
+                        {"role_id", null_or(c.role_id)}};
+}
+
+json::object conversation_detail(const chat::conversation_tree& tree) {
+    auto& c = tree.conversation;
+    auto o = conversation_json(c);
+    o["current_leaf_id"] = null_or(c.current_leaf_id);
+    o["system_prompt"] = null_or(c.system_prompt);
+    json::array msgs;
+    for (auto& m : tree.messages) msgs.push_back(message_json(m));
+    o["messages"] = std::move(msgs);
+    return o;
+}
+
 }  // namespace chatd::rpc

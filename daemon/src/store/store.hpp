@@ -60,6 +60,13 @@ struct page_cursor {
     int limit = 20;
 };
 
+// One page of a listing and the cursor of the next (none on the last page).
+template <class Row>
+struct page {
+    std::vector<Row> items;
+    std::optional<std::string> next;
+};
+
 struct status_counts {
     std::int64_t users = 0, conversations = 0;
     std::int64_t search_backlog = 0;  // older messages not yet in the search index

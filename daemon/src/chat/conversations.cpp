@@ -1,0 +1,62 @@
+#include "chat/conversations.hpp"
+
+#include "store/text_search.hpp"
+#include "util/app_error.hpp"
+
+namespace chatd::chat {
+
+using boost::asio::awaitable;
+
+awaitable<store::page<store::conversation_row>> conversations::list(store::id_t user_id, std::string query,
+                                                                    store::page_cursor page) {
+    co_return co_await db_.run([=](store::store& st) {
+        store::page<store::conversation_row> out;
+        out.items = st.conversations(user_id, query, page, out.next);
+        return out;
+    });
+}
+
+awaitable<conversation_tree> conversations::get(store::id_t user_id, store::id_t id) {
+    co_return co_await db_.run([=](store::store& st) {
+        auto c = st.conversation(id);
+        if (!c || c->user_id != user_id || c->deleted_at) throw app_error("not_found", "no such conversation");
+        return conversation_tree{*c, st.conversation_messages(id)};
+    });
+}
+
+awaitable<bool> conversations::rename(store::id_t user_id, store::id_t id, std::string title, std::int64_t now) {
+    co_return co_await db_.run([=](store::store& st) { return st.rename_conversation(user_id, id, title, now); });
+}
+
+awaitable<bool> conversations::remove(store::id_t user_id, store::id_t id, std::int64_t now) {
+    co_return co_await db_.run([=](store::store& st) { return st.delete_conversation(user_id, id, now); });
+}
+
+awaitable<bool> conversations::pin(store::id_t user_id, store::id_t id, bool pinned) {
+    co_return co_await db_.run([=](store::store& st) { return st.pin_conversation(user_id, id, pinned); });
+}
+
+awaitable<store::page<store::conversation_row>> conversations::list_any(std::optional<store::id_t> user_id,
+                                                                        std::string query,
+                                                                        store::page_cursor page) {
+    co_return co_await db_.read([=](store::store& st) {
+        store::page<store::conversation_row> out;
+        if (!query.empty() && !user_id) {
+            auto expression = store::search_expression(query);
+            if (!expression.empty()) out.items = st.search_conversations(expression, page, out.next);
+            return out;
+        }
+        out.items = st.conversations(user_id.value_or(0), query, page, out.next, true);
+        return out;
+    });
+}
+
+awaitable<conversation_tree> conversations::get_any(store::id_t id) {
+    co_return co_await db_.read([id](store::store& st) {
+        auto c = st.conversation(id);
+        if (!c) throw app_error("not_found", "no such conversation");
+        return conversation_tree{*c, st.conversation_messages(id)};
+    });
+}
+
+}  // namespace chatd::chat
