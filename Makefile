@@ -26,7 +26,7 @@ DEMO_KEY     := sk-demo:ok:tokens=60:delay=40
 # conflicts with it. Node and npm may come from elsewhere; Debian's are the fallback.
 DEB_PACKAGES := build-essential clang cmake ninja-build pkg-config \
 	libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev \
-	libsqlitecpp-dev libspdlog-dev catch2 libssl-dev libargon2-dev \
+	libsqlitecpp-dev libspdlog-dev catch2 libssl-dev libargon2-dev libpoppler-cpp-dev \
 	python3 curl ca-certificates sqlite3 \
 	$(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
 DEB_TEST_PACKAGES := chromium fonts-noto-cjk procps python3-cryptography

@@ -51,6 +51,14 @@ std::int64_t parse_count(const std::string& option, const std::string& text) {
     return n;
 }
 
+double parse_amount(const std::string& option, const std::string& text) {
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || !(value >= 0))
+        throw usage_error("--" + option + " must be a number of at least 0, not '" + text + "'");
+    return value;
+}
+
 po::variables_map parse_options(const arguments& args, const po::options_description& options,
                                 const po::positional_options_description* positional, int style) {
     po::variables_map given;

@@ -30,6 +30,9 @@ std::int64_t parse_id(const std::string& text);
 // A whole number of at least 0 given for --`option`.
 std::int64_t parse_count(const std::string& option, const std::string& text);
 
+// A decimal number of at least 0 given for --`option` (prices).
+double parse_amount(const std::string& option, const std::string& text);
+
 // As parse_count, but negative numbers are allowed (grants may deduct).
 std::int64_t parse_signed(const std::string& option, const std::string& text);
 

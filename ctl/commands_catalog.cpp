@@ -25,12 +25,18 @@ void show_models_list(const json::value& result, const rpc_request&, std::ostrea
                   {"COST", align::right},
                   {"MAX_MESSAGES", align::right},
                   {"MAX_CHARS", align::right},
+                  {"MAX_TOKENS", align::right},
+                  {"USAGE"},
+                  {"VISION"},
+                  {"PRICE_IN/OUT", align::right},
                   {"ENABLED"}});
     for (const auto& item : array_field(result, "items")) {
         const auto& m = object_of(item);
         models.add_row({field_text(m, "id"), field_text(m, "name"), field_text(m, "upstream_model"),
                         field_text(m, "cost"), field_text(m, "max_messages"),
-                        field_text(m, "max_context_chars"), field_text(m, "enabled")});
+                        field_text(m, "max_context_chars"), field_text(m, "max_tokens"),
+                        field_text(m, "stream_usage"), field_text(m, "vision"),
+                        field_text(m, "price_in") + "/" + field_text(m, "price_out"), field_text(m, "enabled")});
     }
     models.print(out);
 }
@@ -40,10 +46,10 @@ rpc_request build_models_set(std::string_view method, const arguments& args) {
     auto add = options.add_options();
     add("name", po::value<std::string>());
     add("upstream-model", po::value<std::string>());
-    for (const char* n : {"cost", "max-messages", "max-context-chars", "sort"})
+    for (const char* n : {"cost", "max-messages", "max-context-chars", "sort", "max-tokens", "image-cost",
+                          "price-in", "price-out", "stream-usage"})
         add(n, po::value<std::string>());
-    add("enable", po::bool_switch());
-    add("disable", po::bool_switch());
+    for (const char* n : {"enable", "disable", "vision", "no-vision"}) add(n, po::bool_switch());
     add("id", po::value<std::vector<std::string>>());
     po::positional_options_description positional;
     positional.add("id", -1);
@@ -54,6 +60,8 @@ rpc_request build_models_set(std::string_view method, const arguments& args) {
         throw usage_error(ids.empty() ? "missing ID" : "unexpected argument '" + ids[1] + "'");
     if (given["enable"].as<bool>() && given["disable"].as<bool>())
         throw usage_error("--enable and --disable exclude each other");
+    if (given["vision"].as<bool>() && given["no-vision"].as<bool>())
+        throw usage_error("--vision and --no-vision exclude each other");
     json::object params{{"id", ids[0]}};
     if (given.count("name")) params["name"] = given["name"].as<std::string>();
     if (given.count("upstream-model"))
@@ -61,10 +69,22 @@ rpc_request build_models_set(std::string_view method, const arguments& args) {
     for (auto [option, key] : {std::pair{"cost", "cost"},
                                {"max-messages", "max_messages"},
                                {"max-context-chars", "max_context_chars"},
-                               {"sort", "sort"}})
+                               {"sort", "sort"},
+                               {"max-tokens", "max_tokens"},
+                               {"image-cost", "image_cost"}})
         if (given.count(option)) params[key] = parse_count(option, given[option].as<std::string>());
+    for (auto [option, key] : {std::pair{"price-in", "price_in"}, {"price-out", "price_out"}})
+        if (given.count(option)) params[key] = parse_amount(option, given[option].as<std::string>());
+    if (given.count("stream-usage")) {
+        auto mode = given["stream-usage"].as<std::string>();
+        if (mode != "auto" && mode != "on" && mode != "off")
+            throw usage_error("--stream-usage is auto, on or off, not '" + mode + "'");
+        params["stream_usage"] = mode;
+    }
     if (given["enable"].as<bool>()) params["enabled"] = true;
     if (given["disable"].as<bool>()) params["enabled"] = false;
+    if (given["vision"].as<bool>()) params["vision"] = true;
+    if (given["no-vision"].as<bool>()) params["vision"] = false;
     return {std::string(method), std::move(params)};
 }
 
@@ -172,10 +192,15 @@ const command catalog[] = {
      show_models_list},
     {"models set", "admin.models.set",
      "ID [--name TEXT] [--upstream-model NAME] [--cost N] [--max-messages N] "
-     "[--max-context-chars N] [--sort N] [--enable|--disable]",
+     "[--max-context-chars N] [--sort N] [--enable|--disable] [--vision|--no-vision] "
+     "[--max-tokens N] [--stream-usage auto|on|off] [--price-in X] [--price-out X] [--image-cost N]",
      "Add a model or change one. ID is what users pick; --upstream-model is the name sent\n"
      "upstream (default: ID). --cost is the credits one question costs; --max-messages and\n"
-     "--max-context-chars bound the conversation context sent with each question.",
+     "--max-context-chars bound the conversation context sent with each question.\n"
+     "--vision lets users attach images; --max-tokens caps each answer (0: not sent);\n"
+     "--stream-usage asks for token usage (auto: drop it for a key whose gateway refuses it);\n"
+     "--price-in/--price-out are the upstream's price per 1M prompt/completion tokens;\n"
+     "--image-cost is extra credits per attached image.",
      build_models_set, show_models_set},
     {"models rm", "admin.models.remove", "ID", "Remove a model.", build_models_remove,
      show_models_remove},

@@ -1,5 +1,6 @@
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
@@ -40,16 +41,53 @@ void show_status(const json::value& result, const rpc_request&, std::ostream& ou
 
 // stats, audit
 
+// --models asks for the same period per model (admin.stats.models).
 rpc_request build_stats(std::string_view method, const arguments& args) {
     po::options_description options;
-    options.add_options()("days", po::value<std::string>());
+    options.add_options()("days", po::value<std::string>())("models", po::bool_switch());
     auto given = parse_options(args, options);
     json::object params;
     if (given.count("days")) params["days"] = parse_count("days", given["days"].as<std::string>());
+    if (given["models"].as<bool>()) return {"admin.stats.models", std::move(params)};
     return {std::string(method), std::move(params)};
 }
 
-void show_stats(const json::value& result, const rpc_request&, std::ostream& out) {
+std::string money(const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    if (!v || !v->is_number()) return "-";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f", v->to_number<double>());
+    return text;
+}
+
+void show_model_stats(const json::value& result, std::ostream& out) {
+    table models({{"MODEL"},
+                  {"QUESTIONS", align::right},
+                  {"PROMPT_TOKENS", align::right},
+                  {"COMPLETION_TOKENS", align::right},
+                  {"COST", align::right},
+                  {"CREDITS", align::right},
+                  {"REVENUE", align::right},
+                  {"MARGIN", align::right}});
+    for (const auto& item : array_field(result, "items")) {
+        const auto& m = object_of(item);
+        auto number = [&](std::string_view key) { return m.at(key).to_number<double>(); };
+        char margin[32];
+        std::snprintf(margin, sizeof margin, "%.2f", number("revenue") - number("upstream_cost"));
+        models.add_row({field_text(m, "model"), field_text(m, "questions"), field_text(m, "prompt_tokens"),
+                        field_text(m, "completion_tokens"), money(m, "upstream_cost"), field_text(m, "credits"),
+                        money(m, "revenue"), margin});
+    }
+    models.print(out);
+    out << "amounts in " << field_text(object_of(result), "currency") << '\n';
+}
+
+void show_model_stats(const json::value& result, const rpc_request&, std::ostream& out) {
+    show_model_stats(result, out);
+}
+
+void show_stats(const json::value& result, const rpc_request& request, std::ostream& out) {
+    if (request.method == "admin.stats.models") return show_model_stats(result, out);
     table days({{"DATE"},
                 {"QUESTIONS", align::right},
                 {"NEW_USERS", align::right},
@@ -57,13 +95,15 @@ void show_stats(const json::value& result, const rpc_request&, std::ostream& out
                 {"REDEEMED", align::right},
                 {"SOLD", align::right},
                 {"TTFT_P50", align::right},
-                {"TTFT_P95", align::right}});
+                {"TTFT_P95", align::right},
+                {"COST", align::right},
+                {"REVENUE", align::right}});
     for (const auto& item : array_field(result, "days")) {
         const auto& d = object_of(item);
         days.add_row({field_text(d, "date"), field_text(d, "questions"), field_text(d, "new_users"),
                       field_text(d, "active_users"), field_text(d, "redemptions"),
                       field_text(d, "credits_sold"), field_text(d, "first_token_p50_ms"),
-                      field_text(d, "first_token_p95_ms")});
+                      field_text(d, "first_token_p95_ms"), money(d, "upstream_cost"), money(d, "revenue")});
     }
     days.print(out);
 }
@@ -170,10 +210,15 @@ const command status[] = {
 };
 
 const command reports[] = {
-    {"stats", "admin.stats", "[--days N]",
-     "Per day: questions, new and active users, cards redeemed, credits sold, and time to\n"
-     "first token (p50/p95 in ms). Days are in the server's local time; N defaults to 30.",
+    {"stats", "admin.stats", "[--days N] [--models]",
+     "Per day: questions, new and active users, cards redeemed, credits sold, time to first\n"
+     "token (p50/p95 in ms), upstream cost and revenue. Days are in the server's local time;\n"
+     "N defaults to 30. --models shows the period per model instead (admin.stats.models):\n"
+     "questions, tokens, upstream cost at the model's prices, credits, revenue and margin.",
      build_stats, show_stats},
+    {"stats models", "admin.stats.models", "[--days N]",
+     "The same as stats --models: the period per model, most asked first.", build_stats,
+     show_model_stats},
     {"audit", "admin.audit.list", "[--limit N] [--cursor CURSOR]",
      "Show the audit log of admin changes, newest first (secrets masked).", build_audit,
      show_audit},

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "auth/accounts.hpp"
+#include "chat/attachments.hpp"
 #include "auth/auth_service.hpp"
 #include "chat/chat_service.hpp"
 #include "config/client_options.hpp"
@@ -47,6 +48,9 @@ struct app::impl {
     std::optional<file_lock> data_lock;  // held while this process owns data_dir
     std::unique_ptr<store::database> db;
     blocking_pool hashing{2};
+    blocking_pool file_work{1};  // reading uploads: type checks, PDF text, hashing
+    std::unique_ptr<files::blob_store> blobs;
+    std::unique_ptr<chat::attachments> uploads;
     std::unique_ptr<settings> site;
     upstream::key_pool pool;
     std::unique_ptr<upstream::client> client;
@@ -172,7 +176,9 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.client = std::make_unique<upstream::client>(m.ioc.get_executor(), provider_client_options(*cfg));
     m.auth = std::make_unique<auth::auth_service>(*m.db, m.hashing, *m.site, get_cfg);
     m.accounts = std::make_unique<auth::accounts>(*m.db, *m.auth);
-    m.chat = std::make_unique<chat::chat_service>(m.ioc, *m.db, *m.client, m.pool, *m.site, get_cfg);
+    m.blobs = std::make_unique<files::blob_store>(std::filesystem::path(cfg->data_dir) / "files");
+    m.uploads = std::make_unique<chat::attachments>(*m.db, *m.blobs, m.file_work);
+    m.chat = std::make_unique<chat::chat_service>(m.ioc, *m.db, *m.client, m.pool, *m.site, get_cfg, *m.uploads);
     m.wechat_client = std::make_unique<upstream::client>(m.ioc.get_executor(), wechat_client_options(*cfg));
     m.wechat_api = std::make_unique<wechat::api>(*m.wechat_client);
     m.wechat = std::make_unique<wechat::login_service>(
@@ -181,7 +187,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
                             [&m](std::string openid) { return m.accounts->wechat_user_banned(std::move(openid)); }});
     m.chat->set_models(m.db->direct().models());
     m.catalog = std::make_unique<chat::catalog>(*m.db, *m.chat);
-    m.conversations = std::make_unique<chat::conversations>(*m.db);
+    m.conversations = std::make_unique<chat::conversations>(*m.db, *m.uploads);
     m.cards = std::make_unique<billing::card_service>(*m.db);
     m.ledger = std::make_unique<billing::ledger_book>(*m.db, m.tasks);
     m.keys = std::make_unique<ops::key_registry>(*m.db, m.pool);
@@ -198,11 +204,11 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     };
     m.files = std::make_unique<net::static_files>(cfg->webui_dir);
     m.front = std::make_unique<web::front_end>(web::front_end_parts{
-        get_cfg, *m.auth, *m.chat, m.dispatcher, m.pool, *m.wechat, *m.files,
+        get_cfg, *m.auth, *m.chat, *m.uploads, m.dispatcher, m.pool, *m.wechat, *m.files,
         [&m] { return m.server->connections(); }, [&m] { return m.stopping.load(); },
         [&m] { return m.db->storage_full(); }, m.started});
     m.server = std::make_unique<net::http_server>(
-        m.ioc, [&m](net::request& req, net::responder& r) { return m.front->route(req, r); });
+        m.ioc, [&m](net::request& req, net::responder& r) { return m.front->route(req, r); }, m.front->limits());
 }
 
 app::~app() {
@@ -222,11 +228,7 @@ int app::run() {
                        *m.client, m.pool,
                        {[&m] { return std::chrono::minutes(std::max<long long>(1, m.site->get_int("keys.recheck_minutes"))); },
                         [&m] { return m.current()->upstream.base_url; },
-                        [&m](std::int64_t id) {
-                            return m.site_admin->record({.at = unix_now(), .actor = "system", .via = "socket",
-                                                         .method = "admin.keys.recheck",
-                                                         .params = json::serialize(json::object{{"id", id}, {"result", "active"}})});
-                        },
+                        [&m](std::int64_t id) { return m.site_admin->record_key_recovered(id, unix_now()); },
                         stopping}),
                    asio::detached);
     asio::co_spawn(m.ioc, store::backfill_search(*m.db, stopping), asio::detached);
@@ -238,6 +240,7 @@ int app::run() {
     m.ioc.run();
     for (auto& t : threads) t.join();
     m.hashing.stop();
+    m.file_work.stop();
     m.db->stop();
     spdlog::info("chatd stopped");
     return 0;

@@ -226,6 +226,7 @@ class ParityTest(ChatdTestCase):
         self.assertEqual(conversation["messages"][0]["content"], "a question for the parity test")
 
         self.read("stats", "--days", "3")
+        self.read("stats", "models", "--days", "3")
         self.read("audit", "--limit", "5")
         self.assertIn("id", self.run_json("admin", "add", "parity-admin",
                                           input="parity password 123\n"))

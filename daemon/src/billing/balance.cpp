@@ -28,4 +28,8 @@ store::charge_planner question_charge(std::int64_t cost, std::int64_t now) {
     };
 }
 
+std::int64_t question_price(std::int64_t model_cost, std::int64_t image_cost, std::int64_t images) {
+    return model_cost + image_cost * images;
+}
+
 }  // namespace chatd::billing

@@ -10,7 +10,6 @@
 #include <spdlog/spdlog.h>
 
 #include "billing/balance.hpp"
-#include "billing/refunds.hpp"
 #include "util/app_error.hpp"
 #include "util/text.hpp"
 #include "util/unix_time.hpp"
@@ -32,8 +31,8 @@ json::object balance_to_json(const store::balance& b, std::int64_t now) {
 
 chat_service::chat_service(asio::io_context& ioc, store::database& db, upstream::client& client,
                            upstream::key_pool& pool, settings& s,
-                           std::function<std::shared_ptr<const config>()> cfg)
-    : ioc_(ioc), db_(db), client_(client), pool_(pool), settings_(s), config_(std::move(cfg)) {}
+                           std::function<std::shared_ptr<const config>()> cfg, attachments& uploads)
+    : ioc_(ioc), db_(db), client_(client), pool_(pool), settings_(s), config_(std::move(cfg)), uploads_(uploads) {}
 
 void chat_service::set_models(std::vector<store::model_row> models) {
     std::lock_guard lock(mu_);
@@ -79,30 +78,6 @@ std::string chat_service::default_model() const {
     return {};
 }
 
-namespace {
-
-bool is_storage_full(const std::exception& e) {
-    auto* error = dynamic_cast<const app_error*>(&e);
-    return error && error->reason == "storage_full";
-}
-
-constexpr const char* unsaved_message =
-    "服务器磁盘已满，回答无法保存，已退还次数 "
-    "(the server's disk is full: the answer could not be saved; refunded)";
-
-// The user may have seen the whole text, but an answer the disk cannot keep ends failed.
-void mark_unsaved(store::finished_answer& f) {
-    f.status = "failed";
-    f.refund = true;
-    f.free_reason.clear();
-    f.error_reason = "storage_full";
-    f.error_message = unsaved_message;
-}
-
-std::string error_event_of(const store::finished_answer& f) {
-    return error_event(f.content.size() + 1, f.error_reason, f.error_message, f.refund);
-}
-}  // namespace
 
 json::object chat_service::balance_json(const store::balance& b) const {
     return balance_to_json(b, unix_now());
@@ -143,6 +118,7 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         if (!role || !role->enabled) throw app_error("invalid_params", "unknown role");
         req.system_prompt = role->prompt;
     }
+    const auto images = co_await checked_images(user, req.attachments);
     std::string model_id = req.model.value_or("");
     if (model_id.empty() && !req.conversation_id) {
         model_id = default_model();
@@ -162,6 +138,7 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         q.content = std::move(req.content);
         q.role_id = req.role_id;
         q.system_prompt = req.system_prompt;
+        q.attachments = std::move(req.attachments);
         if (model) q.model = model->id;
         // A conversation keeps its own model: look it up when none was named.
         if (!model) {
@@ -173,22 +150,25 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
             if (!model) throw app_error("no_upstream", "没有可用的模型 (no model is configured)");
             q.model = model->id;
         }
+        refuse_images_unless_vision(images, *model);
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
-        context_selector context({model->max_messages, model->max_context_chars});
+        context_selector context({model->max_messages, model->max_context_chars, model->vision});
         auto now = unix_now();
+        auto price = billing::question_price(model->cost, model->image_cost, images);
         auto started = co_await db_.run(
-            [q, plan = billing::question_charge(model->cost, now), read = context.reader(), now](store::store& s) {
+            [q, plan = billing::question_charge(price, now), read = context.reader(), now](store::store& s) {
                 return s.start_question(q, plan, read, now);
             });
-        co_return co_await launch(user, std::move(started), std::move(context), *model);
+        co_return co_await launch(user, std::move(started), std::move(context), *model, price);
     } catch (...) {
         release_slot(user.id);
         throw;
     }
 }
 
-awaitable<json::object> chat_service::regenerate(const store::user_row& user, store::id_t message_id) {
+awaitable<json::object> chat_service::regenerate(const store::user_row& user, store::id_t message_id,
+                                                 std::optional<std::vector<std::string>> attachments) {
     auto msg = co_await db_.run([message_id](store::store& s) { return s.message(message_id); });
     if (!msg || msg->user_id != user.id || msg->role != "assistant")
         throw app_error("not_found", "no such answer");
@@ -196,31 +176,62 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
     auto model = conv ? find_model(conv->model) : std::nullopt;
     if (!model) model = find_model(default_model());
     if (!model) throw app_error("no_upstream", "没有可用的模型 (no model is configured)");
+    std::int64_t images = 0;
+    if (attachments) {
+        images = co_await checked_images(user, *attachments);
+        refuse_images_unless_vision(images, *model);
+    } else if (model->vision && msg->parent_id) {
+        // The question's own images are sent again, and cost again.
+        auto attached = co_await db_.run([id = *msg->parent_id](store::store& s) { return s.attachments_of(id); });
+        for (const auto& a : attached) images += a.kind == "image";
+    }
     reserve_slot(user);
     try {
         if (!pool_.has_candidate(model->upstream_model, unix_now()))
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
-        context_selector context({model->max_messages, model->max_context_chars});
+        context_selector context({model->max_messages, model->max_context_chars, model->vision});
         auto now = unix_now();
+        auto price = billing::question_price(model->cost, model->image_cost, images);
         auto started = co_await db_.run(
-            [&, plan = billing::question_charge(model->cost, now), read = context.reader()](store::store& s) {
-                return s.start_regenerate(user.id, message_id, plan, read, now);
+            [&, plan = billing::question_charge(price, now), read = context.reader()](store::store& s) {
+                return s.start_regenerate(user.id, message_id, attachments, plan, read, now);
             });
-        co_return co_await launch(user, std::move(started), std::move(context), *model);
+        co_return co_await launch(user, std::move(started), std::move(context), *model, price);
     } catch (...) {
         release_slot(user.id);
         throw;
     }
 }
 
+awaitable<std::int64_t> chat_service::checked_images(const store::user_row& user,
+                                                    const std::vector<std::string>& upload_ids) {
+    std::int64_t images = 0;
+    for (const auto& a : co_await uploads_.for_question(user.id, upload_ids)) {
+        if (a.kind == "image") ++images;
+        else check_words(a.text);
+    }
+    co_return images;
+}
+
+void chat_service::refuse_images_unless_vision(std::int64_t images, const store::model_row& model) {
+    if (images && !model.vision)
+        throw app_error("invalid_params", "这个模型不能看图片，请换一个支持图片的模型 (this model cannot take images)");
+}
+
 awaitable<json::object> chat_service::launch(const store::user_row& user, store::started_answer started,
-                                             context_selector context, const store::model_row& model) {
+                                             context_selector context, const store::model_row& model,
+                                             std::int64_t price) {
     job j;
     j.gen = std::make_shared<generation>(started.message_id, user.id, started.conversation_id);
-    j.upstream_model = model.upstream_model;
-    for (auto& m : std::move(context).result(started.system_prompt)) j.messages.push_back({m.role, m.content});
+    j.model = model;
+    for (auto& m : std::move(context).result(started.system_prompt)) {
+        upstream::chat_message out{std::move(m.role), std::move(m.content), {}};
+        for (const auto& image : m.images)
+            if (auto url = uploads_.data_url(image)) out.image_urls.push_back(std::move(*url));
+        j.messages.push_back(std::move(out));
+    }
     j.accepted = std::chrono::steady_clock::now();
-    j.charged = model.cost;
+    j.charged = price;
     {
         std::lock_guard lock(mu_);
         live_[started.message_id] = j.gen;
@@ -232,173 +243,6 @@ awaitable<json::object> chat_service::launch(const store::user_row& user, store:
                            {"user_message_id", started.user_message_id},
                            {"message_id", started.message_id},
                            {"stream", "/api/stream/" + std::to_string(started.message_id)}};
-}
-
-awaitable<void> chat_service::run(job j) {
-    auto& g = *j.gen;
-    auto cfg = config_();
-    std::set<std::int64_t> tried;
-    std::optional<std::int64_t> first_token_ms;
-    std::optional<std::int64_t> key_used;
-    std::optional<upstream::usage> usage;
-    std::string status = "failed", error_reason, error_message;
-    bool got_text = false;
-    std::optional<stream_masker> masker;
-    if (auto filter = words()) masker.emplace(filter);
-
-    try {
-        for (int attempt = 0; attempt < cfg->upstream.max_attempts; ++attempt) {
-            if (g.cancel->cancelled()) break;
-            auto lease = pool_.pick(j.upstream_model, tried, unix_now());
-            if (!lease) break;
-            tried.insert(lease->id);
-            key_used = lease->id;
-            {
-                std::lock_guard lock(mu_);
-                counters_.upstream_attempts++;
-                if (attempt > 0) counters_.retries++;
-            }
-            upstream::chat_request req{lease->base_url.empty() ? cfg->upstream.base_url : lease->base_url,
-                                       lease->secret, j.upstream_model, j.messages, {}};
-            auto o = co_await client_.stream_chat(
-                req,
-                [&](std::string_view text) {
-                    if (!first_token_ms)
-                        first_token_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::steady_clock::now() - j.accepted)
-                                             .count();
-                    got_text = true;
-                    if (masker) g.append(masker->push(text));
-                    else g.append(text);
-                },
-                g.cancel);
-            auto v = pool_.report(lease->id, o, unix_now());
-            if (o.tokens) usage = o.tokens;
-            if (v == upstream::verdict::success) {
-                status = "done";
-                break;
-            }
-            if (v == upstream::verdict::cancelled) {
-                status = g.stopped_by() == stop_cause::shutdown ? "interrupted" : "stopped";
-                break;
-            }
-            if (o.got_delta) {
-                // Past the first token the user has seen text: no silent switch to another key.
-                error_reason = "upstream_interrupted";
-                error_message = "上游连接中断，回答不完整 (the upstream stopped mid-answer)";
-                break;
-            }
-            if (v == upstream::verdict::request_fault) {
-                error_reason = "upstream_rejected";
-                error_message = o.error_message.empty() ? "上游拒绝了这个请求 (the upstream refused the request)"
-                                                        : o.error_message;
-                break;
-            }
-            spdlog::info("answer {}: key {} failed ({}), trying the next key", g.message_id, lease->id,
-                         o.error_message.empty() ? std::to_string(o.http_status) : o.error_message);
-        }
-    } catch (const std::exception& e) {
-        spdlog::error("answer {}: {}", g.message_id, e.what());
-        error_reason = "internal_error";
-        error_message = "内部错误 (internal error)";
-    }
-    if (masker) g.append(masker->finish());
-    if (g.cancel->cancelled() && status == "failed" && error_reason.empty())
-        status = g.stopped_by() == stop_cause::shutdown ? "interrupted" : "stopped";
-    if (g.stopped_by() == stop_cause::storage_full) {
-        status = "failed";
-        error_reason = "storage_full";
-        error_message = unsaved_message;
-    }
-    if (status == "failed" && error_reason.empty()) {
-        error_reason = tried.empty() ? "no_upstream" : "upstream_unavailable";
-        error_message = tried.empty() ? "暂无可用的上游接口 (no upstream key is available)"
-                                      : "上游接口暂时不可用，已退还次数 (the upstream is unavailable; refunded)";
-    }
-
-    auto total_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                          j.accepted)
-                        .count();
-    store::finished_answer f;
-    f.message_id = g.message_id;
-    f.status = status;
-    f.content = g.text();
-    f.key_id = key_used;
-    f.first_token_ms = first_token_ms;
-    f.total_ms = total_ms;
-    if (usage) {
-        f.prompt_tokens = usage->prompt_tokens;
-        f.completion_tokens = usage->completion_tokens;
-    }
-    auto refund = billing::decide_refund(status, got_text, first_token_ms,
-                                         settings_.get_int("billing.free_if_slower_than"));
-    f.refund = refund.refund;
-    f.free_reason = refund.free_reason;
-    if (status == "failed" || status == "interrupted") {
-        f.error_reason = status == "interrupted" ? "interrupted" : error_reason;
-        f.error_message = status == "interrupted" ? "服务重启，回答中断，已退还次数 (interrupted by a restart; refunded)"
-                                                  : error_message;
-    }
-
-    std::string final_event;
-    bool unsaved = false;
-    try {
-        auto bal = co_await db_.run([f, now = unix_now()](store::store& s) { return s.finish_answer(f, now); });
-        std::size_t end = f.content.size();
-        if (status == "failed" || status == "interrupted") {
-            final_event = error_event_of(f);
-        } else {
-            final_event = done_event(end + 1, {g.message_id, status, f.refund ? 0 : j.charged, f.refund,
-                                               f.free_reason, balance_json(bal),
-                                               usage ? usage->prompt_tokens : 0, usage ? usage->completion_tokens : 0,
-                                               first_token_ms, total_ms});
-        }
-    } catch (const std::exception& e) {
-        if (is_storage_full(e)) {
-            spdlog::warn("answer {}: the disk is full; it ends failed, refunded once space returns",
-                         g.message_id);
-            mark_unsaved(f);
-            status = f.status;
-            unsaved = true;
-            final_event = error_event_of(f);
-        } else {
-            spdlog::error("answer {}: cannot store the result: {}", g.message_id, e.what());
-            final_event = error_event(f.content.size() + 1, "internal_error", "内部错误 (internal error)", false);
-        }
-    }
-    g.finish(std::move(final_event));
-    {
-        std::lock_guard lock(mu_);
-        if (!unsaved) live_.erase(g.message_id);
-        if (status == "done") counters_.done++;
-        else if (status == "stopped") counters_.stopped++;
-        else if (status == "interrupted") counters_.interrupted++;
-        else counters_.failed++;
-    }
-    release_slot(g.user_id);
-    if (unsaved) co_await store_when_space_returns(std::move(f));
-}
-
-// Streams still find the answer live meanwhile, with its final event. If chatd stops first,
-// the start-up sweep (store::interrupt_streaming) ends the answer and refunds it instead.
-awaitable<void> chat_service::store_when_space_returns(store::finished_answer f) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    for (;;) {
-        timer.expires_after(unsaved_retry_interval);
-        auto [ec] = co_await timer.async_wait(as_tuple);
-        if (ec) break;
-        try {
-            co_await db_.run([f, now = unix_now()](store::store& s) { return s.finish_answer(f, now); });
-            spdlog::info("answer {}: stored as failed and refunded", f.message_id);
-            break;
-        } catch (const std::exception& e) {
-            if (is_storage_full(e)) continue;
-            spdlog::error("answer {}: cannot store the result: {}", f.message_id, e.what());
-            break;
-        }
-    }
-    std::lock_guard lock(mu_);
-    live_.erase(f.message_id);
 }
 
 awaitable<void> chat_service::stop(const store::user_row& user, store::id_t message_id) {
@@ -423,13 +267,13 @@ void chat_service::start() {
 }
 
 awaitable<void> chat_service::persist_once() {
-    std::vector<std::pair<store::id_t, std::string>> texts;
+    std::vector<store::partial_answer> texts;
     std::vector<std::shared_ptr<generation>> writing;
     {
         std::lock_guard lock(mu_);
         for (auto& [id, g] : live_)
             if (auto t = g->take_unsaved()) {
-                texts.emplace_back(id, std::move(*t));
+                texts.push_back(std::move(*t));
                 writing.push_back(g);
             }
     }
@@ -445,7 +289,7 @@ awaitable<void> chat_service::persist_once() {
             return 0;
         });
     } catch (const std::exception& e) {
-        if (!is_storage_full(e)) throw;
+        if (!has_reason(e, "storage_full")) throw;
         // Never half-kept: answers whose text the disk has no room for end failed and refunded.
         for (auto& g : writing) g->request_stop(stop_cause::storage_full);
     }
@@ -453,12 +297,15 @@ awaitable<void> chat_service::persist_once() {
 
 awaitable<void> chat_service::persist_loop() {
     auto timer = persist_timer_;
-    for (;;) {
+    // Uploads never sent with a question are swept now and then on the same clock.
+    constexpr auto sweep_every = std::chrono::hours(1) / persist_interval;
+    for (std::int64_t tick = 0;; ++tick) {
         timer->expires_after(persist_interval);
         auto [ec] = co_await timer->async_wait(as_tuple);
         if (ec) co_return;
         try {
             co_await persist_once();
+            if (tick % sweep_every == 0) co_await uploads_.sweep_unsent(unix_now());
         } catch (const std::exception& e) {
             spdlog::error("saving partial answers failed: {}", e.what());
         }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 
+#include "chat/attachments.hpp"
 #include "chat/context.hpp"
 #include "chat/generation.hpp"
 #include "chat/word_filter.hpp"
@@ -32,6 +33,7 @@ struct send_request {
     std::optional<store::id_t> role_id;
     std::optional<std::string> system_prompt;
     std::optional<store::id_t> parent_id;
+    std::vector<std::string> attachments;  // upload ids
 };
 
 // Where a stream reads from: a running answer, or a stored one.
@@ -50,7 +52,8 @@ public:
     };
 
     chat_service(boost::asio::io_context& ioc, store::database& db, upstream::client& client,
-                 upstream::key_pool& pool, settings& s, std::function<std::shared_ptr<const config>()> cfg);
+                 upstream::key_pool& pool, settings& s, std::function<std::shared_ptr<const config>()> cfg,
+                 attachments& uploads);
 
     void set_models(std::vector<store::model_row> models);
     std::vector<store::model_row> models() const;
@@ -61,7 +64,9 @@ public:
 
     // Errors are app_error with the contract's reasons.
     boost::asio::awaitable<boost::json::object> send(const store::user_row& user, send_request req);
-    boost::asio::awaitable<boost::json::object> regenerate(const store::user_row& user, store::id_t message_id);
+    // `attachments`, when given, replace the question's own (CONTRACT §10).
+    boost::asio::awaitable<boost::json::object> regenerate(const store::user_row& user, store::id_t message_id,
+                                                           std::optional<std::vector<std::string>> attachments);
     boost::asio::awaitable<void> stop(const store::user_row& user, store::id_t message_id);
 
     // Checks the viewer may read the message (owner or admin); throws not_found otherwise.
@@ -83,15 +88,19 @@ public:
 private:
     struct job {
         std::shared_ptr<generation> gen;
-        std::string upstream_model;
+        store::model_row model;
         std::vector<upstream::chat_message> messages;
         std::chrono::steady_clock::time_point accepted;
         std::int64_t charged = 0;
     };
+    // How many of the uploads are images; the files' text must pass the sensitive-word filter.
+    boost::asio::awaitable<std::int64_t> checked_images(const store::user_row& user,
+                                                        const std::vector<std::string>& upload_ids);
+    static void refuse_images_unless_vision(std::int64_t images, const store::model_row& model);
     boost::asio::awaitable<boost::json::object> launch(const store::user_row& user,
                                                        store::started_answer started,
                                                        context_selector context,
-                                                       const store::model_row& model);
+                                                       const store::model_row& model, std::int64_t price);
     boost::asio::awaitable<void> run(job j);
     boost::asio::awaitable<void> store_when_space_returns(store::finished_answer f);
     boost::asio::awaitable<void> persist_loop();
@@ -109,6 +118,7 @@ private:
     settings& settings_;
     std::function<std::shared_ptr<const config>()> config_;
     rate_limiter questions_;
+    attachments& uploads_;
 
     mutable std::mutex mu_;
     std::map<store::id_t, std::shared_ptr<generation>> live_;

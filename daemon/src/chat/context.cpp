@@ -1,20 +1,48 @@
 #include "chat/context.hpp"
 
+#include <algorithm>
 #include <iterator>
+#include <limits>
+
+#include "util/text.hpp"
 
 namespace chatd::chat {
+
+std::string with_file_texts(const std::string& content, const std::vector<store::upload_row>& files,
+                            std::int64_t max_bytes) {
+    std::string out = content;
+    for (const auto& f : files) {
+        if (f.kind != "file") continue;
+        std::string head = "\n\n--- " + f.name + " ---\n";
+        auto room = max_bytes - static_cast<std::int64_t>(out.size() + head.size());
+        std::string_view text(f.text);
+        bool cut = room < static_cast<std::int64_t>(text.size());
+        if (cut) text = text.substr(0, utf8_floor(text, static_cast<std::size_t>(std::max<std::int64_t>(room - 16, 0))));
+        out.append(head).append(text);
+        if (cut) out.append("\n[…truncated]");
+    }
+    return out;
+}
 
 bool context_selector::take(store::branch_message message) {
     // Answers that failed or never produced text add nothing useful to the context.
     if (message.role == "assistant" && (message.status == "failed" || message.content.empty()))
         return true;
-    auto size = static_cast<std::int64_t>(message.content.size());
     bool first = newest_first_.empty();  // the question: kept whatever its size
+    std::string content = message.attachments.empty()
+                              ? std::move(message.content)
+                              : with_file_texts(message.content, message.attachments,
+                                                first ? budget_.max_chars : std::numeric_limits<std::int64_t>::max());
+    auto size = static_cast<std::int64_t>(content.size());
     if (!first && (static_cast<int>(newest_first_.size()) >= budget_.max_messages ||
                    chars_ + size > budget_.max_chars))
         return false;
     chars_ += size;
-    newest_first_.push_back({std::move(message.role), std::move(message.content)});
+    context_message kept{std::move(message.role), std::move(content), {}};
+    if (budget_.images)
+        for (const auto& a : message.attachments)
+            if (a.kind == "image") kept.images.push_back({a.mime, a.hash});
+    newest_first_.push_back(std::move(kept));
     return true;
 }
 
@@ -24,7 +52,7 @@ std::vector<context_message> context_selector::result(const std::string& system_
         newest_first_.pop_back();
     std::vector<context_message> out;
     out.reserve(newest_first_.size() + 1);
-    if (!system_prompt.empty()) out.push_back({"system", system_prompt});
+    if (!system_prompt.empty()) out.push_back({"system", system_prompt, {}});
     out.insert(out.end(), std::make_move_iterator(newest_first_.rbegin()),
                std::make_move_iterator(newest_first_.rend()));
     return out;

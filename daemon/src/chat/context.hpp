@@ -10,22 +10,35 @@
 
 namespace chatd::chat {
 
+// An image of a question, sent to vision models as a data URL read from the blob store.
+struct context_image {
+    std::string mime, hash;
+};
+
 // One message of the context sent upstream.
 struct context_message {
     std::string role;  // system | user | assistant
-    std::string content;
+    std::string content;  // a question's files' text included, under their names
+    std::vector<context_image> images;
 };
 
 // A model's budget for the context: its max_messages and max_context_chars.
 struct context_budget {
     int max_messages = 20;
     int max_chars = 16000;  // counted in bytes of UTF-8, as stored
+    bool images = false;    // a vision model: questions keep their images
 };
+
+// A question's text with its files' text after it, each under its name; the files' text is cut
+// (at a character boundary, marked) so that the whole stays within `max_bytes` where it can.
+std::string with_file_texts(const std::string& content, const std::vector<store::upload_row>& files,
+                            std::int64_t max_bytes);
 
 // Takes the branch from the question back towards the conversation's first message. Messages
 // are kept until the first one that would exceed either budget; the question is always kept.
-// Answers that failed or have no text are left out and cost nothing. The context never opens
-// with an answer (unless that is all there is). The system prompt, when not empty, comes
+// Answers that failed or have no text are left out and cost nothing. A question's files count
+// as its text; its images cost nothing from the budget. The context never opens with an answer
+// (unless that is all there is). The system prompt, when not empty, comes
 // first and costs nothing from the budget.
 class context_selector {
 public:

@@ -29,7 +29,12 @@ awaitable<bool> conversations::rename(store::id_t user_id, store::id_t id, std::
 }
 
 awaitable<bool> conversations::remove(store::id_t user_id, store::id_t id, std::int64_t now) {
-    co_return co_await db_.run([=](store::store& st) { return st.delete_conversation(user_id, id, now); });
+    auto [removed, unused] = co_await db_.run([=](store::store& st) {
+        bool ok = st.delete_conversation(user_id, id, now);
+        return std::pair{ok, ok ? st.forget_uploads(id) : std::vector<std::string>{}};
+    });
+    uploads_.drop_blobs(unused);
+    co_return removed;
 }
 
 awaitable<bool> conversations::pin(store::id_t user_id, store::id_t id, bool pinned) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/attachments.hpp"
 #include "store/database.hpp"
 
 namespace chatd::chat {
@@ -17,13 +18,14 @@ struct conversation_tree {
 
 class conversations {
 public:
-    explicit conversations(store::database& db) : db_(db) {}
+    conversations(store::database& db, attachments& uploads) : db_(db), uploads_(uploads) {}
 
     boost::asio::awaitable<store::page<store::conversation_row>> list(store::id_t user_id, std::string query,
                                                                       store::page_cursor page);
     // The owner's conversation; not_found when it is another user's or deleted.
     boost::asio::awaitable<conversation_tree> get(store::id_t user_id, store::id_t id);
-    // Each returns false when the user has no such conversation.
+    // Each returns false when the user has no such conversation. A removed conversation's
+    // uploads go with it.
     boost::asio::awaitable<bool> rename(store::id_t user_id, store::id_t id, std::string title, std::int64_t now);
     boost::asio::awaitable<bool> remove(store::id_t user_id, store::id_t id, std::int64_t now);
     boost::asio::awaitable<bool> pin(store::id_t user_id, store::id_t id, bool pinned);
@@ -37,6 +39,7 @@ public:
 
 private:
     store::database& db_;
+    attachments& uploads_;
 };
 
 }  // namespace chatd::chat

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "util/text.hpp"
+
 namespace chatd::chat {
 
 void generation::notify(std::unique_lock<std::mutex>& lock) {
@@ -16,6 +18,14 @@ void generation::append(std::string_view text) {
     std::unique_lock lock(mu_);
     if (!final_event_.empty()) return;
     text_.append(text);
+    notify(lock);
+}
+
+void generation::append_reasoning(std::string_view text) {
+    if (text.empty()) return;
+    std::unique_lock lock(mu_);
+    if (!final_event_.empty() || !text_.empty()) return;
+    reasoning_.append(text);
     notify(lock);
 }
 
@@ -43,12 +53,17 @@ stop_cause generation::stopped_by() const {
     return stop_;
 }
 
-void generation::poll(std::size_t pos, std::string& text, std::string& final_event,
+void generation::poll(std::size_t pos, std::string& reasoning, std::string& text, std::string& final_event,
                       std::function<void()> wake) {
     std::lock_guard lock(mu_);
-    if (pos < text_.size()) text.assign(text_, pos);
+    if (pos < reasoning_.size()) {
+        reasoning.assign(reasoning_, pos);
+        text = text_;
+    } else if (pos - reasoning_.size() < text_.size()) {
+        text.assign(text_, pos - reasoning_.size());
+    }
     final_event = final_event_;
-    if (text.empty() && final_event.empty()) waiters_.push_back(std::move(wake));
+    if (reasoning.empty() && text.empty() && final_event.empty()) waiters_.push_back(std::move(wake));
 }
 
 std::string generation::text() const {
@@ -56,11 +71,26 @@ std::string generation::text() const {
     return text_;
 }
 
-std::optional<std::string> generation::take_unsaved() {
+std::string generation::reasoning() const {
     std::lock_guard lock(mu_);
-    if (text_.size() == saved_len_) return std::nullopt;
-    saved_len_ = text_.size();
-    return text_;
+    return reasoning_;
+}
+
+std::size_t generation::resume_point(std::size_t pos) const {
+    std::lock_guard lock(mu_);
+    return chat::resume_point(reasoning_, text_, pos);
+}
+
+std::optional<store::partial_answer> generation::take_unsaved() {
+    std::lock_guard lock(mu_);
+    if (reasoning_.size() + text_.size() == saved_len_) return std::nullopt;
+    saved_len_ = reasoning_.size() + text_.size();
+    return store::partial_answer{message_id, text_, reasoning_};
+}
+
+std::size_t resume_point(std::string_view reasoning, std::string_view text, std::size_t pos) {
+    if (pos <= reasoning.size()) return utf8_floor(reasoning, pos);
+    return reasoning.size() + utf8_floor(text, std::min(pos - reasoning.size(), text.size()));
 }
 
 std::string sse_event(std::string_view name, std::size_t id, std::string_view data_json) {
@@ -76,6 +106,11 @@ std::string delta_event(std::size_t end_offset, std::string_view text) {
     return sse_event("delta", end_offset, boost::json::serialize(o));
 }
 
+std::string reasoning_event(std::size_t end_offset, std::string_view text) {
+    boost::json::object o{{"text", text}};
+    return sse_event("reasoning", end_offset, boost::json::serialize(o));
+}
+
 std::string done_event(std::size_t id, const done_summary& d) {
     auto or_null = [](const std::optional<std::int64_t>& v) { return v ? boost::json::value(*v) : boost::json::value(nullptr); };
     boost::json::object o{
@@ -87,6 +122,8 @@ std::string done_event(std::size_t id, const done_summary& d) {
         {"balance", d.balance},
         {"usage", boost::json::object{{"prompt_tokens", d.prompt_tokens}, {"completion_tokens", d.completion_tokens}}},
         {"latency_ms", boost::json::object{{"first_token", or_null(d.first_token_ms)}, {"total", or_null(d.total_ms)}}}};
+    if (d.reasoning_tokens) o["usage"].as_object()["reasoning_tokens"] = *d.reasoning_tokens;
+    if (d.tokens_estimated) o["usage"].as_object()["estimated"] = true;
     return sse_event("done", id, boost::json::serialize(o));
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// One answer being written: its text so far, its final event once finished, and the
-// followers (SSE streams) waiting for more. Lives on the server, independent of any
+// One answer being written: its reasoning and text so far, its final event once finished, and
+// the followers (SSE streams) waiting for more. Lives on the server, independent of any
 // connection; thread-safe.
 #include <boost/json/object.hpp>
 #include <cstdint>
@@ -30,34 +30,45 @@ public:
     const cancel_ptr cancel = std::make_shared<cancel_handle>();
 
     void append(std::string_view text);
+    // Reasoning comes before the answer: once the answer has begun, more of it is dropped.
+    void append_reasoning(std::string_view text);
     // The complete SSE event that ends every stream of this answer.
     void finish(std::string final_event);
     bool finished() const;
     void request_stop(stop_cause why);
     stop_cause stopped_by() const;
 
-    // Text after byte offset `pos` (empty if none) and the final event (empty if still
-    // running). When both are empty, `wake` is kept and called once on the next change.
-    void poll(std::size_t pos, std::string& text, std::string& final_event, std::function<void()> wake);
+    // What follows offset `pos` (see stream_offsets): reasoning and answer text (either empty if
+    // none) and the final event (empty if still running). When all are empty, `wake` is kept and
+    // called once on the next change.
+    void poll(std::size_t pos, std::string& reasoning, std::string& text, std::string& final_event,
+              std::function<void()> wake);
 
     std::string text() const;
-    // The text when it changed since the last call (for periodic persistence).
-    std::optional<std::string> take_unsaved();
+    std::string reasoning() const;
+    // `pos` moved back to a character boundary within what has been written.
+    std::size_t resume_point(std::size_t pos) const;
+    // Reasoning and text when they changed since the last call (for periodic persistence).
+    std::optional<store::partial_answer> take_unsaved();
 
 private:
     void notify(std::unique_lock<std::mutex>& lock);
     mutable std::mutex mu_;
-    std::string text_;
-    std::size_t saved_len_ = 0;
+    std::string reasoning_, text_;
+    std::size_t saved_len_ = 0;  // of reasoning and text together
     std::string final_event_;
     stop_cause stop_ = stop_cause::none;
     std::vector<std::function<void()>> waiters_;
 };
 
-// SSE framing shared by live streams and replays. Event ids are byte offsets into the
-// answer's text, so a resume point means the same thing live and after the answer is stored.
+// SSE framing shared by live streams and replays. Event ids are byte offsets into the answer's
+// reasoning followed by its text, so ids increase across both kinds of event and a resume point
+// means the same thing live and after the answer is stored.
 std::string sse_event(std::string_view name, std::size_t id, std::string_view data_json);
 std::string delta_event(std::size_t end_offset, std::string_view text);
+std::string reasoning_event(std::size_t end_offset, std::string_view text);
+// An offset a client sent, moved back to a character boundary of reasoning + text.
+std::size_t resume_point(std::string_view reasoning, std::string_view text, std::size_t pos);
 
 // What the final `done` event reports (CONTRACT §6), the same live and replayed.
 struct done_summary {
@@ -69,6 +80,8 @@ struct done_summary {
     boost::json::object balance;
     std::int64_t prompt_tokens = 0, completion_tokens = 0;
     std::optional<std::int64_t> first_token_ms, total_ms;
+    std::optional<std::int64_t> reasoning_tokens;  // only when the upstream reported them
+    bool tokens_estimated = false;                 // counted from the text: the upstream reported none
 };
 std::string done_event(std::size_t id, const done_summary& d);
 std::string error_event(std::size_t id, std::string_view reason, std::string_view message, bool refunded);

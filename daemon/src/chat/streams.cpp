@@ -6,7 +6,6 @@
 
 #include "chat/chat_service.hpp"
 #include "util/app_error.hpp"
-#include "util/text.hpp"
 
 namespace chatd::chat {
 
@@ -42,20 +41,26 @@ awaitable<stream_source> chat_service::open(const store::user_row& viewer, store
 
 awaitable<void> chat_service::follow(stream_source src, std::size_t after, write_fn write) {
     if (src.stored) {
-        // A stored answer: the rest of its text in one delta, then its final event.
+        // A stored answer: the rest of its reasoning and text, one event each, then its final event.
         const auto& m = *src.stored;
-        std::size_t from = utf8_floor(m.content, std::min(after, m.content.size()));
-        if (from < m.content.size())
-            if (!co_await write(delta_event(m.content.size(), std::string_view(m.content).substr(from))))
-                co_return;
-        std::size_t end = m.content.size() + 1;
+        const std::size_t thought = m.reasoning.size(), end = thought + m.content.size();
+        std::size_t from = resume_point(m.reasoning, m.content, after);
+        if (from < thought) {
+            if (!co_await write(reasoning_event(thought, std::string_view(m.reasoning).substr(from)))) co_return;
+            from = thought;
+        }
+        if (from < end)
+            if (!co_await write(delta_event(end, std::string_view(m.content).substr(from - thought)))) co_return;
         if (m.status == "done" || m.status == "stopped") {
             auto bal = co_await db_.run([uid = m.user_id](store::store& s) { return s.balance_of(uid); });
-            co_await write(done_event(end, {m.id, m.status, m.refunded ? 0 : m.charge_trial + m.charge_paid, m.refunded,
-                                            m.free_reason, balance_json(bal), m.prompt_tokens.value_or(0),
-                                            m.completion_tokens.value_or(0), m.first_token_ms, m.total_ms}));
+            done_summary d{m.id, m.status, m.refunded ? 0 : m.charge_trial + m.charge_paid, m.refunded,
+                           m.free_reason, balance_json(bal), m.prompt_tokens.value_or(0),
+                           m.completion_tokens.value_or(0), m.first_token_ms, m.total_ms, std::nullopt,
+                           m.tokens_estimated};
+            if (m.reasoning_tokens) d.reasoning_tokens = *m.reasoning_tokens;
+            co_await write(done_event(end + 1, d));
         } else {
-            co_await write(error_event(end, m.error_reason.empty() ? m.status : m.error_reason, m.error_message,
+            co_await write(error_event(end + 1, m.error_reason.empty() ? m.status : m.error_reason, m.error_message,
                                        m.refunded));
         }
         co_return;
@@ -65,21 +70,21 @@ awaitable<void> chat_service::follow(stream_source src, std::size_t after, write
     auto ex = co_await asio::this_coro::executor;
     auto timer = std::make_shared<asio::steady_timer>(ex);
     // Offsets the client sends are ones we sent; clamp anything else to a character boundary.
-    std::size_t pos = after;
-    {
-        auto text = gen->text();
-        pos = utf8_floor(text, std::min(pos, text.size()));
-    }
+    std::size_t pos = gen->resume_point(after);
     for (;;) {
-        std::string text, final_event;
+        std::string reasoning, text, final_event;
         // The wake-up is posted to this coroutine's strand, so it cannot run before the wait
         // below has started.
-        gen->poll(pos, text, final_event, [timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
+        gen->poll(pos, reasoning, text, final_event, [timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
+        if (!reasoning.empty()) {
+            pos += reasoning.size();
+            if (!co_await write(reasoning_event(pos, reasoning))) co_return;
+        }
         if (!text.empty()) {
             pos += text.size();
             if (!co_await write(delta_event(pos, text))) co_return;
-            continue;
         }
+        if (!reasoning.empty() || !text.empty()) continue;
         if (!final_event.empty()) {
             co_await write(std::move(final_event));
             co_return;

@@ -53,6 +53,7 @@ po::options_description config_options(config& c, std::string& password_flag) {
         ("auth.session_days", i(c.auth.session_days), "")
         ("billing.trial_questions", i(c.billing.trial_questions), "")
         ("billing.free_if_slower_than", i(c.billing.free_if_slower_than), "seconds; 0 = off")
+        ("uploads.max_bytes", i(c.uploads.max_bytes), "largest image or file a user may attach")
         ("limits.answers_in_flight", i(c.limits.answers_in_flight), "per user")
         ("limits.questions_per_minute", i(c.limits.questions_per_minute), "per user")
         ("limits.signups_per_hour", i(c.limits.signups_per_hour), "per client IP")
@@ -157,6 +158,8 @@ void validate(config& c, const std::string& password_flag) {
     if (c.auth.session_days < 1 || c.auth.session_days > 3650) bad("auth.session_days", "expected 1..3650");
     if (c.billing.trial_questions < 0) bad("billing.trial_questions", "must not be negative");
     if (c.billing.free_if_slower_than < 0) bad("billing.free_if_slower_than", "must not be negative");
+    if (c.uploads.max_bytes < 1024 || c.uploads.max_bytes > 512 * 1024 * 1024)
+        bad("uploads.max_bytes", "expected 1024 to 536870912 (512 MiB)");
     for (auto [key, v] : {std::pair{"limits.answers_in_flight", c.limits.answers_in_flight},
                           {"limits.questions_per_minute", c.limits.questions_per_minute},
                           {"limits.signups_per_hour", c.limits.signups_per_hour},

@@ -56,6 +56,10 @@ struct config {
     } billing;
 
     struct {
+        int max_bytes = 10 * 1024 * 1024;  // one upload (POST /api/upload)
+    } uploads;
+
+    struct {
         int answers_in_flight = 2;
         int questions_per_minute = 30;
         int signups_per_hour = 20;

@@ -1,5 +1,6 @@
 #include "config/settings.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "util/text.hpp"
@@ -20,6 +21,9 @@ void settings::reseed(const config& c) {
         {"site.default_theme", {kind::theme, "light"}},
         {"billing.trial_questions", {kind::integer, std::to_string(c.billing.trial_questions)}},
         {"billing.free_if_slower_than", {kind::integer, std::to_string(c.billing.free_if_slower_than)}},
+        // What the operator's figures are in: upstream prices, and the price of one credit.
+        {"billing.currency", {kind::currency, "CNY"}},
+        {"billing.credit_price", {kind::amount, "0"}},
         {"referral.signup_reward", {kind::integer, "0"}},
         {"referral.paid_percent", {kind::percent, "0"}},
         {"limits.answers_in_flight", {kind::integer, std::to_string(c.limits.answers_in_flight)}},
@@ -78,6 +82,22 @@ std::string settings::validate(const std::string& key, const std::string& value)
         case kind::theme:
             if (is_theme(v)) return v;
             throw std::invalid_argument(key + " expects light, dark, system or sepia");
+        case kind::amount: {
+            std::size_t used = 0;
+            double x = -1;
+            try {
+                x = std::stod(v, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used == 0 || used != v.size() || !(x >= 0 && x <= 1e9))
+                throw std::invalid_argument(key + " expects a number ≥ 0, such as 0.5");
+            return v;
+        }
+        case kind::currency:
+            if (v.size() == 3 && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; }))
+                return v;
+            throw std::invalid_argument(key + " expects a three-letter currency code, such as CNY or USD");
     }
     return v;
 }

@@ -34,7 +34,7 @@ public:
     std::map<std::string, std::string> all() const;
 
 private:
-    enum class kind { text, integer, boolean, percent, theme, lines };
+    enum class kind { text, integer, boolean, percent, theme, lines, amount, currency };
     struct spec {
         kind type;
         std::string fallback;

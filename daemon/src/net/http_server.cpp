@@ -86,6 +86,12 @@ std::string percent_decode(std::string_view s, bool plus_as_space) {
 
 namespace {
 
+// The contract's error body for a body over its allowance.
+std::string too_large_body(std::size_t max_body) {
+    return R"x({"error":{"reason":"too_large","message":"请求内容太大 (the request body is over )x" +
+           std::to_string(max_body) + R"x( bytes)"}})x";
+}
+
 // Requests whose framing two parsers could read differently are refused before their body is
 // read (request smuggling through a proxy): a Transfer-Encoding other than exactly "chunked",
 // or together with Content-Length; and HTTP/1.1 without Host.
@@ -296,7 +302,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         for (;;) {
             http::request_parser<http::string_body> parser;
             parser.header_limit(static_cast<std::uint32_t>(limits.max_header));
-            parser.body_limit(limits.max_body);
+            // The body's allowance depends on the route: checked once the head is in.
+            parser.body_limit(boost::none);
+            body_allowance allowed{limits.max_body, limits.read_timeout};
             // Wait for the first byte under the idle deadline, then the whole request under
             // the read deadline.
             stream.expires_after(buffer.size() ? limits.read_timeout : limits.idle_timeout);
@@ -309,15 +317,23 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                     co_await reply_status(stream, 400, *refusal);
                     co_return;
                 }
+                if (limits.larger_body) {
+                    auto target = parser.get().target();
+                    auto path = target.substr(0, target.find('?'));
+                    if (auto larger = limits.larger_body(parser.get().method_string(), {path.data(), path.size()}))
+                        allowed = *larger;
+                }
+                if (parser.content_length() && *parser.content_length() > allowed.max_body) hec = http::error::body_limit;
+                else parser.body_limit(allowed.max_body);
             }
             if (!hec && !parser.is_done()) {
-                stream.expires_after(limits.read_timeout);
+                stream.expires_after(allowed.read_timeout);
                 auto [body_ec, bn] = co_await http::async_read(stream, buffer, parser, as_tuple);
                 hec = body_ec;
             }
             stream.expires_never();
             if (hec == http::error::body_limit) {
-                co_await reply_status(stream, 413, R"({"error":"request body over 1 MiB"})");
+                co_await reply_status(stream, 413, too_large_body(allowed.max_body));
                 co_return;
             }
             if (hec == http::error::header_limit) {

@@ -3,6 +3,9 @@
 // a body limit and read deadlines, and a registry to close every connection on shutdown.
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <functional>
+#include <optional>
+#include <string_view>
 #include <memory>
 #include <string>
 
@@ -10,12 +13,20 @@
 
 namespace chatd::net {
 
+// What one request may send: its body size, and the time to receive it whole.
+struct body_allowance {
+    std::size_t max_body = 1 << 20;
+    std::chrono::seconds read_timeout{30};
+};
+
 struct server_limits {
     std::size_t max_body = 1 << 20;
     std::size_t max_header = 16 << 10;
     std::chrono::seconds read_timeout{30};   // a whole request, once it has begun
     std::chrono::seconds idle_timeout{75};   // keep-alive wait for the next request
     std::chrono::seconds write_timeout{30};  // each write, including each SSE chunk
+    // Requests allowed more than the above (uploads), chosen by the routes from the head.
+    std::function<std::optional<body_allowance>(std::string_view method, std::string_view path)> larger_body;
 };
 
 class http_server {

@@ -1,5 +1,6 @@
 #include "ops/site_admin.hpp"
 
+#include <boost/json.hpp>
 #include <stdexcept>
 
 #include "util/app_error.hpp"
@@ -17,6 +18,12 @@ awaitable<void> site_admin::record(store::audit_row entry) {
         st.audit(entry);
         return 0;
     });
+}
+
+awaitable<void> site_admin::record_key_recovered(std::int64_t key_id, std::int64_t now) {
+    namespace json = boost::json;
+    co_await record({.at = now, .actor = "system", .via = "socket", .method = "admin.keys.recheck",
+                     .params = json::serialize(json::object{{"id", key_id}, {"result", "active"}})});
 }
 
 awaitable<std::pair<std::string, std::string>> site_admin::set_setting(std::string key, std::string value) {
@@ -45,6 +52,10 @@ awaitable<store::page<store::audit_row>> site_admin::audit_log(store::page_curso
 
 awaitable<std::vector<store::day_stats>> site_admin::stats(int days, std::int64_t now) {
     co_return co_await db_.read([days, now](store::store& st) { return st.stats(days, now); });
+}
+
+awaitable<std::vector<store::model_usage>> site_admin::usage_by_model(int days, std::int64_t now) {
+    co_return co_await db_.read([days, now](store::store& st) { return st.usage_by_model(days, now); });
 }
 
 awaitable<std::int64_t> site_admin::backup(std::string path) {

@@ -24,7 +24,23 @@ json::object model_json(const store::model_row& m) {
                         {"max_messages", m.max_messages},
                         {"max_context_chars", m.max_context_chars},
                         {"enabled", m.enabled},
-                        {"sort", m.sort}};
+                        {"sort", m.sort},
+                        {"vision", m.vision},
+                        {"max_tokens", m.max_tokens},
+                        {"stream_usage", m.stream_usage},
+                        {"price_in", m.price_in},
+                        {"price_out", m.price_out},
+                        {"image_cost", m.image_cost}};
+}
+
+// A price per 1,000,000 tokens: a plain non-negative number (prices of 2026 run from 0.1 to 600).
+double price_of(const params& p, std::string_view name, double current) {
+    const auto* v = p.get(name);
+    if (!v) return current;
+    if (!v->is_number()) fail("invalid_params", std::string(name) + ": a number");
+    auto x = v->to_number<double>();
+    if (!(x >= 0 && x <= 1'000'000)) fail("invalid_params", std::string(name) + ": 0 to 1000000");
+    return x;
 }
 
 json::object preset_json(const store::preset_row& p) {
@@ -64,6 +80,21 @@ awaitable<json::value> admin_models_set(services& s, const json::value& v, call_
     if (auto x = p.opt_i64("max_context_chars")) m.max_context_chars = static_cast<int>(*x);
     if (auto x = p.opt_bool("enabled")) m.enabled = *x;
     if (auto x = p.opt_i64("sort")) m.sort = static_cast<int>(*x);
+    if (auto x = p.opt_bool("vision")) m.vision = *x;
+    if (auto x = p.opt_i64("max_tokens")) {
+        if (*x < 0 || *x > 1'000'000) fail("invalid_params", "max_tokens: 0 (not sent) to 1000000");
+        m.max_tokens = static_cast<int>(*x);
+    }
+    if (auto x = p.opt_str("stream_usage")) {
+        if (*x != "auto" && *x != "on" && *x != "off") fail("invalid_params", "stream_usage: auto, on or off");
+        m.stream_usage = *x;
+    }
+    m.price_in = price_of(p, "price_in", m.price_in);
+    m.price_out = price_of(p, "price_out", m.price_out);
+    if (auto x = p.opt_i64("image_cost")) {
+        if (*x < 0 || *x > 1000) fail("invalid_params", "image_cost: 0 to 1000");
+        m.image_cost = static_cast<int>(*x);
+    }
     if (m.cost < 0 || m.cost > 1000) fail("invalid_params", "cost: 0 to 1000");
     if (m.max_messages < 1 || m.max_messages > 1000) fail("invalid_params", "max_messages: 1 to 1000");
     if (m.max_context_chars < 100) fail("invalid_params", "max_context_chars: at least 100");

@@ -99,16 +99,56 @@ awaitable<json::value> admin_audit_list(services& s, const json::value& v, call_
     co_return page_json(std::move(items), next);
 }
 
+namespace {
+
+int days_of(const json::value& v) {
+    return static_cast<int>(std::clamp<std::int64_t>(params(v).opt_i64("days").value_or(30), 1, 366));
+}
+
+// Usage in money (CONTRACT §10): cost at the models' prices, revenue at the price of a credit.
+void put_usage(json::object& o, const store::usage_totals& u, double credit_price) {
+    o["prompt_tokens"] = u.prompt_tokens;
+    o["completion_tokens"] = u.completion_tokens;
+    o["reasoning_tokens"] = u.reasoning_tokens;
+    o["upstream_cost"] = u.upstream_cost;
+    o["credits"] = u.credits;
+    o["revenue"] = static_cast<double>(u.credits) * credit_price;
+}
+
+double credit_price(services& s) {
+    try {
+        return std::stod(s.site.get("billing.credit_price"));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+}  // namespace
+
 awaitable<json::value> admin_stats(services& s, const json::value& v, call_context&) {
-    auto days = static_cast<int>(std::clamp<std::int64_t>(params(v).opt_i64("days").value_or(30), 1, 366));
+    auto price = credit_price(s);
     json::array out;
-    for (auto& d : co_await s.site_admin.stats(days, chat::unix_now()))
-        out.push_back(json::object{{"date", d.date}, {"questions", d.questions}, {"new_users", d.new_users},
-                                   {"active_users", d.active_users}, {"redemptions", d.redemptions},
-                                   {"credits_sold", d.credits_sold},
-                                   {"first_token_p50_ms", null_or(d.first_token_p50_ms)},
-                                   {"first_token_p95_ms", null_or(d.first_token_p95_ms)}});
-    co_return json::object{{"days", std::move(out)}};
+    for (auto& d : co_await s.site_admin.stats(days_of(v), chat::unix_now())) {
+        json::object o{{"date", d.date}, {"questions", d.questions}, {"new_users", d.new_users},
+                       {"active_users", d.active_users}, {"redemptions", d.redemptions},
+                       {"credits_sold", d.credits_sold},
+                       {"first_token_p50_ms", null_or(d.first_token_p50_ms)},
+                       {"first_token_p95_ms", null_or(d.first_token_p95_ms)}};
+        put_usage(o, d.usage, price);
+        out.push_back(std::move(o));
+    }
+    co_return json::object{{"days", std::move(out)}, {"currency", s.site.get("billing.currency")}};
+}
+
+awaitable<json::value> admin_stats_models(services& s, const json::value& v, call_context&) {
+    auto price = credit_price(s);
+    json::array items;
+    for (auto& m : co_await s.site_admin.usage_by_model(days_of(v), chat::unix_now())) {
+        json::object o{{"model", m.model}, {"questions", m.usage.questions}};
+        put_usage(o, m.usage, price);
+        items.push_back(std::move(o));
+    }
+    co_return json::object{{"items", std::move(items)}, {"currency", s.site.get("billing.currency")}};
 }
 
 awaitable<json::value> admin_conversations_get(services& s, const json::value& v, call_context&) {

@@ -78,6 +78,7 @@ method_handler admin_settings_set;
 method_handler admin_conversations_list;
 method_handler admin_audit_list;
 method_handler admin_stats;
+method_handler admin_stats_models;
 method_handler admin_conversations_get;
 method_handler admin_backup;
 method_handler system_list_methods;

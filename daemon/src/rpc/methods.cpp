@@ -86,6 +86,7 @@ const method_row method_table[] = {
     {"admin.conversations.list", access::admin, admin_conversations_list},
     {"admin.audit.list", access::admin, admin_audit_list},
     {"admin.stats", access::admin, admin_stats},
+    {"admin.stats.models", access::admin, admin_stats_models},
     {"admin.conversations.get", access::admin, admin_conversations_get},
     {"admin.backup", access::admin, admin_backup, audited},
     {"system.list_methods", access::admin, system_list_methods},

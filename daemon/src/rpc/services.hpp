@@ -57,6 +57,8 @@ void add_methods(dispatcher& d, services& s);
 json::object user_json(const store::user_row& u);
 json::array ledger_json(const std::vector<store::ledger_row>& rows);
 json::object conversation_json(const store::conversation_row& c);
+// An upload as POST /api/upload answers and messages list it: {id, name, mime, size, kind, chars?}.
+json::object attachment_json(const store::upload_row& u);
 // A conversation with every message of its tree (users see their own; admins any).
 json::object conversation_detail(const chat::conversation_tree& tree);
 

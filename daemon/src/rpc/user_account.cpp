@@ -18,7 +18,8 @@ awaitable<json::value> site_info(services& s, const json::value&, call_context&)
     if (cfg->auth.password) methods.emplace_back("password");
     json::array models;
     for (auto& m : s.chat.models())
-        if (m.enabled) models.push_back(json::object{{"id", m.id}, {"name", m.name}, {"cost", m.cost}});
+        if (m.enabled)
+            models.push_back(json::object{{"id", m.id}, {"name", m.name}, {"cost", m.cost}, {"vision", m.vision}});
     co_return json::object{{"name", s.site.get("site.name")},
                            {"announcement", s.site.get("site.announcement")},
                            {"login_methods", std::move(methods)},

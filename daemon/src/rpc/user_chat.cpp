@@ -9,6 +9,23 @@ namespace chatd::rpc {
 namespace asio = boost::asio;
 using asio::awaitable;
 
+namespace {
+
+// `attachments:[upload id, …]` when given.
+std::optional<std::vector<std::string>> attachment_ids(const params& p) {
+    const auto* a = p.get("attachments");
+    if (!a) return std::nullopt;
+    if (!a->is_array()) fail("invalid_params", "'attachments' must be an array of upload ids");
+    std::vector<std::string> ids;
+    for (const auto& id : a->get_array()) {
+        if (!id.is_string()) fail("invalid_params", "'attachments' must be an array of upload ids");
+        ids.emplace_back(id.get_string());
+    }
+    return ids;
+}
+
+}  // namespace
+
 awaitable<json::value> chat_send(services& s, const json::value& v, call_context& ctx) {
     params p(v);
     chat::send_request r;
@@ -18,12 +35,13 @@ awaitable<json::value> chat_send(services& s, const json::value& v, call_context
     r.role_id = p.opt_i64("role_id");
     r.system_prompt = p.opt_str("system_prompt");
     r.parent_id = p.opt_i64("parent_id");
+    r.attachments = attachment_ids(p).value_or(std::vector<std::string>{});
     co_return co_await s.chat.send(ctx.require_user(), std::move(r));
 }
 
 awaitable<json::value> chat_regenerate(services& s, const json::value& v, call_context& ctx) {
     params p(v);
-    co_return co_await s.chat.regenerate(ctx.require_user(), p.i64("message_id"));
+    co_return co_await s.chat.regenerate(ctx.require_user(), p.i64("message_id"), attachment_ids(p));
 }
 
 awaitable<json::value> chat_stop(services& s, const json::value& v, call_context& ctx) {

@@ -35,6 +35,12 @@ json::object user_json(const store::user_row& u) {
     return o;
 }
 
+json::object attachment_json(const store::upload_row& u) {
+    json::object o{{"id", u.id}, {"name", u.name}, {"mime", u.mime}, {"size", u.size}, {"kind", u.kind}};
+    if (u.kind == "file") o["chars"] = u.chars;
+    return o;
+}
+
 namespace {
 
 json::object message_json(const store::message_row& m) {
@@ -44,8 +50,15 @@ json::object message_json(const store::message_row& m) {
                    {"content", m.content},
                    {"status", m.status},
                    {"created_at", m.created_at}};
+    if (!m.attachments.empty()) {
+        json::array files;
+        for (const auto& a : m.attachments) files.push_back(attachment_json(a));
+        o["attachments"] = std::move(files);
+    }
     if (m.role == "assistant") {
         o["model"] = m.model;
+        o["reasoning"] = m.reasoning;
+        o["reasoning_ms"] = null_or(m.reasoning_ms);
         if (!m.error_reason.empty()) o["error"] = json::object{{"reason", m.error_reason}, {"message", m.error_message}};
     }
     return o;

@@ -25,6 +25,7 @@ struct question {
     std::string model;
     std::optional<id_t> role_id;
     std::optional<std::string> system_prompt;  // set: replaces the conversation's own prompt
+    std::vector<std::string> attachments;      // upload ids, checked to be the user's
 };
 
 struct started_answer {
@@ -48,9 +49,13 @@ struct finished_answer {
     id_t message_id = 0;
     std::string status;  // done | stopped | failed | interrupted
     std::string content;
+    std::string reasoning;
+    std::optional<std::int64_t> reasoning_ms;
     bool refund = false;
     std::string free_reason, error_reason, error_message;
-    std::optional<int> prompt_tokens, completion_tokens;
+    std::optional<int> prompt_tokens, completion_tokens, reasoning_tokens;
+    bool tokens_estimated = false;  // counted from the text: the upstream reported none
+    double upstream_cost = 0;       // the tokens at the model's prices
     std::optional<std::int64_t> first_token_ms, total_ms;
     std::optional<id_t> key_id;
 };
@@ -165,10 +170,12 @@ public:
     // the question's branch to `read_branch`.
     virtual started_answer start_question(const question& q, const charge_planner& plan,
                                           const branch_reader& read_branch, std::int64_t now) = 0;
+    // `attachments`, when given, replace the question's own before its branch is read.
     virtual started_answer start_regenerate(id_t user_id, id_t assistant_message_id,
+                                            const std::optional<std::vector<std::string>>& attachments,
                                             const charge_planner& plan, const branch_reader& read_branch,
                                             std::int64_t now) = 0;
-    virtual void save_partial(const std::vector<std::pair<id_t, std::string>>& texts) = 0;
+    virtual void save_partial(const std::vector<partial_answer>& answers) = 0;
     // Final state; refunds the charge when asked. Returns the owner's balance afterwards.
     virtual balance finish_answer(const finished_answer& f, std::int64_t now) = 0;
     // Start-up: answers left streaming by a crash become interrupted and are refunded.
@@ -188,6 +195,16 @@ public:
     virtual bool delete_conversation(id_t user_id, id_t id, std::int64_t now) = 0;
     virtual bool pin_conversation(id_t user_id, id_t id, bool pinned) = 0;
 
+    // Uploads
+    virtual void add_upload(const upload_row& u) = 0;
+    virtual std::optional<upload_row> upload(const std::string& id) = 0;  // with its text
+    virtual std::vector<upload_row> attachments_of(id_t message_id) = 0;  // without text
+    // Forgets the uploads of a conversation's questions; returns the blob hashes no upload uses
+    // any more, for the caller to delete once this has committed.
+    virtual std::vector<std::string> forget_uploads(id_t conversation_id) = 0;
+    // Uploads nobody sent with a question, older than `before`: forgotten likewise.
+    virtual std::vector<std::string> forget_unsent_uploads(std::int64_t before) = 0;
+
     // Operations
     virtual void audit(const audit_row& entry) = 0;
     void audit(std::int64_t at, const std::string& actor, const std::string& via,
@@ -199,6 +216,8 @@ public:
                                              std::optional<std::string>& next) = 0;
     // The last `days` days up to `now`, oldest first.
     virtual std::vector<day_stats> stats(int days, std::int64_t now) = 0;
+    // The same period per model, most used first.
+    virtual std::vector<model_usage> usage_by_model(int days, std::int64_t now) = 0;
     // Operator search over every message (FTS, see text_search.hpp); `expression` from
     // search_expression(). Cursors are "m<message id>".
     virtual std::vector<conversation_row> search_conversations(

@@ -62,10 +62,23 @@ struct audit_row {
     std::string before, after;               // JSON text; empty when not recorded
 };
 
+// Token usage, what it cost upstream and the credits it earned (charged, not refunded).
+struct usage_totals {
+    std::int64_t questions = 0, prompt_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
+    double upstream_cost = 0;
+    std::int64_t credits = 0;
+};
+
 struct day_stats {
     std::string date;  // YYYY-MM-DD, server local time
     std::int64_t questions = 0, new_users = 0, active_users = 0, redemptions = 0, credits_sold = 0;
     std::optional<std::int64_t> first_token_p50_ms, first_token_p95_ms;
+    usage_totals usage;  // of the questions asked that day that have ended
+};
+
+struct model_usage {
+    std::string model;
+    usage_totals usage;
 };
 
 struct model_row {
@@ -77,6 +90,11 @@ struct model_row {
     int max_context_chars = 16000;
     bool enabled = true;
     int sort = 0;
+    bool vision = false;                // accepts image attachments
+    int max_tokens = 0;                 // sent upstream when > 0
+    std::string stream_usage = "auto";  // auto | on | off: ask for the usage chunk (stream_options)
+    double price_in = 0, price_out = 0;  // the upstream's price per 1,000,000 prompt / completion tokens
+    int image_cost = 0;                 // extra credits per attached image
 };
 
 struct role_row {
@@ -127,22 +145,46 @@ struct conversation_row {
     std::string username;  // owner's display name, for the operator's logs
 };
 
+// An image or file a user uploaded to attach to questions.
+struct upload_row {
+    std::string id;
+    id_t user_id = 0;
+    std::string hash;  // SHA-256 of the bytes, their name in the blob store
+    std::string name, mime;
+    std::string kind;  // image | file
+    std::int64_t size = 0;
+    std::string text;  // a file's text; empty for images (and in listings, which leave it out)
+    std::int64_t chars = 0;
+    std::int64_t created_at = 0;
+};
+
 struct message_row {
     id_t id = 0;
     id_t conversation_id = 0;
     std::optional<id_t> parent_id;
     std::string role;  // user | assistant
     std::string content;
+    std::string reasoning;  // what a reasoning model thought before answering; never sent back
+    std::vector<upload_row> attachments;  // a question's images and files (without their text)
+    std::optional<std::int64_t> reasoning_ms;
     std::string status;  // streaming | done | stopped | failed | interrupted
     std::string model;
     std::int64_t charge_trial = 0, charge_paid = 0;
     bool refunded = false;
     std::string free_reason, error_reason, error_message;
-    std::optional<int> prompt_tokens, completion_tokens;
+    std::optional<int> prompt_tokens, completion_tokens, reasoning_tokens;
+    bool tokens_estimated = false;
+    std::optional<double> upstream_cost;
     std::optional<std::int64_t> first_token_ms, total_ms;
     std::int64_t created_at = 0;
     std::optional<std::int64_t> finished_at;
     id_t user_id = 0;  // the conversation's owner
+};
+
+// An answer's text while it is being written, saved now and then.
+struct partial_answer {
+    id_t message_id = 0;
+    std::string content, reasoning;
 };
 
 // One message on the way from a question up to its conversation's first message.
@@ -150,6 +192,7 @@ struct branch_message {
     std::string role;  // user | assistant
     std::string content;
     std::string status;  // as in message_row
+    std::vector<upload_row> attachments;  // a question's, with their text
 };
 
 }  // namespace chatd::store

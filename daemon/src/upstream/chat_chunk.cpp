@@ -29,7 +29,12 @@ int to_int(const json::value* v) {
 void on_stream_event(const sse_event& ev, outcome& out, stream_state& st,
                      const delta_fn& on_delta) {
     if (st.done || st.failed) return;
+    const delta_fn deliver = [&out, &on_delta](text_kind kind, std::string_view text) {
+        out.got_delta = true;
+        if (on_delta) on_delta(kind, text);
+    };
     if (ev.data == "[DONE]") {
+        st.content.finish(deliver);
         st.done = true;
         return;
     }
@@ -52,23 +57,33 @@ void on_stream_event(const sse_event& ev, outcome& out, stream_state& st,
     if (const auto* u = obj.if_contains("usage"); u && u->is_object()) {
         const auto& uo = u->get_object();
         out.tokens = usage{to_int(uo.if_contains("prompt_tokens")),
-                           to_int(uo.if_contains("completion_tokens"))};
+                           to_int(uo.if_contains("completion_tokens")), std::nullopt};
+        if (const auto* details = uo.if_contains("completion_tokens_details"); details && details->is_object())
+            if (const auto* r = details->get_object().if_contains("reasoning_tokens"); r && r->is_number())
+                out.tokens->reasoning_tokens = to_int(r);
     }
     const auto* choices = obj.if_contains("choices");
     if (!choices || !choices->is_array() || choices->get_array().empty()) return;
     const auto& first = choices->get_array().front();
     if (!first.is_object()) return;
     if (const auto* delta = first.get_object().if_contains("delta"); delta && delta->is_object()) {
-        const auto* content = delta->get_object().if_contains("content");
-        if (content && content->is_string() && !content->get_string().empty()) {
-            out.got_delta = true;
-            const auto& s = content->get_string();
-            if (on_delta) on_delta(std::string_view(s.data(), s.size()));
+        const auto& d = delta->get_object();
+        // DeepSeek, Qwen, SiliconFlow and Moonshot name it reasoning_content; OpenRouter reasoning.
+        for (const char* field : {"reasoning_content", "reasoning"}) {
+            const auto* r = d.if_contains(field);
+            if (r && r->is_string() && !r->get_string().empty()) {
+                deliver(text_kind::reasoning, std::string_view(r->get_string().data(), r->get_string().size()));
+                break;
+            }
         }
+        const auto* content = d.if_contains("content");
+        if (content && content->is_string() && !content->get_string().empty())
+            st.content.feed(std::string_view(content->get_string().data(), content->get_string().size()), deliver);
     }
     if (const auto* fin = first.get_object().if_contains("finish_reason");
         fin && fin->is_string()) {
         out.finish_reason = std::string(fin->get_string());
+        st.content.finish(deliver);
     }
 }
 

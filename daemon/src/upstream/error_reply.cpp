@@ -28,6 +28,7 @@ void take_error(const json::value& err, outcome& out) {
     if (const auto* m = o.if_contains("message")) out.error_message = json_text(*m);
     if (const auto* t = o.if_contains("type")) out.error_type = json_text(*t);
     if (const auto* c = o.if_contains("code")) out.error_code = json_text(*c);
+    if (const auto* p = o.if_contains("param")) out.error_param = json_text(*p);
 }
 
 bool take_error_body(std::string_view body, outcome& out) {
@@ -53,6 +54,13 @@ std::optional<int> parse_retry_after(std::string_view v) {
 std::string excerpt(std::string_view s, std::size_t n) {
     if (s.size() <= n) return std::string(s);
     return std::string(s.substr(0, n)) + "…";
+}
+
+bool refuses_stream_options(const outcome& o) {
+    if (o.what != outcome::kind::http_error || o.http_status != 400 || o.got_delta) return false;
+    for (const auto* text : {&o.error_message, &o.error_code, &o.error_param})
+        if (text->find("stream_options") != std::string::npos) return true;
+    return false;
 }
 
 }  // namespace chatd::upstream

@@ -19,6 +19,10 @@ void take_error(const boost::json::value& err, outcome& out);
 // True when `body` is a JSON object carrying a non-null "error"; the fields land in `out`.
 bool take_error_body(std::string_view body, outcome& out);
 
+// A 400 naming `stream_options`: a gateway that does not know the parameter (several answer
+// "Unknown parameter: 'stream_options'"), so the question can go again without it.
+bool refuses_stream_options(const outcome& o);
+
 // The delay-seconds form of Retry-After; nullopt for an HTTP date or anything malformed.
 std::optional<int> parse_retry_after(std::string_view value);
 

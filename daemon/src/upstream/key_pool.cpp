@@ -60,6 +60,15 @@ bool key_pool::remove(std::int64_t id) {
     return n > 0;
 }
 
+void key_pool::note_refuses_stream_options(std::int64_t id) {
+    std::lock_guard lock(mu_);
+    for (auto& k : keys_)
+        if (k.id == id && !k.refuses_stream_options) {
+            k.refuses_stream_options = true;
+            dirty_.insert(id);
+        }
+}
+
 bool key_pool::set_enabled(std::int64_t id, bool enabled) {
     std::lock_guard lock(mu_);
     for (auto& k : keys_) {
@@ -89,7 +98,7 @@ std::optional<lease> key_pool::pick(std::string_view model, const std::set<std::
         const auto& k = keys_[idx];
         if (exclude.count(k.id) || !usable(k, model, now)) continue;
         next_ = (idx + 1) % n;
-        return lease{k.id, k.secret, k.base_url};
+        return lease{k.id, k.secret, k.base_url, k.refuses_stream_options};
     }
     return std::nullopt;
 }

@@ -26,6 +26,7 @@ struct lease {
     std::int64_t id = 0;
     std::string secret;
     std::string base_url;
+    bool refuses_stream_options = false;
 };
 
 enum class verdict {
@@ -50,6 +51,8 @@ public:
     void add(const key_record& k);  // or replace the key with the same id
     bool remove(std::int64_t id);
     bool set_enabled(std::int64_t id, bool enabled);
+    // Remembers (and persists, through take_dirty) that the key's gateway refuses stream_options.
+    void note_refuses_stream_options(std::int64_t id);
 
     // Next usable key for `model` in round-robin order, never one of `exclude`.
     std::optional<lease> pick(std::string_view model, const std::set<std::int64_t>& exclude,

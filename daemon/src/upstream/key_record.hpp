@@ -23,6 +23,9 @@ struct key_record {
     std::optional<std::int64_t> last_used_at;
     std::string last_error;
     std::int64_t created_at = 0;
+    // Learnt, not configured: the key's gateway refused stream_options once, so questions on it
+    // go without (models with stream_usage "auto").
+    bool refuses_stream_options = false;
 };
 
 }  // namespace chatd::upstream

@@ -26,7 +26,8 @@ struct client_options {
 
 struct usage {
     int prompt_tokens = 0;
-    int completion_tokens = 0;
+    int completion_tokens = 0;  // reasoning included, as the providers count it
+    std::optional<int> reasoning_tokens;  // completion_tokens_details.reasoning_tokens, when reported
 };
 
 // What happened to one upstream call. Classification into evict/cool/retry is the key
@@ -47,9 +48,10 @@ struct outcome {
     int http_status = 0;
     std::string error_code;     // OpenAI error.code (string or number rendered as text)
     std::string error_type;     // OpenAI error.type
+    std::string error_param;    // OpenAI error.param: the request field it refused, if named
     std::string error_message;  // OpenAI error.message, or a description of the failure
     std::optional<int> retry_after_s;  // Retry-After header (seconds form) when present
-    bool got_delta = false;            // at least one content delta was delivered
+    bool got_delta = false;            // at least one content or reasoning delta was delivered
     std::optional<usage> tokens;       // from the final usage chunk
     std::string finish_reason;
 };
@@ -57,10 +59,12 @@ struct outcome {
 struct chat_message {
     std::string role;  // system | user | assistant
     std::string content;
+    std::vector<std::string> image_urls;  // data: URLs; sent as image_url content parts
 };
 
 struct chat_options {
     bool include_usage = true;  // stream_options.include_usage: the final chunk reports tokens
+    int max_tokens = 0;         // sent when > 0: caps what one answer can cost
 };
 
 // One streamed chat completion. Its JSON body is written by chat_completion_body, the one
@@ -83,8 +87,12 @@ struct http_response {
     std::string error;  // transport failure description; empty on a received response
 };
 
-// Receives each non-empty `choices[0].delta.content` in order, on the client's executor.
-using delta_fn = std::function<void(std::string_view text)>;
+// What a piece of streamed text is: the answer, or the model's reasoning before it
+// (`delta.reasoning_content`, `delta.reasoning`, or a leading <think>…</think> in the content).
+enum class text_kind { answer, reasoning };
+
+// Receives each non-empty piece of text in order, on the client's executor.
+using delta_fn = std::function<void(text_kind kind, std::string_view text)>;
 
 class client {
 public:

@@ -29,6 +29,8 @@ constexpr reason_info table[] = {
     {"user_banned", -32053, "账号已被封禁 (this account is banned)"},
     {"username_taken", -32054, "用户名已被占用 (this username is taken)"},
     {"openid_taken", -32055, "这个微信已绑定其他账号 (this WeChat account belongs to another user)"},
+    {"too_large", -32061, "文件太大 (the file is too large)"},
+    {"unsupported_type", -32062, "不支持的文件类型 (this kind of file cannot be attached)"},
     {"storage_full", -32060, "服务器磁盘已满，请稍后再试 (the server's disk is full; nothing was changed)"},
     {"upstream_unavailable", -32000, "模型服务暂时不可用 (the model service is unavailable)", false},
     {"interrupted", -32000, "回答被中断，已退还次数 (the answer was cut off; refunded)", false},

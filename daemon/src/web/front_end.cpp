@@ -140,6 +140,22 @@ awaitable<void> front_end::route(net::request& req, net::responder& r) {
         co_await handle_stream(req, r, std::string_view(path).substr(12));
         co_return;
     }
+    if (path == "/api/upload") {
+        if (req.method != "POST") {
+            auto res = net::json_response(405, R"({"error":"use POST"})");
+            res.headers.emplace_back("Allow", "POST");
+            co_await r.send(std::move(res));
+        } else if (!origin_allowed(req)) {
+            co_await r.send(net::json_response(403, R"({"error":"origin not allowed"})"));
+        } else {
+            co_await handle_upload(req, r);
+        }
+        co_return;
+    }
+    if (path.starts_with("/api/files/") && req.method == "GET") {
+        co_await handle_file(req, r, std::string_view(path).substr(11));
+        co_return;
+    }
     // WeChat's servers send no Origin: the signature is what authenticates them.
     if (path == "/wechat/callback") {
         co_await r.send(co_await p_.wechat.callback(req));

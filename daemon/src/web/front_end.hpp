@@ -1,6 +1,6 @@
 #pragma once
 // The public listener's and the admin socket's routes (CONTRACT §3): JSON-RPC, the answer
-// streams, WeChat's callback, health and metrics, the SPA's files; and the policies at that
+// streams, uploads (uploads.cpp), WeChat's callback, health and metrics, the SPA's files; and the policies at that
 // door: the Origin check on POSTs and the client's address behind trusted proxies.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -10,10 +10,11 @@
 
 #include "config/config.hpp"
 #include "net/http.hpp"
+#include "net/http_server.hpp"
 
 namespace chatd {
 namespace auth { class auth_service; }
-namespace chat { class chat_service; }
+namespace chat { class attachments; class chat_service; }
 namespace net { class static_files; }
 namespace rpc { class dispatcher; }
 namespace upstream { class key_pool; }
@@ -26,6 +27,7 @@ struct front_end_parts {
     std::function<std::shared_ptr<const config>()> config;
     auth::auth_service& auth;
     chat::chat_service& chat;
+    chat::attachments& uploads;
     const rpc::dispatcher& dispatcher;
     upstream::key_pool& pool;
     wechat::login_service& wechat;
@@ -41,10 +43,14 @@ public:
     explicit front_end(front_end_parts parts) : p_(std::move(parts)) {}
 
     boost::asio::awaitable<void> route(net::request& req, net::responder& r);
+    // The listeners' limits: uploads may send up to [uploads] max_bytes, and take longer.
+    net::server_limits limits() const;
 
 private:
     boost::asio::awaitable<void> handle_rpc(net::request& req, net::responder& r);
     boost::asio::awaitable<void> handle_stream(net::request& req, net::responder& r, std::string_view id_text);
+    boost::asio::awaitable<void> handle_upload(net::request& req, net::responder& r);
+    boost::asio::awaitable<void> handle_file(net::request& req, net::responder& r, std::string_view id);
     bool origin_allowed(const net::request& req) const;
 
     front_end_parts p_;

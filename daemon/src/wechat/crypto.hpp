@@ -12,10 +12,6 @@ namespace chatd::wechat {
 // `msg_signature` over {token, timestamp, nonce, Encrypt}.
 std::string signature(std::vector<std::string_view> parts);
 
-std::string base64_encode(std::string_view bytes);
-// Standard alphabet with padding; nullopt on anything else.
-std::optional<std::string> base64_decode(std::string_view text);
-
 // The 32-byte AES key behind a 43-character EncodingAESKey; nullopt if it is not one.
 std::optional<std::string> aes_key_of(std::string_view encoding_aes_key);
 

@@ -10,9 +10,9 @@ using chatd::store::branch_message;
 
 namespace {
 
-branch_message user(std::string content) { return {"user", std::move(content), "done"}; }
+branch_message user(std::string content) { return {"user", std::move(content), "done", {}}; }
 branch_message answer(std::string content, std::string status = "done") {
-    return {"assistant", std::move(content), std::move(status)};
+    return {"assistant", std::move(content), std::move(status), {}};
 }
 
 using lines = std::vector<std::string>;

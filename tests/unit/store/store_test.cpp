@@ -150,7 +150,7 @@ TEST_CASE("an answer starts with its question's branch and the conversation's pr
     CHECK(read[0].content == "q2 edited");
 
     // A regenerated answer is asked with the branch up to its own question.
-    auto r = t.st->start_regenerate(u.id, a.message_id, billing::question_charge(1, 104), collect(read), 104);
+    auto r = t.st->start_regenerate(u.id, a.message_id, std::nullopt, billing::question_charge(1, 104), collect(read), 104);
     REQUIRE(read.size() == 1);
     CHECK(read[0].content == "q1");
     CHECK(r.user_message_id == a.user_message_id);
@@ -169,7 +169,7 @@ TEST_CASE("start-up sweep interrupts and refunds streaming answers") {
     temp_db t;
     auto u = testing::new_user(*t.st, "dave", 5, 100);
     auto a = t.st->start_question(q(u.id, "q"), billing::question_charge(1, 101), everything, 101);
-    t.st->save_partial({{a.message_id, "partial"}});
+    t.st->save_partial({{a.message_id, "partial", ""}});
     CHECK(t.st->interrupt_streaming(200) == 1);
     auto m = t.st->message(a.message_id);
     CHECK(m->status == "interrupted");

@@ -13,12 +13,15 @@ namespace {
 struct reader {
     outcome out;
     stream_state st;
-    std::vector<std::string> deltas;
+    std::vector<std::string> deltas;     // answer text, piece by piece
+    std::vector<std::string> reasoning;  // reasoning text, piece by piece
 
     reader& feed(std::string data) {
         sse_event ev;
         ev.data = std::move(data);
-        on_stream_event(ev, out, st, [this](std::string_view t) { deltas.emplace_back(t); });
+        on_stream_event(ev, out, st, [this](text_kind kind, std::string_view t) {
+            (kind == text_kind::reasoning ? reasoning : deltas).emplace_back(t);
+        });
         return *this;
     }
 };
@@ -129,4 +132,58 @@ TEST_CASE("upstream chat chunks: shapes without content are skipped", "[upstream
     CHECK_FALSE(r.st.failed);
     CHECK(r.deltas == std::vector<std::string>{"a"});
     CHECK(r.out.finish_reason.empty());
+}
+
+namespace {
+
+std::string delta(std::string_view field, std::string_view text) {
+    return R"({"choices":[{"index":0,"delta":{")" + std::string(field) + R"(":")" + std::string(text) +
+           R"("},"finish_reason":null}]})";
+}
+
+}  // namespace
+
+TEST_CASE("upstream chat chunks: reasoning in each provider's shape", "[upstream][chat_chunk]") {
+    SECTION("DeepSeek, Qwen, SiliconFlow: reasoning_content, with content null while thinking") {
+        reader r;
+        r.feed(R"({"choices":[{"index":0,"delta":{"role":"assistant","content":null,"reasoning_content":""}}]})")
+            .feed(R"({"choices":[{"index":0,"delta":{"content":null,"reasoning_content":"Hmm, "}}]})")
+            .feed(R"({"choices":[{"index":0,"delta":{"content":null,"reasoning_content":"two."}}]})")
+            .feed(R"({"choices":[{"index":0,"delta":{"content":"2","reasoning_content":null}}]})")
+            .feed(R"({"choices":[{"index":0,"delta":{"content":""},"finish_reason":"stop"}]})")
+            .feed(R"({"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":40,)"
+                  R"("completion_tokens_details":{"reasoning_tokens":33}}})")
+            .feed("[DONE]");
+        CHECK(r.reasoning == std::vector<std::string>{"Hmm, ", "two."});
+        CHECK(r.deltas == std::vector<std::string>{"2"});
+        CHECK(r.out.got_delta);
+        REQUIRE(r.out.tokens);
+        CHECK(r.out.tokens->completion_tokens == 40);
+        CHECK(r.out.tokens->reasoning_tokens == 33);
+    }
+    SECTION("OpenRouter: reasoning") {
+        reader r;
+        r.feed(delta("reasoning", "think")).feed(delta("content", "answer")).feed("[DONE]");
+        CHECK(r.reasoning == std::vector<std::string>{"think"});
+        CHECK(r.deltas == std::vector<std::string>{"answer"});
+        CHECK_FALSE(r.out.tokens);
+    }
+    SECTION("raw models: <think> in the content, released at the finish_reason") {
+        reader r;
+        r.feed(content("<thi")).feed(content("nk>why</think>")).feed(content("\\n\\nbecause"));
+        CHECK(r.reasoning == std::vector<std::string>{"why"});
+        CHECK(r.deltas == std::vector<std::string>{"because"});
+        reader held;
+        held.feed(content("<th"));
+        CHECK(held.deltas.empty());
+        CHECK_FALSE(held.out.got_delta);  // nothing shown yet: a failover is still silent
+        held.feed(R"({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})");
+        CHECK(held.deltas == std::vector<std::string>{"<th"});
+    }
+    SECTION("reasoning alone counts as a delivered delta") {
+        reader r;
+        r.feed(delta("reasoning_content", "x"));
+        CHECK(r.out.got_delta);
+        CHECK(r.deltas.empty());
+    }
 }

@@ -87,8 +87,8 @@ struct harness {
                      std::function<void()> on_first_delta = nullptr) {
         auto deltas = std::make_shared<std::vector<std::string>>();
         auto mu = std::make_shared<std::mutex>();
-        chat_request req{base, "sk-test-0123456789abcd", "m", {{"user", "hi"}}, {}};
-        chatd::upstream::delta_fn on_delta = [deltas, mu, on_first_delta](std::string_view text) {
+        chat_request req{base, "sk-test-0123456789abcd", "m", {{"user", "hi", {}}}, {}};
+        chatd::upstream::delta_fn on_delta = [deltas, mu, on_first_delta](chatd::upstream::text_kind, std::string_view text) {
             bool first = false;
             {
                 std::lock_guard lock(*mu);

@@ -1,26 +1,19 @@
 // WeChat callback security (signatures, the AES envelope) and the push XML.
 #include <catch2/catch.hpp>
 
+#include "util/base64.hpp"
 #include "wechat/crypto.hpp"
 #include "wechat/xml.hpp"
 
 using namespace chatd::wechat;
+using chatd::base64_decode;
+using chatd::base64_encode;
 
 TEST_CASE("wechat signatures match the official vectors") {
     CHECK(signature({"AAAAA", "1714036504", "1514711492"}) == "f464b24fc39322e44b38aa78f5edd27bd1441696");
     CHECK(signature({"AAAAA", "1714037059", "486452656"}) == "899cf89e464efb63f54ddac96b0a0a235f53aa78");
     // The order the parts are given in does not matter: they are sorted.
     CHECK(signature({"1514711492", "AAAAA", "1714036504"}) == "f464b24fc39322e44b38aa78f5edd27bd1441696");
-}
-
-TEST_CASE("base64 decoding refuses what is not base64") {
-    CHECK(base64_decode("aGVsbG8=") == std::optional<std::string>("hello"));
-    CHECK(base64_decode("aGk=") == std::optional<std::string>("hi"));
-    CHECK(base64_decode("") == std::optional<std::string>(""));
-    CHECK_FALSE(base64_decode("aGVsbG8"));    // length not a multiple of 4
-    CHECK_FALSE(base64_decode("aGV*bG8="));   // not in the alphabet
-    CHECK_FALSE(base64_decode("aG=sbG8="));   // padding in the middle
-    CHECK(base64_encode("hello") == "aGVsbG8=");
 }
 
 TEST_CASE("EncodingAESKey gives a 32-byte key") {

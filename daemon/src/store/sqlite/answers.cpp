@@ -90,14 +90,17 @@ started_answer sqlite_store::start_question(const question& q, const charge_plan
     um.exec();
     out.user_message_id = db_.getLastInsertRowid();
     index_for_search(out.user_message_id, q.content);
+    attach_uploads(out.user_message_id, q.attachments);
 
     open_answer(q.user_id, out, plan, read_branch, now);
     t.commit();
     return out;
 }
 
-started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_message_id, const charge_planner& plan,
-                                              const branch_reader& read_branch, std::int64_t now) {
+started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_message_id,
+                                              const std::optional<std::vector<std::string>>& attachments,
+                                              const charge_planner& plan, const branch_reader& read_branch,
+                                              std::int64_t now) {
     savepoint t(db_);
     auto m = message(assistant_message_id);
     if (!m || m->user_id != user_id || m->role != "assistant" || !m->parent_id)
@@ -109,6 +112,12 @@ started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_messa
     out.conversation_id = m->conversation_id;
     out.user_message_id = *m->parent_id;
     out.model = c->model;
+    if (attachments) {
+        stmt forget = prepare("DELETE FROM message_attachments WHERE message_id = ?");
+        forget.bind(1, out.user_message_id);
+        forget.exec();
+        attach_uploads(out.user_message_id, *attachments);
+    }
     open_answer(user_id, out, plan, read_branch, now);
     t.commit();
     return out;
@@ -160,7 +169,7 @@ void sqlite_store::open_answer(id_t user_id, started_answer& out, const charge_p
 // From `leaf_id` back towards the conversation's first message, until `read` has enough.
 void sqlite_store::feed_branch(id_t conversation_id, id_t leaf_id, const branch_reader& read) {
     stmt st = prepare(
-        "SELECT parent_id, role, content, status FROM messages WHERE id = ? AND conversation_id = ?");
+        "SELECT parent_id, role, content, status, id FROM messages WHERE id = ? AND conversation_id = ?");
     std::optional<id_t> cur = leaf_id;
     while (cur) {
         st.reset();
@@ -168,19 +177,21 @@ void sqlite_store::feed_branch(id_t conversation_id, id_t leaf_id, const branch_
         st.bind(2, conversation_id);
         if (!st.executeStep()) break;
         cur = opt_i64(st.getColumn(0));
-        if (!read({st.getColumn(1).getString(), st.getColumn(2).getString(), st.getColumn(3).getString()}))
-            break;
+        branch_message m{st.getColumn(1).getString(), st.getColumn(2).getString(), st.getColumn(3).getString(), {}};
+        if (m.role == "user") m.attachments = attachments_with_text(st.getColumn(4).getInt64());
+        if (!read(std::move(m))) break;
     }
 }
 
-void sqlite_store::save_partial(const std::vector<std::pair<id_t, std::string>>& texts) {
-    if (texts.empty()) return;
+void sqlite_store::save_partial(const std::vector<partial_answer>& answers) {
+    if (answers.empty()) return;
     savepoint t(db_);
-    stmt st = prepare("UPDATE messages SET content = ? WHERE id = ? AND status = 'streaming'");
-    for (const auto& [id, content] : texts) {
+    stmt st = prepare("UPDATE messages SET content = ?, reasoning = ? WHERE id = ? AND status = 'streaming'");
+    for (const auto& a : answers) {
         st.reset();
-        st.bind(1, content);
-        st.bind(2, id);
+        st.bind(1, a.content);
+        st.bind(2, a.reasoning);
+        st.bind(3, a.message_id);
         st.exec();
     }
     t.commit();
@@ -197,7 +208,8 @@ balance sqlite_store::finish_answer(const finished_answer& f, std::int64_t now) 
     }
     stmt st = prepare(
         "UPDATE messages SET status=?, content=?, refunded=?, free_reason=?, error_reason=?, error_message=?, "
-        "prompt_tokens=?, completion_tokens=?, first_token_ms=?, total_ms=?, key_id=?, finished_at=? WHERE id=?");
+        "prompt_tokens=?, completion_tokens=?, first_token_ms=?, total_ms=?, key_id=?, finished_at=?, "
+        "reasoning=?, reasoning_ms=?, reasoning_tokens=?, tokens_estimated=?, upstream_cost=? WHERE id=?");
     st.bind(1, f.status);
     st.bind(2, f.content);
     st.bind(3, f.refund ? 1 : 0);
@@ -210,9 +222,17 @@ balance sqlite_store::finish_answer(const finished_answer& f, std::int64_t now) 
     bind_opt(st, 10, f.total_ms);
     bind_opt(st, 11, f.key_id);
     st.bind(12, now);
-    st.bind(13, f.message_id);
+    st.bind(13, f.reasoning);
+    bind_opt(st, 14, f.reasoning_ms);
+    bind_opt(st, 15, f.reasoning_tokens);
+    st.bind(16, f.tokens_estimated ? 1 : 0);
+    st.bind(17, f.upstream_cost);
+    st.bind(18, f.message_id);
     st.exec();
     if (f.first_token_ms) count_latency(m->created_at, *f.first_token_ms);
+    count_usage(m->created_at, m->model,
+                {1, f.prompt_tokens.value_or(0), f.completion_tokens.value_or(0), f.reasoning_tokens.value_or(0),
+                 f.upstream_cost, f.refund ? 0 : m->charge_trial + m->charge_paid});
     index_for_search(f.message_id, f.content);
     if (f.refund && (m->charge_trial || m->charge_paid)) {
         stmt ub = prepare(
@@ -242,6 +262,7 @@ int sqlite_store::interrupt_streaming(std::int64_t now) {
         f.message_id = id;
         f.status = "interrupted";
         f.content = m->content;
+        f.reasoning = m->reasoning;
         f.refund = true;
         f.error_reason = "interrupted";
         f.error_message = "the service restarted while this answer was being written";

@@ -5,8 +5,8 @@ namespace chatd::store {
 
 std::vector<model_row> sqlite_store::models() {
     stmt st = prepare(
-        "SELECT id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort FROM models "
-        "ORDER BY sort, id");
+        "SELECT id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort, vision, "
+        "max_tokens, stream_usage, price_in, price_out, image_cost FROM models ORDER BY sort, id");
     std::vector<model_row> out;
     while (st.executeStep()) {
         model_row m;
@@ -18,6 +18,12 @@ std::vector<model_row> sqlite_store::models() {
         m.max_context_chars = st.getColumn(5).getInt();
         m.enabled = st.getColumn(6).getInt() != 0;
         m.sort = st.getColumn(7).getInt();
+        m.vision = st.getColumn(8).getInt() != 0;
+        m.max_tokens = st.getColumn(9).getInt();
+        m.stream_usage = st.getColumn(10).getString();
+        m.price_in = st.getColumn(11).getDouble();
+        m.price_out = st.getColumn(12).getDouble();
+        m.image_cost = st.getColumn(13).getInt();
         out.push_back(std::move(m));
     }
     return out;
@@ -25,10 +31,13 @@ std::vector<model_row> sqlite_store::models() {
 
 void sqlite_store::upsert_model(const model_row& m) {
     stmt st = prepare(
-        "INSERT INTO models (id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort) "
-        "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+        "INSERT INTO models (id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort, "
+        "vision, max_tokens, stream_usage, price_in, price_out, image_cost) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
         "upstream_model=excluded.upstream_model, cost=excluded.cost, max_messages=excluded.max_messages, "
-        "max_context_chars=excluded.max_context_chars, enabled=excluded.enabled, sort=excluded.sort");
+        "max_context_chars=excluded.max_context_chars, enabled=excluded.enabled, sort=excluded.sort, "
+        "vision=excluded.vision, max_tokens=excluded.max_tokens, stream_usage=excluded.stream_usage, "
+        "price_in=excluded.price_in, price_out=excluded.price_out, image_cost=excluded.image_cost");
     st.bind(1, m.id);
     st.bind(2, m.name);
     st.bind(3, m.upstream_model);
@@ -37,6 +46,12 @@ void sqlite_store::upsert_model(const model_row& m) {
     st.bind(6, m.max_context_chars);
     st.bind(7, m.enabled ? 1 : 0);
     st.bind(8, m.sort);
+    st.bind(9, m.vision ? 1 : 0);
+    st.bind(10, m.max_tokens);
+    st.bind(11, m.stream_usage);
+    st.bind(12, m.price_in);
+    st.bind(13, m.price_out);
+    st.bind(14, m.image_cost);
     st.exec();
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <set>
 
 namespace chatd::store {
@@ -12,7 +13,8 @@ namespace {
 constexpr const char* message_columns =
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.status, m.model, m.charge_trial, "
     "m.charge_paid, m.refunded, m.free_reason, m.error_reason, m.error_message, m.prompt_tokens, "
-    "m.completion_tokens, m.first_token_ms, m.total_ms, m.created_at, m.finished_at, c.user_id";
+    "m.completion_tokens, m.first_token_ms, m.total_ms, m.created_at, m.finished_at, c.user_id, m.reasoning, "
+    "m.reasoning_ms, m.reasoning_tokens, m.tokens_estimated, m.upstream_cost";
 
 message_row read_message(SQLite::Statement& st) {
     message_row m;
@@ -36,6 +38,11 @@ message_row read_message(SQLite::Statement& st) {
     m.created_at = st.getColumn(17).getInt64();
     m.finished_at = opt_i64(st.getColumn(18));
     m.user_id = st.getColumn(19).getInt64();
+    m.reasoning = st.getColumn(20).getString();
+    m.reasoning_ms = opt_i64(st.getColumn(21));
+    m.reasoning_tokens = opt_int(st.getColumn(22));
+    m.tokens_estimated = st.getColumn(23).getInt() != 0;
+    if (!st.getColumn(24).isNull()) m.upstream_cost = st.getColumn(24).getDouble();
     return m;
 }
 
@@ -125,6 +132,28 @@ std::vector<message_row> sqlite_store::conversation_messages(id_t conversation_i
     st.bind(1, conversation_id);
     std::vector<message_row> out;
     while (st.executeStep()) out.push_back(read_message(st));
+    stmt at = prepare(
+        "SELECT a.message_id, u.id, u.user_id, u.hash, u.name, u.mime, u.kind, u.size, u.chars, u.created_at "
+        "FROM message_attachments a JOIN uploads u ON u.id = a.upload_id JOIN messages m ON m.id = a.message_id "
+        "WHERE m.conversation_id = ? ORDER BY a.message_id, a.position");
+    at.bind(1, conversation_id);
+    std::map<id_t, message_row*> by_id;
+    for (auto& m : out) by_id[m.id] = &m;
+    while (at.executeStep()) {
+        auto it = by_id.find(at.getColumn(0).getInt64());
+        if (it == by_id.end()) continue;
+        upload_row u;
+        u.id = at.getColumn(1).getString();
+        u.user_id = at.getColumn(2).getInt64();
+        u.hash = at.getColumn(3).getString();
+        u.name = at.getColumn(4).getString();
+        u.mime = at.getColumn(5).getString();
+        u.kind = at.getColumn(6).getString();
+        u.size = at.getColumn(7).getInt64();
+        u.chars = at.getColumn(8).getInt64();
+        u.created_at = at.getColumn(9).getInt64();
+        it->second->attachments.push_back(std::move(u));
+    }
     return out;
 }
 

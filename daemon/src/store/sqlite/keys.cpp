@@ -41,7 +41,8 @@ std::vector<id_t> sqlite_store::add_keys(const std::vector<std::string>& secrets
 std::vector<key_row> sqlite_store::keys() {
     stmt st = prepare(
         "SELECT id, secret, base_url, models, note, provider, enabled, status, reason, cooldown_until, "
-        "requests, failures, tokens_in, tokens_out, last_used_at, last_error, created_at FROM api_keys ORDER BY id");
+        "requests, failures, tokens_in, tokens_out, last_used_at, last_error, created_at, refuses_stream_options "
+        "FROM api_keys ORDER BY id");
     std::vector<key_row> out;
     while (st.executeStep()) {
         key_row k;
@@ -66,6 +67,7 @@ std::vector<key_row> sqlite_store::keys() {
         k.last_used_at = opt_i64(st.getColumn(14));
         k.last_error = text(st.getColumn(15));
         k.created_at = st.getColumn(16).getInt64();
+        k.refuses_stream_options = st.getColumn(17).getInt() != 0;
         out.push_back(std::move(k));
     }
     return out;
@@ -89,7 +91,7 @@ void sqlite_store::save_key_states(const std::vector<key_row>& rows) {
     savepoint t(db_);
     stmt st = prepare(
         "UPDATE api_keys SET status=?, reason=?, cooldown_until=?, requests=?, failures=?, tokens_in=?, "
-        "tokens_out=?, last_used_at=?, last_error=? WHERE id=?");
+        "tokens_out=?, last_used_at=?, last_error=?, refuses_stream_options=? WHERE id=?");
     for (const auto& k : rows) {
         st.reset();
         st.bind(1, k.status);
@@ -101,7 +103,8 @@ void sqlite_store::save_key_states(const std::vector<key_row>& rows) {
         st.bind(7, k.tokens_out);
         bind_opt(st, 8, k.last_used_at);
         bind_text_or_null(st, 9, k.last_error);
-        st.bind(10, k.id);
+        st.bind(10, k.refuses_stream_options ? 1 : 0);
+        st.bind(11, k.id);
         st.exec();
     }
     t.commit();

@@ -15,6 +15,13 @@ namespace chatd::store {
 
 namespace {
 
+// Six columns from `first`: questions, prompt, completion and reasoning tokens, cost, credits.
+usage_totals usage_of(SQLite::Statement& st, int first) {
+    return {st.getColumn(first).getInt64(),     st.getColumn(first + 1).getInt64(),
+            st.getColumn(first + 2).getInt64(), st.getColumn(first + 3).getInt64(),
+            st.getColumn(first + 4).getDouble(), st.getColumn(first + 5).getInt64()};
+}
+
 // YYYY-MM-DD in the server's local time, as the dashboard's days are.
 std::string local_date(std::int64_t at) {
     std::time_t t = static_cast<std::time_t>(at);
@@ -164,7 +171,52 @@ std::vector<day_stats> sqlite_store::stats(int days, std::int64_t now) {
             it->second->first_token_p95_ms = pct(0.95);
         }
     }
+    {
+        stmt st = prepare(
+            "SELECT date, sum(questions), sum(prompt_tokens), sum(completion_tokens), sum(reasoning_tokens), "
+            "sum(upstream_cost), sum(credits) FROM daily_model_usage WHERE date >= ? GROUP BY date");
+        st.bind(1, since);
+        while (st.executeStep())
+            if (auto it = by_day.find(st.getColumn(0).getString()); it != by_day.end())
+                it->second->usage = usage_of(st, 1);
+    }
     return out;
+}
+
+std::vector<model_usage> sqlite_store::usage_by_model(int days, std::int64_t now) {
+    std::time_t t = static_cast<std::time_t>(now);
+    std::tm first{};
+    localtime_r(&t, &first);
+    first.tm_mday -= days - 1;
+    first.tm_hour = 12;
+    first.tm_isdst = -1;
+    stmt st = prepare(
+        "SELECT model, sum(questions), sum(prompt_tokens), sum(completion_tokens), sum(reasoning_tokens), "
+        "sum(upstream_cost), sum(credits) FROM daily_model_usage WHERE date >= ? GROUP BY model "
+        "ORDER BY sum(questions) DESC, model");
+    st.bind(1, local_date(static_cast<std::int64_t>(std::mktime(&first))));
+    std::vector<model_usage> out;
+    while (st.executeStep()) out.push_back({st.getColumn(0).getString(), usage_of(st, 1)});
+    return out;
+}
+
+void sqlite_store::count_usage(std::int64_t asked_at, const std::string& model, const usage_totals& u) {
+    stmt st = prepare(
+        "INSERT INTO daily_model_usage (date, model, questions, prompt_tokens, completion_tokens, reasoning_tokens, "
+        "upstream_cost, credits) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (date, model) DO UPDATE SET "
+        "questions = questions + excluded.questions, prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
+        "completion_tokens = completion_tokens + excluded.completion_tokens, "
+        "reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, "
+        "upstream_cost = upstream_cost + excluded.upstream_cost, credits = credits + excluded.credits");
+    st.bind(1, local_date(asked_at));
+    st.bind(2, model);
+    st.bind(3, u.questions);
+    st.bind(4, u.prompt_tokens);
+    st.bind(5, u.completion_tokens);
+    st.bind(6, u.reasoning_tokens);
+    st.bind(7, u.upstream_cost);
+    st.bind(8, u.credits);
+    st.exec();
 }
 
 void sqlite_store::count_day(std::int64_t at, day_counter what, std::int64_t by) {

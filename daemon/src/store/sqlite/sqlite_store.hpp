@@ -95,9 +95,16 @@ public:
     // answers.cpp
     started_answer start_question(const question& q, const charge_planner& plan,
                                   const branch_reader& read_branch, std::int64_t now) override;
-    started_answer start_regenerate(id_t user_id, id_t assistant_message_id, const charge_planner& plan,
+    started_answer start_regenerate(id_t user_id, id_t assistant_message_id,
+                                    const std::optional<std::vector<std::string>>& attachments,
+                                    const charge_planner& plan,
                                     const branch_reader& read_branch, std::int64_t now) override;
-    void save_partial(const std::vector<std::pair<id_t, std::string>>& texts) override;
+    void add_upload(const upload_row& u) override;
+    std::optional<upload_row> upload(const std::string& id) override;
+    std::vector<upload_row> attachments_of(id_t message_id) override;
+    std::vector<std::string> forget_uploads(id_t conversation_id) override;
+    std::vector<std::string> forget_unsent_uploads(std::int64_t before) override;
+    void save_partial(const std::vector<partial_answer>& answers) override;
     balance finish_answer(const finished_answer& f, std::int64_t now) override;
     int interrupt_streaming(std::int64_t now) override;
 
@@ -124,6 +131,7 @@ public:
     std::vector<audit_row> audit_log(const page_cursor& page,
                                      std::optional<std::string>& next) override;
     std::vector<day_stats> stats(int days, std::int64_t now) override;
+    std::vector<model_usage> usage_by_model(int days, std::int64_t now) override;
     int backfill_search(int batch) override;
     std::vector<id_t> ledger_mismatches() override;
     std::int64_t backup_to(const std::string& path) override;
@@ -137,12 +145,17 @@ private:
     void open_answer(id_t user_id, started_answer& out, const charge_planner& plan,
                      const branch_reader& read_branch, std::int64_t now);
     void feed_branch(id_t conversation_id, id_t leaf_id, const branch_reader& read);
+    void attach_uploads(id_t message_id, const std::vector<std::string>& upload_ids);
+    std::vector<upload_row> attachments_with_text(id_t message_id);
+    // Deletes these uploads (id, hash); returns the hashes no upload uses any more.
+    std::vector<std::string> forget(const std::vector<std::pair<std::string, std::string>>& uploads);
     void index_for_search(id_t message_id, const std::string& content);
     // The dashboard's day rollups, counted as things happen.
     enum class day_counter { questions, new_users, redemptions, credits_sold };
     void count_day(std::int64_t at, day_counter what, std::int64_t by);
     void count_active(std::int64_t at, id_t user_id);
     void count_latency(std::int64_t at, std::int64_t first_token_ms);
+    void count_usage(std::int64_t asked_at, const std::string& model, const usage_totals& u);
 
     SQLite::Database db_;
     statement_cache statements_{db_};  // declared after db_: finalised before it closes
