@@ -132,6 +132,7 @@ private:
     std::string data_;
 };
 
+// The first token is the first reasoning or answer text, as chatd counts it (CONTRACT §10).
 bool has_content_token(std::string_view data) {
     boost::system::error_code ec;
     auto v = json::parse(data, ec);
@@ -140,8 +141,12 @@ bool has_content_token(std::string_view data) {
     if (!choices || !choices->is_array() || choices->get_array().empty()) return false;
     const auto& c0 = choices->get_array()[0];
     auto delta = c0.is_object() ? c0.get_object().if_contains("delta") : nullptr;
-    auto content = delta && delta->is_object() ? delta->get_object().if_contains("content") : nullptr;
-    return content && content->is_string() && !content->get_string().empty();
+    if (!delta || !delta->is_object()) return false;
+    for (const char* field : {"content", "reasoning_content", "reasoning"}) {
+        auto text = delta->get_object().if_contains(field);
+        if (text && text->is_string() && !text->get_string().empty()) return true;
+    }
+    return false;
 }
 
 // One keep-alive connection running requests back to back.
@@ -274,7 +279,7 @@ private:
         std::string ending;
         auto status = co_await read_sse(
             [&](const sse_reader::event& ev, steady::time_point at) {
-                if (ev.name == "delta" && !ttft) ttft = ms_between(t0, at);
+                if ((ev.name == "delta" || ev.name == "reasoning") && !ttft) ttft = ms_between(t0, at);
                 if (ev.name == "done" || ev.name == "error") {
                     ending = std::string(ev.name) + " " + std::string(ev.data.substr(0, 200));
                     return false;

@@ -59,6 +59,8 @@ def main():
                     help="CONCURRENCY:burst|steady, comma-separated")
     ap.add_argument("--tokens", type=int, default=200)
     ap.add_argument("--delay", type=int, default=20)
+    ap.add_argument("--think-tokens", type=int, default=0,
+                    help="reasoning tokens streamed before the answer (a DeepSeek-style reasoning model)")
     ap.add_argument("--healthy-keys", type=int, default=1, help="keys that answer")
     ap.add_argument("--invalid-keys", type=int, default=0,
                     help="keys the upstream refuses (401): the pool must learn to skip them")
@@ -78,7 +80,10 @@ def main():
         fake_port = int(wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
                                  what="fake_upstream"))
         base = f"http://127.0.0.1:{fake_port}/v1"
-        key = f"sk-bench:ok:tokens={opts.tokens}:delay={opts.delay}"
+        behaviour = "reasoning" if opts.think_tokens else "ok"
+        answer_shape = f"tokens={opts.tokens}:delay={opts.delay}" + \
+            (f":think_tokens={opts.think_tokens}:think_delay={opts.delay}" if opts.think_tokens else "")
+        key = f"sk-bench:{behaviour}:{answer_shape}"
 
         port = free_port()
         sock = os.path.join(work, "admin.sock")
@@ -95,7 +100,7 @@ def main():
             except OSError:
                 return False
         wait_for(healthy, what="chatd")
-        pool = [f"sk-bench{i:03d}:ok:tokens={opts.tokens}:delay={opts.delay}" for i in range(opts.healthy_keys)]
+        pool = [f"sk-bench{i:03d}:{behaviour}:{answer_shape}" for i in range(opts.healthy_keys)]
         pool += [f"sk-bad{i:03d}:invalid" for i in range(opts.invalid_keys)]
         subprocess.run([chatctl, "-s", sock, "keys", "add", "--base-url", base, "-"], input="\n".join(pool) + "\n",
                        text=True, check=True, capture_output=True)
@@ -110,10 +115,11 @@ def main():
         cookie = r.getheader("Set-Cookie").split(";", 1)[0]
         baseline_rss = rss_kib(chatd.pid, "VmRSS")
 
-        print(f"upstream: fake, {opts.tokens} tokens at {opts.delay} ms per token; keys: {opts.healthy_keys} "
+        print(f"upstream: fake, {opts.think_tokens} reasoning + {opts.tokens} tokens at {opts.delay} ms per token; "
+              f"keys: {opts.healthy_keys} "
               f"healthy, {opts.invalid_keys} invalid; machine: {os.cpu_count()} cores")
         rows = []
-        answer_ms = opts.tokens * opts.delay
+        answer_ms = (opts.think_tokens + opts.tokens) * opts.delay
         for n, kind in levels:
             # The direct runs use connections opened before the clock starts; warm chatd's
             # upstream connection pool the same way with one unmeasured round.

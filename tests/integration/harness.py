@@ -240,7 +240,8 @@ class Client:
         return sent, text, events[-1]
 
 
-def read_events(response, stop_after_deltas=None):
+def read_events(response, stop_after_deltas=None, stop_after_events=None):
+    """[(event, id, data)] until the stream ends, or after that many deltas or events (comments too)."""
     events, event, eid, data, deltas = [], None, None, [], 0
     while True:
         line = response.readline()
@@ -256,10 +257,14 @@ def read_events(response, stop_after_deltas=None):
                     break
                 if stop_after_deltas is not None and deltas >= stop_after_deltas:
                     break
+                if stop_after_events is not None and len(events) >= stop_after_events:
+                    break
             event, data = None, []
             continue
         if line.startswith(":"):
             events.append(("comment", None, line))
+            if stop_after_events is not None and len(events) >= stop_after_events:
+                break
             continue
         field, _, value = line.partition(":")
         value = value[1:] if value.startswith(" ") else value

@@ -91,7 +91,7 @@ class ReasoningTest(ChatdTestCase):
         conn, r = c.open_stream(sent["message_id"])
         head = []
         while len([e for e in head if e[0] == "reasoning"]) < 3:
-            head += [e for e in read_events_n(r, 1) if e[0] != "comment"]
+            head += [e for e in read_events(r, stop_after_events=1) if e[0] != "comment"]
         conn.close()
         self.assertTrue(all(e[0] == "reasoning" for e in head))
         rest = [e for e in c.stream(sent["message_id"], after=head[-1][1]) if e[0] != "comment"]
@@ -105,32 +105,6 @@ class ReasoningTest(ChatdTestCase):
         tail = c.stream(sent["message_id"], after=cut)
         self.assertEqual(kinds([e for e in tail if e[0] != "comment"]), ["delta", "done"])
         self.assertEqual(texts(tail, "delta"), texts(whole, "delta").encode()[3:].decode())
-
-
-def read_events_n(response, n):
-    """Reads n events (comments included) from an open SSE response."""
-    out, event, eid, data = [], None, None, []
-    while len(out) < n:
-        line = response.readline()
-        if not line:
-            break
-        line = line.decode().rstrip("\r\n")
-        if line == "":
-            if data:
-                out.append((event or "message", eid, "\n".join(data)))
-            event, data = None, []
-        elif line.startswith(":"):
-            out.append(("comment", None, line))
-        else:
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                event = value
-            elif field == "id":
-                eid = int(value)
-            elif field == "data":
-                data.append(value)
-    return out
 
 
 class ModelOptionsTest(ChatdTestCase):
