@@ -7,6 +7,8 @@
 // banner) and finds all of it in the audit log as done by the admin via the web. A visitor's
 // session gets `forbidden` from admin methods, no session `unauthorized`; a visitor cannot pass
 // the admin login form. Screenshots of every page at desktop and phone size (`a*.png`).
+// A second daemon: two priced models and a priced credit, a visitor's questions on both, and the
+// dashboard's cost, revenue and margin per day and per model, a loss in red with a minus (`am*.png`).
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -473,6 +475,124 @@ describe('chatd operator console', () => {
     await p.goto(`${stack.url}/admin/users`);
     await p.locator(tid('admin-not-admin')).waitFor();
     assert.equal(await p.locator(sel.nav).count(), 0);
+  });
+
+  noProblems();
+});
+
+describe('chatd operator console: cost, revenue and margin per model', () => {
+  const { ctx, step, shoot, noProblems } = scenario({ prefix: 'am' });
+  const CHEAP = 'gpt-4o-mini';
+  const PRICEY = 'e2e-pricey';
+  const PRICE = 0.5; // of one credit
+  const page = () => ctx.page;
+  const rowOf = (model) => `${tid('model-margin-row')}[data-model="${model}"]`;
+  const cell = (model, id) => page().locator(`${rowOf(model)} ${tid(id)}`);
+  const text = (model, id) => cell(model, id).innerText();
+  const count = async (model, id) => Number((await text(model, id)).replace(/\D/g, ''));
+  const value = async (model, id) => Number(await cell(model, id).getAttribute('data-value'));
+  const near = (actual, expected, what) => assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual} ≠ ${expected}`);
+  const colour = (locator) => locator.evaluate((el) => getComputedStyle(el).color);
+  /** A screenshot at one size with `target` scrolled to the top of the view (or its middle). */
+  async function shootAt(size, name, target = tid('margins'), block = 'start') {
+    await page().setViewportSize(size);
+    await page().locator(target).evaluate((el, b) => el.scrollIntoView({ block: b }), block);
+    await shoot(name, [size]);
+  }
+  let visitor;
+
+  step('no price for a credit yet: the dashboard says where to set it', async () => {
+    const { page: p, stack } = ctx;
+    await stack.ctl(['admin', 'add', ADMIN.username], `${ADMIN.password}\n`);
+    // Reasoning answers (20 reasoning + 100 answer tokens), so every column has figures.
+    await stack.addKey('sk-mrg0001:reasoning:think_tokens=20:tokens=100:delay=1');
+    visitor = await signUp(stack.url, VISITOR.username, VISITOR.password);
+    await p.goto(`${stack.url}/admin`);
+    for (const [field, text] of [[sel.username, ADMIN.username], [sel.password, ADMIN.password]]) await p.locator(field).fill(text);
+    await p.locator(sel.submit).click();
+    await p.locator(tid('model-margins-empty')).waitFor();
+    assert.match(await p.locator(tid('margin-no-price')).innerText(), /设置 → 计费/);
+    assert.equal(await p.locator(`${tid('margin-no-price')} a`).getAttribute('href'), '/admin/settings');
+    await shootAt(DESKTOP, 'margins-no-price');
+    await shootAt(PHONE, 'margins-no-price');
+  });
+
+  step('priced models and traffic: cost, revenue = credits × price, margin and margin % per model', async () => {
+    const { page: p, stack } = ctx;
+    await stack.ctl(['models', 'set', CHEAP, '--price-in', '1', '--price-out', '2']);
+    // Two credits a question, and an upstream price far above what two credits sell for: a loss.
+    await stack.ctl(['models', 'set', PRICEY, '--upstream-model', CHEAP, '--cost', '2',
+      '--price-in', '1000', '--price-out', '100000']);
+    await stack.ctl(['settings', 'set', 'billing.credit_price', String(PRICE)]);
+    const asks = [[CHEAP, '熊猫每天吃多少竹子？'], [CHEAP, 'Bamboo?'], [CHEAP, '第三个问题'], [PRICEY, 'Dear question']];
+    for (const [model, content] of asks) {
+      const { event, data } = await visitor.waitAnswer((await visitor.call('chat.send', { content, model })).stream);
+      assert.equal(event, 'done', JSON.stringify(data));
+    }
+    await p.locator(tid('dashboard-refresh')).click();
+    await p.locator(rowOf(PRICEY)).waitFor();
+    assert.equal(await p.locator(tid('margin-no-price')).count(), 0, 'the hint goes once a credit has a price');
+    assert.equal(await p.locator(tid('model-margin-row')).count(), 2);
+    const ctl = Object.fromEntries((await stack.ctl(['stats', '--models'])).items.map((m) => [m.model, m]));
+
+    // The profitable model: three questions, three credits, cost at its prices per 1M tokens.
+    assert.deepEqual([await count(CHEAP, 'margin-questions'), await count(CHEAP, 'margin-credits')], [3, 3]);
+    assert.deepEqual([await count(CHEAP, 'margin-tokens-out'), await count(CHEAP, 'margin-reasoning')], [3 * 120, 3 * 20]);
+    const cost = await value(CHEAP, 'margin-cost');
+    assert.ok(cost > 0, 'a non-zero upstream cost');
+    near(cost, ((await count(CHEAP, 'margin-tokens-in')) * 1 + 360 * 2) / 1e6, 'cost at the model\'s prices');
+    near(cost, ctl[CHEAP].upstream_cost, 'the cost chatctl stats --models reports');
+    assert.match(await text(CHEAP, 'margin-cost'), /^¥0\.\d{2,4}$/, 'a small cost with up to 4 decimals');
+    near(await value(CHEAP, 'margin-revenue'), 3 * PRICE, 'revenue = credits × the price of a credit');
+    assert.equal(await text(CHEAP, 'margin-revenue'), '¥1.50');
+    near(await value(CHEAP, 'margin-margin'), 3 * PRICE - cost, 'margin');
+    assert.match(await text(CHEAP, 'margin-margin'), /^\+¥1\.\d\d$/);
+    // To 0.1 %, cut toward zero: a tiny cost leaves 99.9 %, never a 100 % as if the upstream were free.
+    assert.equal(await text(CHEAP, 'margin-percent'), `+${Math.trunc(((3 * PRICE - cost) / (3 * PRICE)) * 1000) / 10}%`);
+
+    // The model sold at a loss: in the theme's red, and with a minus sign (not colour alone).
+    assert.deepEqual([await count(PRICEY, 'margin-questions'), await count(PRICEY, 'margin-credits')], [1, 2]);
+    near(await value(PRICEY, 'margin-revenue'), 2 * PRICE, 'revenue of the pricey model');
+    near(await value(PRICEY, 'margin-margin'), ctl[PRICEY].revenue - ctl[PRICEY].upstream_cost, 'the loss chatctl reports');
+    assert.match(await text(PRICEY, 'margin-margin'), /^-¥\d+\.\d\d$/);
+    assert.match(await text(PRICEY, 'margin-percent'), /^-[\d,.]+%$/);
+    assert.equal(await p.locator(rowOf(PRICEY)).getAttribute('data-loss'), 'true');
+    const hex = await p.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--danger').trim());
+    const danger = `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+    assert.equal(await colour(cell(PRICEY, 'margin-margin')), danger);
+    assert.equal(await colour(cell(PRICEY, 'margin-percent')), danger);
+    assert.notEqual(await colour(cell(CHEAP, 'margin-margin')), danger, 'a profit is not red');
+
+    // Totals for the period; today's margin bar hangs below the zero line, in red.
+    near(Number(await p.locator(sel.stat('revenue')).getAttribute('data-value')), 5 * PRICE, 'total revenue');
+    near(Number(await p.locator(sel.stat('cost')).getAttribute('data-value')),
+      ctl[CHEAP].upstream_cost + ctl[PRICEY].upstream_cost, 'total cost');
+    assert.match(await p.locator(sel.stat('margin')).evaluate((el) => `${el.className} ${el.innerText}`), /tile-danger[^]*-¥/);
+    assert.equal(await p.locator(`${tid('model-margins-total')} ${tid('margin-questions')}`).innerText(), '4');
+    assert.equal(await p.locator(`${sel.chart('cost-revenue')} svg path`).count(), 2, 'cost and revenue');
+    const bars = p.locator(`${sel.chart('margin')} svg rect`);
+    assert.deepEqual([await bars.count(), await bars.last().getAttribute('class')], [30, 'tone-danger']);
+    assert.match(await bars.last().locator('title').textContent(), /: -¥/);
+  });
+
+  step('screenshots: desktop and phone (the table scrolls sideways in its box), light and dark', async () => {
+    const p = page();
+    const table = tid('model-margins');
+    await shootAt(DESKTOP, 'margins');
+    await shootAt(DESKTOP, 'margin-table', table, 'center');
+    await shootAt(PHONE, 'margins');
+    await shootAt(PHONE, 'margin-table', table, 'center');
+    // Still a table on a phone, wider than its box, which scrolls (the page does not: shoot checks).
+    const box = await p.locator(table)
+      .evaluate((el) => [getComputedStyle(el).display, el.parentElement.scrollWidth > el.parentElement.clientWidth]);
+    assert.deepEqual(box, ['table', true], 'a table that scrolls inside its box');
+    await p.locator(table).evaluate((el) => { el.parentElement.scrollLeft = el.parentElement.scrollWidth; });
+    await shoot('margin-table-scrolled', [PHONE]);
+    // The theme switch is in the navigation, a closed drawer on phones: switch on the desktop.
+    await p.setViewportSize(DESKTOP);
+    await p.locator(sel.theme).selectOption('dark');
+    await shootAt(DESKTOP, 'margins-dark');
+    await shootAt(PHONE, 'margin-table-dark', table, 'center');
   });
 
   noProblems();

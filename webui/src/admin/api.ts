@@ -34,6 +34,29 @@ export interface DayStats {
   credits_sold: number;
   first_token_p50_ms: number | null;
   first_token_p95_ms: number | null;
+  /** What the day's answers used and earned (CONTRACT.md §10); zero on days without answers. */
+  prompt_tokens: number;
+  completion_tokens: number;
+  reasoning_tokens: number;
+  /** At the models' upstream prices, in the stats' `currency`. */
+  upstream_cost: number;
+  /** Credits charged (refunded answers count 0). */
+  credits: number;
+  /** credits × the setting billing.credit_price, at today's price. */
+  revenue: number;
+}
+
+/** One model's usage over a period (admin.stats.models), money in the stats' `currency`. */
+export interface ModelUsage {
+  model: string;
+  questions: number;
+  prompt_tokens: number;
+  /** Reasoning tokens are counted in completion_tokens too (and priced as output). */
+  completion_tokens: number;
+  reasoning_tokens: number;
+  upstream_cost: number;
+  credits: number;
+  revenue: number;
 }
 
 export interface AdminUser {
@@ -169,7 +192,21 @@ export interface ModelRow {
   max_context_chars: number;
   enabled: boolean;
   sort: number;
+  /** Accepts image attachments. */
+  vision: boolean;
+  /** Sent upstream as `max_tokens` when above 0. */
+  max_tokens: number;
+  /** Whether `stream_options.include_usage` is sent; `auto` drops it for an upstream that refuses it. */
+  stream_usage: StreamUsage;
+  /** The upstream's price per 1,000,000 prompt / completion tokens, in the setting `billing.currency`. */
+  price_in: number;
+  price_out: number;
+  /** Extra credits per attached image. */
+  image_cost: number;
 }
+
+export const STREAM_USAGE = ['auto', 'on', 'off'] as const;
+export type StreamUsage = (typeof STREAM_USAGE)[number];
 
 export interface RoleRow {
   id: number;
@@ -199,7 +236,8 @@ function given<T extends object>(params: T): Partial<T> {
 
 export const admin = {
   status: () => rpc<AdminStatus>('admin.status'),
-  stats: (days: number) => rpc<{ days: DayStats[] }>('admin.stats', { days }),
+  stats: (days: number) => rpc<{ days: DayStats[]; currency: string }>('admin.stats', { days }),
+  modelStats: (days: number) => rpc<{ items: ModelUsage[]; currency: string }>('admin.stats.models', { days }),
 
   users: (params: PageParams & { query?: string }) => rpc<Page<AdminUser>>('admin.users.list', given(params)),
   user: (id: number) => rpc<AdminUserDetail>('admin.users.get', { id }),

@@ -53,6 +53,8 @@ function labelled(count: number, plotWidth: number): Set<number> {
 interface Frame {
   labels: string[];
   max: number;
+  /** Below 0 when a series goes negative (a loss); the axis then shows min, 0 and max. */
+  min?: number;
   format: (n: number) => string;
   width: number;
   children: (plot: { x0: number; y: (v: number) => number; w: number; h: number }) => ComponentChildren;
@@ -61,11 +63,12 @@ interface Frame {
 }
 
 /** Axes, grid lines and x labels around a plot. */
-function Axes({ labels, max, format, width, children, xOf }: Frame) {
+function Axes({ labels, max, min = 0, format, width, children, xOf }: Frame) {
   const w = Math.max(0, width - PAD.left - PAD.right);
   const h = HEIGHT - PAD.top - PAD.bottom;
-  const y = (v: number) => PAD.top + h - (Math.max(0, v) / max) * h;
-  const ticks = Number.isInteger(max / 2) || max < 1 ? [0, max / 2, max] : [0, max];
+  const y = (v: number) => PAD.top + h - ((Math.max(min, v) - min) / (max - min)) * h;
+  const positive = Number.isInteger(max / 2) || max < 1 ? [0, max / 2, max] : [0, max];
+  const ticks = min < 0 ? [min, ...(max > 0 ? [0, max] : [0])] : positive;
   const shown = labelled(labels.length, w);
   return (
     <>
@@ -104,9 +107,12 @@ interface ChartProps {
 
 const plain = (n: number) => (Number.isInteger(n) ? n.toLocaleString() : n.toFixed(1));
 
-export function BarChart({ title, summary, labels, values, tone = 'accent', format = plain, testid }: ChartProps & { values: number[]; tone?: Tone }) {
+/** `toneOf` colours single bars (a loss in red); negative values hang below the zero line. */
+export function BarChart({ title, summary, labels, values, tone = 'accent', toneOf, format = plain, testid }: ChartProps & { values: number[]; tone?: Tone; toneOf?: (v: number) => Tone }) {
   const [box, width] = useWidth();
-  const max = niceMax(Math.max(0, ...values));
+  const low = Math.min(0, ...values);
+  const min = low < 0 ? -niceMax(-low) : 0;
+  const max = min < 0 && Math.max(...values) <= 0 ? 0 : niceMax(Math.max(0, ...values));
   const slot = (w: number) => (labels.length ? w / labels.length : w);
   return (
     <figure class="chart" data-testid={testid}>
@@ -114,7 +120,7 @@ export function BarChart({ title, summary, labels, values, tone = 'accent', form
       <div class="chart-box" ref={box}>
         {width > 0 && (
           <svg width={width} height={HEIGHT} role="img" aria-label={`${title}: ${summary}`} class={`tone-${tone}`}>
-            <Axes labels={labels} max={max} format={format} width={width} xOf={(i, w) => slot(w) * (i + 0.5)}>
+            <Axes labels={labels} max={max} min={min} format={format} width={width} xOf={(i, w) => slot(w) * (i + 0.5)}>
               {({ x0, y, w }) => {
                 const barWidth = Math.max(1, Math.min(28, slot(w) * 0.7));
                 return (
@@ -122,10 +128,11 @@ export function BarChart({ title, summary, labels, values, tone = 'accent', form
                     {values.map((v, i) => (
                       <rect
                         key={i}
+                        class={toneOf ? `tone-${toneOf(v)}` : undefined}
                         x={x0 + slot(w) * (i + 0.5) - barWidth / 2}
-                        y={y(v)}
+                        y={Math.min(y(0), y(v))}
                         width={barWidth}
-                        height={Math.max(v > 0 ? 1 : 0, y(0) - y(v))}
+                        height={Math.max(v !== 0 ? 1 : 0, Math.abs(y(0) - y(v)))}
                         rx={Math.min(3, barWidth / 3)}
                       >
                         <title>{`${labels[i]}: ${format(v)}`}</title>

@@ -1,10 +1,11 @@
 // Small building blocks the console pages share.
 
 import { createContext, type AnchorHTMLAttributes, type ComponentChildren } from 'preact';
-import { useContext, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useContext, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { RpcError } from '../api';
 import { formatDateTime, reasonText, t } from '../i18n';
 import type { Page } from './api';
+import type { Tone } from './charts';
 import { at } from './i18n';
 import { navigate } from './router';
 
@@ -153,4 +154,55 @@ export function usePaged<T>(fetchPage: (cursor?: string) => Promise<Page<T>>) {
   };
 
   return { items, cursor, loading, error, setError, load };
+}
+
+/** Runs a change to a list, reports it and reloads the list; resolves true when it worked. */
+export type RunChange = (change: () => Promise<unknown>, done: string) => Promise<boolean>;
+
+/** A short list edited in place (models, roles, presets): loaded once, reloaded after each change. */
+export function useList<T>(fetch: () => Promise<{ items: T[] }>) {
+  const [items, setItems] = useState<T[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const fail = useFail();
+  const reload = () => fetch().then((r) => setItems(r.items), (err) => setError(fail(err)));
+  useEffect(() => {
+    void reload();
+  }, []);
+  const run: RunChange = async (change, done) => {
+    setError(null);
+    setMessage(null);
+    try {
+      await change();
+      setMessage(done);
+      await reload();
+      return true;
+    } catch (err) {
+      setError(fail(err));
+      return false;
+    }
+  };
+  return { items, error, message, run };
+}
+
+interface TileProps {
+  id: string;
+  label: string;
+  /** The machine value (also in data-value for tests and scripts). */
+  value: number | string;
+  /** What to show, when it differs from the value. */
+  shown?: string;
+  sub?: string;
+  tone?: Tone;
+}
+
+/** A figure on the dashboard: `stat-<id>` with the machine value in data-value. */
+export function Tile({ id, label, value, shown, sub, tone }: TileProps) {
+  return (
+    <div class={tone ? `tile tile-${tone}` : 'tile'} data-testid={`stat-${id}`} data-value={value}>
+      <span class="tile-label">{label}</span>
+      <strong class="tile-value">{shown ?? (typeof value === 'number' ? value.toLocaleString() : value)}</strong>
+      {sub && <span class="tile-sub">{sub}</span>}
+    </div>
+  );
 }

@@ -1,12 +1,14 @@
 // Dashboard: today's and the last 30 days' figures as tiles, then charts of questions, users,
-// answer latency, card sales and the key pool's health (admin.stats, admin.status).
+// answer latency, card sales and the key pool's health (admin.stats, admin.status), then cost
+// against revenue per day and per model (MarginPanel, admin.stats.models).
 
 import { useEffect, useState } from 'preact/hooks';
-import { admin, KEY_STATUSES, type AdminStatus, type DayStats, type KeyStatus } from '../api';
+import { admin, KEY_STATUSES, type AdminStatus, type DayStats, type KeyStatus, type ModelUsage } from '../api';
 import { BarChart, Donut, LineChart, type Tone } from '../charts';
 import { formatDateTime } from '../../i18n';
 import { at } from '../i18n';
-import { ErrorNote, useFail } from '../ui';
+import { ErrorNote, Tile, useFail } from '../ui';
+import { MarginPanel } from './MarginPanel';
 
 const DAYS = 30;
 
@@ -29,6 +31,7 @@ const sum = (days: DayStats[], pick: (d: DayStats) => number) => days.reduce((n,
 export function Dashboard() {
   const [days, setDays] = useState<DayStats[] | null>(null);
   const [status, setStatus] = useState<AdminStatus | null>(null);
+  const [money, setMoney] = useState<{ models: ModelUsage[]; currency: string; creditPrice: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const fail = useFail();
@@ -37,9 +40,15 @@ export function Dashboard() {
     setLoading(true);
     setError(null);
     try {
-      const [stats, state] = await Promise.all([admin.stats(DAYS), admin.status()]);
+      const [stats, state, byModel, settings] = await Promise.all([
+        admin.stats(DAYS),
+        admin.status(),
+        admin.modelStats(DAYS),
+        admin.settings(),
+      ]);
       setDays(stats.days);
       setStatus(state);
+      setMoney({ models: byModel.items, currency: stats.currency, creditPrice: Number(settings['billing.credit_price']) || 0 });
     } catch (err) {
       setError(fail(err));
     } finally {
@@ -133,32 +142,12 @@ export function Dashboard() {
               parts={KEY_STATUSES.map((s) => ({ name: at(`key.${s}`), value: status.keys[s] ?? 0, tone: KEY_TONE[s] }))}
             />
           </div>
+          {money && <MarginPanel days={days} {...money} />}
           <p class="muted small" data-testid="dashboard-version">
             chatd {status.version} · {at('dash.uptime')} {formatUptime(status.uptime_s)}
           </p>
         </>
       )}
-    </div>
-  );
-}
-
-interface TileProps {
-  id: string;
-  label: string;
-  /** The machine value (also in data-value for tests and scripts). */
-  value: number | string;
-  /** What to show, when it differs from the value. */
-  shown?: string;
-  sub?: string;
-  tone?: Tone;
-}
-
-function Tile({ id, label, value, shown, sub, tone }: TileProps) {
-  return (
-    <div class={tone ? `tile tile-${tone}` : 'tile'} data-testid={`stat-${id}`} data-value={value}>
-      <span class="tile-label">{label}</span>
-      <strong class="tile-value">{shown ?? (typeof value === 'number' ? value.toLocaleString() : value)}</strong>
-      {sub && <span class="tile-sub">{sub}</span>}
     </div>
   );
 }

@@ -3,6 +3,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { Markdown } from '../../components/Markdown';
+import { Reasoning } from '../../components/Reasoning';
 import { t } from '../../i18n';
 import type { StoredMessage } from '../../types';
 import { copyText } from '../../util';
@@ -183,6 +184,7 @@ function LogView({ id }: { id: number }) {
               <li key={m.id} class={`msg msg-${m.role}`}>
                 <div class="bubble" data-testid="log-message" data-role={m.role} data-status={m.status} data-id={m.id}>
                   <span class="sr-only">{m.role === 'user' ? at('logs.userSaid') : t('chat.assistant')}: </span>
+                  {m.role === 'assistant' && m.reasoning ? <Reasoning id={m.id} text={m.reasoning} ms={m.reasoning_ms} thinking={false} /> : null}
                   {m.role === 'assistant' ? <Markdown text={m.content} streaming={false} /> : <div class="text">{m.content}</div>}
                 </div>
                 <p class={m.status === 'failed' ? 'msg-note msg-note-error' : 'msg-note'}>

@@ -10,7 +10,8 @@ import type { SiteInfo } from '../../types';
 import { admin, type ModelRow, type PresetRow, type RoleRow } from '../api';
 import { at, atDynamic } from '../i18n';
 import type { Route } from '../router';
-import { ErrorNote, Link, OkNote, Section, TableBox, useFail, wholeNumber } from '../ui';
+import { ErrorNote, Link, OkNote, Section, useFail, useList, wholeNumber, type RunChange } from '../ui';
+import { Models } from './ModelSettings';
 
 const SECTIONS = ['general', 'models', 'roles', 'presets'] as const;
 type SectionId = (typeof SECTIONS)[number];
@@ -43,11 +44,19 @@ export function SettingsPage({ route, site }: { route: Route; site: SiteInfo | n
   );
 }
 
-type Kind = 'text' | 'textarea' | 'lines' | 'number' | 'percent' | 'seconds' | 'minutes' | 'switch' | 'theme' | 'model';
+type Kind = 'text' | 'textarea' | 'lines' | 'number' | 'amount' | 'percent' | 'seconds' | 'minutes' | 'switch' | 'theme' | 'model';
 
 const GROUPS: { id: string; fields: [string, Kind][] }[] = [
   { id: 'site', fields: [['site.name', 'text'], ['site.announcement', 'textarea'], ['site.default_theme', 'theme']] },
-  { id: 'billing', fields: [['billing.trial_questions', 'number'], ['billing.free_if_slower_than', 'seconds']] },
+  {
+    id: 'billing',
+    fields: [
+      ['billing.trial_questions', 'number'],
+      ['billing.free_if_slower_than', 'seconds'],
+      ['billing.currency', 'text'],
+      ['billing.credit_price', 'amount'],
+    ],
+  },
   { id: 'referral', fields: [['referral.signup_reward', 'number'], ['referral.paid_percent', 'percent']] },
   {
     id: 'limits',
@@ -191,6 +200,9 @@ function SettingField({ name, kind, value, changed, error, models, onChange }: F
         </span>
       );
       break;
+    case 'amount':
+      control = <input {...common} type="number" min="0" step="any" inputMode="decimal" value={value} onInput={onInput} />;
+      break;
     case 'switch':
       control = (
         <span class="switch-row">
@@ -257,154 +269,6 @@ function LoginMethods({ site }: { site: SiteInfo | null }) {
   );
 }
 
-/** Numbers typed into a row: empty or malformed fields are left out, so the daemon keeps its value. */
-function numbersOf<K extends string>(draft: Record<K, string>, keys: K[]): Partial<Record<K, number>> {
-  const out: Partial<Record<K, number>> = {};
-  for (const key of keys) {
-    const n = wholeNumber(draft[key]);
-    if (n !== null) out[key] = n;
-  }
-  return out;
-}
-
-function useList<T>(fetch: () => Promise<{ items: T[] }>) {
-  const [items, setItems] = useState<T[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const fail = useFail();
-  const reload = () => fetch().then((r) => setItems(r.items), (err) => setError(fail(err)));
-  useEffect(() => {
-    void reload();
-  }, []);
-  /** Runs a change, reports it, and reloads the list. Resolves true when it worked. */
-  const run = async (change: () => Promise<unknown>, done: string): Promise<boolean> => {
-    setError(null);
-    setMessage(null);
-    try {
-      await change();
-      setMessage(done);
-      await reload();
-      return true;
-    } catch (err) {
-      setError(fail(err));
-      return false;
-    }
-  };
-  return { items, error, message, run };
-}
-
-type ModelDraft = Record<'name' | 'upstream_model' | 'cost' | 'max_messages' | 'max_context_chars' | 'sort', string> & { enabled: boolean };
-
-const modelDraft = (m: ModelRow): ModelDraft => ({
-  name: m.name,
-  upstream_model: m.upstream_model,
-  cost: String(m.cost),
-  max_messages: String(m.max_messages),
-  max_context_chars: String(m.max_context_chars),
-  sort: String(m.sort),
-  enabled: m.enabled,
-});
-
-function Models() {
-  const list = useList(admin.models);
-  const [newId, setNewId] = useState('');
-  const [newCost, setNewCost] = useState('1');
-
-  const add = async (e: Event) => {
-    e.preventDefault();
-    const id = newId.trim();
-    if (!id) return;
-    const cost = wholeNumber(newCost);
-    if (await list.run(() => admin.setModel({ id, ...(cost !== null ? { cost } : {}) }), at('models.saved', { id }))) setNewId('');
-  };
-
-  return (
-    <Section title={at('settings.models')} testid="models-section">
-      <p class="hint">{at('models.hint')}</p>
-      <ErrorNote text={list.error} testid="models-error" />
-      <OkNote text={list.message} testid="models-message" />
-      {list.items && (
-        <TableBox label={at('settings.models')} testid="models-table">
-          <thead>
-            <tr>
-              <th>ID</th>
-              <th>{at('models.name')}</th>
-              <th>{at('models.upstream')}</th>
-              <th>{at('models.cost')}</th>
-              <th>{at('models.maxMessages')}</th>
-              <th>{at('models.maxChars')}</th>
-              <th>{at('models.sort')}</th>
-              <th>{at('models.enabled')}</th>
-              <th>{at('common.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.items.map((m) => (
-              <ModelEditor key={`${m.id}:${JSON.stringify(m)}`} model={m} run={list.run} />
-            ))}
-          </tbody>
-        </TableBox>
-      )}
-      <form class="toolbar-row" onSubmit={add} data-testid="model-add-form">
-        <label class="field">
-          <span>{at('models.newId')}</span>
-          <input value={newId} placeholder="gpt-4o-mini" onInput={(e) => setNewId(e.currentTarget.value)} data-testid="model-add-id" />
-        </label>
-        <label class="field narrow">
-          <span>{at('models.cost')}</span>
-          <input type="number" min="0" value={newCost} onInput={(e) => setNewCost(e.currentTarget.value)} data-testid="model-add-cost" />
-        </label>
-        <button type="submit" class="btn btn-primary align-end" disabled={!newId.trim()} data-testid="model-add-submit">{at('common.add')}</button>
-      </form>
-    </Section>
-  );
-}
-
-function ModelEditor({ model, run }: { model: ModelRow; run: (change: () => Promise<unknown>, done: string) => Promise<boolean> }) {
-  const [draft, setDraft] = useState(modelDraft(model));
-  const set = (key: keyof ModelDraft) => (e: Event) => setDraft({ ...draft, [key]: (e.currentTarget as HTMLInputElement).value });
-  const save = () =>
-    run(
-      () =>
-        admin.setModel({
-          id: model.id,
-          name: draft.name,
-          upstream_model: draft.upstream_model,
-          enabled: draft.enabled,
-          ...numbersOf(draft, ['cost', 'max_messages', 'max_context_chars', 'sort']),
-        }),
-      at('models.saved', { id: model.id }),
-    );
-  const remove = () => {
-    if (confirm(at('models.removeConfirm', { id: model.id }))) void run(() => admin.removeModel(model.id), at('models.removed', { id: model.id }));
-  };
-  const cell = (key: keyof ModelDraft, numeric = false, width = '') => (
-    <td>
-      <input class={`cell-input ${width}`} inputMode={numeric ? 'numeric' : undefined} aria-label={`${model.id} ${key}`} value={String(draft[key])} onInput={set(key)} data-testid={`model-${key}`} />
-    </td>
-  );
-  return (
-    <tr data-testid="model-row" data-id={model.id}>
-      <td><code>{model.id}</code></td>
-      {cell('name')}
-      {cell('upstream_model')}
-      {cell('cost', true, 'short')}
-      {cell('max_messages', true, 'short')}
-      {cell('max_context_chars', true, 'medium')}
-      {cell('sort', true, 'short')}
-      <td class="check">
-        <input type="checkbox" aria-label={`${model.id} ${at('models.enabled')}`} checked={draft.enabled} onChange={(e) => setDraft({ ...draft, enabled: e.currentTarget.checked })} data-testid="model-enabled" />
-      </td>
-      <td>
-        <div class="row-actions">
-          <button type="button" class="btn btn-small btn-primary" onClick={() => void save()} data-testid="model-save">{at('common.save')}</button>
-          <button type="button" class="btn btn-small btn-danger" onClick={remove} data-testid="model-remove">{at('common.remove')}</button>
-        </div>
-      </td>
-    </tr>
-  );
-}
-
 function Roles() {
   const list = useList(admin.roles);
   const blank: RoleRow = { id: 0, name: '', description: '', prompt: '', sort: 0, enabled: true };
@@ -421,7 +285,7 @@ function Roles() {
   );
 }
 
-function RoleEditor({ role, run }: { role: RoleRow; run: (change: () => Promise<unknown>, done: string) => Promise<boolean> }) {
+function RoleEditor({ role, run }: { role: RoleRow; run: RunChange }) {
   const [draft, setDraft] = useState({ ...role, sort: String(role.sort) });
   const isNew = role.id === 0;
   const set = (key: 'name' | 'description' | 'prompt' | 'sort') => (e: Event) =>
@@ -503,7 +367,7 @@ function Presets() {
   );
 }
 
-function PresetEditor({ preset, run }: { preset: PresetRow; run: (change: () => Promise<unknown>, done: string) => Promise<boolean> }) {
+function PresetEditor({ preset, run }: { preset: PresetRow; run: RunChange }) {
   const [text, setText] = useState(preset.text);
   const [sort, setSort] = useState(String(preset.sort));
   const save = () => run(() => admin.setPreset({ id: preset.id, text, sort: wholeNumber(sort) ?? 0 }), at('presets.saved'));
