@@ -145,6 +145,8 @@ export interface StreamOptions {
   /** Resume after this event id (as if it had already been received). */
   after?: number;
   onDelta: (text: string) => void;
+  /** The model's reasoning, which comes before the answer's deltas. */
+  onReasoning?: (text: string) => void;
   onDone: (done: StreamDone) => void;
   onError: (failure: StreamFailure) => void;
   /** Called before each reconnection attempt, counting from 1; 0 once events flow again. */
@@ -237,9 +239,11 @@ export async function streamAnswer(streamPath: string, options: StreamOptions): 
           if (failures > 0) options.onReconnect?.(0);
         }
 
-        if (event.event === 'delta') {
-          const delta = parseJson<{ text?: unknown }>(event.data);
-          if (typeof delta?.text === 'string' && delta.text !== '') options.onDelta(delta.text);
+        if (event.event === 'delta' || event.event === 'reasoning') {
+          const piece = parseJson<{ text?: unknown }>(event.data);
+          if (typeof piece?.text !== 'string' || piece.text === '') return;
+          if (event.event === 'delta') options.onDelta(piece.text);
+          else options.onReasoning?.(piece.text);
         } else if (event.event === 'done') {
           finished = true;
           const done = parseJson<StreamDone>(event.data);

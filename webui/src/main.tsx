@@ -5,6 +5,8 @@ import { captureInvite } from './invite';
 import './styles/theme.css';
 import './styles/app.css';
 import './styles/markdown.css';
+import './styles/reasoning.css';
+import './styles/attachments.css';
 
 captureInvite();
 

@@ -7,6 +7,8 @@ export interface ModelInfo {
   id: string;
   name: string;
   cost: number;
+  /** Accepts image attachments. */
+  vision?: boolean;
 }
 
 export interface SiteInfo {
@@ -54,8 +56,24 @@ export interface WechatPoll {
   user?: AuthResult['user'];
 }
 
+/** An uploaded file as `POST /api/upload` and `conversations.get` describe it (CONTRACT.md §10). */
+export interface Attachment {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  kind: 'image' | 'file';
+}
+
+export interface UploadResult extends Attachment {
+  /** Characters of text the server read from a file (PDF, text). */
+  chars?: number;
+}
+
 export interface ChatSendParams {
   content: string;
+  /** Upload ids: at most 4 images and 4 files. */
+  attachments?: string[];
   conversation_id?: number;
   model?: string;
   role_id?: number;
@@ -80,7 +98,7 @@ export interface StreamDone {
   refunded: boolean;
   free_reason: 'slow' | null;
   balance: Balance;
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  usage?: { prompt_tokens: number; completion_tokens: number; reasoning_tokens?: number };
   latency_ms?: { first_token: number | null; total: number };
 }
 
@@ -114,6 +132,12 @@ export interface StoredMessage {
   created_at: number;
   model?: string;
   error?: { reason: string; message: string };
+  /** What a reasoning model thought before answering ("" when it did not think). */
+  reasoning?: string;
+  /** How long it thought (ms); null while unknown. */
+  reasoning_ms?: number | null;
+  /** What a question carried (user messages only). */
+  attachments?: Attachment[];
 }
 
 export interface Conversation extends ConversationSummary {

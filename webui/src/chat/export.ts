@@ -8,10 +8,25 @@ function fileName(conv: Conversation | null, id: number, ext: string): string {
   return `${title || 'chat'}.${ext}`;
 }
 
-export function toMarkdown(conv: Conversation | null, messages: ChatMessage[], labels: { you: string; assistant: string }): string {
+/** Text as a Markdown quote, every line of it. */
+const quoted = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => (line.trim() ? `> ${line}` : '>'))
+    .join('\n');
+
+export function toMarkdown(
+  conv: Conversation | null,
+  messages: ChatMessage[],
+  labels: { you: string; assistant: string; thinking: string },
+): string {
   const parts = [`# ${conv?.title || 'Chat'}`, ''];
   for (const m of messages) {
-    parts.push(`## ${m.role === 'user' ? labels.you : labels.assistant}`, '', m.content, '');
+    parts.push(`## ${m.role === 'user' ? labels.you : labels.assistant}`, '');
+    // A reasoning model's thinking comes first, quoted, so that it reads apart from the answer.
+    const reasoning = m.reasoning?.trim();
+    if (reasoning) parts.push(quoted(`**${labels.thinking}**\n\n${reasoning}`), '');
+    parts.push(m.content, '');
   }
   return parts.join('\n');
 }
@@ -29,6 +44,7 @@ export function toJson(conv: Conversation | null, id: number, messages: ChatMess
         parent_id: m.parent_id,
         role: m.role,
         content: m.content,
+        ...(m.reasoning ? { reasoning: m.reasoning, reasoning_ms: m.reasoning_ms ?? null } : {}),
         status: m.status,
         created_at: m.created_at,
         model: m.model,

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, RpcError, streamAnswer } from '../api';
 import { reasonText, t } from '../i18n';
-import type { Balance, ChatSendResult, Conversation, MessageStatus, StreamDone, StreamFailure } from '../types';
+import type { Attachment, Balance, ChatSendResult, Conversation, MessageStatus, StreamDone, StreamFailure } from '../types';
 
 export interface ChatMessage {
   /** Server id; negative while chat.send has not answered yet. */
@@ -13,6 +13,10 @@ export interface ChatMessage {
   parent_id: number | null;
   role: 'user' | 'assistant';
   content: string;
+  /** A reasoning model's thinking before the answer (shown apart from it). */
+  reasoning?: string;
+  /** How long it thought (ms): the server's figure, or measured here while it streamed live. */
+  reasoning_ms?: number | null;
   /** `pending` until chat.send has answered. */
   status: 'pending' | MessageStatus;
   /** One line under an answer: its cost, a refund, or why it failed. */
@@ -20,12 +24,15 @@ export interface ChatMessage {
   reconnecting?: boolean;
   model?: string;
   created_at?: number;
+  /** What a question carried: pictures and files, already uploaded. */
+  attachments?: Attachment[];
 }
 
 export interface SendOptions {
   model?: string;
   role_id?: number;
   system_prompt?: string;
+  attachments?: Attachment[];
 }
 
 interface Options {
@@ -116,6 +123,7 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
   // Bumped when leaving a conversation: callbacks from an older one must not touch the new one.
   const epoch = useRef(0);
   const pendingText = useRef('');
+  const pendingReasoning = useRef('');
   const pendingId = useRef<number | null>(null);
   const frame = useRef<number | null>(null);
   const treeRef = useRef(tree);
@@ -133,20 +141,26 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
       return { nodes, leaf: tr.leaf };
     });
 
-  // Deltas can arrive far faster than the screen refreshes: render at most once per frame.
+  // Deltas (and reasoning) can arrive far faster than the screen refreshes: render at most once
+  // per frame.
   const flush = () => {
     if (frame.current !== null) cancelAnimationFrame(frame.current);
     frame.current = null;
     const id = pendingId.current;
     const text = pendingText.current;
+    const reasoning = pendingReasoning.current;
     pendingText.current = '';
-    if (id !== null && text) patch(id, (m) => ({ content: m.content + text, status: 'streaming' }));
+    pendingReasoning.current = '';
+    if (id !== null && (text || reasoning)) {
+      patch(id, (m) => ({ content: m.content + text, reasoning: (m.reasoning ?? '') + reasoning, status: 'streaming' }));
+    }
   };
 
-  const appendDelta = (id: number, text: string) => {
+  const append = (id: number, text: string, kind: 'answer' | 'reasoning') => {
     if (pendingId.current !== id) flush();
     pendingId.current = id;
-    pendingText.current += text;
+    if (kind === 'answer') pendingText.current += text;
+    else pendingReasoning.current += text;
     if (frame.current === null) frame.current = requestAnimationFrame(flush);
   };
 
@@ -165,14 +179,35 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
     const controller = new AbortController();
     stream.current = controller;
     const alive = () => epoch.current === myEpoch;
+    // The thinking time, from the first reasoning event to the answer's first delta (or the end),
+    // unless the server's figure is already known.
+    let thinkingSince: number | null = null;
+    let thought = false;
+    const endThinking = () => {
+      if (thinkingSince === null) return;
+      const ms = Math.round(performance.now() - thinkingSince);
+      thinkingSince = null;
+      thought = true;
+      patch(id, (m) => ({ reasoning_ms: m.reasoning_ms ?? ms }));
+    };
     void streamAnswer(path, {
       signal: controller.signal,
       after,
-      onDelta: (text) => alive() && appendDelta(id, text),
+      onReasoning: (text) => {
+        if (!alive()) return;
+        if (thinkingSince === null && !thought) thinkingSince = performance.now();
+        append(id, text, 'reasoning');
+      },
+      onDelta: (text) => {
+        if (!alive()) return;
+        endThinking();
+        append(id, text, 'answer');
+      },
       onReconnect: (attempt) => alive() && patch(id, () => ({ reconnecting: attempt > 0 })),
       onDone: (done) => {
         if (!alive()) return;
         flush();
+        endThinking();
         patch(id, () => ({ status: done.status, note: doneNote(done), reconnecting: false }));
         callbacks.current.onBalance(done.balance);
         finish();
@@ -181,6 +216,7 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
       onError: (failure) => {
         if (!alive()) return;
         flush();
+        endThinking();
         patch(id, () => ({ status: 'failed', note: failureNote(failure), reconnecting: false }));
         finish();
         if (failure.reason === 'unauthorized') callbacks.current.onUnauthorized();
@@ -195,6 +231,7 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
     if (frame.current !== null) cancelAnimationFrame(frame.current);
     frame.current = null;
     pendingText.current = '';
+    pendingReasoning.current = '';
     pendingId.current = null;
     finish();
   };
@@ -241,9 +278,12 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
         parent_id: m.parent_id,
         role: m.role,
         content: m.content,
+        reasoning: m.reasoning ?? '',
+        reasoning_ms: m.reasoning_ms ?? null,
         status: m.status,
         model: m.model,
         created_at: m.created_at,
+        attachments: m.attachments,
         note:
           m.status === 'failed' && m.error
             ? reasonText(m.error.reason, m.error.message)
@@ -257,11 +297,11 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
       leaf = conv.messages.length ? Math.max(...conv.messages.map((m) => m.id)) : null;
     }
     const running = pathTo(nodes, leaf).find((m) => m.role === 'assistant' && m.status === 'streaming');
-    if (running) nodes.set(running.id, { ...running, content: '' });
+    if (running) nodes.set(running.id, { ...running, content: '', reasoning: '' });
     setConversation({ ...conv, messages: [] });
     setTree({ nodes, leaf });
     setLoading(false);
-    // The stream replays the whole text so far, then continues live.
+    // The stream replays the whole reasoning and text so far, then continues live.
     if (running) attach(running.id, `/api/stream/${running.id}`);
     return true;
   }, []);
@@ -308,7 +348,14 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
     setBusy(true);
     setTree((tr) => {
       const nodes = new Map(tr.nodes);
-      nodes.set(userId, { id: userId, parent_id: parent, role: 'user', content, status: 'pending' });
+      nodes.set(userId, {
+        id: userId,
+        parent_id: parent,
+        role: 'user',
+        content,
+        status: 'pending',
+        ...(options.attachments?.length ? { attachments: options.attachments } : {}),
+      });
       nodes.set(answerId, { id: answerId, parent_id: userId, role: 'assistant', content: '', status: 'pending' });
       return { nodes, leaf: answerId };
     });
@@ -318,6 +365,7 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
     try {
       sent = await api.send({
         content,
+        ...(options.attachments?.length ? { attachments: options.attachments.map((a) => a.id) } : {}),
         ...(conv !== null ? { conversation_id: conv } : {}),
         // An edit of the first question (no parent) starts a new root: parent_id 0.
         ...(conv !== null && parent !== null ? { parent_id: parent } : {}),

@@ -4,7 +4,7 @@ import { fileName, toJson, toMarkdown } from '../chat/export';
 import { useChat, type ChatMessage } from '../chat/use-chat';
 import { t, type Lang } from '../i18n';
 import type { Theme } from '../theme';
-import type { Balance, Me, Preset, Role, SiteInfo } from '../types';
+import type { Attachment, Balance, Me, Preset, Role, SiteInfo } from '../types';
 import { download } from '../util';
 import { AccountDialog, type AccountTab } from './AccountDialog';
 import { Announcement } from './Announcement';
@@ -101,21 +101,27 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
     if (chat.conversationId === id) newChat();
   };
 
-  const send = (content: string) =>
+  const send = (content: string, attachments: Attachment[] = []) =>
     chat.send(content, {
       model: model || undefined,
+      attachments,
       role_id: roleId,
       system_prompt: site?.allow_custom_system_prompt ? systemPrompt.trim() || undefined : undefined,
     });
 
+  // An edited question keeps what it carried.
   const edit = (m: ChatMessage, content: string) =>
-    chat.send(content, { model: model || undefined }, m.parent_id);
+    chat.send(content, { model: model || undefined, attachments: m.attachments }, m.parent_id);
 
   const exportAs = (kind: 'md' | 'json') => {
     const id = chat.conversationId;
     if (id === null) return;
     if (kind === 'md') {
-      const text = toMarkdown(chat.conversation, chat.messages, { you: t('chat.you'), assistant: t('chat.assistant') });
+      const text = toMarkdown(chat.conversation, chat.messages, {
+        you: t('chat.you'),
+        assistant: t('chat.assistant'),
+        thinking: t('reasoning.export'),
+      });
       download(fileName(chat.conversation, id, 'md'), 'text/markdown;charset=utf-8', text);
     } else {
       download(fileName(chat.conversation, id, 'json'), 'application/json', toJson(chat.conversation, id, chat.messages));
@@ -141,6 +147,8 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   }, []);
 
   const models = site?.models ?? [];
+  // Unknown models (no site info) are left to the daemon to judge.
+  const chosenModel = models.find((m) => m.id === model);
   const fresh = chat.conversationId === null;
   const showRoles = fresh && roles.length > 0;
   const showSystemPrompt = fresh && !!site?.allow_custom_system_prompt;
@@ -281,6 +289,7 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
             busy={chat.busy}
             streaming={chat.streaming}
             stopping={chat.stopping}
+            vision={chosenModel ? chosenModel.vision === true : true}
             onSend={send}
             onStop={chat.stop}
           />

@@ -1,20 +1,32 @@
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { ACCEPT, useAttachments } from '../chat/use-attachments';
 import { t } from '../i18n';
+import type { Attachment } from '../types';
+import { AttachmentTray, PaperclipIcon } from './Attachments';
 
 interface Props {
   busy: boolean;
   streaming: boolean;
   stopping: boolean;
+  /** The chosen model takes pictures; without it, a question with pictures is held back. */
+  vision: boolean;
   /** Resolves false when the question was not accepted; the draft is then put back. */
-  onSend: (content: string) => Promise<boolean>;
+  onSend: (content: string, attachments: Attachment[]) => Promise<boolean>;
   onStop: () => void;
 }
 
 const MAX_HEIGHT = 200;
 
-export function Composer({ busy, streaming, stopping, onSend, onStop }: Props) {
+const hasFiles = (e: DragEvent) => !!e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files');
+
+export function Composer({ busy, streaming, stopping, vision, onSend, onStop }: Props) {
   const [draft, setDraft] = useState('');
+  const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
+  const attachments = useAttachments();
+  // dragenter/dragleave fire for every child crossed: count them to know when the pointer left.
+  const dragDepth = useRef(0);
 
   // Grow with the text up to a limit, then scroll inside.
   useLayoutEffect(() => {
@@ -24,12 +36,30 @@ export function Composer({ busy, streaming, stopping, onSend, onStop }: Props) {
     el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT)}px`;
   }, [draft]);
 
+  // A file dropped beside the composer would make the browser leave the chat to show it.
+  useEffect(() => {
+    const keep = (e: DragEvent) => {
+      if (hasFiles(e)) e.preventDefault();
+    };
+    addEventListener('dragover', keep);
+    addEventListener('drop', keep);
+    return () => {
+      removeEventListener('dragover', keep);
+      removeEventListener('drop', keep);
+    };
+  }, []);
+
+  const visionBlocked = !vision && attachments.hasImages;
+  const canSend = !busy && !attachments.uploading && !visionBlocked && draft.trim() !== '';
+
   const submit = async () => {
     const content = draft.trim();
-    if (!content || busy) return;
+    if (!canSend) return;
+    const sent = attachments.ready;
     setDraft('');
-    const accepted = await onSend(content);
-    if (!accepted) setDraft((current) => current || content);
+    const accepted = await onSend(content, sent);
+    if (accepted) attachments.clear();
+    else setDraft((current) => current || content);
     input.current?.focus();
   };
 
@@ -40,14 +70,97 @@ export function Composer({ busy, streaming, stopping, onSend, onStop }: Props) {
     void submit();
   };
 
+  const onPaste = (e: ClipboardEvent) => {
+    const data = e.clipboardData;
+    const files = data ? Array.from(data.files) : [];
+    if (files.length === 0) return;
+    // Office programs put a picture of the copied cells next to their text: the text wins then.
+    // A file copied in a file manager comes with its name as text: the file wins.
+    const text = data!.getData('text/plain');
+    if (text.trim() !== '' && !files.some((f) => f.name && text.includes(f.name))) return;
+    e.preventDefault();
+    attachments.add(files);
+  };
+
+  const onDragEnter = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    dragDepth.current++;
+    setDragging(true);
+  };
+  const onDragOver = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer!.dropEffect = 'copy';
+  };
+  const onDragLeave = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    dragDepth.current = Math.max(0, dragDepth.current - 1);
+    if (dragDepth.current === 0) setDragging(false);
+  };
+  const onDrop = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    dragDepth.current = 0;
+    setDragging(false);
+    attachments.add(Array.from(e.dataTransfer!.files));
+    input.current?.focus();
+  };
+
+  const sendTitle = attachments.uploading ? t('attach.waitUploads') : visionBlocked ? t('attach.noVision') : undefined;
+
   return (
     <form
-      class="composer"
+      class={dragging ? 'composer composer-dragging' : 'composer'}
       onSubmit={(e) => {
         e.preventDefault();
         void submit();
       }}
+      onDragEnter={onDragEnter}
+      onDragOver={onDragOver}
+      onDragLeave={onDragLeave}
+      onDrop={onDrop}
+      data-testid="composer"
     >
+      <AttachmentTray items={attachments.items} onRemove={attachments.remove} />
+      {visionBlocked && (
+        <p class="composer-notice composer-notice-warn" role="alert" data-testid="vision-warning">
+          {t('attach.noVision')}
+        </p>
+      )}
+      {attachments.overLimit && (
+        <p class="composer-notice" role="alert" data-testid="attach-limit">
+          <span>{t('attach.limit')}</span>
+          <button type="button" class="icon-btn" aria-label={t('chat.dismiss')} onClick={attachments.dismissOverLimit}>
+            ×
+          </button>
+        </p>
+      )}
+      <button
+        type="button"
+        class="btn btn-quiet attach-button"
+        aria-label={t('attach.add')}
+        title={t('attach.add')}
+        onClick={() => picker.current?.click()}
+        data-testid="attach"
+      >
+        <PaperclipIcon />
+      </button>
+      <input
+        ref={picker}
+        type="file"
+        multiple
+        accept={ACCEPT}
+        hidden
+        onChange={(e) => {
+          const el = e.currentTarget;
+          attachments.add(Array.from(el.files ?? []));
+          // The same file can be picked again after it was removed.
+          el.value = '';
+          input.current?.focus();
+        }}
+        data-testid="attach-input"
+      />
       <label for="composer-input" class="sr-only">
         {t('chat.input')}
       </label>
@@ -56,11 +169,12 @@ export function Composer({ busy, streaming, stopping, onSend, onStop }: Props) {
         ref={input}
         rows={1}
         value={draft}
-        placeholder={t('chat.placeholder')}
+        placeholder={attachments.items.length > 0 ? t('attach.placeholder') : t('chat.placeholder')}
         title={t('chat.keyHint')}
         aria-describedby="composer-hint"
         onInput={(e) => setDraft(e.currentTarget.value)}
         onKeyDown={onKeyDown}
+        onPaste={onPaste}
         enterkeyhint="send"
         data-testid="message-input"
       />
@@ -70,14 +184,14 @@ export function Composer({ busy, streaming, stopping, onSend, onStop }: Props) {
           {t('chat.stop')}
         </button>
       ) : (
-        <button
-          type="submit"
-          class="btn btn-primary"
-          disabled={busy || draft.trim() === ''}
-          data-testid="send"
-        >
+        <button type="submit" class="btn btn-primary" disabled={!canSend} title={sendTitle} data-testid="send">
           {t('chat.send')}
         </button>
+      )}
+      {dragging && (
+        <div class="composer-drop" aria-hidden="true">
+          {t('attach.drop')}
+        </div>
       )}
     </form>
   );

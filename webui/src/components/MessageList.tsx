@@ -3,7 +3,9 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import type { ChatMessage } from '../chat/use-chat';
 import { currentLang, t } from '../i18n';
 import { copyText } from '../util';
+import { MessageAttachments } from './Attachments';
 import { Markdown } from './Markdown';
+import { Reasoning } from './Reasoning';
 
 interface Props {
   messages: ChatMessage[];
@@ -186,7 +188,10 @@ function MessageItem({ message: m, siblings, busy, isLast, onRegenerate, onEdit,
   const [editing, setEditing] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const live = m.status === 'pending' || m.status === 'streaming';
-  const waiting = m.role === 'assistant' && m.content === '' && live;
+  // No answer text yet: either nothing at all (dots) or the model's reasoning so far.
+  const unanswered = m.role === 'assistant' && m.content === '' && live;
+  const reasoning = m.role === 'assistant' ? (m.reasoning ?? '') : '';
+  const waiting = unanswered && reasoning === '';
   const status = m.reconnecting
     ? t('chat.reconnecting')
     : m.status === 'stopped'
@@ -227,6 +232,7 @@ function MessageItem({ message: m, siblings, busy, isLast, onRegenerate, onEdit,
             void submitEdit();
           }}
         >
+          {m.attachments?.length ? <MessageAttachments attachments={m.attachments} /> : null}
           <label class="sr-only" for={`edit-${m.id}`}>{t('msg.editLabel')}</label>
           <textarea
             id={`edit-${m.id}`}
@@ -263,9 +269,15 @@ function MessageItem({ message: m, siblings, busy, isLast, onRegenerate, onEdit,
               <span class="dot" aria-hidden="true" />
             </span>
           ) : m.role === 'assistant' ? (
-            <Markdown text={m.content} streaming={live} />
+            <>
+              {reasoning !== '' && <Reasoning id={m.id} text={reasoning} ms={m.reasoning_ms} thinking={unanswered} />}
+              {(m.content !== '' || reasoning === '') && <Markdown text={m.content} streaming={live} />}
+            </>
           ) : (
-            <div class="text">{m.content}</div>
+            <>
+              {m.attachments?.length ? <MessageAttachments attachments={m.attachments} /> : null}
+              <div class="text">{m.content}</div>
+            </>
           )}
         </div>
       )}
@@ -274,7 +286,7 @@ function MessageItem({ message: m, siblings, busy, isLast, onRegenerate, onEdit,
           {note}
         </p>
       )}
-      {editing === null && !waiting && (
+      {editing === null && !unanswered && (
         <div class="msg-actions">
           {siblings.length > 1 && index >= 0 && (
             <span class="branch" data-testid="branch-switch">
