@@ -59,6 +59,17 @@ double parse_amount(const std::string& option, const std::string& text) {
     return value;
 }
 
+std::int64_t parse_cents(const std::string& option, const std::string& text) {
+    auto dot = text.find('.');
+    auto whole = text.substr(0, dot), frac = dot == std::string::npos ? std::string() : text.substr(dot + 1);
+    auto digits = [](const std::string& s) { return s.find_first_not_of("0123456789") == std::string::npos; };
+    if (whole.empty() || whole.size() > 9 || !digits(whole) || !digits(frac) || frac.size() > 2 ||
+        (dot != std::string::npos && frac.empty()))
+        throw usage_error("--" + option + " must be an amount in yuan such as 19.90, not '" + text + "'");
+    frac.resize(2, '0');
+    return std::stoll(whole) * 100 + std::stoll(frac);
+}
+
 po::variables_map parse_options(const arguments& args, const po::options_description& options,
                                 const po::positional_options_description* positional, int style) {
     po::variables_map given;

@@ -33,6 +33,10 @@ std::int64_t parse_count(const std::string& option, const std::string& text);
 // A decimal number of at least 0 given for --`option` (prices).
 double parse_amount(const std::string& option, const std::string& text);
 
+// An amount of money in yuan ("19.9", "19.90", "19") as integer fen; more than two decimals or
+// anything but digits and one point is a usage error.
+std::int64_t parse_cents(const std::string& option, const std::string& text);
+
 // As parse_count, but negative numbers are allowed (grants may deduct).
 std::int64_t parse_signed(const std::string& option, const std::string& text);
 

@@ -28,6 +28,8 @@
 #include "util/systemd_notify.hpp"
 #include "util/task_counter.hpp"
 #include "util/unix_time.hpp"
+#include "pay/configured.hpp"
+#include "pay/payments.hpp"
 #include "web/front_end.hpp"
 #include "wechat/login.hpp"
 
@@ -55,7 +57,7 @@ struct app::impl {
     upstream::key_pool pool;
     std::unique_ptr<upstream::client> client;
     std::unique_ptr<auth::auth_service> auth;
-    std::unique_ptr<upstream::client> wechat_client;  // no proxy (config/client_options.hpp)
+    std::unique_ptr<upstream::client> direct_client;  // no proxy (config/client_options.hpp)
     std::unique_ptr<wechat::api> wechat_api;
     std::unique_ptr<wechat::login_service> wechat;
     std::unique_ptr<chat::chat_service> chat;
@@ -66,6 +68,7 @@ struct app::impl {
     std::unique_ptr<billing::ledger_book> ledger;
     std::unique_ptr<ops::key_registry> keys;
     std::unique_ptr<ops::site_admin> site_admin;
+    std::unique_ptr<pay::payments> payments;
     rpc::dispatcher dispatcher;
     rate_limiter abuse;
     std::unique_ptr<rpc::services> services;
@@ -110,6 +113,7 @@ struct app::impl {
         spdlog::info("stopping: draining {} answer(s) in flight (up to {} s)", chat->in_flight(), c->drain_timeout);
         systemd_notify("STOPPING=1");
         server->stop_accepting();
+        payments->stop();
         co_await chat->drain(std::chrono::seconds(c->drain_timeout));
         if (!co_await tasks.wait_idle(std::chrono::seconds(5)))
             spdlog::warn("stopping with {} background job(s) unfinished", tasks.running());
@@ -130,6 +134,7 @@ struct app::impl {
         try {
             auto fresh = reload_config(args);
             if (!fresh) return;
+            auto providers = pay::configured_providers(*fresh, *direct_client);
             systemd_notify("RELOADING=1");
             {
                 std::lock_guard lock(cfg_mu);
@@ -138,7 +143,8 @@ struct app::impl {
             setup_logging(fresh->log_level);
             site->reseed(*fresh);
             client->set_options(provider_client_options(*fresh));
-            wechat_client->set_options(wechat_client_options(*fresh));
+            direct_client->set_options(direct_client_options(*fresh));
+            payments->configure(std::move(providers), fresh->public_url, fresh->pay.order_minutes);
             spdlog::info("configuration reloaded");
             systemd_notify("READY=1");
         } catch (const std::exception& e) {
@@ -179,8 +185,8 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.blobs = std::make_unique<files::blob_store>(std::filesystem::path(cfg->data_dir) / "files");
     m.uploads = std::make_unique<chat::attachments>(*m.db, *m.blobs, m.file_work);
     m.chat = std::make_unique<chat::chat_service>(m.ioc, *m.db, *m.client, m.pool, *m.site, get_cfg, *m.uploads);
-    m.wechat_client = std::make_unique<upstream::client>(m.ioc.get_executor(), wechat_client_options(*cfg));
-    m.wechat_api = std::make_unique<wechat::api>(*m.wechat_client);
+    m.direct_client = std::make_unique<upstream::client>(m.ioc.get_executor(), direct_client_options(*cfg));
+    m.wechat_api = std::make_unique<wechat::api>(*m.direct_client);
     m.wechat = std::make_unique<wechat::login_service>(
         *m.wechat_api, get_cfg,
         wechat::login_hooks{[&m] { return m.site->get("site.name"); },
@@ -192,10 +198,13 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.ledger = std::make_unique<billing::ledger_book>(*m.db, m.tasks);
     m.keys = std::make_unique<ops::key_registry>(*m.db, m.pool);
     m.site_admin = std::make_unique<ops::site_admin>(*m.db, *m.site);
+    m.payments = std::make_unique<pay::payments>(m.ioc.get_executor(), *m.db, *m.site);
+    m.payments->configure(pay::configured_providers(*cfg, *m.direct_client), cfg->public_url, cfg->pay.order_minutes);
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.services = std::make_unique<rpc::services>(
         rpc::services{*m.auth, *m.accounts, *m.chat, *m.catalog, *m.conversations, *m.cards, *m.ledger, *m.keys,
-                       *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse, *m.wechat, *m.wechat_api});
+                       *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse, *m.wechat, *m.wechat_api,
+                       *m.payments});
     rpc::add_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {
         auto entry = rpc::audit_row_of(ctx, method, params, unix_now());
@@ -204,7 +213,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     };
     m.files = std::make_unique<net::static_files>(cfg->webui_dir);
     m.front = std::make_unique<web::front_end>(web::front_end_parts{
-        get_cfg, *m.auth, *m.chat, *m.uploads, m.dispatcher, m.pool, *m.wechat, *m.files,
+        get_cfg, *m.auth, *m.chat, *m.uploads, m.dispatcher, m.pool, *m.wechat, *m.payments, *m.files,
         [&m] { return m.server->connections(); }, [&m] { return m.stopping.load(); },
         [&m] { return m.db->storage_full(); }, m.started});
     m.server = std::make_unique<net::http_server>(
@@ -221,6 +230,7 @@ int app::run() {
     auto port = m.server->listen_tcp(cfg->listen_host(), cfg->listen_port());
     m.server->listen_unix(cfg->admin_socket);
     m.chat->start();
+    m.payments->start();
     asio::co_spawn(m.ioc, m.signals(), asio::detached);
     auto stopping = [&m] { return m.stopping.load(); };
     asio::co_spawn(m.ioc,

@@ -278,8 +278,10 @@ def read_events(response, stop_after_deltas=None, stop_after_events=None):
 
 
 class Chatd:
-    def __init__(self, workdir, extra_conf="", args=()):
+    def __init__(self, workdir, extra_conf="", args=(), public_url=False):
+        """public_url: the config names the listener's own origin (payment channels notify it)."""
         self.workdir = workdir
+        self.public_url = public_url
         self.data_dir = os.path.join(workdir, "var")
         self.socket = os.path.join(workdir, "admin.sock")
         self.conf = os.path.join(workdir, "chatd.conf")
@@ -294,6 +296,8 @@ class Chatd:
         self.port = free_port()
         self.origin = f"http://127.0.0.1:{self.port}"
         with open(self.conf, "w") as f:
+            if self.public_url:
+                f.write(f"public_url = {self.origin}\n")
             f.write(f"listen = 127.0.0.1:{self.port}\nadmin_socket = {self.socket}\n"
                     f"data_dir = {self.data_dir}\nwebui_dir = {os.path.join(self.workdir, 'webui')}\n"
                     "log_level = debug\ndrain_timeout = 10\n[auth]\npassword = on\n"

@@ -202,6 +202,22 @@ class ParityTest(ChatdTestCase):
         self.assertIn(preset_id, [p["id"] for p in self.read("presets", "list")["items"]])
         self.run_json("presets", "rm", str(preset_id))
 
+        plan_id = self.run_json("plans", "set", "--name", "Month", "--price", "19.9", "--questions", "100",
+                                "--days", "30")["id"]
+        self.assertEqual(self.run_json("plans", "set", str(plan_id), "--disable")["enabled"], False)
+        plan = [p for p in self.read("plans", "list")["items"] if p["id"] == plan_id][0]
+        self.assertEqual((plan["price_cents"], plan["questions"], plan["days"]), (1990, 100, 30))
+        self.run_json("plans", "rm", str(plan_id))
+        # An order as a channel would have left it (no channel is configured here).
+        with self.db() as db:
+            db.execute("INSERT INTO orders (order_no, user_id, plan_name, questions, days, amount_cents, channel, "
+                       "created_at, expires_at) VALUES ('20261205PARITY', 1, 'Month', 100, 30, 1990, 'epay_alipay', "
+                       "strftime('%s','now'), strftime('%s','now') + 900)")
+        self.assertEqual([o["order_no"] for o in self.read("orders", "list", "--status", "pending")["items"]],
+                         ["20261205PARITY"])
+        self.assertEqual(self.read("orders", "show", "20261205PARITY")["amount_cents"], 1990)
+        self.assertEqual(self.run_json("orders", "sync", "20261205PARITY")["status"], "pending")
+
         generated = self.run_json("cards", "generate", "--count", "2", "--questions", "5", "--days",
                                   "7", "--batch", "parity-batch")
         self.assertEqual(len(generated["cards"]), 2)

@@ -5,28 +5,54 @@
 
 namespace chatd::billing {
 
+namespace {
+
+// Inside the caller's transaction: paid questions bought (a card or an order) renew the paid
+// bucket, and the direct inviter earns their share. `reason` and `ref` explain the ledger rows.
+balance credit_purchase(store::ledger& l, store::id_t user_id, std::int64_t questions, std::int64_t days,
+                        std::int64_t now, std::int64_t paid_percent, const std::string& reason,
+                        const std::string& ref) {
+    auto r = apply_card(l.balance_of(user_id), questions, days, now);
+    l.set_balance(user_id, r.after);
+    if (r.forfeited) l.append_ledger(user_id, now, 0, -r.forfeited, "paid_expired", ref);
+    l.append_ledger(user_id, now, 0, questions, reason, ref);
+    auto inviter = paid_percent > 0 ? l.inviter_of(user_id) : std::nullopt;
+    std::int64_t reward = inviter ? questions * paid_percent / 100 : 0;
+    if (reward > 0) {
+        auto theirs = l.balance_of(*inviter);
+        theirs.trial += reward;
+        l.set_balance(*inviter, theirs);
+        l.append_ledger(*inviter, now, reward, 0, "referral_paid", ref);
+    }
+    return r.after;
+}
+
+}  // namespace
+
 balance redeem_card(store::ledger& l, store::id_t user_id, const std::string& code, std::int64_t now,
                     std::int64_t paid_percent) {
     balance after;
     l.atomically([&] {
         auto card = l.claim_card(code, user_id, now);
-        auto r = apply_card(l.balance_of(user_id), card.questions, card.days, now);
-        l.set_balance(user_id, r.after);
-        std::string ref = "card:" + code;
-        if (r.forfeited) l.append_ledger(user_id, now, 0, -r.forfeited, "paid_expired", ref);
-        l.append_ledger(user_id, now, 0, card.questions, "card", ref);
+        after = credit_purchase(l, user_id, card.questions, card.days, now, paid_percent, "card", "card:" + code);
         l.count_sale(now, card.questions);
-        auto inviter = paid_percent > 0 ? l.inviter_of(user_id) : std::nullopt;
-        std::int64_t reward = inviter ? card.questions * paid_percent / 100 : 0;
-        if (reward > 0) {
-            auto theirs = l.balance_of(*inviter);
-            theirs.trial += reward;
-            l.set_balance(*inviter, theirs);
-            l.append_ledger(*inviter, now, reward, 0, "referral_paid", ref);
-        }
-        after = l.balance_of(user_id);
     });
     return after;
+}
+
+std::optional<paid_order> pay_order(store::ledger& l, const std::string& order_no, const std::string& trade_no,
+                                    std::int64_t amount_cents, std::int64_t now, std::int64_t paid_percent) {
+    std::optional<paid_order> out;
+    l.atomically([&] {
+        auto order = l.claim_order(order_no, trade_no, now);
+        if (!order) return;
+        if (order->amount_cents != amount_cents)
+            throw app_error("invalid_params", "the amount paid differs from the order's");
+        out = paid_order{order->user_id, credit_purchase(l, order->user_id, order->questions, order->days, now,
+                                                         paid_percent, "order", "order:" + order_no)};
+        l.count_paid_order(now, order->questions, amount_cents);
+    });
+    return out;
 }
 
 balance grant(store::ledger& l, store::id_t user_id, std::int64_t questions, std::optional<std::int64_t> days,

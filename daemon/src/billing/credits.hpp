@@ -1,6 +1,6 @@
 #pragma once
-// The rules that change a balance outside a question: recharge cards (with renewal and the
-// inviter's reward) and operators' grants. Each runs as one transaction over the store's
+// The rules that change a balance outside a question: recharge cards and paid orders (with
+// renewal and the inviter's reward) and operators' grants. Each runs as one transaction over the store's
 // ledger port and writes the ledger rows that explain it.
 #include <cstdint>
 #include <optional>
@@ -16,6 +16,18 @@ namespace chatd::billing {
 // (rounded down) as trial credits, which never expire; no chains.
 balance redeem_card(store::ledger& l, store::id_t user_id, const std::string& code, std::int64_t now,
                     std::int64_t paid_percent);
+
+struct paid_order {
+    store::id_t user_id = 0;
+    balance after;  // the buyer's
+};
+
+// A channel says `order_no` is paid `amount_cents`: the order becomes paid and its plan is
+// credited like a card (renewal, the inviter's share), exactly once, in one transaction.
+// nullopt when it was paid already; invalid_params (and nothing changes) when the amount
+// differs from the order's; not_found for an unknown order.
+std::optional<paid_order> pay_order(store::ledger& l, const std::string& order_no, const std::string& trade_no,
+                                    std::int64_t amount_cents, std::int64_t now, std::int64_t paid_percent);
 
 // An operator's grant (negative deducts). bucket "trial" or "paid"; paid with days renews like
 // a card. Refuses (invalid_params) to take a bucket below zero, or to add paid credits without

@@ -12,7 +12,7 @@ upstream::client_options provider_client_options(const config& c) {
     return o;
 }
 
-upstream::client_options wechat_client_options(const config& c) {
+upstream::client_options direct_client_options(const config& c) {
     auto o = provider_client_options(c);
     o.proxy.clear();
     o.first_byte_timeout = o.idle_timeout = std::chrono::seconds(10);

@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -54,6 +55,24 @@ po::options_description config_options(config& c, std::string& password_flag) {
         ("billing.trial_questions", i(c.billing.trial_questions), "")
         ("billing.free_if_slower_than", i(c.billing.free_if_slower_than), "seconds; 0 = off")
         ("uploads.max_bytes", i(c.uploads.max_bytes), "largest image or file a user may attach")
+        ("pay.order_minutes", i(c.pay.order_minutes), "unpaid orders close after this")
+        ("pay.wechat.mchid", s(c.pay.wechat.mchid), "WeChat Pay merchant id; set: the channel is offered")
+        ("pay.wechat.appid", s(c.pay.wechat.appid), "")
+        ("pay.wechat.api_v3_key", s(c.pay.wechat.api_v3_key), "32 bytes; decrypts notifications")
+        ("pay.wechat.serial_no", s(c.pay.wechat.serial_no), "merchant certificate serial")
+        ("pay.wechat.private_key_file", s(c.pay.wechat.private_key_file), "merchant API private key (PEM)")
+        ("pay.wechat.platform_public_key_file", s(c.pay.wechat.platform_public_key_file),
+         "WeChat Pay public key (PEM)")
+        ("pay.wechat.platform_public_key_id", s(c.pay.wechat.platform_public_key_id), "its id (Wechatpay-Serial)")
+        ("pay.wechat.api_base", s(c.pay.wechat.api_base), "")
+        ("pay.alipay.app_id", s(c.pay.alipay.app_id), "Alipay app id; set: the channel is offered")
+        ("pay.alipay.private_key_file", s(c.pay.alipay.private_key_file), "app private key (PEM), RSA2")
+        ("pay.alipay.alipay_public_key_file", s(c.pay.alipay.alipay_public_key_file), "Alipay public key (PEM)")
+        ("pay.alipay.gateway", s(c.pay.alipay.gateway), "")
+        ("pay.epay.pid", s(c.pay.epay.pid), "epay merchant id; set: the channel is offered")
+        ("pay.epay.key", s(c.pay.epay.key), "epay merchant key (MD5 signatures)")
+        ("pay.epay.api_base", s(c.pay.epay.api_base), "https://pay.example.com/ (submit.php, mapi.php, api.php)")
+        ("pay.epay.types", s(c.pay.epay.types), "alipay,wxpay (what the provider takes)")
         ("limits.answers_in_flight", i(c.limits.answers_in_flight), "per user")
         ("limits.questions_per_minute", i(c.limits.questions_per_minute), "per user")
         ("limits.signups_per_hour", i(c.limits.signups_per_hour), "per client IP")
@@ -92,6 +111,41 @@ bool parse_bool(const std::string& v, bool& out) {
     if (v == "on" || v == "true" || v == "yes" || v == "1") return out = true, true;
     if (v == "off" || v == "false" || v == "no" || v == "0") return out = false, true;
     return false;
+}
+
+using complaint = std::function<void(const std::string& key, const std::string& why)>;
+
+// A channel is all there or not at all: half a section is a typo to report, not a channel to
+// offer. Notifications need a public URL to be sent to.
+void validate_pay(const decltype(config::pay)& pay, bool has_public_url, const complaint& bad) {
+    if (pay.order_minutes < 1 || pay.order_minutes > 1440) bad("pay.order_minutes", "expected 1..1440");
+    auto require = [&](bool configured, std::string_view section,
+                       std::initializer_list<std::pair<const char*, const std::string*>> keys) {
+        bool any = false;
+        for (auto [key, value] : keys) any = any || !value->empty();
+        if (!any) return;
+        for (auto [key, value] : keys)
+            if (value->empty()) bad(std::string(section) + "." + key, "required to offer this channel");
+        if (configured && !has_public_url)
+            bad("public_url", "required for payment notifications (" + std::string(section) + ")");
+    };
+    const auto& w = pay.wechat;
+    require(w.configured(), "pay.wechat",
+            {{"mchid", &w.mchid}, {"appid", &w.appid}, {"api_v3_key", &w.api_v3_key}, {"serial_no", &w.serial_no},
+             {"private_key_file", &w.private_key_file}, {"platform_public_key_file", &w.platform_public_key_file},
+             {"platform_public_key_id", &w.platform_public_key_id}});
+    if (w.configured() && w.api_v3_key.size() != 32) bad("pay.wechat.api_v3_key", "expected 32 bytes");
+    const auto& a = pay.alipay;
+    require(a.configured(), "pay.alipay",
+            {{"app_id", &a.app_id}, {"private_key_file", &a.private_key_file},
+             {"alipay_public_key_file", &a.alipay_public_key_file}});
+    const auto& e = pay.epay;
+    require(e.configured(), "pay.epay", {{"pid", &e.pid}, {"key", &e.key}, {"api_base", &e.api_base}});
+    for (auto [key, url] : {std::pair{"pay.wechat.api_base", &w.api_base}, {"pay.alipay.gateway", &a.gateway}})
+        if (!upstream::parse_url(*url)) bad(key, "expected an http:// or https:// URL");
+    if (e.configured() && !upstream::parse_url(e.api_base)) bad("pay.epay.api_base", "expected an http:// or https:// URL");
+    for (const auto& type : split_list(e.types))
+        if (type != "alipay" && type != "wxpay") bad("pay.epay.types", "expected alipay, wxpay or both");
 }
 
 void validate(config& c, const std::string& password_flag) {
@@ -160,6 +214,7 @@ void validate(config& c, const std::string& password_flag) {
     if (c.billing.free_if_slower_than < 0) bad("billing.free_if_slower_than", "must not be negative");
     if (c.uploads.max_bytes < 1024 || c.uploads.max_bytes > 512 * 1024 * 1024)
         bad("uploads.max_bytes", "expected 1024 to 536870912 (512 MiB)");
+    validate_pay(c.pay, !c.public_url.empty(), bad);
     for (auto [key, v] : {std::pair{"limits.answers_in_flight", c.limits.answers_in_flight},
                           {"limits.questions_per_minute", c.limits.questions_per_minute},
                           {"limits.signups_per_hour", c.limits.signups_per_hour},

@@ -59,6 +59,27 @@ struct config {
         int max_bytes = 10 * 1024 * 1024;  // one upload (POST /api/upload)
     } uploads;
 
+    // Online payment (CONTRACT §11). A channel is offered when its section is filled in.
+    struct {
+        int order_minutes = 15;  // unpaid orders close after this
+        struct {
+            std::string mchid, appid, api_v3_key, serial_no, private_key_file;
+            std::string platform_public_key_file, platform_public_key_id;
+            std::string api_base = "https://api.mch.weixin.qq.com";
+            bool configured() const { return !mchid.empty(); }
+        } wechat;
+        struct {
+            std::string app_id, private_key_file, alipay_public_key_file;
+            std::string gateway = "https://openapi.alipay.com/gateway.do";
+            bool configured() const { return !app_id.empty(); }
+        } alipay;
+        struct {
+            std::string pid, key, api_base;
+            std::string types = "alipay,wxpay";
+            bool configured() const { return !pid.empty(); }
+        } epay;
+    } pay;
+
     struct {
         int answers_in_flight = 2;
         int questions_per_minute = 30;

@@ -131,7 +131,7 @@ awaitable<json::value> admin_stats(services& s, const json::value& v, call_conte
     for (auto& d : co_await s.site_admin.stats(days_of(v), chat::unix_now())) {
         json::object o{{"date", d.date}, {"questions", d.questions}, {"new_users", d.new_users},
                        {"active_users", d.active_users}, {"redemptions", d.redemptions},
-                       {"credits_sold", d.credits_sold},
+                       {"credits_sold", d.credits_sold}, {"orders", d.orders}, {"paid_cents", d.paid_cents},
                        {"first_token_p50_ms", null_or(d.first_token_p50_ms)},
                        {"first_token_p95_ms", null_or(d.first_token_p95_ms)}};
         put_usage(o, d.usage, price);

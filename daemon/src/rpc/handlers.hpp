@@ -26,6 +26,12 @@ method_handler cards_redeem;
 method_handler me_ledger;
 method_handler invite_info;
 
+// Buying plans online (user_pay.cpp)
+method_handler pay_plans;
+method_handler pay_create;
+method_handler pay_order;
+method_handler me_orders;
+
 // Questions, answers, conversations (user_chat.cpp)
 method_handler chat_send;
 method_handler chat_regenerate;
@@ -83,5 +89,13 @@ method_handler admin_conversations_get;
 method_handler admin_backup;
 method_handler system_list_methods;
 method_handler admin_status;
+
+// Operators: plans and orders (admin_pay.cpp)
+method_handler admin_plans_list;
+method_handler admin_plans_set;
+method_handler admin_plans_remove;
+method_handler admin_orders_list;
+method_handler admin_orders_get;
+method_handler admin_orders_sync;
 
 }  // namespace chatd::rpc

@@ -34,6 +34,12 @@ const method_row method_table[] = {
     {"me.ledger", access::user, me_ledger},
     {"invite.info", access::user, invite_info},
 
+    // Buying plans online (user_pay.cpp)
+    {"pay.plans", access::anyone, pay_plans},
+    {"pay.create", access::user, pay_create},
+    {"pay.order", access::user, pay_order},
+    {"me.orders", access::user, me_orders},
+
     // Questions, answers, conversations (user_chat.cpp)
     {"chat.send", access::user, chat_send},
     {"chat.regenerate", access::user, chat_regenerate},
@@ -71,6 +77,14 @@ const method_row method_table[] = {
     {"admin.cards.list", access::admin, admin_cards_list},
     {"admin.cards.batches", access::admin, admin_cards_batches},
     {"admin.cards.revoke", access::admin, admin_cards_revoke, audited},
+
+    // Operators: plans and orders (admin_pay.cpp)
+    {"admin.plans.list", access::admin, admin_plans_list},
+    {"admin.plans.set", access::admin, admin_plans_set, audited},
+    {"admin.plans.remove", access::admin, admin_plans_remove, audited},
+    {"admin.orders.list", access::admin, admin_orders_list},
+    {"admin.orders.get", access::admin, admin_orders_get},
+    {"admin.orders.sync", access::admin, admin_orders_sync, audited},
 
     // Operators: users and admins (admin_users.cpp)
     {"admin.users.list", access::admin, admin_users_list},

@@ -15,6 +15,7 @@
 #include "config/settings.hpp"
 #include "ops/key_registry.hpp"
 #include "ops/site_admin.hpp"
+#include "pay/payments.hpp"
 #include "rpc/jsonrpc.hpp"
 #include "upstream/key_checks.hpp"
 #include "upstream/key_pool.hpp"
@@ -42,6 +43,7 @@ struct services {
     rate_limiter& abuse;  // failed card redemptions and similar attempts
     wechat::login_service& wechat;
     wechat::api& wechat_api;
+    pay::payments& payments;
     const dispatcher* methods = nullptr;  // set by add_methods
 };
 
@@ -59,6 +61,9 @@ json::array ledger_json(const std::vector<store::ledger_row>& rows);
 json::object conversation_json(const store::conversation_row& c);
 // An upload as POST /api/upload answers and messages list it: {id, name, mime, size, kind, chars?}.
 json::object attachment_json(const store::upload_row& u);
+// Plans and orders (CONTRACT §11); an order's balance is the buyer's, once paid.
+json::object plan_json(const store::plan_row& p);
+json::object order_json(const store::order_row& o);
 // A conversation with every message of its tree (users see their own; admins any).
 json::object conversation_detail(const chat::conversation_tree& tree);
 

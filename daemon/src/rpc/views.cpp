@@ -84,4 +84,31 @@ json::object conversation_detail(const chat::conversation_tree& tree) {
     return o;
 }
 
+json::object plan_json(const store::plan_row& p) {
+    return json::object{{"id", p.id},       {"name", p.name},       {"price_cents", p.price_cents},
+                        {"questions", p.questions}, {"days", p.days}, {"enabled", p.enabled},
+                        {"sort", p.sort}};
+}
+
+json::object order_json(const store::order_row& o) {
+    auto opt = [](const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); };
+    auto text = [](const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); };
+    return json::object{{"order_no", o.order_no},
+                        {"user_id", o.user_id},
+                        {"status", o.status},
+                        {"channel", o.channel},
+                        {"amount_cents", o.amount_cents},
+                        {"plan", json::object{{"id", o.plan_id ? json::value(*o.plan_id) : json::value(nullptr)},
+                                              {"name", o.plan_name},
+                                              {"questions", o.questions},
+                                              {"days", o.days}}},
+                        {"trade_no", text(o.trade_no)},
+                        {"qr_url", text(o.qr_url)},
+                        {"pay_url", text(o.pay_url)},
+                        {"created_at", o.created_at},
+                        {"expires_at", o.expires_at},
+                        {"paid_at", opt(o.paid_at)},
+                        {"closed_at", opt(o.closed_at)}};
+}
+
 }  // namespace chatd::rpc

@@ -1,6 +1,6 @@
 #pragma once
 // The narrow part of the store that billing's rules work over: balances, the append-only
-// ledger, card claims and sales counts, inside one transaction. The store implements it;
+// ledger, card and order claims and sales counts, inside one transaction. The store implements it;
 // billing's unit tests fake it. Only billing/ changes balances through it.
 #include <cstdint>
 #include <functional>
@@ -13,6 +13,12 @@ namespace chatd::store {
 
 struct card_claim {
     std::int64_t questions = 0, days = 0;
+};
+
+// What a paid order buys, copied into the order when it was created.
+struct order_claim {
+    id_t user_id = 0;
+    std::int64_t questions = 0, days = 0, amount_cents = 0;
 };
 
 class ledger {
@@ -35,6 +41,12 @@ public:
     virtual card_claim claim_card(const std::string& code, id_t user_id, std::int64_t now) = 0;
     // The day's rollups: one more redemption, `questions` more credits sold.
     virtual void count_sale(std::int64_t at, std::int64_t questions) = 0;
+    // Moves the order from pending (or closed: the money was taken after all) to paid, exactly
+    // once however many try at once; nullopt when it is paid already. not_found when unknown.
+    virtual std::optional<order_claim> claim_order(const std::string& order_no, const std::string& trade_no,
+                                                   std::int64_t now) = 0;
+    // The day's rollups: one more paid order of `cents`, `questions` more credits sold.
+    virtual void count_paid_order(std::int64_t at, std::int64_t questions, std::int64_t cents) = 0;
 };
 
 }  // namespace chatd::store

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/ledger.hpp"
+#include "store/order_book.hpp"
 #include "store/types.hpp"
 #include "util/app_error.hpp"
 
@@ -60,24 +61,12 @@ struct finished_answer {
     std::optional<id_t> key_id;
 };
 
-struct page_cursor {
-    std::optional<std::string> after;
-    int limit = 20;
-};
-
-// One page of a listing and the cursor of the next (none on the last page).
-template <class Row>
-struct page {
-    std::vector<Row> items;
-    std::optional<std::string> next;
-};
-
 struct status_counts {
     std::int64_t users = 0, conversations = 0;
     std::int64_t search_backlog = 0;  // older messages not yet in the search index
 };
 
-class store : public ledger {
+class store : public ledger, public order_book {
 public:
     store() = default;
     store(const store&) = delete;

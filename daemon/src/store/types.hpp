@@ -72,6 +72,7 @@ struct usage_totals {
 struct day_stats {
     std::string date;  // YYYY-MM-DD, server local time
     std::int64_t questions = 0, new_users = 0, active_users = 0, redemptions = 0, credits_sold = 0;
+    std::int64_t orders = 0, paid_cents = 0;  // orders paid that day and what they brought
     std::optional<std::int64_t> first_token_p50_ms, first_token_p95_ms;
     usage_totals usage;  // of the questions asked that day that have ended
 };
@@ -110,6 +111,18 @@ struct preset_row {
     id_t id = 0;
     std::string text;
     int sort = 0;
+};
+
+struct page_cursor {
+    std::optional<std::string> after;
+    int limit = 20;
+};
+
+// One page of a listing and the cursor of the next (none on the last page).
+template <class Row>
+struct page {
+    std::vector<Row> items;
+    std::optional<std::string> next;
 };
 
 struct card_row {

@@ -344,6 +344,8 @@ asio::awaitable<attempt_result<http_response>> plain_attempt(connection_ptr c,
         co_return r;
     }
     record_head(p, out.status, out.retry_after_s);
+    for (const auto& field : p.get().base())
+        out.headers.emplace_back(ascii_lower(field.name_string()), std::string(field.value()));
 
     auto ec = co_await read_body(*c, p, out.body, request_body_cap, job->timeout, job->deadline);
     if (ec == http::error::body_limit) {

@@ -83,6 +83,12 @@ std::string chat_completion_body(const chat_request& r);
 struct http_response {
     int status = 0;  // 0 when no response was received (see error)
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // names lowercased, in order
+    std::string_view header(std::string_view lower_name) const {
+        for (const auto& [name, value] : headers)
+            if (name == lower_name) return value;
+        return {};
+    }
     std::optional<int> retry_after_s;
     std::string error;  // transport failure description; empty on a received response
 };

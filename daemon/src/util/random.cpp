@@ -63,10 +63,12 @@ std::string random_digits(std::size_t n) {
     return out;
 }
 
-std::string sha256_hex(std::string_view data) {
+namespace {
+
+std::string digest_hex(std::string_view data, const EVP_MD* algorithm) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+    EVP_Digest(data.data(), data.size(), md, &len, algorithm, nullptr);
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
     for (unsigned i = 0; i < len; ++i) {
@@ -75,6 +77,12 @@ std::string sha256_hex(std::string_view data) {
     }
     return out;
 }
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) { return digest_hex(data, EVP_sha256()); }
+
+std::string md5_hex(std::string_view data) { return digest_hex(data, EVP_md5()); }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -31,6 +31,7 @@ constexpr reason_info table[] = {
     {"openid_taken", -32055, "这个微信已绑定其他账号 (this WeChat account belongs to another user)"},
     {"too_large", -32061, "文件太大 (the file is too large)"},
     {"unsupported_type", -32062, "不支持的文件类型 (this kind of file cannot be attached)"},
+    {"pay_unavailable", -32070, "支付渠道暂时不可用 (this payment channel is unavailable)"},
     {"storage_full", -32060, "服务器磁盘已满，请稍后再试 (the server's disk is full; nothing was changed)"},
     {"upstream_unavailable", -32000, "模型服务暂时不可用 (the model service is unavailable)", false},
     {"interrupted", -32000, "回答被中断，已退还次数 (the answer was cut off; refunded)", false},

@@ -2,6 +2,7 @@
 // Small text helpers shared by the daemon: UTF-8 checks and safe truncation, masking.
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chatd {
 
@@ -14,6 +15,8 @@ std::size_t utf8_length(std::string_view s);
 // "sk-…abcd": never more than the last four characters of a secret.
 std::string mask_secret(std::string_view secret);
 std::string trim(std::string_view s);
+// "a, b,,c" → {"a", "b", "c"}: the trimmed, non-empty items of a comma-separated list.
+std::vector<std::string> split_list(std::string_view s);
 // A-Z to a-z only: protocol tokens (schemes, host names, media types), whatever the locale.
 std::string ascii_lower(std::string_view s);
 

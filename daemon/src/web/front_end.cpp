@@ -9,6 +9,7 @@
 #include "rpc/jsonrpc.hpp"
 #include "util/app_error.hpp"
 #include "util/ip_range.hpp"
+#include "pay/payments.hpp"
 #include "wechat/login.hpp"
 
 namespace chatd::web {
@@ -161,7 +162,13 @@ awaitable<void> front_end::route(net::request& req, net::responder& r) {
         co_await r.send(co_await p_.wechat.callback(req));
         co_return;
     }
-    if (path.starts_with("/api/") || path.starts_with("/wechat/")) {
+    // So do payment providers: each notification carries the provider's signature.
+    if (path.starts_with("/pay/") && path.ends_with("/notify") && (req.method == "GET" || req.method == "POST")) {
+        auto provider = path.substr(5, path.size() - 5 - 7);
+        co_await r.send(co_await p_.payments.notify(std::move(provider), req));
+        co_return;
+    }
+    if (path.starts_with("/api/") || path.starts_with("/wechat/") || path.starts_with("/pay/")) {
         co_await r.send(not_found());
         co_return;
     }

@@ -16,6 +16,7 @@ namespace chatd {
 namespace auth { class auth_service; }
 namespace chat { class attachments; class chat_service; }
 namespace net { class static_files; }
+namespace pay { class payments; }
 namespace rpc { class dispatcher; }
 namespace upstream { class key_pool; }
 namespace wechat { class login_service; }
@@ -31,6 +32,7 @@ struct front_end_parts {
     const rpc::dispatcher& dispatcher;
     upstream::key_pool& pool;
     wechat::login_service& wechat;
+    pay::payments& payments;
     const net::static_files& files;
     std::function<std::size_t()> connections;  // open HTTP connections
     std::function<bool()> stopping;            // draining for shutdown

@@ -1,6 +1,7 @@
 // Billing's rules over a fake ledger port: no SQLite, only the rules and the rows they write.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -27,8 +28,10 @@ public:
     std::map<store::id_t, store::id_t> inviters;
     std::map<std::string, store::id_t> invite_codes;
     std::map<std::string, store::card_claim> unused_cards;
+    std::map<std::string, store::order_claim> pending_orders;  // and closed ones
+    std::vector<std::string> paid_orders;
     std::vector<entry> rows;
-    std::int64_t sales = 0, sold = 0;
+    std::int64_t sales = 0, sold = 0, orders_paid = 0, paid_cents = 0;
 
     void atomically(const std::function<void()>& work) override {
         auto saved = *this;
@@ -69,6 +72,18 @@ public:
         ++sales;
         sold += questions;
     }
+    std::optional<store::order_claim> claim_order(const std::string& no, const std::string&, std::int64_t) override {
+        if (std::find(paid_orders.begin(), paid_orders.end(), no) != paid_orders.end()) return std::nullopt;
+        auto it = pending_orders.find(no);
+        if (it == pending_orders.end()) throw app_error("not_found", "no such order");
+        paid_orders.push_back(no);
+        return it->second;
+    }
+    void count_paid_order(std::int64_t, std::int64_t questions, std::int64_t cents) override {
+        ++orders_paid;
+        sold += questions;
+        paid_cents += cents;
+    }
 
 private:
     void restore(const fake_ledger& saved) {
@@ -76,9 +91,13 @@ private:
         inviters = saved.inviters;
         invite_codes = saved.invite_codes;
         unused_cards = saved.unused_cards;
+        pending_orders = saved.pending_orders;
+        paid_orders = saved.paid_orders;
         rows = saved.rows;
         sales = saved.sales;
         sold = saved.sold;
+        orders_paid = saved.orders_paid;
+        paid_cents = saved.paid_cents;
     }
 };
 
@@ -199,4 +218,40 @@ TEST_CASE("a new user gets the trial, and an invite links them and rewards the i
     billing::welcome_new_user(l, 3, 0, "NOPE", 3, 500);
     CHECK(l.inviters.count(3) == 0);
     CHECK(l.rows.size() == 2);
+}
+
+TEST_CASE("a paid order credits its plan once, renews like a card and pays the inviter") {
+    fake_ledger l;
+    const std::int64_t now = 1'000'000;
+    l.balances[1] = {0, 5, now + 2 * day};
+    l.balances[2] = {};
+    l.inviters[1] = 2;
+    l.pending_orders["NO1"] = {1, 100, 30, 1990};
+    auto paid = billing::pay_order(l, "NO1", "T1", 1990, now, 10);
+    REQUIRE(paid);
+    CHECK(paid->user_id == 1);
+    CHECK(paid->after.paid == 105);
+    CHECK(paid->after.paid_expires_at == now + 2 * day + 30 * day);
+    CHECK(l.balances[2].trial == 10);
+    CHECK(l.rows == std::vector<entry>{{1, 0, 100, "order", "order:NO1"}, {2, 10, 0, "referral_paid", "order:NO1"}});
+    CHECK((l.orders_paid == 1 && l.paid_cents == 1990 && l.sold == 100 && l.sales == 0));
+    // The same order again (a duplicate notification, a query racing it): nothing more.
+    CHECK_FALSE(billing::pay_order(l, "NO1", "T1", 1990, now + 5, 10));
+    CHECK(l.balances[1].paid == 105);
+    CHECK(l.rows.size() == 2);
+}
+
+TEST_CASE("an order paid a different amount changes nothing; an unknown one is not_found") {
+    fake_ledger l;
+    l.balances[1] = {};
+    l.pending_orders["NO2"] = {1, 50, 30, 990};
+    CHECK_THROWS_MATCHES(billing::pay_order(l, "NO2", "T", 1, 100, 0), app_error,
+                         Catch::Predicate<app_error>([](const app_error& e) { return e.reason == "invalid_params"; }));
+    CHECK(l.balances[1].paid == 0);
+    CHECK(l.rows.empty());
+    CHECK(l.paid_orders.empty());
+    CHECK_THROWS_MATCHES(billing::pay_order(l, "NOPE", "T", 990, 100, 0), app_error,
+                         Catch::Predicate<app_error>([](const app_error& e) { return e.reason == "not_found"; }));
+    REQUIRE(billing::pay_order(l, "NO2", "T", 990, 100, 0));
+    CHECK(l.balances[1].paid == 50);
 }

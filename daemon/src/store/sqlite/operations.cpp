@@ -129,7 +129,9 @@ std::vector<day_stats> sqlite_store::stats(int days, std::int64_t now) {
     }
     const std::string& since = out.front().date;
     {
-        stmt st = prepare("SELECT date, questions, new_users, redemptions, credits_sold FROM daily_stats WHERE date >= ?");
+        stmt st = prepare(
+            "SELECT date, questions, new_users, redemptions, credits_sold, orders, paid_cents FROM daily_stats "
+            "WHERE date >= ?");
         st.bind(1, since);
         while (st.executeStep()) {
             auto it = by_day.find(st.getColumn(0).getString());
@@ -138,6 +140,8 @@ std::vector<day_stats> sqlite_store::stats(int days, std::int64_t now) {
             it->second->new_users = st.getColumn(2).getInt64();
             it->second->redemptions = st.getColumn(3).getInt64();
             it->second->credits_sold = st.getColumn(4).getInt64();
+            it->second->orders = st.getColumn(5).getInt64();
+            it->second->paid_cents = st.getColumn(6).getInt64();
         }
     }
     {
@@ -233,6 +237,17 @@ void sqlite_store::count_day(std::int64_t at, day_counter what, std::int64_t by)
     stmt st = prepare(sql[static_cast<int>(what)]);
     st.bind(1, local_date(at));
     st.bind(2, by);
+    st.exec();
+}
+
+void sqlite_store::count_paid_order(std::int64_t at, std::int64_t questions, std::int64_t cents) {
+    stmt st = prepare(
+        "INSERT INTO daily_stats (date, orders, paid_cents, credits_sold) VALUES (?, 1, ?, ?) "
+        "ON CONFLICT (date) DO UPDATE SET orders = orders + 1, paid_cents = paid_cents + excluded.paid_cents, "
+        "credits_sold = credits_sold + excluded.credits_sold");
+    st.bind(1, local_date(at));
+    st.bind(2, cents);
+    st.bind(3, questions);
     st.exec();
 }
 

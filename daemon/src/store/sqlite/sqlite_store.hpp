@@ -48,6 +48,9 @@ public:
     void set_inviter(id_t user_id, id_t inviter_id) override;
     card_claim claim_card(const std::string& code, id_t user_id, std::int64_t now) override;
     void count_sale(std::int64_t at, std::int64_t questions) override;
+    std::optional<order_claim> claim_order(const std::string& order_no, const std::string& trade_no,
+                                           std::int64_t now) override;
+    void count_paid_order(std::int64_t at, std::int64_t questions, std::int64_t cents) override;
     void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
                         std::int64_t expires_at, const std::string& ip,
                         const std::string& user_agent) override;
@@ -91,6 +94,23 @@ public:
     std::vector<batch_row> card_batches(std::int64_t now) override;
     std::int64_t revoke_cards(const std::vector<std::string>& codes, const std::string& batch,
                               std::int64_t now) override;
+
+    // orders.cpp: plans, orders and what channels said of them
+    std::vector<plan_row> plans() override;
+    std::optional<plan_row> plan(id_t id) override;
+    id_t upsert_plan(const plan_row& p, std::int64_t now) override;
+    bool remove_plan(id_t id) override;
+    void add_order(const order_row& o) override;
+    void set_order_links(const std::string& order_no, const std::string& qr_url, const std::string& pay_url,
+                         const std::string& trade_no) override;
+    std::optional<order_row> order(const std::string& order_no) override;
+    std::vector<order_row> orders(const order_filter& filter, const page_cursor& page,
+                                  std::optional<std::string>& next) override;
+    std::int64_t pending_orders_of(id_t user_id, std::int64_t now) override;
+    std::vector<order_row> pending_orders(int limit) override;
+    bool close_order(const std::string& order_no, std::int64_t now) override;
+    void add_order_event(const order_event_row& e) override;
+    std::vector<order_event_row> order_events(const std::string& order_no) override;
 
     // answers.cpp
     started_answer start_question(const question& q, const charge_planner& plan,
