@@ -12,6 +12,8 @@ import { CardsPage } from './pages/CardsPage';
 import { Dashboard } from './pages/Dashboard';
 import { KeysPage } from './pages/KeysPage';
 import { LogsPage } from './pages/LogsPage';
+import { OrdersPage } from './pages/OrdersPage';
+import { PlansPage } from './pages/PlansPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { UsersPage } from './pages/UsersPage';
 import { pageHref, PAGES, useRoute, type PageId, type Route } from './router';
@@ -205,6 +207,8 @@ const PAGE_LABEL: Record<PageId, Parameters<typeof at>[0]> = {
   logs: 'nav.logs',
   keys: 'nav.keys',
   cards: 'nav.cards',
+  plans: 'nav.plans',
+  orders: 'nav.orders',
   settings: 'nav.settings',
   audit: 'nav.audit',
 };
@@ -314,6 +318,10 @@ function CurrentPage({ route, site }: { route: Route; site: SiteInfo | null }) {
       return <KeysPage />;
     case 'cards':
       return <CardsPage />;
+    case 'plans':
+      return <PlansPage />;
+    case 'orders':
+      return <OrdersPage route={route} />;
     case 'settings':
       return <SettingsPage route={route} site={site} />;
     case 'audit':

@@ -44,6 +44,9 @@ export interface DayStats {
   credits: number;
   /** credits × the setting billing.credit_price, at today's price. */
   revenue: number;
+  /** Orders paid online that day and what they brought, in fen (CONTRACT.md §11). */
+  orders: number;
+  paid_cents: number;
 }
 
 /** One model's usage over a period (admin.stats.models), money in the stats' `currency`. */
@@ -223,6 +226,55 @@ export interface PresetRow {
   sort: number;
 }
 
+/** What a visitor can buy online (CONTRACT.md §11); the price is in fen. */
+export interface Plan {
+  id: number;
+  name: string;
+  price_cents: number;
+  questions: number;
+  days: number;
+  enabled: boolean;
+  sort: number;
+}
+
+export type OrderStatus = 'pending' | 'paid' | 'closed';
+export const ORDER_STATUSES: OrderStatus[] = ['pending', 'paid', 'closed'];
+
+/** `wechat`, `alipay`, `epay_alipay`, `epay_wxpay`; kept open for channels added later. */
+export type PayChannel = string;
+
+export interface Order {
+  order_no: string;
+  user_id: number;
+  status: OrderStatus;
+  channel: PayChannel;
+  amount_cents: number;
+  /** What was bought, copied when the order was placed (the plan may have changed or gone since). */
+  plan: { id: number | null; name: string; questions: number; days: number };
+  trade_no: string | null;
+  qr_url: string | null;
+  pay_url: string | null;
+  created_at: number;
+  expires_at: number;
+  paid_at: number | null;
+  closed_at: number | null;
+}
+
+/** One thing that happened to an order: a notification, a query, the provider's refusal. */
+export interface OrderEvent {
+  at: number;
+  /** `create`, `notify`, `query` (the buyer waiting), `sync` (the minute job or an operator). */
+  source: string;
+  client_ip: string;
+  /** `accepted`, `duplicate`, `ignored`, `closed`, or `refused: <why>`. */
+  verdict: string;
+  detail: string;
+}
+
+export interface OrderDetail extends Order {
+  events: OrderEvent[];
+}
+
 type Empty = Record<string, never>;
 type Items<T> = { items: T[] };
 type PageParams = { cursor?: string; limit?: number };
@@ -279,6 +331,16 @@ export const admin = {
   presets: () => rpc<Items<PresetRow>>('admin.presets.list'),
   setPreset: (preset: Partial<PresetRow> & { text: string }) => rpc<PresetRow>('admin.presets.set', preset),
   removePreset: (id: number) => rpc<Empty>('admin.presets.remove', { id }),
+
+  plans: () => rpc<Items<Plan>>('admin.plans.list'),
+  /** The visitors' own method: which channels chatd.conf offers right now. */
+  payChannels: () => rpc<{ items: Plan[]; channels: PayChannel[] }>('pay.plans'),
+  setPlan: (plan: Partial<Plan>) => rpc<Plan>('admin.plans.set', plan),
+  removePlan: (id: number) => rpc<Empty>('admin.plans.remove', { id }),
+  orders: (params: PageParams & { status?: string; user_id?: number; query?: string }) =>
+    rpc<Page<Order>>('admin.orders.list', given(params)),
+  order: (order_no: string) => rpc<OrderDetail>('admin.orders.get', { order_no }),
+  syncOrder: (order_no: string) => rpc<Order>('admin.orders.sync', { order_no }),
 
   audit: (params: PageParams) => rpc<Page<AuditItem>>('admin.audit.list', given(params)),
 };

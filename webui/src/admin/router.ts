@@ -3,7 +3,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-export const PAGES = ['dashboard', 'users', 'logs', 'keys', 'cards', 'settings', 'audit'] as const;
+export const PAGES = ['dashboard', 'users', 'logs', 'keys', 'cards', 'plans', 'orders', 'settings', 'audit'] as const;
 export type PageId = (typeof PAGES)[number];
 
 export interface Route {

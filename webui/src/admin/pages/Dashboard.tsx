@@ -1,6 +1,6 @@
 // Dashboard: today's and the last 30 days' figures as tiles, then charts of questions, users,
-// answer latency, card sales and the key pool's health (admin.stats, admin.status), then cost
-// against revenue per day and per model (MarginPanel, admin.stats.models).
+// answer latency, card sales, online payments and the key pool's health (admin.stats,
+// admin.status), then cost against revenue per day and per model (MarginPanel, admin.stats.models).
 
 import { useEffect, useState } from 'preact/hooks';
 import { admin, KEY_STATUSES, type AdminStatus, type DayStats, type KeyStatus, type ModelUsage } from '../api';
@@ -8,6 +8,7 @@ import { BarChart, Donut, LineChart, type Tone } from '../charts';
 import { formatDateTime } from '../../i18n';
 import { at } from '../i18n';
 import { ErrorNote, Tile, useFail } from '../ui';
+import { formatYuan, formatYuanShort } from '../yuan';
 import { MarginPanel } from './MarginPanel';
 
 const DAYS = 30;
@@ -86,6 +87,9 @@ export function Dashboard() {
             <Tile id="in-flight" label={at('dash.inFlight')} value={status.in_flight} />
             <Tile id="redemptions" label={at('dash.redemptions30')} value={sum(days, (d) => d.redemptions)}
               sub={at('dash.creditsSold', { n: sum(days, (d) => d.credits_sold).toLocaleString() })} />
+            <Tile id="paid" label={at('dash.paid30')} value={sum(days, (d) => d.paid_cents)}
+              shown={formatYuan(sum(days, (d) => d.paid_cents))}
+              sub={at('dash.paidOrders', { n: sum(days, (d) => d.orders), today: formatYuan(today.paid_cents) })} />
             <Tile id="latency-today" label={at('dash.latencyToday')} value={today.first_token_p50_ms ?? '—'}
               shown={formatMs(today.first_token_p50_ms)} sub={`p95 ${formatMs(today.first_token_p95_ms)}`} />
             <Tile id="keys-active" label={at('dash.keysActive')} value={status.keys.active ?? 0}
@@ -129,9 +133,26 @@ export function Dashboard() {
             <BarChart
               testid="chart-sales"
               title={at('chart.sales')}
-              summary={at('chart.salesSummary', { n: sum(days, (d) => d.credits_sold), cards: sum(days, (d) => d.redemptions) })}
+              summary={at('chart.salesSummary', {
+                n: sum(days, (d) => d.credits_sold),
+                cards: sum(days, (d) => d.redemptions),
+                orders: sum(days, (d) => d.orders),
+              })}
               labels={labels}
               values={days.map((d) => d.credits_sold)}
+              tone="success"
+            />
+            <BarChart
+              testid="chart-paid"
+              title={at('chart.paid')}
+              summary={at('chart.paidSummary', {
+                n: sum(days, (d) => d.orders),
+                total: formatYuan(sum(days, (d) => d.paid_cents)),
+                today: formatYuan(today.paid_cents),
+              })}
+              labels={labels}
+              values={days.map((d) => d.paid_cents)}
+              format={formatYuanShort}
               tone="success"
             />
             <Donut

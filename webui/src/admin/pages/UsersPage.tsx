@@ -1,5 +1,5 @@
 // Users: search (id, WeChat openid, username or name), page by page; one user's balance and
-// ledger, grant or deduct credits, ban and unban, and a link to their conversations.
+// ledger, grant or deduct credits, ban and unban, and links to their conversations and orders.
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -146,6 +146,9 @@ function UserDetail({ id }: { id: number }) {
               <>
                 <Link href={`/admin/logs?user=${user.id}`} class="btn" data-testid="user-conversations">
                   {at('users.conversations')}
+                </Link>
+                <Link href={`/admin/orders?user=${user.id}`} class="btn" data-testid="user-orders">
+                  {at('users.orders')}
                 </Link>
                 <button
                   type="button"
