@@ -14,27 +14,6 @@ namespace chatd::pay {
 namespace json = boost::json;
 using boost::asio::awaitable;
 
-namespace {
-
-constexpr auto timeout = std::chrono::seconds(10);
-
-// "yyyy-MM-dd HH:mm:ss" in China's time, as the gateway wants it.
-std::string beijing_time(std::int64_t at) {
-    std::time_t t = static_cast<std::time_t>(at + 8 * 3600);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char out[32];
-    std::strftime(out, sizeof out, "%Y-%m-%d %H:%M:%S", &tm);
-    return out;
-}
-
-std::string text_at(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-}  // namespace
-
 std::string alipay_signed_part(std::string_view body, std::string_view name) {
     auto key = "\"" + std::string(name) + "\"";
     auto at = body.find(key);
@@ -62,12 +41,12 @@ std::string alipay_signed_part(std::string_view body, std::string_view name) {
 
 awaitable<json::object> alipay::call(std::string method, json::object biz, std::string notify_url) {
     form fields{{"app_id", account_.app_id}, {"method", method},   {"format", "JSON"},
-                {"charset", "utf-8"},        {"sign_type", "RSA2"}, {"timestamp", beijing_time(unix_now())},
+                {"charset", "utf-8"},        {"sign_type", "RSA2"}, {"timestamp", china_time(unix_now(), "%Y-%m-%d %H:%M:%S")},
                 {"version", "1.0"},          {"notify_url", notify_url}, {"biz_content", json::serialize(biz)}};
     fields.emplace_back("sign", base64_encode(account_.app_key.sign(sign_text(fields, true))));
     auto r = co_await http_.request("POST", account_.gateway,
                                     {{"Content-Type", "application/x-www-form-urlencoded;charset=utf-8"}},
-                                    encode_form(fields), timeout);
+                                    encode_form(fields), provider_timeout);
     if (r.status == 0) throw provider_error("Alipay " + method + ": " + r.error);
     if (r.status != 200) throw provider_error("Alipay " + method + ": HTTP " + std::to_string(r.status));
     auto response_name = method;
@@ -79,7 +58,7 @@ awaitable<json::object> alipay::call(std::string method, json::object biz, std::
     auto whole = json::parse(r.body, ec);
     if (part.empty() || ec || !whole.is_object())
         throw provider_error("Alipay " + method + ": no " + response_name + " in the answer");
-    auto sign = base64_decode(text_at(whole.get_object(), "sign"));
+    auto sign = base64_decode(json_text(whole.get_object(), "sign"));
     if (!sign || !account_.alipay_key.verify(part, *sign))
         throw provider_error("Alipay " + method + ": the answer's signature does not verify");
     auto inner = json::parse(part, ec);
@@ -96,25 +75,25 @@ awaitable<placed> alipay::place(const store::order_row& order, const std::string
                                         {"product_code", "FACE_TO_FACE_PAYMENT"},
                                         {"timeout_express", std::to_string(minutes) + "m"}},
                            notify_url);
-    if (text_at(o, "code") != "10000" || text_at(o, "qr_code").empty())
-        throw provider_error("Alipay refused the order: " + text_at(o, "code") + " " + text_at(o, "sub_code") + " " +
-                             std::string(utf8_prefix(text_at(o, "sub_msg"), 200)));
+    if (json_text(o, "code") != "10000" || json_text(o, "qr_code").empty())
+        throw provider_error("Alipay refused the order: " + json_text(o, "code") + " " + json_text(o, "sub_code") + " " +
+                             std::string(utf8_prefix(json_text(o, "sub_msg"), 200)));
     // The qr_code link opens the Alipay app on a phone, and is what the QR shows elsewhere.
-    co_return placed{text_at(o, "qr_code"), text_at(o, "qr_code"), ""};
+    co_return placed{json_text(o, "qr_code"), json_text(o, "qr_code"), ""};
 }
 
 awaitable<trade> alipay::query(const store::order_row& order) {
     auto o = co_await call("alipay.trade.query", json::object{{"out_trade_no", order.order_no}});
     trade out;
     // Before anyone scans, Alipay has no trade yet: ACQ.TRADE_NOT_EXIST means still pending.
-    if (text_at(o, "code") != "10000") {
-        if (text_at(o, "sub_code") == "ACQ.TRADE_NOT_EXIST") co_return out;
-        throw provider_error("Alipay query: " + text_at(o, "code") + " " + text_at(o, "sub_code"));
+    if (json_text(o, "code") != "10000") {
+        if (json_text(o, "sub_code") == "ACQ.TRADE_NOT_EXIST") co_return out;
+        throw provider_error("Alipay query: " + json_text(o, "code") + " " + json_text(o, "sub_code"));
     }
-    auto status = text_at(o, "trade_status");
-    out.trade_no = text_at(o, "trade_no");
+    auto status = json_text(o, "trade_status");
+    out.trade_no = json_text(o, "trade_no");
     if (status == "TRADE_SUCCESS" || status == "TRADE_FINISHED") {
-        auto cents = parse_yuan(text_at(o, "total_amount"));
+        auto cents = parse_yuan(json_text(o, "total_amount"));
         if (!cents) throw provider_error("Alipay query: unreadable total_amount");
         out.state = trade_state::paid;
         out.amount_cents = *cents;
@@ -129,8 +108,8 @@ awaitable<void> alipay::close(const store::order_row& order) {
     // close), and the QR would stay payable. A payment made in the very last moment is
     // refunded by the cancel, so nobody pays for an order that closes.
     auto o = co_await call("alipay.trade.cancel", json::object{{"out_trade_no", order.order_no}});
-    if (text_at(o, "code") != "10000" && text_at(o, "sub_code") != "ACQ.TRADE_NOT_EXIST")
-        throw provider_error("Alipay cancel: " + text_at(o, "code") + " " + text_at(o, "sub_code"));
+    if (json_text(o, "code") != "10000" && json_text(o, "sub_code") != "ACQ.TRADE_NOT_EXIST")
+        throw provider_error("Alipay cancel: " + json_text(o, "code") + " " + json_text(o, "sub_code"));
 }
 
 checked_notice alipay::check(const net::request& n) const {

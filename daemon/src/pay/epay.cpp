@@ -13,17 +13,6 @@ using boost::asio::awaitable;
 
 namespace {
 
-constexpr auto timeout = std::chrono::seconds(10);
-
-// epay's answers are JSON objects whose numbers are sometimes strings ("code":"1").
-std::string text_of(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    if (!v) return {};
-    if (v->is_string()) return std::string(v->get_string());
-    if (v->is_int64()) return std::to_string(v->get_int64());
-    return {};
-}
-
 json::object object_of(const upstream::http_response& r, std::string_view call) {
     if (r.status == 0) throw provider_error(std::string(call) + ": " + r.error);
     if (r.status != 200) throw provider_error(std::string(call) + ": HTTP " + std::to_string(r.status));
@@ -60,16 +49,16 @@ awaitable<placed> epay::place(const store::order_row& order, const std::string& 
     fields.emplace_back("sign_type", "MD5");
     auto r = co_await http_.request("POST", account_.api_base + "mapi.php",
                                     {{"Content-Type", "application/x-www-form-urlencoded"}}, encode_form(fields),
-                                    timeout);
+                                    provider_timeout);
     auto o = object_of(r, "mapi.php");
-    if (text_of(o, "code") != "1")
-        throw provider_error("mapi.php refused the order: " + std::string(utf8_prefix(text_of(o, "msg"), 200)));
+    if (json_text(o, "code") != "1")
+        throw provider_error("mapi.php refused the order: " + std::string(utf8_prefix(json_text(o, "msg"), 200)));
     placed out;
-    out.trade_no = text_of(o, "trade_no");
-    out.pay_url = text_of(o, "payurl");
-    out.qr_url = text_of(o, "qrcode");
+    out.trade_no = json_text(o, "trade_no");
+    out.pay_url = json_text(o, "payurl");
+    out.qr_url = json_text(o, "qrcode");
     if (out.qr_url.empty()) out.qr_url = out.pay_url;
-    if (out.pay_url.empty()) out.pay_url = text_of(o, "urlscheme");
+    if (out.pay_url.empty()) out.pay_url = json_text(o, "urlscheme");
     if (out.qr_url.empty() && out.pay_url.empty()) throw provider_error("mapi.php answered no payment link");
     co_return out;
 }
@@ -78,12 +67,12 @@ awaitable<trade> epay::query(const store::order_row& order) {
     auto url = account_.api_base + "api.php?" +
                encode_form({{"act", "order"}, {"pid", account_.pid}, {"key", account_.key},
                             {"out_trade_no", order.order_no}});
-    auto o = object_of(co_await http_.request("GET", url, {}, "", timeout), "api.php");
+    auto o = object_of(co_await http_.request("GET", url, {}, "", provider_timeout), "api.php");
     trade out;
-    if (text_of(o, "code") != "1") co_return out;  // unknown to the provider: not paid
-    out.trade_no = text_of(o, "trade_no");
-    if (text_of(o, "status") == "1") {
-        auto cents = parse_yuan(text_of(o, "money"));
+    if (json_text(o, "code") != "1") co_return out;  // unknown to the provider: not paid
+    out.trade_no = json_text(o, "trade_no");
+    if (json_text(o, "status") == "1") {
+        auto cents = parse_yuan(json_text(o, "money"));
         if (!cents) throw provider_error("api.php answered an unreadable amount");
         out.state = trade_state::paid;
         out.amount_cents = *cents;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <ctime>
 
 #include "net/http.hpp"
 
@@ -91,6 +92,23 @@ std::string yuan(std::int64_t cents) {
     std::snprintf(out, sizeof out, "%lld.%02lld", static_cast<long long>(cents / 100),
                   static_cast<long long>(cents % 100));
     return out;
+}
+
+std::string china_time(std::int64_t at, const char* format) {
+    std::time_t t = static_cast<std::time_t>(at + 8 * 3600);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char out[64];
+    std::strftime(out, sizeof out, format, &tm);
+    return out;
+}
+
+std::string json_text(const boost::json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    if (!v) return {};
+    if (v->is_string()) return std::string(v->get_string());
+    if (v->is_int64()) return std::to_string(v->get_int64());
+    return {};
 }
 
 }  // namespace chatd::pay

@@ -1,6 +1,8 @@
 #pragma once
-// application/x-www-form-urlencoded as payment channels speak it, the "k=v&k=v" text that epay
-// (MD5) and Alipay (RSA2) sign, and amounts in yuan strings against integer fen.
+// What the payment channels' wire formats share: application/x-www-form-urlencoded, the
+// "k=v&k=v" text that epay (MD5) and Alipay (RSA2) sign, amounts in yuan strings against integer
+// fen, China's clock, and text fields of their JSON answers.
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,5 +30,13 @@ std::string sign_text(const form& fields, bool with_sign_type = false);
 std::optional<std::int64_t> parse_yuan(std::string_view s);
 // 1234 → "12.34".
 std::string yuan(std::int64_t cents);
+
+// Unix seconds in China's time (UTC+8, no daylight saving) by strftime's `format`: the channels
+// read and write their times so.
+std::string china_time(std::int64_t at, const char* format);
+
+// A string field of a JSON answer, or a number's digits (epay sends "code":1 and "code":"1");
+// empty when absent.
+std::string json_text(const boost::json::object& o, std::string_view key);
 
 }  // namespace chatd::pay

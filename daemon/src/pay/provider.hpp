@@ -3,6 +3,7 @@
 // close it, and check a notification it sent. A provider may offer several channels (epay takes
 // Alipay and WeChat through one merchant account); each order names the channel it was for.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -19,6 +20,9 @@ namespace chatd::pay {
 struct provider_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// How long one call to a provider may take: a buyer is waiting on it.
+constexpr auto provider_timeout = std::chrono::seconds(10);
 
 struct placed {
     std::string qr_url;   // to draw as a QR code

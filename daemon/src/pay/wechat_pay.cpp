@@ -17,24 +17,7 @@ namespace json = boost::json;
 using boost::asio::awaitable;
 
 namespace {
-
-constexpr auto timeout = std::chrono::seconds(10);
 constexpr std::int64_t clock_window_s = 300;
-
-// RFC 3339 in China's time, as WeChat Pay writes times.
-std::string rfc3339_beijing(std::int64_t at) {
-    std::time_t t = static_cast<std::time_t>(at + 8 * 3600);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char out[40];
-    std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
-    return out;
-}
-
-std::string text_at(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 std::int64_t total_of(const json::object& o) {
     const auto* amount = o.if_contains("amount");
@@ -82,7 +65,7 @@ awaitable<upstream::http_response> wechat_pay::call(std::string method, std::str
     std::vector<std::pair<std::string, std::string>> headers{
         {"Authorization", header}, {"Accept", "application/json"}, {"Wechatpay-Serial", account_.platform_key_id}};
     if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-    auto r = co_await http_.request(method, account_.api_base + path, std::move(headers), body, timeout);
+    auto r = co_await http_.request(method, account_.api_base + path, std::move(headers), body, provider_timeout);
     if (r.status == 0) throw provider_error("WeChat Pay " + path + ": " + r.error);
     if (r.status >= 200 && r.status < 300) {
         // An unsigned or wrongly signed success is not WeChat Pay's.
@@ -99,16 +82,16 @@ awaitable<placed> wechat_pay::place(const store::order_row& order, const std::st
                       {"mchid", account_.mchid},
                       {"description", std::string(utf8_prefix(order.plan_name, 120))},
                       {"out_trade_no", order.order_no},
-                      {"time_expire", rfc3339_beijing(order.expires_at)},
+                      {"time_expire", china_time(order.expires_at, "%Y-%m-%dT%H:%M:%S+08:00")},
                       {"notify_url", notify_url},
                       {"amount", json::object{{"total", order.amount_cents}, {"currency", "CNY"}}}};
     auto r = co_await call("POST", "/v3/pay/transactions/native", json::serialize(body));
     auto o = parse_object(r.body);
-    if (r.status != 200 || !o || text_at(*o, "code_url").empty())
+    if (r.status != 200 || !o || json_text(*o, "code_url").empty())
         throw provider_error("WeChat Pay refused the order: HTTP " + std::to_string(r.status) + " " +
-                             (o ? text_at(*o, "code") + " " + std::string(utf8_prefix(text_at(*o, "message"), 200))
+                             (o ? json_text(*o, "code") + " " + std::string(utf8_prefix(json_text(*o, "message"), 200))
                                 : std::string()));
-    co_return placed{text_at(*o, "code_url"), "", ""};
+    co_return placed{json_text(*o, "code_url"), "", ""};
 }
 
 awaitable<trade> wechat_pay::query(const store::order_row& order) {
@@ -119,8 +102,8 @@ awaitable<trade> wechat_pay::query(const store::order_row& order) {
     if (r.status == 404) co_return out;  // ORDER_NOT_EXIST: nobody has scanned it yet
     auto o = parse_object(r.body);
     if (r.status != 200 || !o) throw provider_error("WeChat Pay query: HTTP " + std::to_string(r.status));
-    auto state = text_at(*o, "trade_state");
-    out.trade_no = text_at(*o, "transaction_id");
+    auto state = json_text(*o, "trade_state");
+    out.trade_no = json_text(*o, "transaction_id");
     if (state == "SUCCESS" || state == "REFUND") {
         out.state = trade_state::paid;
         out.amount_cents = total_of(*o);
@@ -146,17 +129,17 @@ checked_notice wechat_pay::check(const net::request& n) const {
     const auto* resource = envelope ? envelope->if_contains("resource") : nullptr;
     if (!resource || !resource->is_object()) return {std::nullopt, "no resource"};
     const auto& res = resource->get_object();
-    auto sealed = base64_decode(text_at(res, "ciphertext"));
-    auto plain = sealed ? aes256gcm_open(account_.api_v3_key, text_at(res, "nonce"), text_at(res, "associated_data"),
+    auto sealed = base64_decode(json_text(res, "ciphertext"));
+    auto plain = sealed ? aes256gcm_open(account_.api_v3_key, json_text(res, "nonce"), json_text(res, "associated_data"),
                                          *sealed)
                         : std::nullopt;
     if (!plain) return {std::nullopt, "the resource does not open with the APIv3 key"};
     auto tx = parse_object(*plain);
     if (!tx) return {std::nullopt, "the resource is not a transaction"};
-    if (text_at(*tx, "mchid") != account_.mchid) return {std::nullopt, "another merchant's mchid"};
-    if (text_at(*tx, "appid") != account_.appid) return {std::nullopt, "another app's appid"};
-    return {notice{text_at(*tx, "out_trade_no"), text_at(*tx, "transaction_id"), total_of(*tx),
-                   text_at(*tx, "trade_state") == "SUCCESS"},
+    if (json_text(*tx, "mchid") != account_.mchid) return {std::nullopt, "another merchant's mchid"};
+    if (json_text(*tx, "appid") != account_.appid) return {std::nullopt, "another app's appid"};
+    return {notice{json_text(*tx, "out_trade_no"), json_text(*tx, "transaction_id"), total_of(*tx),
+                   json_text(*tx, "trade_state") == "SUCCESS"},
             {}};
 }
 

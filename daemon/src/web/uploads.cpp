@@ -107,7 +107,10 @@ awaitable<void> front_end::handle_file(net::request& req, net::responder& r, std
     res.body = std::move(bytes);
     res.headers = {{"Cache-Control", "private, max-age=86400"},
                    {"X-Content-Type-Options", "nosniff"},
-                   {"Content-Security-Policy", "default-src 'none'; sandbox"},
+                   // The browser's own image viewer styles the page inline; nothing else may run.
+                   {"Content-Security-Policy",
+                    image ? "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+                          : "default-src 'none'; sandbox"},
                    {"Content-Disposition", disposition(image ? "inline" : "attachment", upload.name)}};
     co_await r.send(std::move(res));
 }

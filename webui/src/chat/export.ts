@@ -27,6 +27,10 @@ export function toMarkdown(
     const reasoning = m.reasoning?.trim();
     if (reasoning) parts.push(quoted(`**${labels.thinking}**\n\n${reasoning}`), '');
     parts.push(m.content, '');
+    // Attachments as links to the files: they open for their owner, who is the one exporting.
+    for (const a of m.attachments ?? [])
+      parts.push(`${a.kind === 'image' ? '!' : ''}[${a.name}](${location.origin}/api/files/${a.id})`);
+    if (m.attachments?.length) parts.push('');
   }
   return parts.join('\n');
 }
@@ -45,6 +49,7 @@ export function toJson(conv: Conversation | null, id: number, messages: ChatMess
         role: m.role,
         content: m.content,
         ...(m.reasoning ? { reasoning: m.reasoning, reasoning_ms: m.reasoning_ms ?? null } : {}),
+        ...(m.attachments?.length ? { attachments: m.attachments } : {}),
         status: m.status,
         created_at: m.created_at,
         model: m.model,
