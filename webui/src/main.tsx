@@ -7,6 +7,7 @@ import './styles/app.css';
 import './styles/markdown.css';
 import './styles/reasoning.css';
 import './styles/attachments.css';
+import './styles/pay.css';
 
 captureInvite();
 

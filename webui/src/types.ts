@@ -179,3 +179,54 @@ export interface InviteInfo {
   invited: number;
   rewarded_questions: number;
 }
+
+/** A plan on sale (`pay.plans`, CONTRACT.md §11). */
+export interface Plan {
+  id: number;
+  name: string;
+  price_cents: number;
+  questions: number;
+  days: number;
+}
+
+export type PayChannel = 'wechat' | 'alipay' | 'epay_alipay' | 'epay_wxpay';
+
+export interface PayPlans {
+  items: Plan[];
+  channels: PayChannel[];
+}
+
+/** `pay.create`: what to show the buyer; times are Unix seconds. */
+export interface PayCreated {
+  order_no: string;
+  amount_cents: number;
+  qr_url?: string;
+  pay_url?: string;
+  expires_at: number;
+}
+
+export type OrderStatus = 'pending' | 'paid' | 'closed';
+
+/** `pay.order`: the order's state, asked of the channel while pending; `balance` once paid. */
+export interface PayOrder {
+  order_no: string;
+  status: OrderStatus;
+  amount_cents: number;
+  plan: { id: number | null; name: string; questions: number; days: number };
+  paid_at?: number | null;
+  balance?: Balance;
+}
+
+/** One of the user's orders (`me.orders`), newest first. */
+export interface Order extends PayOrder {
+  channel: PayChannel;
+  qr_url: string | null;
+  pay_url: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface OrderPage {
+  items: Order[];
+  next_cursor: string | number | null;
+}

@@ -1,12 +1,14 @@
 // The account dialog: balance (trial, paid, paid expiry) on top and three tabs — redeem a recharge
-// card, "my usage" (the ledger, page by page) and the invite link with what it has earned.
+// card, "my usage" (the ledger, page by page, and "my orders" when the site sells plans online) and
+// the invite link with what it has earned.
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, RpcError } from '../api';
 import { formatDate, formatDateTime, reasonText, t, tDynamic } from '../i18n';
-import type { Balance, InviteInfo, LedgerEntry } from '../types';
+import type { Balance, InviteInfo, LedgerEntry, Order } from '../types';
 import { copyText } from '../util';
+import { MyOrders } from './MyOrders';
 
 export type AccountTab = 'redeem' | 'usage' | 'invite';
 const TABS: AccountTab[] = ['redeem', 'usage', 'invite'];
@@ -19,11 +21,13 @@ interface Props {
   onBalance: (balance: Balance) => void;
   onClose: () => void;
   onUnauthorized: () => void;
+  /** Given when plans can be bought online: the way to the buy dialog, with a pending order to finish. */
+  onBuy?: (reopen?: Order) => void;
 }
 
 const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), [href], [tabindex]:not([tabindex="-1"])';
 
-export function AccountDialog({ tab, balance, onTab, onBalance, onClose, onUnauthorized }: Props) {
+export function AccountDialog({ tab, balance, onTab, onBalance, onClose, onUnauthorized, onBuy }: Props) {
   const box = useRef<HTMLDivElement>(null);
   // Taken at the first render, before any panel moves the focus.
   const opener = useRef(document.activeElement as HTMLElement | null);
@@ -109,7 +113,13 @@ export function AccountDialog({ tab, balance, onTab, onBalance, onClose, onUnaut
         </div>
         <div class="tab-panel" role="tabpanel" id="account-panel" aria-labelledby={`account-tab-${tab}`}>
           {tab === 'redeem' && <RedeemPanel balance={balance} onBalance={onBalance} fail={fail} />}
-          {tab === 'usage' && <UsagePanel fail={fail} />}
+          {tab === 'redeem' && onBuy && (
+            <p class="hint buy-instead">
+              {t('pay.redeemInstead')}{' '}
+              <button type="button" class="btn-link" onClick={() => onBuy()} data-testid="redeem-buy">{t('pay.buyOnline')}</button>
+            </p>
+          )}
+          {tab === 'usage' && (onBuy ? <UsageViews fail={fail} onReopen={onBuy} /> : <UsagePanel fail={fail} />)}
           {tab === 'invite' && <InvitePanel fail={fail} />}
         </div>
       </div>
@@ -225,8 +235,27 @@ function signed(n: number): string {
 }
 
 function refText(entry: LedgerEntry): string {
-  const m = entry.ref ? /^card:([0-9A-Za-z-]+)$/.exec(entry.ref) : null;
-  return m ? t('usage.cardRef', { code: m[1].replace(/-/g, '').slice(-4) }) : '';
+  const card = entry.ref ? /^card:([0-9A-Za-z-]+)$/.exec(entry.ref) : null;
+  if (card) return t('usage.cardRef', { code: card[1].replace(/-/g, '').slice(-4) });
+  const order = entry.ref ? /^order:(\S+)$/.exec(entry.ref) : null;
+  return order ? t('usage.orderRef', { no: order[1].slice(-6) }) : '';
+}
+
+/** "My usage" with a switch between the ledger and the orders. */
+function UsageViews({ fail, onReopen }: { fail: (err: unknown) => string; onReopen: (order: Order) => void }) {
+  const [view, setView] = useState<'ledger' | 'orders'>('ledger');
+  return (
+    <div class="usage">
+      <div class="segmented" role="group" aria-label={t('usage.title')}>
+        {(['ledger', 'orders'] as const).map((id) => (
+          <button key={id} type="button" class="seg" aria-pressed={view === id} onClick={() => setView(id)} data-testid={`usage-view-${id}`}>
+            {t(id === 'ledger' ? 'usage.title' : 'orders.title')}
+          </button>
+        ))}
+      </div>
+      {view === 'ledger' ? <UsagePanel fail={fail} /> : <MyOrders fail={fail} onReopen={onReopen} />}
+    </div>
+  );
 }
 
 function UsagePanel({ fail }: { fail: (err: unknown) => string }) {

@@ -4,9 +4,10 @@ import { fileName, toJson, toMarkdown } from '../chat/export';
 import { useChat, type ChatMessage } from '../chat/use-chat';
 import { t, type Lang } from '../i18n';
 import type { Theme } from '../theme';
-import type { Attachment, Balance, Me, Preset, Role, SiteInfo } from '../types';
+import type { Attachment, Balance, Me, Order, PayPlans, Preset, Role, SiteInfo } from '../types';
 import { download } from '../util';
 import { AccountDialog, type AccountTab } from './AccountDialog';
+import { BuyDialog } from './BuyDialog';
 import { Announcement } from './Announcement';
 import { Composer } from './Composer';
 import { Header } from './Header';
@@ -41,6 +42,9 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   const [roleId, setRoleId] = useState<number | undefined>(undefined);
   const [systemPrompt, setSystemPrompt] = useState('');
   const [account, setAccount] = useState<AccountTab | null>(null);
+  // What is on sale; buying is offered only with a plan and a channel, else the UI stays redeem-only.
+  const [shop, setShop] = useState<PayPlans | null>(null);
+  const [buying, setBuying] = useState<{ reopen?: Order } | null>(null);
 
   const chat = useChat({
     onUnauthorized,
@@ -54,6 +58,10 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   useEffect(() => {
     api.roles().then(setRoles);
     api.presets().then(setPresets);
+    api.payPlans().then(
+      (offer) => setShop(offer.items.length > 0 && offer.channels.length > 0 ? offer : null),
+      () => setShop(null),
+    );
   }, []);
 
   // The model: the open conversation's, else the site default.
@@ -80,6 +88,12 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   const openAccount = (tab: AccountTab) => {
     if (isPhone()) setSidebarOpen(false);
     setAccount(tab);
+  };
+
+  const openBuy = (reopen?: Order) => {
+    if (isPhone()) setSidebarOpen(false);
+    setAccount(null);
+    setBuying({ reopen });
   };
 
   const open = useCallback((id: number) => {
@@ -217,6 +231,7 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
           onLanguage={onLanguage}
           onExport={exportAs}
           onRedeem={() => openAccount('redeem')}
+          onBuy={shop ? () => openBuy() : undefined}
           onUsage={() => openAccount('usage')}
           isAdmin={me.is_admin}
         />
@@ -302,6 +317,16 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
           onTab={setAccount}
           onBalance={onBalance}
           onClose={() => setAccount(null)}
+          onUnauthorized={onUnauthorized}
+          onBuy={shop ? openBuy : undefined}
+        />
+      )}
+      {buying && shop && (
+        <BuyDialog
+          shop={shop}
+          reopen={buying.reopen}
+          onBalance={onBalance}
+          onClose={() => setBuying(null)}
           onUnauthorized={onUnauthorized}
         />
       )}

@@ -13,6 +13,8 @@ interface Props {
   onLanguage: (lang: Lang) => void;
   onExport: (kind: 'md' | 'json') => void;
   onRedeem: () => void;
+  /** Only when plans can be bought online. */
+  onBuy?: () => void;
   onUsage: () => void;
   isAdmin: boolean;
 }
@@ -34,6 +36,11 @@ export function Header(props: Props) {
       <h1 class="site-name" data-testid="site-name">{siteName}</h1>
       <BalanceBadge balance={balance} onClick={props.onUsage} />
       <div class="header-actions">
+        {props.onBuy && (
+          <button type="button" class="btn btn-primary" onClick={props.onBuy} data-testid="buy-open">
+            {t('header.buy')}
+          </button>
+        )}
         <button type="button" class="btn btn-accent" onClick={props.onRedeem} data-testid="redeem-open">
           {t('header.redeem')}
         </button>
