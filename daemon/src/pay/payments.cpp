@@ -96,6 +96,10 @@ awaitable<std::vector<store::plan_row>> payments::plans(bool enabled_only) {
     co_return all;
 }
 
+awaitable<std::optional<store::plan_row>> payments::plan(store::id_t id) {
+    co_return co_await db_.read([id](store::store& s) { return s.plan(id); });
+}
+
 awaitable<store::plan_row> payments::set_plan(store::plan_row plan) {
     check_plan(plan);
     plan.id = co_await db_.run([plan](store::store& s) { return s.upsert_plan(plan, unix_now()); });
@@ -172,9 +176,17 @@ awaitable<order_view> payments::order(store::id_t user_id, std::string order_no)
         }
         if (due) co_return co_await sync(order_no, "query");
     }
-    order_view v{*o, std::nullopt};
-    if (o->status == "paid") v.balance = co_await db_.read([id = o->user_id](store::store& st) { return st.balance_of(id); });
-    co_return v;
+    co_return co_await view_of(order_no);
+}
+
+awaitable<order_view> payments::view_of(std::string order_no) {
+    co_return co_await db_.read([order_no](store::store& st) {
+        auto o = st.order(order_no);
+        if (!o) throw app_error("not_found", "no such order");
+        order_view v{*o, std::nullopt};
+        if (o->status == "paid") v.balance = st.balance_of(o->user_id);
+        return v;
+    });
 }
 
 awaitable<store::page<store::order_row>> payments::orders(store::order_filter filter, store::page_cursor page) {
@@ -223,11 +235,8 @@ awaitable<order_view> payments::sync(std::string order_no, std::string source) {
             throw app_error("pay_unavailable", "支付渠道没有回答 (the channel could not be asked: " + failure + ")");
         }
     }
-    auto fresh = co_await db_.read([order_no](store::store& st) { return st.order(order_no); });
-    order_view v{*fresh, std::nullopt};
-    if (fresh->status == "paid")
-        v.balance = co_await db_.read([id = fresh->user_id](store::store& st) { return st.balance_of(id); });
-    if (fresh->status != "pending") {
+    auto v = co_await view_of(order_no);
+    if (v.order.status != "pending") {
         std::lock_guard lock(mu_);
         last_asked_.erase(order_no);
     }
@@ -244,15 +253,17 @@ awaitable<order_view> payments::settle(const store::order_row& o, const trade& t
         co_return order_view{o, std::nullopt};
     }
     auto percent = site_.get_int("referral.paid_percent");
-    auto paid = co_await db_.run([no = o.order_no, trade_no = t.trade_no, cents = t.amount_cents,
-                                  percent](store::store& st) {
-        return billing::pay_order(st, no, trade_no, cents, unix_now(), percent);
+    // The credit, what said so, and the view of the result: one job on the database thread.
+    auto [view, credited] = co_await db_.run([&o, &t, &source, &client_ip, percent](store::store& st) {
+        auto now = unix_now();
+        auto paid = billing::pay_order(st, o.order_no, t.trade_no, t.amount_cents, now, percent);
+        st.add_order_event({0, o.order_no, now, source, client_ip, paid ? "accepted" : "duplicate",
+                            "trade " + t.trade_no});
+        order_view v{st.order(o.order_no).value_or(o), paid ? paid->after : st.balance_of(o.user_id)};
+        return std::pair{v, paid.has_value()};
     });
-    co_await record(o.order_no, source, client_ip, paid ? "accepted" : "duplicate", "trade " + t.trade_no);
-    if (paid) spdlog::info("pay: order {} paid ({} fen, {}), credited", o.order_no, o.amount_cents, source);
-    auto fresh = co_await db_.read([no = o.order_no](store::store& st) { return st.order(no); });
-    auto balance = co_await db_.read([id = o.user_id](store::store& st) { return st.balance_of(id); });
-    co_return order_view{fresh.value_or(o), balance};
+    if (credited) spdlog::info("pay: order {} paid ({} fen, {}), credited", o.order_no, o.amount_cents, source);
+    co_return view;
 }
 
 awaitable<net::response> payments::notify(std::string provider_name, net::request request) {

@@ -50,6 +50,7 @@ public:
     std::vector<std::string> channels() const;
 
     boost::asio::awaitable<std::vector<store::plan_row>> plans(bool enabled_only);
+    boost::asio::awaitable<std::optional<store::plan_row>> plan(store::id_t id);
     boost::asio::awaitable<store::plan_row> set_plan(store::plan_row plan);
     boost::asio::awaitable<std::optional<store::plan_row>> remove_plan(store::id_t id);
 
@@ -77,6 +78,8 @@ private:
     std::shared_ptr<const setup> current() const;
     boost::asio::awaitable<order_view> settle(const store::order_row& order, const trade& t, std::string source,
                                               std::string client_ip);
+    // The order as stored, with its buyer's balance once paid; not_found for an unknown one.
+    boost::asio::awaitable<order_view> view_of(std::string order_no);
     boost::asio::awaitable<void> record(std::string order_no, std::string source, std::string client_ip,
                                         std::string verdict, std::string detail);
     boost::asio::awaitable<void> minute_loop();

@@ -20,10 +20,9 @@ awaitable<json::value> admin_plans_set(services& s, const json::value& v, call_c
     store::plan_row plan;
     plan.id = p.opt_i64("id").value_or(0);
     if (plan.id) {
-        bool found = false;
-        for (const auto& old : co_await s.payments.plans(false))
-            if (old.id == plan.id) plan = old, found = true;
-        if (!found) fail("not_found", "no such plan");
+        auto old = co_await s.payments.plan(plan.id);
+        if (!old) fail("not_found", "no such plan");
+        plan = *old;
         ctx.audit_before = plan_json(plan);
     } else {
         for (auto name : {"name", "price_cents", "questions", "days"})

@@ -8,6 +8,8 @@ import { api, RpcError } from '../api';
 import { formatDate, formatDateTime, reasonText, t, tDynamic } from '../i18n';
 import type { Balance, InviteInfo, LedgerEntry, Order } from '../types';
 import { copyText } from '../util';
+import { usePages } from '../use-pages';
+import { useDialogFocus } from './Modal';
 import { MyOrders } from './MyOrders';
 
 export type AccountTab = 'redeem' | 'usage' | 'invite';
@@ -25,39 +27,14 @@ interface Props {
   onBuy?: (reopen?: Order) => void;
 }
 
-const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), [href], [tabindex]:not([tabindex="-1"])';
-
 export function AccountDialog({ tab, balance, onTab, onBalance, onClose, onUnauthorized, onBuy }: Props) {
   const box = useRef<HTMLDivElement>(null);
-  // Taken at the first render, before any panel moves the focus.
-  const opener = useRef(document.activeElement as HTMLElement | null);
-
-  // Focus moves into the dialog and back to where it was when the dialog closes.
-  useEffect(() => {
-    const el = box.current;
-    if (el && !el.contains(document.activeElement)) el.querySelector<HTMLElement>('[aria-selected="true"]')?.focus();
-    const before = opener.current;
-    return () => before?.focus?.();
-  }, []);
+  // The focus starts on the selected tab.
+  const dialogKeys = useDialogFocus(box, onClose, '[aria-selected="true"]');
 
   const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key === 'Escape') {
-      e.stopPropagation();
-      onClose();
-    } else if (e.key === 'Tab' && box.current) {
-      // Keep Tab inside the dialog.
-      const items = [...box.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
-      if (items.length === 0) return;
-      const first = items[0];
-      const last = items[items.length - 1];
-      if (e.shiftKey && document.activeElement === first) {
-        e.preventDefault();
-        last.focus();
-      } else if (!e.shiftKey && document.activeElement === last) {
-        e.preventDefault();
-        first.focus();
-      }
-    } else if ((e.key === 'ArrowRight' || e.key === 'ArrowLeft') && (e.target as Element).getAttribute('role') === 'tab') {
+    if (dialogKeys(e)) return;
+    if ((e.key === 'ArrowRight' || e.key === 'ArrowLeft') && (e.target as Element).getAttribute('role') === 'tab') {
       const next = TABS[(TABS.indexOf(tab) + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
       onTab(next);
       requestAnimationFrame(() => box.current?.querySelector<HTMLElement>(`#account-tab-${next}`)?.focus());
@@ -259,30 +236,7 @@ function UsageViews({ fail, onReopen }: { fail: (err: unknown) => string; onReop
 }
 
 function UsagePanel({ fail }: { fail: (err: unknown) => string }) {
-  const [items, setItems] = useState<LedgerEntry[]>([]);
-  const [cursor, setCursor] = useState<string | number | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loaded, setLoaded] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const fetchPage = async (from?: string | number) => {
-    setLoading(true);
-    setError(null);
-    try {
-      const page = await api.ledger(from === undefined ? { limit: LEDGER_PAGE } : { cursor: from, limit: LEDGER_PAGE });
-      setItems((old) => (from === undefined ? page.items : [...old, ...page.items]));
-      setCursor(page.next_cursor ?? null);
-      setLoaded(true);
-    } catch (err) {
-      setError(fail(err));
-    } finally {
-      setLoading(false);
-    }
-  };
-
-  useEffect(() => {
-    void fetchPage();
-  }, []);
+  const { items, cursor, loading, loaded, error, more } = usePages<LedgerEntry>(api.ledger, LEDGER_PAGE, fail);
 
   return (
     <div class="usage">
@@ -315,7 +269,7 @@ function UsagePanel({ fail }: { fail: (err: unknown) => string }) {
       {loading && <p class="hint" aria-busy="true">{t('usage.loading')}</p>}
       {!loading && cursor !== null && (
         <div class="ledger-more">
-          <button type="button" class="btn" onClick={() => void fetchPage(cursor)} data-testid="ledger-more">
+          <button type="button" class="btn" onClick={() => void more()} data-testid="ledger-more">
             {t('usage.more')}
           </button>
         </div>

@@ -1,7 +1,7 @@
 // A modal dialog frame: focus moves in and back out, Esc closes, Tab stays inside, a click on the
 // scrim closes.
 
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, RefObject } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
 const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), [href], [tabindex]:not([tabindex="-1"])';
@@ -16,37 +16,48 @@ interface Props {
   children: ComponentChildren;
 }
 
-export function Modal({ title, closeLabel, onClose, testid, data, children }: Props) {
-  const box = useRef<HTMLDivElement>(null);
+/**
+ * What every dialog does with the focus: it moves to `firstFocus` (or the first control) inside
+ * `box` and back to the opener when the dialog goes. The returned key handler closes on Esc and
+ * keeps Tab inside; it returns false for any other key, for the dialog's own keys.
+ */
+export function useDialogFocus(box: RefObject<HTMLElement | null>, onClose: () => void, firstFocus: string) {
   // Taken at the first render, before anything inside moves the focus.
   const opener = useRef(document.activeElement as HTMLElement | null);
-  const titleId = `${testid}-title`;
 
   useEffect(() => {
     const el = box.current;
-    if (el && !el.contains(document.activeElement)) (el.querySelector<HTMLElement>('[data-autofocus]') ?? el.querySelector<HTMLElement>(FOCUSABLE))?.focus();
+    if (el && !el.contains(document.activeElement)) (el.querySelector<HTMLElement>(firstFocus) ?? el.querySelector<HTMLElement>(FOCUSABLE))?.focus();
     const before = opener.current;
     return () => before?.focus?.();
   }, []);
 
-  const onKeyDown = (e: KeyboardEvent) => {
+  return (e: KeyboardEvent): boolean => {
     if (e.key === 'Escape') {
       e.stopPropagation();
       onClose();
-    } else if (e.key === 'Tab' && box.current) {
-      const items = [...box.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
-      if (items.length === 0) return;
-      const first = items[0];
-      const last = items[items.length - 1];
-      if (e.shiftKey && document.activeElement === first) {
-        e.preventDefault();
-        last.focus();
-      } else if (!e.shiftKey && document.activeElement === last) {
-        e.preventDefault();
-        first.focus();
-      }
+      return true;
     }
+    if (e.key !== 'Tab' || !box.current) return false;
+    const items = [...box.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
+    if (items.length === 0) return true;
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+    return true;
   };
+}
+
+export function Modal({ title, closeLabel, onClose, testid, data, children }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const titleId = `${testid}-title`;
+  const onKeyDown = useDialogFocus(box, onClose, '[data-autofocus]');
 
   const attrs = Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [`data-${k}`, v]));
   return (

@@ -1,11 +1,11 @@
 // "My orders" in the usage panel: the user's orders page by page (me.orders), each with its status;
 // a pending order that has not expired yet can be reopened in the buy dialog to finish paying.
 
-import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { formatDateTime, t } from '../i18n';
 import { channelLabel, yuan } from '../pay';
 import type { Order } from '../types';
+import { usePages } from '../use-pages';
 
 const PAGE = 20;
 
@@ -15,30 +15,7 @@ interface Props {
 }
 
 export function MyOrders({ fail, onReopen }: Props) {
-  const [items, setItems] = useState<Order[]>([]);
-  const [cursor, setCursor] = useState<string | number | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loaded, setLoaded] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const fetchPage = async (from?: string | number) => {
-    setLoading(true);
-    setError(null);
-    try {
-      const page = await api.myOrders(from === undefined ? { limit: PAGE } : { cursor: from, limit: PAGE });
-      setItems((old) => (from === undefined ? page.items : [...old, ...page.items]));
-      setCursor(page.next_cursor ?? null);
-      setLoaded(true);
-    } catch (err) {
-      setError(fail(err));
-    } finally {
-      setLoading(false);
-    }
-  };
-
-  useEffect(() => {
-    void fetchPage();
-  }, []);
+  const { items, cursor, loading, loaded, error, more } = usePages<Order>(api.myOrders, PAGE, fail);
 
   const now = Date.now() / 1000;
   return (
@@ -79,7 +56,7 @@ export function MyOrders({ fail, onReopen }: Props) {
       {loading && <p class="hint" aria-busy="true">{t('usage.loading')}</p>}
       {!loading && cursor !== null && (
         <div class="ledger-more">
-          <button type="button" class="btn" onClick={() => void fetchPage(cursor)} data-testid="orders-more">
+          <button type="button" class="btn" onClick={() => void more()} data-testid="orders-more">
             {t('usage.more')}
           </button>
         </div>

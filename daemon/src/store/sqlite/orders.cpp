@@ -7,6 +7,7 @@ namespace chatd::store {
 
 namespace {
 
+constexpr const char* plan_columns = "id, name, price_cents, questions, days, enabled, sort";
 constexpr const char* order_columns =
     "order_no, user_id, plan_id, plan_name, questions, days, amount_cents, channel, status, trade_no, qr_url, "
     "pay_url, created_at, expires_at, paid_at, closed_at";
@@ -32,22 +33,26 @@ order_row read_order(stmt& st) {
     return o;
 }
 
+plan_row read_plan(stmt& st) {
+    return {st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getInt64(),
+            st.getColumn(3).getInt64(), st.getColumn(4).getInt64(), st.getColumn(5).getInt() != 0,
+            st.getColumn(6).getInt64()};
+}
+
 }  // namespace
 
 std::vector<plan_row> sqlite_store::plans() {
-    stmt st = prepare("SELECT id, name, price_cents, questions, days, enabled, sort FROM plans ORDER BY sort, id");
+    stmt st = prepare(std::string("SELECT ") + plan_columns + " FROM plans ORDER BY sort, id");
     std::vector<plan_row> out;
-    while (st.executeStep())
-        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getInt64(),
-                       st.getColumn(3).getInt64(), st.getColumn(4).getInt64(), st.getColumn(5).getInt() != 0,
-                       st.getColumn(6).getInt64()});
+    while (st.executeStep()) out.push_back(read_plan(st));
     return out;
 }
 
 std::optional<plan_row> sqlite_store::plan(id_t id) {
-    for (auto& p : plans())
-        if (p.id == id) return p;
-    return std::nullopt;
+    stmt st = prepare(std::string("SELECT ") + plan_columns + " FROM plans WHERE id = ?");
+    st.bind(1, id);
+    if (!st.executeStep()) return std::nullopt;
+    return read_plan(st);
 }
 
 id_t sqlite_store::upsert_plan(const plan_row& p, std::int64_t now) {
