@@ -213,7 +213,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     };
     m.files = std::make_unique<net::static_files>(cfg->webui_dir);
     m.front = std::make_unique<web::front_end>(web::front_end_parts{
-        get_cfg, *m.auth, *m.chat, *m.uploads, m.dispatcher, m.pool, *m.wechat, *m.payments, *m.files,
+        get_cfg, *m.auth, *m.chat, *m.uploads, m.dispatcher, m.pool, *m.wechat, *m.payments, *m.site, *m.files,
         [&m] { return m.server->connections(); }, [&m] { return m.stopping.load(); },
         [&m] { return m.db->storage_full(); }, m.started});
     m.server = std::make_unique<net::http_server>(

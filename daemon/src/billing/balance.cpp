@@ -28,8 +28,9 @@ store::charge_planner question_charge(std::int64_t cost, std::int64_t now) {
     };
 }
 
-std::int64_t question_price(std::int64_t model_cost, std::int64_t image_cost, std::int64_t images) {
-    return model_cost + image_cost * images;
+std::int64_t question_price(std::int64_t model_cost, std::int64_t image_cost, std::int64_t images,
+                            bool asked_by_admin) {
+    return asked_by_admin ? 0 : model_cost + image_cost * images;
 }
 
 }  // namespace chatd::billing

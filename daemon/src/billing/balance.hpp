@@ -18,8 +18,10 @@ using charge = store::charge;
 
 // Paid credits first while valid, then trial. nullopt when the balance cannot cover `cost`.
 std::optional<charge> plan_charge(const balance& b, std::int64_t cost, std::int64_t now);
-// What a question costs: the model's price, and image_cost for each image it sends.
-std::int64_t question_price(std::int64_t model_cost, std::int64_t image_cost, std::int64_t images);
+// What a question costs: the model's price, and image_cost for each image it sends. Nothing
+// for an operator trying their own site.
+std::int64_t question_price(std::int64_t model_cost, std::int64_t image_cost, std::int64_t images,
+                            bool asked_by_admin);
 
 // The store's charge_planner for a question of `cost` asked at `now`: throws
 // insufficient_credits when the balance cannot cover it.

@@ -232,6 +232,7 @@ awaitable<void> chat_service::run(job j) {
         else counters_.failed++;
     }
     release_slot(g.user_id);
+    if (!f.reasoning.empty() && !j.model.reasoning) co_await learn_reasoning(j.model.id);
     if (unsaved) co_await store_when_space_returns(std::move(f));
 }
 

@@ -51,6 +51,18 @@ std::optional<store::model_row> chat_service::find_model(const std::string& id) 
     return std::nullopt;
 }
 
+awaitable<void> chat_service::learn_reasoning(std::string model_id) {
+    try {
+        co_await db_.run([model_id](store::store& s) { return s.mark_model_reasoning(model_id); });
+    } catch (const std::exception& e) {
+        spdlog::warn("model {}: cannot note that it reasons: {}", model_id, e.what());
+        co_return;
+    }
+    std::lock_guard lock(mu_);
+    for (auto& m : models_)
+        if (m.id == model_id) m.reasoning = true;
+}
+
 void chat_service::set_sensitive_words(std::string_view lines) {
     auto filter = std::make_shared<const word_filter>(lines);
     std::lock_guard lock(mu_);
@@ -155,7 +167,7 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
         context_selector context({model->max_messages, model->max_context_chars, model->vision});
         auto now = unix_now();
-        auto price = billing::question_price(model->cost, model->image_cost, images);
+        auto price = billing::question_price(model->cost, model->image_cost, images, user.is_admin);
         auto started = co_await db_.run(
             [q, plan = billing::question_charge(price, now), read = context.reader(), now](store::store& s) {
                 return s.start_question(q, plan, read, now);
@@ -191,7 +203,7 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
             throw app_error("no_upstream", "暂无可用的上游接口，请稍后再试 (no upstream key is available)");
         context_selector context({model->max_messages, model->max_context_chars, model->vision});
         auto now = unix_now();
-        auto price = billing::question_price(model->cost, model->image_cost, images);
+        auto price = billing::question_price(model->cost, model->image_cost, images, user.is_admin);
         auto started = co_await db_.run(
             [&, plan = billing::question_charge(price, now), read = context.reader()](store::store& s) {
                 return s.start_regenerate(user.id, message_id, attachments, plan, read, now);

@@ -56,6 +56,8 @@ public:
                  attachments& uploads);
 
     void set_models(std::vector<store::model_row> models);
+    // A model whose answer carried reasoning is shown as a reasoning model from then on.
+    boost::asio::awaitable<void> learn_reasoning(std::string model_id);
     std::vector<store::model_row> models() const;
     std::optional<store::model_row> find_model(const std::string& id) const;
     std::string default_model() const;

@@ -1,6 +1,7 @@
 #include "config/settings.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include "util/text.hpp"
@@ -11,6 +12,43 @@ bool is_theme(std::string_view name) {
     return name == "light" || name == "dark" || name == "system" || name == "sepia";
 }
 
+std::string web_origin(std::string_view url) {
+    std::string_view rest;
+    if (url.starts_with("https://")) rest = url.substr(8);
+    else if (url.starts_with("http://")) rest = url.substr(7);
+    else return {};
+    auto host = rest.substr(0, rest.find_first_of("/?#"));
+    // Letters, digits, dots, dashes, an optional port: safe to repeat inside a CSP header.
+    bool ok = !host.empty() && host.front() != '.' && host.front() != ':' &&
+              std::all_of(host.begin(), host.end(), [](unsigned char ch) {
+                  return std::isalnum(ch) || ch == '.' || ch == '-' || ch == ':';
+              });
+    if (!ok || std::count(host.begin(), host.end(), ':') > 1) return {};
+    if (auto colon = host.find(':'); colon != std::string_view::npos) {
+        auto port = host.substr(colon + 1);
+        if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](unsigned char ch) { return std::isdigit(ch); }))
+            return {};
+    }
+    return std::string(url.substr(0, url.size() - rest.size())) + std::string(host);
+}
+
+namespace {
+
+// Empty, a path on this site ("/logo.png", never "//host"), or an absolute http(s) address;
+// nothing that could break out of an HTML attribute or a header.
+bool is_link(std::string_view v) {
+    if (v.empty()) return true;
+    if (v.size() > 2048) return false;
+    bool plain = std::none_of(v.begin(), v.end(), [](unsigned char ch) {
+        return ch <= ' ' || ch == '"' || ch == '\'' || ch == '<' || ch == '>' || ch == '\\' || ch == 0x7f;
+    });
+    if (!plain) return false;
+    if (v[0] == '/') return v.size() == 1 || v[1] != '/';
+    return !web_origin(v).empty();
+}
+
+}  // namespace
+
 settings::settings(const config& c) { reseed(c); }
 
 void settings::reseed(const config& c) {
@@ -19,6 +57,11 @@ void settings::reseed(const config& c) {
         {"site.name", {kind::text, "chatd"}},
         {"site.announcement", {kind::text, ""}},
         {"site.default_theme", {kind::theme, "light"}},
+        // Brand and shop: a logo (anywhere on the web: the page's CSP follows it), a line under
+        // the name, and where recharge cards are sold (a Taobao shop, a card site).
+        {"site.logo_url", {kind::link, ""}},
+        {"site.tagline", {kind::text, ""}},
+        {"site.shop_url", {kind::link, ""}},
         {"billing.trial_questions", {kind::integer, std::to_string(c.billing.trial_questions)}},
         {"billing.free_if_slower_than", {kind::integer, std::to_string(c.billing.free_if_slower_than)}},
         // What the operator's figures are in: upstream prices, and the price of one credit.
@@ -94,6 +137,10 @@ std::string settings::validate(const std::string& key, const std::string& value)
                 throw std::invalid_argument(key + " expects a number ≥ 0, such as 0.5");
             return v;
         }
+        case kind::link:
+            if (is_link(v)) return v;
+            throw std::invalid_argument(key + " expects an http(s) address such as https://example.com/logo.png, "
+                                              "or a path on this site such as /logo.png");
         case kind::currency:
             if (v.size() == 3 && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; }))
                 return v;

@@ -15,6 +15,9 @@ namespace chatd {
 // The named themes the SPA ships.
 bool is_theme(std::string_view name);
 
+// "https://host[:port]" of an absolute http(s) address, "" for anything else (paths too).
+std::string web_origin(std::string_view url);
+
 class settings {
 public:
     explicit settings(const config& c);
@@ -34,7 +37,7 @@ public:
     std::map<std::string, std::string> all() const;
 
 private:
-    enum class kind { text, integer, boolean, percent, theme, lines, amount, currency };
+    enum class kind { text, integer, boolean, percent, theme, lines, amount, currency, link };
     struct spec {
         kind type;
         std::string fallback;

@@ -37,17 +37,19 @@ bool accepts(std::string_view accept_encoding, std::string_view coding) {
 
 }  // namespace
 
-void add_page_security_headers(response& r) {
+void add_page_security_headers(response& r, const std::string& image_origin) {
+    std::string images = image_origin.empty() ? std::string() : " " + image_origin;
     r.headers.emplace_back("Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-                           "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+                           "default-src 'self'; img-src 'self' data: blob:" + images +
+                               "; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+                               "frame-ancestors 'none'; form-action 'self'; manifest-src 'self'; worker-src 'self'");
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     r.headers.emplace_back("Referrer-Policy", "same-origin");
 }
 
 static_files::static_files(std::string root) : root_(std::move(root)) {}
 
-response static_files::serve(const request& req) const {
+response static_files::serve(const request& req, const std::string& image_origin) const {
     response r;
     if (req.method != "GET" && req.method != "HEAD") {
         r.status = 405;
@@ -110,7 +112,10 @@ response static_files::serve(const request& req) const {
     r.file_path = canon.string();
     if (ext == ".html") {
         r.headers.emplace_back("Cache-Control", "no-cache");
-        add_page_security_headers(r);
+        add_page_security_headers(r, image_origin);
+    } else if (path == "/sw.js") {
+        // A service worker's script is checked for updates on every visit.
+        r.headers.emplace_back("Cache-Control", "no-cache");
     } else if (is_asset) {
         r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
     } else {

@@ -26,6 +26,7 @@ json::object model_json(const store::model_row& m) {
                         {"enabled", m.enabled},
                         {"sort", m.sort},
                         {"vision", m.vision},
+                        {"reasoning", m.reasoning},
                         {"max_tokens", m.max_tokens},
                         {"stream_usage", m.stream_usage},
                         {"price_in", m.price_in},
@@ -81,6 +82,7 @@ awaitable<json::value> admin_models_set(services& s, const json::value& v, call_
     if (auto x = p.opt_bool("enabled")) m.enabled = *x;
     if (auto x = p.opt_i64("sort")) m.sort = static_cast<int>(*x);
     if (auto x = p.opt_bool("vision")) m.vision = *x;
+    if (auto x = p.opt_bool("reasoning")) m.reasoning = *x;
     if (auto x = p.opt_i64("max_tokens")) {
         if (*x < 0 || *x > 1'000'000) fail("invalid_params", "max_tokens: 0 (not sent) to 1000000");
         m.max_tokens = static_cast<int>(*x);

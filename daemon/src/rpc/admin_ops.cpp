@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "rpc/handlers.hpp"
+#include "util/text.hpp"
 
 namespace chatd::rpc {
 
@@ -23,6 +24,7 @@ awaitable<json::value> admin_status(services& s, const json::value&, call_contex
     co_return json::object{{"version", CHATD_VERSION},
                            {"uptime_s", uptime.count()},
                            {"users", counts.users},
+                           {"admins", counts.admins},
                            {"conversations", counts.conversations},
                            {"search_backlog", counts.search_backlog},
                            {"in_flight", s.chat.in_flight()},
@@ -44,6 +46,24 @@ awaitable<json::value> admin_settings_get(services& s, const json::value& v, cal
     co_return out;
 }
 
+namespace {
+
+// The default model must be one users can pick, or nothing (the first enabled model then).
+// Checked here so the console and chatctl get the same refusal.
+void require_offered_model(services& s, const std::string& id) {
+    if (id.empty()) return;
+    std::string offered;
+    for (auto& m : s.chat.models())
+        if (m.enabled) offered += (offered.empty() ? "" : ", ") + m.id;
+    auto model = s.chat.find_model(id);
+    if (model && model->enabled) return;
+    fail("invalid_params", "chat.default_model: " +
+                               std::string(model ? "model '" + id + "' is disabled" : "no model '" + id + "'") +
+                               "; enabled models: " + (offered.empty() ? "none" : offered));
+}
+
+}  // namespace
+
 awaitable<json::value> admin_settings_set(services& s, const json::value& v, call_context& ctx) {
     params p(v);
     auto key = p.str("key");
@@ -54,6 +74,7 @@ awaitable<json::value> admin_settings_set(services& s, const json::value& v, cal
     else if (raw->is_bool()) value = raw->get_bool() ? "on" : "off";
     else if (raw->is_number()) value = json::serialize(*raw);
     else fail("invalid_params", "'value' must be a string, number or boolean");
+    if (key == "chat.default_model") require_offered_model(s, trim(value));
     auto [before, normalised] = co_await s.site_admin.set_setting(key, value);
     ctx.audit_before = json::object{{key, before}};
     ctx.audit_after = json::object{{key, normalised}};

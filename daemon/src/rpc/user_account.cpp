@@ -19,9 +19,16 @@ awaitable<json::value> site_info(services& s, const json::value&, call_context&)
     json::array models;
     for (auto& m : s.chat.models())
         if (m.enabled)
-            models.push_back(json::object{{"id", m.id}, {"name", m.name}, {"cost", m.cost}, {"vision", m.vision}});
+            models.push_back(json::object{
+                {"id", m.id}, {"name", m.name}, {"cost", m.cost}, {"vision", m.vision}, {"reasoning", m.reasoning}});
     co_return json::object{{"name", s.site.get("site.name")},
                            {"announcement", s.site.get("site.announcement")},
+                           {"logo_url", s.site.get("site.logo_url")},
+                           {"tagline", s.site.get("site.tagline")},
+                           {"shop_url", s.site.get("site.shop_url")},
+                           {"trial_questions", s.site.get_int("billing.trial_questions")},
+                           {"referral_signup_reward", s.site.get_int("referral.signup_reward")},
+                           {"referral_paid_percent", s.site.get_int("referral.paid_percent")},
                            {"login_methods", std::move(methods)},
                            {"default_theme", s.site.get("site.default_theme")},
                            {"models", std::move(models)},

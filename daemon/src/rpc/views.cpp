@@ -59,6 +59,7 @@ json::object message_json(const store::message_row& m) {
         o["model"] = m.model;
         o["reasoning"] = m.reasoning;
         o["reasoning_ms"] = null_or(m.reasoning_ms);
+        if (m.asked_by_admin) o["asked_by_admin"] = true;
         if (!m.error_reason.empty()) o["error"] = json::object{{"reason", m.error_reason}, {"message", m.error_message}};
     }
     return o;

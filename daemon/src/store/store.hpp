@@ -62,7 +62,7 @@ struct finished_answer {
 };
 
 struct status_counts {
-    std::int64_t users = 0, conversations = 0;
+    std::int64_t users = 0, admins = 0, conversations = 0;  // users: visitors, not operators
     std::int64_t search_backlog = 0;  // older messages not yet in the search index
 };
 
@@ -127,6 +127,8 @@ public:
     virtual std::vector<model_row> models() = 0;
     virtual void upsert_model(const model_row& m) = 0;
     virtual bool remove_model(const std::string& id) = 0;
+    // Learnt from an answer that carried reasoning; true when the flag was newly set.
+    virtual bool mark_model_reasoning(const std::string& id) = 0;
 
     // Roles and preset questions. upsert_* with id 0 add a row; they return its id.
     virtual std::vector<role_row> roles() = 0;

@@ -92,6 +92,7 @@ struct model_row {
     bool enabled = true;
     int sort = 0;
     bool vision = false;                // accepts image attachments
+    bool reasoning = false;             // thinks before it answers (shown to visitors as a badge)
     int max_tokens = 0;                 // sent upstream when > 0
     std::string stream_usage = "auto";  // auto | on | off: ask for the usage chunk (stream_options)
     double price_in = 0, price_out = 0;  // the upstream's price per 1,000,000 prompt / completion tokens
@@ -183,6 +184,7 @@ struct message_row {
     std::string status;  // streaming | done | stopped | failed | interrupted
     std::string model;
     std::int64_t charge_trial = 0, charge_paid = 0;
+    bool asked_by_admin = false;  // an operator trying the site: charged nothing
     bool refunded = false;
     std::string free_reason, error_reason, error_message;
     std::optional<int> prompt_tokens, completion_tokens, reasoning_tokens;

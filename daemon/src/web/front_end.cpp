@@ -180,7 +180,15 @@ awaitable<void> front_end::route(net::request& req, net::responder& r) {
         co_await r.send(not_found());
         co_return;
     }
-    co_await r.send(p_.files.serve(req));
+    if (path == "/manifest.webmanifest" && (req.method == "GET" || req.method == "HEAD")) {
+        net::response res;
+        res.content_type = "application/manifest+json";
+        res.body = web_manifest(p_.site);
+        res.headers.emplace_back("Cache-Control", "no-cache");
+        co_await r.send(std::move(res));
+        co_return;
+    }
+    co_await r.send(p_.files.serve(req, web_origin(p_.site.get("site.logo_url"))));
 }
 
 }  // namespace chatd::web

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "config/settings.hpp"
 #include "net/http.hpp"
 #include "net/http_server.hpp"
 
@@ -33,6 +34,7 @@ struct front_end_parts {
     upstream::key_pool& pool;
     wechat::login_service& wechat;
     pay::payments& payments;
+    const settings& site;  // the operator's run-time settings (brand, logo)
     const net::static_files& files;
     std::function<std::size_t()> connections;  // open HTTP connections
     std::function<bool()> stopping;            // draining for shutdown
@@ -57,6 +59,9 @@ private:
 
     front_end_parts p_;
 };
+
+// GET /manifest.webmanifest: the site's name, tagline and icons.
+std::string web_manifest(const settings& site);
 
 // Prometheus text for GET /metrics.
 std::string metrics_text(chat::chat_service& chat, upstream::key_pool& pool, std::size_t connections,

@@ -185,6 +185,15 @@ TEST_CASE("a question is charged from paid credits first, and refused beyond the
     }
 }
 
+TEST_CASE("a question costs the model's price and each image's, nothing for an operator") {
+    CHECK(billing::question_price(2, 3, 2, false) == 8);
+    CHECK(billing::question_price(2, 3, 0, false) == 2);
+    CHECK(billing::question_price(2, 3, 2, true) == 0);
+    // A free question plans no charge even on an empty balance.
+    auto c = billing::question_charge(0, 1000)(store::balance{0, 0, std::nullopt});
+    CHECK(c.paid + c.trial == 0);
+}
+
 TEST_CASE("what is refunded when an answer ends") {
     using billing::decide_refund;
     CHECK_FALSE(decide_refund("done", true, 800, 0).refund);

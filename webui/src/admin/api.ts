@@ -197,6 +197,8 @@ export interface ModelRow {
   sort: number;
   /** Accepts image attachments. */
   vision: boolean;
+  /** Thinks before answering: set here, or noted from its first answer with reasoning. */
+  reasoning?: boolean;
   /** Sent upstream as `max_tokens` when above 0. */
   max_tokens: number;
   /** Whether `stream_options.include_usage` is sent; `auto` drops it for an upstream that refuses it. */

@@ -69,7 +69,8 @@ user_row sqlite_store::create_password_user(const std::string& username, const s
     st.bind(6, now);
     st.exec();
     id_t id = db_.getLastInsertRowid();
-    count_day(now, day_counter::new_users, 1);
+    // The dashboard counts visitors: an operator's own account is not one.
+    if (!is_admin) count_day(now, day_counter::new_users, 1);
     t.commit();
     return *user_by_id(id);
 }

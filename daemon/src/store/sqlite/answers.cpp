@@ -131,14 +131,15 @@ void sqlite_store::open_answer(id_t user_id, started_answer& out, const charge_p
     const charge cost = plan(balance_of(user_id));
 
     stmt am = prepare(
-        "INSERT INTO messages (conversation_id, parent_id, role, status, model, charge_trial, charge_paid, created_at) "
-        "VALUES (?,?,'assistant','streaming',?,?,?,?)");
+        "INSERT INTO messages (conversation_id, parent_id, role, status, model, charge_trial, charge_paid, created_at, "
+        "asked_by_admin) VALUES (?,?,'assistant','streaming',?,?,?,?,(SELECT is_admin FROM users WHERE id = ?))");
     am.bind(1, out.conversation_id);
     am.bind(2, out.user_message_id);
     am.bind(3, out.model);
     am.bind(4, cost.trial);
     am.bind(5, cost.paid);
     am.bind(6, now);
+    am.bind(7, user_id);
     am.exec();
     out.message_id = db_.getLastInsertRowid();
     count_day(now, day_counter::questions, 1);

@@ -6,7 +6,7 @@ namespace chatd::store {
 std::vector<model_row> sqlite_store::models() {
     stmt st = prepare(
         "SELECT id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort, vision, "
-        "max_tokens, stream_usage, price_in, price_out, image_cost FROM models ORDER BY sort, id");
+        "max_tokens, stream_usage, price_in, price_out, image_cost, reasoning FROM models ORDER BY sort, id");
     std::vector<model_row> out;
     while (st.executeStep()) {
         model_row m;
@@ -24,6 +24,7 @@ std::vector<model_row> sqlite_store::models() {
         m.price_in = st.getColumn(11).getDouble();
         m.price_out = st.getColumn(12).getDouble();
         m.image_cost = st.getColumn(13).getInt();
+        m.reasoning = st.getColumn(14).getInt() != 0;
         out.push_back(std::move(m));
     }
     return out;
@@ -32,12 +33,13 @@ std::vector<model_row> sqlite_store::models() {
 void sqlite_store::upsert_model(const model_row& m) {
     stmt st = prepare(
         "INSERT INTO models (id, name, upstream_model, cost, max_messages, max_context_chars, enabled, sort, "
-        "vision, max_tokens, stream_usage, price_in, price_out, image_cost) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+        "vision, max_tokens, stream_usage, price_in, price_out, image_cost, reasoning) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
         "upstream_model=excluded.upstream_model, cost=excluded.cost, max_messages=excluded.max_messages, "
         "max_context_chars=excluded.max_context_chars, enabled=excluded.enabled, sort=excluded.sort, "
         "vision=excluded.vision, max_tokens=excluded.max_tokens, stream_usage=excluded.stream_usage, "
-        "price_in=excluded.price_in, price_out=excluded.price_out, image_cost=excluded.image_cost");
+        "price_in=excluded.price_in, price_out=excluded.price_out, image_cost=excluded.image_cost, "
+        "reasoning=excluded.reasoning");
     st.bind(1, m.id);
     st.bind(2, m.name);
     st.bind(3, m.upstream_model);
@@ -52,7 +54,14 @@ void sqlite_store::upsert_model(const model_row& m) {
     st.bind(12, m.price_in);
     st.bind(13, m.price_out);
     st.bind(14, m.image_cost);
+    st.bind(15, m.reasoning ? 1 : 0);
     st.exec();
+}
+
+bool sqlite_store::mark_model_reasoning(const std::string& id) {
+    stmt st = prepare("UPDATE models SET reasoning = 1 WHERE id = ? AND reasoning = 0");
+    st.bind(1, id);
+    return st.exec() > 0;
 }
 
 bool sqlite_store::remove_model(const std::string& id) {

@@ -14,7 +14,7 @@ constexpr const char* message_columns =
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.status, m.model, m.charge_trial, "
     "m.charge_paid, m.refunded, m.free_reason, m.error_reason, m.error_message, m.prompt_tokens, "
     "m.completion_tokens, m.first_token_ms, m.total_ms, m.created_at, m.finished_at, c.user_id, m.reasoning, "
-    "m.reasoning_ms, m.reasoning_tokens, m.tokens_estimated, m.upstream_cost";
+    "m.reasoning_ms, m.reasoning_tokens, m.tokens_estimated, m.upstream_cost, m.asked_by_admin";
 
 message_row read_message(SQLite::Statement& st) {
     message_row m;
@@ -43,6 +43,7 @@ message_row read_message(SQLite::Statement& st) {
     m.reasoning_tokens = opt_int(st.getColumn(22));
     m.tokens_estimated = st.getColumn(23).getInt() != 0;
     if (!st.getColumn(24).isNull()) m.upstream_cost = st.getColumn(24).getDouble();
+    m.asked_by_admin = st.getColumn(25).getInt() != 0;
     return m;
 }
 

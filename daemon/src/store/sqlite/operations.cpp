@@ -56,7 +56,8 @@ void sqlite_store::audit(const audit_row& e) {
 
 status_counts sqlite_store::counts() {
     status_counts c;
-    c.users = db_.execAndGet("SELECT count(*) FROM users").getInt64();
+    c.users = db_.execAndGet("SELECT count(*) FROM users WHERE is_admin = 0").getInt64();
+    c.admins = db_.execAndGet("SELECT count(*) FROM users WHERE is_admin = 1").getInt64();
     c.conversations = db_.execAndGet("SELECT count(*) FROM conversations").getInt64();
     c.search_backlog = db_.execAndGet("SELECT max(below - next_id, 0) FROM search_backfill").getInt64();
     return c;
@@ -252,7 +253,9 @@ void sqlite_store::count_paid_order(std::int64_t at, std::int64_t questions, std
 }
 
 void sqlite_store::count_active(std::int64_t at, id_t user_id) {
-    stmt st = prepare("INSERT OR IGNORE INTO daily_active (date, user_id) VALUES (?, ?)");
+    // Visitors only: an operator trying the chat is not an active user.
+    stmt st = prepare(
+        "INSERT OR IGNORE INTO daily_active (date, user_id) SELECT ?, id FROM users WHERE id = ? AND is_admin = 0");
     st.bind(1, local_date(at));
     st.bind(2, user_id);
     st.exec();

@@ -73,6 +73,7 @@ public:
     std::vector<model_row> models() override;
     void upsert_model(const model_row& m) override;
     bool remove_model(const std::string& id) override;
+    bool mark_model_reasoning(const std::string& id) override;
     std::vector<role_row> roles() override;
     std::optional<role_row> role(id_t id) override;
     id_t upsert_role(const role_row& r) override;

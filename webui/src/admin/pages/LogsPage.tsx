@@ -190,6 +190,7 @@ function LogView({ id }: { id: number }) {
                 <p class={m.status === 'failed' ? 'msg-note msg-note-error' : 'msg-note'}>
                   <Time at={m.created_at} />
                   {m.model ? ` · ${m.model}` : ''}
+                  {m.asked_by_admin ? ` · ${at('logs.askedByAdmin')}` : ''}
                   {m.status !== 'done' ? ` · ${at(`status.${m.status}`)}` : ''}
                   {m.error ? ` · ${m.error.reason}: ${m.error.message}` : ''}
                 </p>

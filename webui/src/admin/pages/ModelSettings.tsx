@@ -14,7 +14,7 @@ const PRICES = ['price_in', 'price_out'] as const;
 type Whole = (typeof WHOLE)[number];
 type Price = (typeof PRICES)[number];
 type Typed = 'name' | 'upstream_model' | Whole | Price;
-type ModelDraft = Record<Typed, string> & { enabled: boolean; vision: boolean; stream_usage: StreamUsage };
+type ModelDraft = Record<Typed, string> & { enabled: boolean; vision: boolean; reasoning: boolean; stream_usage: StreamUsage };
 
 /** Columns of the table, for the panel under a row to span them all. */
 const COLUMNS = 9;
@@ -33,6 +33,7 @@ const modelDraft = (m: ModelRow): ModelDraft => ({
   price_out: String(m.price_out ?? 0),
   enabled: m.enabled,
   vision: m.vision ?? false,
+  reasoning: m.reasoning ?? false,
   stream_usage: m.stream_usage ?? 'auto',
 });
 
@@ -127,6 +128,7 @@ function ModelEditor({ model, currency, run }: { model: ModelRow; currency: stri
           upstream_model: draft.upstream_model,
           enabled: draft.enabled,
           vision: draft.vision,
+          reasoning: draft.reasoning,
           stream_usage: draft.stream_usage,
           ...numbersOf(draft, WHOLE, wholeNumber),
           ...numbersOf(draft, PRICES, decimal),
@@ -174,6 +176,7 @@ function ModelEditor({ model, currency, run }: { model: ModelRow; currency: stri
           <code>{model.id}</code>
           <span class="model-facts">
             {model.vision && <span class="chip" data-testid="model-vision-badge">{at('models.vision')}</span>}
+            {model.reasoning && <span class="chip" data-testid="model-reasoning-badge">{at('models.reasoning')}</span>}
             <span
               class={priceIn === 0 && priceOut === 0 ? 'muted' : undefined}
               title={at('models.pricesTitle', { in: price(priceIn), out: price(priceOut), unit: perMillion })}
@@ -221,6 +224,10 @@ function ModelEditor({ model, currency, run }: { model: ModelRow; currency: stri
               <label class="switch-row">
                 <input type="checkbox" checked={draft.vision} onChange={(e) => setDraft({ ...draft, vision: e.currentTarget.checked })} data-testid="model-vision" />
                 <span>{at('models.visionLabel')}</span>
+              </label>
+              <label class="switch-row">
+                <input type="checkbox" checked={draft.reasoning} onChange={(e) => setDraft({ ...draft, reasoning: e.currentTarget.checked })} data-testid="model-reasoning" />
+                <span>{at('models.reasoningLabel')}</span>
               </label>
               <div class="form-grid">
                 {field('price_in', 'models.priceIn', perMillion)}

@@ -47,7 +47,17 @@ export function SettingsPage({ route, site }: { route: Route; site: SiteInfo | n
 type Kind = 'text' | 'textarea' | 'lines' | 'number' | 'amount' | 'percent' | 'seconds' | 'minutes' | 'switch' | 'theme' | 'model';
 
 const GROUPS: { id: string; fields: [string, Kind][] }[] = [
-  { id: 'site', fields: [['site.name', 'text'], ['site.announcement', 'textarea'], ['site.default_theme', 'theme']] },
+  {
+    id: 'site',
+    fields: [
+      ['site.name', 'text'],
+      ['site.tagline', 'text'],
+      ['site.logo_url', 'text'],
+      ['site.announcement', 'textarea'],
+      ['site.default_theme', 'theme'],
+      ['site.shop_url', 'text'],
+    ],
+  },
   {
     id: 'billing',
     fields: [
