@@ -12,15 +12,23 @@ JOBS      ?= 2
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 
+# `make run` and `make demo` listen on LISTEN (PORT on loopback unless given); each keeps its own
+# database and admin socket, so the demo's fake key never lands in the development data.
+# SKIP_BUILD=1 starts what is already built.
+PORT         ?= 8080
+LISTEN       ?= 127.0.0.1:$(PORT)
 DEV_CONF     := etc/chatd.dev.conf
-DEV_URL      := http://127.0.0.1:8080
+DEV_URL      := http://$(subst 0.0.0.0:,127.0.0.1:,$(LISTEN))
 DEV_SOCKET   := var/admin.sock
+DEMO_DIR     := var/demo
+DEMO_SOCKET  := $(DEMO_DIR)/admin.sock
 CHATD        := $(BUILD_DIR)/chatd
 CHATCTL      := $(BUILD_DIR)/chatctl
 FAKE_UPSTREAM ?= $(BUILD_DIR)/fake_upstream
-FAKE_LISTEN  := 127.0.0.1:18081
+FAKE_PORT    ?= 18081
+FAKE_LISTEN  := 127.0.0.1:$(FAKE_PORT)
 FAKE_UPSTREAM_ARGS ?= --listen $(FAKE_LISTEN)
-DEMO_KEY     := sk-demo:ok:tokens=60:delay=40
+DEMO_KEY     := sk-demo:demo:delay=30
 
 # Debian 12 packages. Boost is pinned to 1.81: the unversioned libboost-dev is 1.74 and
 # conflicts with it. Node and npm may come from elsewhere; Debian's are the fallback.
@@ -70,6 +78,21 @@ wait_ready() {
 	echo "$$3 did not answer on $$1 within 30 s" >&2
 	return 1
 }
+# refuse_busy ADDRESS TARGET [SOCKET]: stops with a clear message when something already answers
+# on ADDRESS (host:port) or on the admin SOCKET, before anything is started or touched.
+refuse_busy() {
+	local host=$${1%:*} port=$${1##*:}
+	[ "$$host" = 0.0.0.0 ] && host=127.0.0.1
+	if (exec 3<>"/dev/tcp/$$host/$$port") 2>/dev/null; then
+		echo "make $$2: $$1 is already in use (is \`make run\` or \`make demo\` running?)." >&2
+		echo "Stop it first, or choose another port: make $$2 PORT=8090" >&2
+		exit 1
+	fi
+	if [ -n "$${3:-}" ] && [ -S "$$3" ] && curl -s -o /dev/null --max-time 2 --unix-socket "$$3" http://chatd/healthz; then
+		echo "make $$2: another chatd is serving the admin socket $$3; stop it first." >&2
+		exit 1
+	fi
+}
 # wait_chatd: waits for chatd to exit, also after a forwarded signal interrupted `wait`.
 wait_chatd() {
 	local status=0
@@ -89,13 +112,15 @@ help:
 		"  make run      install packages, build, start chatd on $(DEV_URL) ($(DEV_CONF))" \
 		"  make test     build and run every test (unit, integration, browser e2e) with ctest" \
 		"  make build    install packages and build $(CHATD), $(CHATCTL) and webui/dist" \
-		"  make demo     like run, answered by a built-in fake upstream (no API key needed)" \
+		"  make demo     like run, answered by a built-in fake upstream (no API key needed;" \
+		"               its own database and socket in $(DEMO_DIR)/)" \
 		"  make bench    run the streaming benchmark (tests/bench/run_bench.py)" \
 		"  make install  install under PREFIX=$(PREFIX) (DESTDIR honoured)" \
 		"  make deps     install the missing Debian 12 packages (as root or through sudo)" \
 		"  make clean    remove $(BUILD_DIR)/ and webui/dist (keeps var/, the dev database)" "" \
 		"  OPENAI_API_KEY=sk-… [OPENAI_BASE_URL=https://…/v1] [OPENAI_MODEL=name] make run" \
-		"               adds that key on start (and offers that model as the default)"
+		"               adds that key on start (and offers that model as the default)" \
+		"  PORT=8090 make run|demo, or LISTEN=0.0.0.0:8090: another address (default $(LISTEN))"
 
 deps:
 	@$(call apt_install,$(DEB_PACKAGES))
@@ -113,8 +138,9 @@ build: deps webui
 	echo "==> npm run build in webui"
 	(cd webui && npm run build && node scripts/precompress.mjs)
 
-run: build
+run: $(if $(SKIP_BUILD),,build)
 	@$(sh_helpers)
+	refuse_busy $(LISTEN) run $(DEV_SOCKET)
 	mkdir -p var
 	echo
 	echo "chatd: open $(DEV_URL)"
@@ -122,9 +148,9 @@ run: build
 	echo "Stop with Ctrl-C."
 	echo
 	if [ -z "$${OPENAI_API_KEY:-}" ]; then
-		exec $(CHATD) --config $(DEV_CONF)
+		exec $(CHATD) --config $(DEV_CONF) --listen $(LISTEN)
 	fi
-	$(CHATD) --config $(DEV_CONF) &
+	$(CHATD) --config $(DEV_CONF) --listen $(LISTEN) &
 	chatd=$$!
 	trap 'kill -TERM "$$chatd" 2>/dev/null || true' INT TERM
 	trap 'kill -TERM "$$chatd" 2>/dev/null || true' EXIT
@@ -150,27 +176,34 @@ test: test-deps build
 install: build
 	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
 
-# The demo keeps its own database (var/demo) so the fake key never lands in the dev one.
-demo: build
+# The demo keeps its own database and admin socket ($(DEMO_DIR)): the fake key never lands in the
+# development data, and chatctl reaches the demo only through -s $(DEMO_SOCKET).
+demo: $(if $(SKIP_BUILD),,build)
 	@$(sh_helpers)
-	mkdir -p var/demo
+	refuse_busy $(LISTEN) demo $(DEMO_SOCKET)
+	refuse_busy $(FAKE_LISTEN) demo
+	mkdir -p $(DEMO_DIR)
 	$(FAKE_UPSTREAM) $(FAKE_UPSTREAM_ARGS) &
 	fake=$$!
 	trap 'kill -TERM "$$fake" 2>/dev/null || true' EXIT
 	wait_ready http://$(FAKE_LISTEN)/ "$$fake" fake_upstream -s
-	$(CHATD) --config $(DEV_CONF) --data-dir var/demo &
+	$(CHATD) --config $(DEV_CONF) --listen $(LISTEN) --data-dir $(DEMO_DIR) --admin-socket $(DEMO_SOCKET) &
 	chatd=$$!
 	trap 'kill -TERM "$$chatd" 2>/dev/null || true' INT TERM
 	trap 'kill -TERM "$$chatd" "$$fake" 2>/dev/null || true' EXIT
 	wait_ready $(DEV_URL)/healthz "$$chatd" chatd
-	printf '%s\n' '$(DEMO_KEY)' |
-		$(CHATCTL) -s $(DEV_SOCKET) keys add --base-url http://$(FAKE_LISTEN)/v1 - >/dev/null
+	# Once: a restarted demo keeps its key (and the answers it gave).
+	if ! $(CHATCTL) -s $(DEMO_SOCKET) --json keys list | grep -q '"base_url": *"http://$(FAKE_LISTEN)/v1"'; then
+		printf '%s\n' '$(DEMO_KEY)' |
+			$(CHATCTL) -s $(DEMO_SOCKET) keys add --base-url http://$(FAKE_LISTEN)/v1 - >/dev/null
+	fi
 	echo
 	echo "========================================================================"
 	echo "DEMO MODE: answers come from a built-in fake upstream, not a real model"
 	echo "========================================================================"
 	echo "chatd: open $(DEV_URL) and sign up with a username and password"
-	echo "Create an admin:  $(CHATCTL) -s $(DEV_SOCKET) admin add NAME"
+	echo "Create an admin (then sign in at $(DEV_URL)/admin):"
+	echo "  $(CHATCTL) -s $(DEMO_SOCKET) admin add NAME"
 	echo "Stop with Ctrl-C."
 	wait_chatd
 

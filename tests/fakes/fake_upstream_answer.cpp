@@ -1,5 +1,7 @@
 #include "fake_upstream_answer.hpp"
 
+#include "fake_upstream_demo.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -99,15 +101,16 @@ answer_script::answer_script(const chat_request& chat, const plan& p, const defa
               "\"created\":" + std::to_string(std::time(nullptr)) + ",\"model\":";
     append_json_string(prefix_, chat.model);
     prefix_ += ",";
-    if (p.behaviour == "echo") echo_tokens_ = split_utf8(chat.transcript, 8);
-    token_count_ = p.behaviour == "echo" ? echo_tokens_.size()
-                                         : static_cast<std::size_t>(std::max(0, p.tokens));
+    if (p.behaviour == "echo") scripted_tokens_ = split_utf8(chat.transcript, 8);
+    if (p.behaviour == "demo") scripted_tokens_ = split_utf8(demo_answer(chat.last_question), 6);
+    token_count_ = scripted_tokens_.empty() ? static_cast<std::size_t>(std::max(0, p.tokens))
+                                            : scripted_tokens_.size();
     if (shape_ != reasoning_shape::none)
         reasoning_count_ = static_cast<std::size_t>(std::max(0, p.think_tokens));
 }
 
 std::string_view answer_script::token(std::size_t i) const {
-    if (!echo_tokens_.empty()) return echo_tokens_[i];
+    if (!scripted_tokens_.empty()) return scripted_tokens_[i];
     if (defaults_.tokens.empty()) return "token ";
     return defaults_.tokens[i % defaults_.tokens.size()];
 }

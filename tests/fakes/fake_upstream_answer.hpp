@@ -69,7 +69,7 @@ private:
     std::size_t prompt_tokens_;
     std::size_t token_count_ = 0;
     std::size_t reasoning_count_ = 0;
-    std::vector<std::string> echo_tokens_;
+    std::vector<std::string> scripted_tokens_;  // `echo` and `demo`: the whole text, in pieces
     phase phase_ = phase::role;
     std::size_t index_ = 0;
     std::string prefix_;

@@ -56,7 +56,7 @@ plan parse_key(std::string_view key, const defaults& d) {
     static constexpr std::string_view known[] = {
         "ok",   "echo",      "invalid", "deactivated", "ratelimit", "quota",     "error",
         "badrequest", "hang", "hang_body", "drop", "slow",     "malformed", "badjson",
-        "reasoning", "reasoning_or", "think", "nostreamopts"};
+        "reasoning", "reasoning_or", "think", "nostreamopts", "demo"};
     if (std::find(std::begin(known), std::end(known), p.behaviour) == std::end(known))
         p.problem = "unknown fake behaviour '" + p.behaviour + "'";
     return p;

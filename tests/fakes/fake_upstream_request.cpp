@@ -91,6 +91,7 @@ std::optional<chat_request> parse_chat(const std::string& body) {
             if (!first) r.transcript += '\n';
             first = false;
             r.transcript += role + ": " + text;
+            if (role == "user") r.last_question = text;
         }
     }
     r.prompt_tokens = std::max<std::size_t>(1, chars / 4);

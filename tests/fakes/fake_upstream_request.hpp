@@ -16,7 +16,8 @@ struct chat_request {
     bool include_usage = false;
     bool has_stream_options = false;  // the member is there at all, for `nostreamopts`
     std::size_t prompt_tokens = 1;
-    std::string transcript;  // "role: content" lines, for `echo`
+    std::string transcript;     // "role: content" lines, for `echo`
+    std::string last_question;  // the last user message's text, for `demo`
 };
 
 // nullopt when the body is not a JSON object.
