@@ -1,5 +1,6 @@
 #include "command_results.hpp"
 
+#include "messages.hpp"
 #include "output.hpp"
 
 namespace chatd::ctl {
@@ -40,7 +41,7 @@ void show_json(const json::value& result, const rpc_request&, std::ostream& out)
 
 void show_next_page(const json::value& result, std::ostream& out) {
     const auto* next = object_of(result).if_contains("next_cursor");
-    if (next && !next->is_null()) out << "more: --cursor " << text_of(*next) << '\n';
+    if (next && !next->is_null()) out << say("more: --cursor {}", {text_of(*next)}) << '\n';
 }
 
 }  // namespace chatd::ctl

@@ -23,6 +23,9 @@ struct command {
     rpc_request (*build)(std::string_view method, const std::vector<std::string>& args);
     // Prints the result for a person; --json bypasses it.
     void (*show)(const boost::json::value& result, const rpc_request& request, std::ostream& out);
+    // For a command whose result can say "it did not work" (`keys test`): why, in the
+    // operator's language, or "" when all is well. chatctl then exits 1, --json or not.
+    std::string (*failure)(const boost::json::value& result) = nullptr;
 };
 
 // Every command, in the order `chatctl help` lists them.

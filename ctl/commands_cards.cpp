@@ -6,6 +6,7 @@
 #include "command_results.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
+#include "messages.hpp"
 #include "output.hpp"
 
 namespace chatd::ctl {
@@ -182,7 +183,7 @@ rpc_request build_cards_revoke(std::string_view method, const arguments& args) {
 }
 
 void show_cards_revoke(const json::value& result, const rpc_request&, std::ostream& out) {
-    out << "revoked " << field_text(object_of(result), "revoked") << " card(s)\n";
+    out << say("revoked {} card(s)", {field_text(object_of(result), "revoked")}) << '\n';
 }
 
 const command cards[] = {

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "input.hpp"
+#include "messages.hpp"
 #include "output.hpp"
 
 namespace chatd::ctl {
@@ -28,6 +29,7 @@ void show_models_list(const json::value& result, const rpc_request&, std::ostrea
                   {"MAX_TOKENS", align::right},
                   {"USAGE"},
                   {"VISION"},
+                  {"REASONING"},
                   {"PRICE_IN/OUT", align::right},
                   {"ENABLED"}});
     for (const auto& item : array_field(result, "items")) {
@@ -35,7 +37,7 @@ void show_models_list(const json::value& result, const rpc_request&, std::ostrea
         models.add_row({field_text(m, "id"), field_text(m, "name"), field_text(m, "upstream_model"),
                         field_text(m, "cost"), field_text(m, "max_messages"),
                         field_text(m, "max_context_chars"), field_text(m, "max_tokens"),
-                        field_text(m, "stream_usage"), field_text(m, "vision"),
+                        field_text(m, "stream_usage"), field_text(m, "vision"), field_text(m, "reasoning"),
                         field_text(m, "price_in") + "/" + field_text(m, "price_out"), field_text(m, "enabled")});
     }
     models.print(out);
@@ -49,7 +51,8 @@ rpc_request build_models_set(std::string_view method, const arguments& args) {
     for (const char* n : {"cost", "max-messages", "max-context-chars", "sort", "max-tokens", "image-cost",
                           "price-in", "price-out", "stream-usage"})
         add(n, po::value<std::string>());
-    for (const char* n : {"enable", "disable", "vision", "no-vision"}) add(n, po::bool_switch());
+    for (const char* n : {"enable", "disable", "vision", "no-vision", "reasoning", "no-reasoning"})
+        add(n, po::bool_switch());
     add("id", po::value<std::vector<std::string>>());
     po::positional_options_description positional;
     positional.add("id", -1);
@@ -62,6 +65,8 @@ rpc_request build_models_set(std::string_view method, const arguments& args) {
         throw usage_error("--enable and --disable exclude each other");
     if (given["vision"].as<bool>() && given["no-vision"].as<bool>())
         throw usage_error("--vision and --no-vision exclude each other");
+    if (given["reasoning"].as<bool>() && given["no-reasoning"].as<bool>())
+        throw usage_error("--reasoning and --no-reasoning exclude each other");
     json::object params{{"id", ids[0]}};
     if (given.count("name")) params["name"] = given["name"].as<std::string>();
     if (given.count("upstream-model"))
@@ -85,6 +90,8 @@ rpc_request build_models_set(std::string_view method, const arguments& args) {
     if (given["disable"].as<bool>()) params["enabled"] = false;
     if (given["vision"].as<bool>()) params["vision"] = true;
     if (given["no-vision"].as<bool>()) params["vision"] = false;
+    if (given["reasoning"].as<bool>()) params["reasoning"] = true;
+    if (given["no-reasoning"].as<bool>()) params["reasoning"] = false;
     return {std::string(method), std::move(params)};
 }
 
@@ -100,7 +107,7 @@ rpc_request build_models_remove(std::string_view method, const arguments& args) 
 }
 
 void show_models_remove(const json::value&, const rpc_request& request, std::ostream& out) {
-    out << "removed model " << param_text(request, "id") << '\n';
+    out << say("removed model {}", {param_text(request, "id")}) << '\n';
 }
 
 // roles and preset questions
@@ -159,7 +166,7 @@ void show_roles_set(const json::value& result, const rpc_request&, std::ostream&
 }
 
 void show_roles_remove(const json::value&, const rpc_request& request, std::ostream& out) {
-    out << "removed role " << param_text(request, "id") << '\n';
+    out << say("removed role {}", {param_text(request, "id")}) << '\n';
 }
 
 void show_presets_list(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -179,11 +186,11 @@ rpc_request build_presets_add(std::string_view method, const arguments& args) {
 }
 
 void show_presets_add(const json::value& result, const rpc_request&, std::ostream& out) {
-    out << "preset " << field_text(object_of(result), "id") << " added\n";
+    out << say("preset {} added", {field_text(object_of(result), "id")}) << '\n';
 }
 
 void show_presets_remove(const json::value&, const rpc_request& request, std::ostream& out) {
-    out << "removed preset " << param_text(request, "id") << '\n';
+    out << say("removed preset {}", {param_text(request, "id")}) << '\n';
 }
 
 const command catalog[] = {
@@ -193,11 +200,14 @@ const command catalog[] = {
     {"models set", "admin.models.set",
      "ID [--name TEXT] [--upstream-model NAME] [--cost N] [--max-messages N] "
      "[--max-context-chars N] [--sort N] [--enable|--disable] [--vision|--no-vision] "
+     "[--reasoning|--no-reasoning] "
      "[--max-tokens N] [--stream-usage auto|on|off] [--price-in X] [--price-out X] [--image-cost N]",
      "Add a model or change one. ID is what users pick; --upstream-model is the name sent\n"
      "upstream (default: ID). --cost is the credits one question costs; --max-messages and\n"
      "--max-context-chars bound the conversation context sent with each question.\n"
-     "--vision lets users attach images; --max-tokens caps each answer (0: not sent);\n"
+     "--vision lets users attach images; --reasoning shows the model as one that thinks first\n"
+     "(also noted by itself from its first answer with reasoning); --max-tokens caps each\n"
+     "answer (0: not sent);\n"
      "--stream-usage asks for token usage (auto: drop it for a key whose gateway refuses it);\n"
      "--price-in/--price-out are the upstream's price per 1M prompt/completion tokens;\n"
      "--image-cost is extra credits per attached image.",

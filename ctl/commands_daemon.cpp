@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "input.hpp"
+#include "messages.hpp"
 #include "output.hpp"
 
 namespace chatd::ctl {
@@ -33,6 +34,8 @@ void show_status(const json::value& result, const rpc_request&, std::ostream& ou
                 separator = ", ";
             }
             out << '\n';
+        } else if (key.ends_with("_at")) {
+            out << std::string_view(key) << ": " << field_time(object_of(result), key) << '\n';
         } else {
             out << std::string_view(key) << ": " << text_of(value) << '\n';
         }
@@ -79,7 +82,7 @@ void show_model_stats(const json::value& result, std::ostream& out) {
                         money(m, "revenue"), margin});
     }
     models.print(out);
-    out << "amounts in " << field_text(object_of(result), "currency") << '\n';
+    out << say("amounts in {}", {field_text(object_of(result), "currency")}) << '\n';
 }
 
 void show_model_stats(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -165,7 +168,7 @@ rpc_request build_settings_set(std::string_view method, const arguments& args) {
 }
 
 void show_settings_set(const json::value&, const rpc_request& request, std::ostream& out) {
-    out << "set " << param_text(request, "key") << '\n';
+    out << say("set {}", {param_text(request, "key")}) << '\n';
 }
 
 // backup
@@ -179,8 +182,8 @@ rpc_request build_backup(std::string_view method, const arguments& args) {
 }
 
 void show_backup(const json::value& result, const rpc_request& request, std::ostream& out) {
-    out << "wrote " << field_text(object_of(result), "bytes") << " bytes to "
-        << param_text(request, "path") << '\n';
+    out << say("wrote {} bytes to {}", {field_text(object_of(result), "bytes"), param_text(request, "path")})
+        << '\n';
 }
 
 // call, methods

@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "input.hpp"
+#include "messages.hpp"
 #include "output.hpp"
 
 namespace chatd::ctl {
@@ -75,9 +76,9 @@ rpc_request build_keys_add(std::string_view method, const arguments& args) {
 
 void show_keys_add(const json::value& result, const rpc_request&, std::ostream& out) {
     const auto& ids = array_field(result, "ids");
-    out << "added " << ids.size() << " key(s): ids";
-    for (const auto& id : ids) out << ' ' << text_of(id);
-    out << '\n';
+    std::string listed;
+    for (const auto& id : ids) listed += ' ' + text_of(id);
+    out << say("added {} key(s): ids{}", {std::to_string(ids.size()), listed}) << '\n';
 }
 
 void show_keys_list(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -89,6 +90,7 @@ void show_keys_list(const json::value& result, const rpc_request&, std::ostream&
                 {"TOKENS_IN", align::right},
                 {"TOKENS_OUT", align::right},
                 {"LAST_USED"},
+                {"COOLING_UNTIL"},
                 {"BASE_URL"},
                 {"REASON"}});
     for (const auto& item : array_field(result, "items")) {
@@ -96,22 +98,23 @@ void show_keys_list(const json::value& result, const rpc_request&, std::ostream&
         keys.add_row({field_text(key, "id"), field_text(key, "masked"), field_text(key, "status"),
                       field_text(key, "requests"), field_text(key, "failures"),
                       field_text(key, "tokens_in"), field_text(key, "tokens_out"),
-                      field_time(key, "last_used_at"), field_text(key, "base_url"),
+                      field_time(key, "last_used_at"), field_time(key, "cooldown_until"),
+                      field_text(key, "base_url"),
                       field_text(key, "reason")});
     }
     keys.print(out);
 }
 
 void show_keys_remove(const json::value&, const rpc_request& request, std::ostream& out) {
-    out << "removed key " << param_text(request, "id") << '\n';
+    out << say("removed key {}", {param_text(request, "id")}) << '\n';
 }
 
 void show_keys_enable(const json::value&, const rpc_request& request, std::ostream& out) {
-    out << "enabled key " << param_text(request, "id") << '\n';
+    out << say("enabled key {}", {param_text(request, "id")}) << '\n';
 }
 
 void show_keys_disable(const json::value&, const rpc_request& request, std::ostream& out) {
-    out << "disabled key " << param_text(request, "id") << '\n';
+    out << say("disabled key {}", {param_text(request, "id")}) << '\n';
 }
 
 void show_keys_test(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -120,10 +123,19 @@ void show_keys_test(const json::value& result, const rpc_request&, std::ostream&
         const auto& t = object_of(item);
         const auto* ok = t.if_contains("ok");
         tests.add_row({field_text(t, "id"),
-                       ok && ok->is_bool() && ok->get_bool() ? "works" : "fails",
+                       tr(ok && ok->is_bool() && ok->get_bool() ? "works" : "fails"),
                        field_text(t, "status"), field_text(t, "reason")});
     }
     tests.print(out);
+}
+
+std::string keys_test_failure(const json::value& result) {
+    std::size_t failed = 0;
+    for (const auto& item : array_field(result, "items")) {
+        const auto* ok = object_of(item).if_contains("ok");
+        if (!ok || !ok->is_bool() || !ok->get_bool()) ++failed;
+    }
+    return failed ? say("{} of the tested keys failed", {std::to_string(failed)}) : std::string();
 }
 
 void show_keys_history(const json::value& result, const rpc_request&, std::ostream& out) {
@@ -176,9 +188,11 @@ const command keys[] = {
     {"keys disable", "admin.keys.disable", "ID", "Take a key out of rotation without removing it.",
      with_id, show_keys_disable},
     {"keys test", "admin.keys.test", "[ID]",
-     "Test a key (GET /models), or without ID every invalid key; a key that works returns to\n"
-     "the pool, one the provider refuses is marked invalid.",
-     with_optional_id, show_keys_test},
+     "Test a key (GET /models), or without ID every invalid key; exits 1 when a tested key fails.\n"
+     "A key that works returns to the pool. One that fails for a reason of the key's own (refused\n"
+     "as invalid or deactivated, out of quota) is marked invalid, as a failing answer would mark\n"
+     "it; a passing failure (timeout, server error, rate limit) leaves its status alone.",
+     with_optional_id, show_keys_test, keys_test_failure},
     {"keys history", "admin.keys.history", "ID",
      "Show a key's status changes, newest first (evicted, cooling, back to active).", with_id,
      show_keys_history},

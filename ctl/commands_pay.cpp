@@ -7,6 +7,7 @@
 #include "command_results.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
+#include "messages.hpp"
 #include "output.hpp"
 
 namespace chatd::ctl {
@@ -85,7 +86,7 @@ void show_plans_set(const json::value& result, const rpc_request&, std::ostream&
 }
 
 void show_plans_remove(const json::value&, const rpc_request& request, std::ostream& out) {
-    out << "removed plan " << param_text(request, "id") << '\n';
+    out << say("removed plan {}", {param_text(request, "id")}) << '\n';
 }
 
 rpc_request build_orders_list(std::string_view method, const arguments& args) {

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "input.hpp"
+#include "messages.hpp"
 #include "output.hpp"
 
 namespace chatd::ctl {
@@ -100,11 +101,11 @@ void show_users_grant(const json::value& result, const rpc_request& request, std
 }
 
 void show_users_ban(const json::value&, const rpc_request& request, std::ostream& out) {
-    out << "banned user " << param_text(request, "id") << '\n';
+    out << say("banned user {}", {param_text(request, "id")}) << '\n';
 }
 
 void show_users_unban(const json::value&, const rpc_request& request, std::ostream& out) {
-    out << "unbanned user " << param_text(request, "id") << '\n';
+    out << say("unbanned user {}", {param_text(request, "id")}) << '\n';
 }
 
 // admin
@@ -117,8 +118,8 @@ rpc_request build_admin_add(std::string_view method, const arguments& args) {
 }
 
 void show_admin_add(const json::value& result, const rpc_request& request, std::ostream& out) {
-    out << "added admin " << param_text(request, "username") << " (id "
-        << field_text(object_of(result), "id") << ")\n";
+    out << say("added admin {} (id {})", {param_text(request, "username"), field_text(object_of(result), "id")})
+        << '\n';
 }
 
 const command users[] = {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
@@ -10,7 +11,9 @@
 #include "commands.hpp"
 #include "completion.hpp"
 #include "errors.hpp"
+#include "messages.hpp"
 #include "output.hpp"
+#include "util/text_wrap.hpp"
 
 namespace chatd::ctl {
 namespace {
@@ -21,8 +24,8 @@ constexpr const char* default_socket = "/run/chatd/admin.sock";
 constexpr double default_timeout_s = 30;
 // A week: far beyond any backup, and far from overflowing the millisecond count.
 constexpr double max_timeout_s = 604800;
-constexpr std::string_view usage_line =
-    "usage: chatctl [-s PATH] [--json] [--timeout SECONDS] COMMAND [ARG...]";
+// What `usage: chatctl ` is followed by.
+constexpr std::string_view global_usage = "[-s PATH] [--json] [--timeout SECONDS] COMMAND [ARG...]";
 // The options parse_global_options takes, as the completion script reads them.
 constexpr std::string_view global_synopsis =
     "[-s|--socket PATH] [--json] [--timeout SECONDS] [-h|--help] [--version]";
@@ -84,8 +87,7 @@ global_options parse_global_options(int argc, char** argv) {
     if (given.count("socket")) parsed.socket = given["socket"].as<std::string>();
     if (!std::isfinite(parsed.timeout_s) || parsed.timeout_s <= 0 ||
         parsed.timeout_s > max_timeout_s)
-        throw general_usage_error(
-            "--timeout takes a number of seconds, above 0 and at most 604800");
+        throw general_usage_error(tr("--timeout takes a number of seconds, above 0 and at most 604800"));
     return parsed;
 }
 
@@ -141,37 +143,80 @@ std::vector<described_command> all_commands() {
     return described;
 }
 
-// "keys add [--base-url URL] ... KEY..."
-std::string words_and_synopsis(const described_command& entry) {
-    std::string line(entry.words);
-    if (!entry.synopsis.empty()) line += " " + std::string(entry.synopsis);
-    return line;
+// A command line wrapped with its continuation lines hanging under the first argument, as
+// man pages print a synopsis; a very long lead hangs less, so the arguments keep some room.
+// An option and its value ("[--name TEXT]") stay on one line.
+std::string hanging(std::string_view lead, std::string_view rest, std::size_t width, std::size_t lead_indent = 0) {
+    constexpr char glue = '\x01';
+    std::string glued(rest);
+    int depth = 0;
+    for (auto& c : glued) {
+        if (c == '[' || c == '(') ++depth;
+        if (c == ']' || c == ')') --depth;
+        if (c == ' ' && depth > 0) c = glue;
+    }
+    std::size_t longest_word = 0;
+    for (std::size_t start = 0, end; start < rest.size(); start = end + 1) {
+        end = std::min(rest.find(' ', start), rest.size());
+        longest_word = std::max(longest_word, display_width(rest.substr(start, end - start)));
+    }
+    const std::size_t indent =
+        std::min({lead_indent + display_width(lead), width / 2, width - std::min(width, longest_word)});
+    const std::string first_prefix = std::string(lead_indent, ' ') + std::string(lead);
+    std::string text = wrap(glued, width, first_prefix, indent);
+    // A group wider than a whole line is broken after all.
+    if (text.find(glue) != std::string::npos && widest_line(text) > width) return wrap(rest, width, first_prefix, indent);
+    std::replace(text.begin(), text.end(), glue, ' ');
+    return text;
 }
 
-std::string usage_of(const described_command& entry) {
-    return "usage: chatctl " + words_and_synopsis(entry);
+std::string usage_of(const described_command& entry, std::size_t width) {
+    return hanging("usage: chatctl " + std::string(entry.words) + " ", entry.synopsis, width);
 }
 
+std::string general_usage(std::size_t width) {
+    return hanging("usage: chatctl ", global_usage, width);
+}
+
+// The help's first sentence, which may run over several of its lines.
 std::string_view summary_of(const described_command& entry) {
-    return entry.help.substr(0, entry.help.find('\n'));
+    const std::string_view help = entry.help;
+    for (std::size_t dot = help.find('.'); dot != std::string_view::npos; dot = help.find('.', dot + 1))
+        if (dot + 1 == help.size() || help[dot + 1] == ' ' || help[dot + 1] == '\n') return help.substr(0, dot + 1);
+    return help;
 }
+
+// Where the descriptions of the options start in `chatctl --help`.
+constexpr std::size_t option_column = 22;
+// How far a command's summary is indented under it.
+constexpr std::size_t summary_indent = 6;
 
 void print_help(std::ostream& out) {
-    out << usage_line << "\n\n"
-        << "Administer a running chatd through its admin socket.\n\n"
-           "Options:\n"
-           "  -s, --socket PATH   admin socket (default: $CHATD_SOCKET, else "
-        << default_socket << ")\n"
-        << "  --json              print the daemon's result as JSON\n"
-           "  --timeout SECONDS   give up after this long (default: "
-        << default_timeout_s << ")\n"
-        << "  -h, --help          show this help\n"
-           "  --version           show the version\n\n"
-           "Commands:\n";
+    const std::size_t width = terminal_width();
+    std::ostringstream default_timeout;
+    default_timeout << default_timeout_s;
+    auto option = [&](std::string_view term, const std::string& description) {
+        return wrap_entry("  " + std::string(term), description, width, option_column);
+    };
+    out << general_usage(width) << '\n'
+        << wrap("Administer a running chatd through its admin socket.", width) << '\n'
+        << "Options:\n"
+        << option("-s, --socket PATH", "admin socket (default: $CHATD_SOCKET, else " + std::string(default_socket) + ")")
+        << option("--json", "print the daemon's result as JSON; times stay Unix seconds")
+        << option("--timeout SECONDS", "give up after this long (default: " + default_timeout.str() + ")")
+        << option("-h, --help", "show this help") << option("--version", "show the version") << "\nCommands:\n";
     for (const auto& entry : all_commands())
-        out << "  " << words_and_synopsis(entry) << "\n      " << summary_of(entry) << '\n';
-    out << "\nExit status: 0 success, 1 the daemon returned an error, 2 usage error,\n"
-           "3 cannot connect to the daemon.\n";
+        out << hanging(std::string(entry.words) + " ", entry.synopsis, width, 2)
+            << wrap(summary_of(entry), width, std::string(summary_indent, ' '), summary_indent);
+    out << '\n'
+        << wrap("Times are shown in the local time zone ($TZ). Messages are in Chinese when the locale "
+                "($LC_ALL, $LC_MESSAGES, $LANG) is Chinese, else in English. Help is wrapped to the "
+                "terminal's width, else to $COLUMNS, else to 80 columns.",
+                width)
+        << '\n'
+        << wrap("Exit status: 0 success, 1 the daemon returned an error (or a key tested by 'keys test' "
+                "fails), 2 usage error, 3 cannot connect to the daemon.",
+                width);
 }
 
 // How many leading `given` words the command's words take, or 0 when they do not match.
@@ -195,11 +240,12 @@ std::vector<described_command> group_of(std::string_view group) {
     return members;
 }
 
-std::string group_usage(const std::vector<described_command>& members) {
+std::string group_usage(const std::vector<described_command>& members, std::size_t width) {
     std::string text;
     for (const auto& member : members)
-        text +=
-            (text.empty() ? "usage: chatctl " : "\n       chatctl ") + words_and_synopsis(member);
+        text += hanging(std::string(text.empty() ? "usage: " : "       ") + "chatctl " +
+                            std::string(member.words) + " ",
+                        member.synopsis, width);
     return text;
 }
 
@@ -217,31 +263,34 @@ exit_status run_help(const std::vector<std::string>& topic) {
             if (!entry.method.empty()) std::cout << entry.words << '\t' << entry.method << '\n';
         return exit_status::ok;
     }
+    const std::size_t width = terminal_width();
     for (const auto& entry : all_commands()) {
         if (match_length(entry.words, topic) != topic.size()) continue;
-        std::cout << usage_of(entry) << "\n\n" << entry.help << '\n';
+        std::cout << usage_of(entry, width) << '\n' << wrap(entry.help, width);
         if (!entry.method.empty()) std::cout << "Calls " << entry.method << ".\n";
         // `help logs` also points at `logs show`.
         if (topic.size() == 1)
             for (const auto& member : group_of(topic[0]))
                 if (member.words != entry.words)
-                    std::cout << "\nSee also: chatctl " << words_and_synopsis(member) << '\n';
+                    std::cout << '\n'
+                              << hanging("See also: chatctl " + std::string(member.words) + " ", member.synopsis,
+                                         width);
         return exit_status::ok;
     }
     if (const auto members = group_of(topic[0]); topic.size() == 1 && !members.empty()) {
         for (const auto& member : members)
-            std::cout << usage_of(member) << "\n    " << summary_of(member) << '\n';
+            std::cout << usage_of(member, width) << wrap(summary_of(member), width, "    ", 4);
         return exit_status::ok;
     }
     std::string asked = topic[0];
     for (std::size_t i = 1; i < topic.size(); ++i) asked += " " + topic[i];
-    std::cerr << "chatctl: no command '" << asked << "'\n" << usage_line << '\n';
+    std::cerr << "chatctl: " << say("no command '{}'", {asked}) << '\n' << general_usage(width);
     return exit_status::usage;
 }
 
 exit_status run_completion(const std::vector<std::string>& args) {
     if (args.size() != 1 || args[0] != "bash") {
-        std::cerr << "chatctl: completion is written for bash only\n"
+        std::cerr << "chatctl: " << tr("completion is written for bash only") << '\n'
                   << "usage: chatctl completion bash\n";
         return exit_status::usage;
     }
@@ -264,7 +313,7 @@ exit_status run(int argc, char** argv) {
             print_help(std::cout);
             return exit_status::ok;
         }
-        if (options.words.empty()) throw general_usage_error("no command given");
+        if (options.words.empty()) throw general_usage_error(tr("no command given"));
         for (const auto& entry : local_commands)
             if (options.words[0] == entry.words)
                 return entry.run({options.words.begin() + 1, options.words.end()});
@@ -279,14 +328,13 @@ exit_status run(int argc, char** argv) {
         if (!chosen) {
             const auto members = group_of(options.words[0]);
             if (members.empty())
-                throw general_usage_error("unknown command '" + options.words[0] + "'");
+                throw general_usage_error(say("unknown command '{}'", {options.words[0]}));
             std::cerr << "chatctl: "
                       << (options.words.size() == 1
-                              ? "'" + options.words[0] + "' needs a subcommand"
-                              : "unknown command '" + options.words[0] + " " + options.words[1] +
-                                    "'")
+                              ? say("'{}' needs a subcommand", {options.words[0]})
+                              : say("unknown command '{}'", {options.words[0] + " " + options.words[1]}))
                       << '\n'
-                      << group_usage(members) << '\n';
+                      << group_usage(members, terminal_width());
             return exit_status::usage;
         }
 
@@ -301,29 +349,36 @@ exit_status run(int argc, char** argv) {
         else
             chosen->show(result, request, std::cout);
         if (!std::cout.flush()) {
-            std::cerr << "chatctl: cannot write to standard output\n";
+            std::cerr << "chatctl: " << tr("cannot write to standard output") << '\n';
             return exit_status::daemon_error;
+        }
+        // A command may answer "no" in its result, as `keys test` does for a failing key.
+        if (chosen->failure) {
+            if (auto why = chosen->failure(result); !why.empty()) {
+                std::cerr << "chatctl: " << why << '\n';
+                return exit_status::daemon_error;
+            }
         }
         return exit_status::ok;
     } catch (const general_usage_error& error) {
-        std::cerr << "chatctl: " << error.what() << '\n'
-                  << usage_line << '\n'
-                  << "Run 'chatctl help' for the list of commands.\n";
+        std::cerr << "chatctl: " << tr(error.what()) << '\n'
+                  << general_usage(terminal_width()) << tr("Run 'chatctl help' for the list of commands.")
+                  << '\n';
         return exit_status::usage;
     } catch (const usage_error& error) {
-        std::cerr << "chatctl: " << error.what() << '\n'
-                  << (chosen ? usage_of(describe(*chosen)) : std::string(usage_line)) << '\n';
+        std::cerr << "chatctl: " << tr(error.what()) << '\n'
+                  << (chosen ? usage_of(describe(*chosen), terminal_width()) : general_usage(terminal_width()));
         return exit_status::usage;
     } catch (const connection_error& error) {
-        std::cerr << "chatctl: " << error.what() << '\n';
+        std::cerr << "chatctl: " << tr(error.what()) << '\n';
         return exit_status::no_connection;
     } catch (const daemon_error& error) {
-        std::cerr << "chatctl: " << error.what();
+        std::cerr << "chatctl: " << tr(daemon_message(error.what(), chinese()));
         if (!error.reason.empty()) std::cerr << " (" << error.reason << ')';
         std::cerr << '\n';
         return exit_status::daemon_error;
     } catch (const std::exception& error) {
-        std::cerr << "chatctl: " << error.what() << '\n';
+        std::cerr << "chatctl: " << tr(error.what()) << '\n';
         return exit_status::daemon_error;
     }
 }

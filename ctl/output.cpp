@@ -5,6 +5,9 @@
 #include <charconv>
 #include <ctime>
 
+#include "messages.hpp"
+#include "util/text_wrap.hpp"
+
 namespace chatd::ctl {
 
 namespace json = boost::json;
@@ -62,13 +65,6 @@ void write_json(std::ostream& out, const json::value& value, int depth) {
     } else {
         out << scalar_json(value);
     }
-}
-
-// Column widths count characters, not bytes, so UTF-8 notes and reasons line up.
-std::size_t display_width(std::string_view text) {
-    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    }));
 }
 
 }  // namespace
@@ -153,7 +149,10 @@ void table::add_row(std::vector<std::string> cells) {
 
 void table::print(std::ostream& out) const {
     std::vector<std::size_t> widths;
-    for (const auto& column : columns_) widths.push_back(display_width(column.title));
+    // Headers in the operator's language; display widths, so Chinese ones line up too.
+    std::vector<std::string> titles;
+    for (const auto& column : columns_) titles.push_back(tr(column.title));
+    for (const auto& title : titles) widths.push_back(display_width(title));
     for (const auto& row : rows_)
         for (std::size_t i = 0; i < row.size(); ++i)
             widths[i] = std::max(widths[i], display_width(row[i]));
@@ -173,7 +172,7 @@ void table::print(std::ostream& out) const {
         out << line << '\n';
     };
 
-    print_row([&](std::size_t i) { return columns_[i].title; });
+    print_row([&](std::size_t i) { return std::string_view(titles[i]); });
     for (const auto& row : rows_)
         print_row([&](std::size_t i) { return std::string_view(row[i]); });
 }

@@ -19,13 +19,14 @@ void print_json(std::ostream& out, const boost::json::value& value);
 // A value as a person reads it: strings unquoted, null as "-", compound values as JSON.
 std::string text_of(const boost::json::value& value);
 
-// Unix seconds as local "YYYY-MM-DD HH:MM:SS".
+// Unix seconds as "YYYY-MM-DD HH:MM:SS" in the local time zone ($TZ, else the system's).
 std::string local_time(std::int64_t unix_seconds);
 
 // The field of `object` named `key`, as text; "-" when absent or null.
 std::string field_text(const boost::json::object& object, std::string_view key);
 
-// As field_text, but an integer is read as Unix seconds.
+// As field_text, but an integer is read as Unix seconds and shown as local_time; --json
+// bypasses this and keeps the seconds.
 std::string field_time(const boost::json::object& object, std::string_view key);
 
 // A duration in seconds as "2d 3h 4m 5s", leaving out leading zero units.

@@ -80,7 +80,10 @@ class KeysTest(ChatdTestCase):
         self.assertEqual(tested, [{"id": kid, "ok": True, "status": "active"}])
         self.assertEqual(c.answer("again")[2][0], "done")
         still_bad, bad_id = self.add_key("invalid")
-        out = self.chatd.ctl_json("keys", "test", str(bad_id))["items"][0]
+        # A failing key makes `keys test` exit 1, --json or not.
+        r = self.chatd.ctl("--json", "keys", "test", str(bad_id), check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        out = json.loads(r.stdout)["items"][0]
         self.assertEqual((out["ok"], out["status"]), (False, "invalid"))
         self.assertIn("invalid_api_key", out["reason"])
         self.assertIn("works", self.chatd.ctl("keys", "test", str(kid)).stdout)

@@ -126,7 +126,9 @@ class ChatctlPage(unittest.TestCase):
         page = sections(read_page("chatctl.8"), ".SH")
         tags = {documented_command(tag, commands): tag for tag in entry_tags(page["COMMANDS"])}
         for command in commands:
-            usage = run_chatctl("help", *command.split()).stdout.splitlines()[0]
+            # The usage may be wrapped over several lines; a blank line ends it.
+            usage = run_chatctl("help", *command.split()).stdout.split("\n\n")[0]
+            self.assertTrue(usage.startswith("usage: chatctl " + command), usage)
             for option in re.findall(r"--[a-z][a-z-]*", usage):
                 with self.subTest(command=command, option=option):
                     self.assertIn(option, tags.get(command, ""),
@@ -141,11 +143,22 @@ class ChatctlPage(unittest.TestCase):
         self.assertIn("CHATD_SOCKET", entry_tags(page["ENVIRONMENT"]))
 
 
+def chatd_help():
+    # Wide, so that no entry is wrapped.
+    return subprocess.run([CHATD, "--help"], capture_output=True, text=True, timeout=30, check=True,
+                          env=dict(os.environ, COLUMNS="1000")).stdout
+
+
 def config_keys():
     """Every config key, as `chatd --help` lists it under "Configuration"."""
-    out = subprocess.run([CHATD, "--help"], capture_output=True, text=True, timeout=30, check=True).stdout
+    out = chatd_help()
     section = out[out.index("Configuration"):]
-    return re.findall(r"^  --([a-z_]+(?:\.[a-z_0-9]+)?) ", section, re.M)
+    return re.findall(r"^  --([a-z_0-9.]+) ", section, re.M)
+
+
+def help_options():
+    """Every option `chatd --help` lists (--help, --config, ... and each key)."""
+    return set(re.findall(r"^  (?:-[a-z], )?(--[a-z_0-9.-]+)", chatd_help(), re.M))
 
 
 class ConfigKeys(unittest.TestCase):
@@ -161,7 +174,7 @@ class ConfigKeys(unittest.TestCase):
         self.assertIn("KEYS", page)
         documented = set()
         for heading, lines in sections(page["KEYS"], ".SS").items():
-            match = re.search(r"\[(\w+)\]", heading)
+            match = re.search(r"\[([\w.]+)\]", heading)
             prefix = match.group(1) + "." if match else ""
             documented.update(prefix + tag.split()[0] for tag in entry_tags(lines) if tag)
         for key in config_keys():
@@ -175,6 +188,48 @@ class ConfigKeys(unittest.TestCase):
         for key in config_keys():
             with self.subTest(key=key):
                 self.assertIn("--" + key, options, f"chatd.8 has no option --{key}")
+
+
+class OneSpelling(unittest.TestCase):
+    """The README, chatd(8), chatd.conf(5) and `chatd --help` spell chatd's options alike: as the
+    file's keys, with underscores. The dashed spelling is only an alias, named as one."""
+
+    def readme_configuration(self):
+        with open(os.path.join(MAN_DIR, "..", "README.md"), encoding="utf-8") as f:
+            readme = f.read()
+        start = readme.index("## Configuration")
+        return readme[start:readme.index("\n## ", start + 1)]
+
+    def test_readme_options_are_the_helps(self):
+        listed = help_options()
+        aliases = set(re.findall(r"(--[a-z-]+) for --", chatd_help()))
+        self.assertIn("--data-dir", aliases)
+        named = re.findall(r"`(--[a-z_0-9.-]+)", self.readme_configuration())
+        self.assertIn("--data_dir", named)
+        for option in named:
+            with self.subTest(option=option):
+                self.assertTrue(option in listed or option in aliases,
+                                f"README names {option}, which chatd --help neither lists nor names as an alias")
+                if option in aliases:
+                    self.assertIn(option.replace("-", "_").replace("__", "--", 1), listed)
+
+    def test_chatd_8_options_are_the_helps(self):
+        listed = help_options()
+        page = sections(read_page("chatd.8"), ".SH")
+        spelled = [option for tag in entry_tags(page["OPTIONS"])
+                   for option in re.findall(r"--[a-z_0-9.-]+", tag)]
+        self.assertIn("--data_dir", spelled)
+        for option in spelled:
+            with self.subTest(option=option):
+                self.assertIn(option, listed, f"chatd.8 spells {option}, which chatd --help does not")
+
+    def test_help_lists_every_key_under_one_spelling(self):
+        listed = help_options()
+        for key in config_keys():
+            with self.subTest(key=key):
+                self.assertIn("--" + key, listed)
+                if "_" in key:
+                    self.assertNotIn("--" + key.replace("_", "-"), listed)
 
 
 class ExitStatus(unittest.TestCase):

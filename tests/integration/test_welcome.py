@@ -156,6 +156,10 @@ class Reasoning(ChatdTestCase):
         info = self.chatd.client().rpc("site.info")
         self.assertIn({"id": "deepseek-reasoner", "name": "deepseek-reasoner", "cost": 2, "vision": False,
                        "reasoning": True}, info["models"])
+        self.chatd.ctl("models", "set", "deepseek-reasoner", "--no-reasoning")
+        listed = {m["id"]: m for m in self.chatd.ctl_json("models", "list")["items"]}
+        self.assertIs(listed["deepseek-reasoner"]["reasoning"], False)
+        self.assertIn("REASONING", self.chatd.ctl("models", "list").stdout)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,20 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
+#include <set>
 #include <thread>
 
+#include "config/ini_file.hpp"
 #include "upstream/url.hpp"
 #include "util/text.hpp"
+#include "util/text_wrap.hpp"
 
 namespace chatd {
 namespace po = boost::program_options;
@@ -19,7 +24,7 @@ namespace {
 
 // Every key, bound to its field. The names are the contract's (CONTRACT.md §2).
 po::options_description config_options(config& c, std::string& password_flag) {
-    po::options_description d("Configuration (file keys; also accepted as --KEY options)");
+    po::options_description d;
     auto s = [](std::string& v) { return po::value<std::string>(&v)->default_value(v); };
     auto i = [](int& v) { return po::value<int>(&v)->default_value(v); };
     d.add_options()
@@ -80,31 +85,47 @@ po::options_description config_options(config& c, std::string& password_flag) {
     return d;
 }
 
-// The line of `file` that sets `key` ("section.name"), or 0.
-int line_of(const std::string& file, const std::string& key) {
-    std::ifstream in(file);
-    std::string line, section;
-    for (int n = 1; std::getline(in, line); ++n) {
-        auto b = line.find_first_not_of(" \t");
-        if (b == std::string::npos || line[b] == '#' || line[b] == ';') continue;
-        if (line[b] == '[') {
-            auto e = line.find(']', b);
-            section = line.substr(b + 1, e == std::string::npos ? std::string::npos : e - b - 1);
-            continue;
-        }
-        auto eq = line.find('=', b);
-        std::string name = line.substr(b, eq == std::string::npos ? std::string::npos : eq - b);
-        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
-        if ((section.empty() ? name : section + "." + name) == key) return n;
+// Where a key's value came from, for messages: the command line, or the file and its line.
+struct origins {
+    std::string file;
+    std::map<std::string, int> file_lines;
+    std::set<std::string> command_line;
+
+    std::string where(const std::string& key) const {
+        if (command_line.contains(key)) return "option --" + key;
+        if (auto it = file_lines.find(key); it != file_lines.end())
+            return file + ":" + std::to_string(it->second) + ": key '" + key + "'";
+        return "key '" + key + "' (not set)";
     }
-    return 0;
+};
+
+// An option's default as text, or "" when it has none or it is empty.
+std::string default_text(const po::option_description& option) {
+    boost::any value;
+    if (!option.semantic()->apply_default(value)) return {};
+    if (auto* text = boost::any_cast<std::string>(&value)) return *text;
+    if (auto* number = boost::any_cast<int>(&value)) return std::to_string(*number);
+    return {};
 }
 
-std::string where(const std::string& file, const std::string& key) {
-    if (file.empty()) return "option --" + key;
-    int n = line_of(file, key);
-    if (n == 0) return "option --" + key;
-    return file + ":" + std::to_string(n) + ": key '" + key + "'";
+// One group of options, each with its description in a column, wrapped between words to the
+// terminal's width like chatctl's help (Program_options' own printer cuts words).
+void print_options(std::ostream& out, std::string_view caption, const po::options_description& group,
+                   std::size_t width) {
+    const std::size_t column = std::min<std::size_t>(34, width / 2);
+    out << wrap(std::string(caption) + ":", width);
+    for (const auto& option : group.options()) {
+        // "-h [ --help ]" as "-h, --help".
+        std::string term = "  ";
+        if (const auto formatted = option->format_name(); formatted.starts_with("-") && !formatted.starts_with("--"))
+            term += formatted.substr(0, formatted.find(' ')) + ", ";
+        term += "--" + option->long_name();
+        if (option->semantic()->max_tokens() > 0) term += option->long_name() == "config" ? " FILE" : " VALUE";
+        std::string description = option->description();
+        if (auto fallback = default_text(*option); !fallback.empty())
+            description += (description.empty() ? "" : "; ") + std::string("default: ") + fallback;
+        out << wrap_entry(term, description, width, column, 6);
+    }
 }
 
 bool parse_bool(const std::string& v, bool& out) {
@@ -148,9 +169,9 @@ void validate_pay(const decltype(config::pay)& pay, bool has_public_url, const c
         if (type != "alipay" && type != "wxpay") bad("pay.epay.types", "expected alipay, wxpay or both");
 }
 
-void validate(config& c, const std::string& password_flag) {
+void validate(config& c, const std::string& password_flag, const origins& from) {
     auto bad = [&](const std::string& key, const std::string& why) {
-        throw config_error(where(c.config_file, key) + ": " + why);
+        throw config_error(from.where(key) + ": " + why);
     };
     if (!parse_bool(password_flag, c.auth.password)) bad("auth.password", "expected on or off");
     auto colon = c.listen.rfind(':');
@@ -231,7 +252,7 @@ std::shared_ptr<const config> parse(const std::vector<std::string>& args, comman
                                     bool print) {
     auto c = std::make_shared<config>();
     std::string password_flag;
-    po::options_description general("chatd options");
+    po::options_description general;
     general.add_options()
         ("help,h", "show this help")
         ("version", "print the version")
@@ -242,13 +263,27 @@ std::shared_ptr<const config> parse(const std::vector<std::string>& args, comman
     all.add(general).add(keys);
 
     po::variables_map vm;
+    origins from;
     try {
-        po::store(po::command_line_parser(args).options(all).run(), vm);
+        auto given = po::command_line_parser(args).options(all).run();
+        for (auto& o : given.options) from.command_line.insert(o.string_key);
+        po::store(given, vm);
     } catch (const po::error& e) {
         throw config_error(std::string("command line: ") + e.what());
     }
     if (vm.count("help")) {
-        if (print) std::cout << "Usage: chatd [--config FILE] [--check-config] [--KEY VALUE…]\n\n" << all << "\n";
+        if (print) {
+            const auto width = terminal_width();
+            std::cout << wrap("Usage: chatd [--config FILE] [--check-config] [--KEY VALUE]...", width, "", 13) << '\n';
+            print_options(std::cout, "Options", general, width);
+            std::cout << '\n'
+                      << wrap("A key of a [section] is the option --section.key. Options may also be written "
+                              "with dashes for underscores (--data-dir for --data_dir); the command line wins "
+                              "over the file. See chatd(8) and chatd.conf(5).",
+                              width)
+                      << '\n';
+            print_options(std::cout, "Configuration: the keys of the file, each also an option", keys, width);
+        }
         return nullptr;
     }
     if (vm.count("version")) {
@@ -260,21 +295,31 @@ std::shared_ptr<const config> parse(const std::vector<std::string>& args, comman
         std::string file = vm["config"].as<std::string>();
         std::ifstream in(file);
         if (!in) throw config_error(file + ": cannot open the configuration file");
+        from.file = file;
+        po::parsed_options settings(&keys);
+        for (auto& setting : read_ini(in, file)) {
+            if (!keys.find_nothrow(setting.key, false))
+                throw config_error(file + ":" + std::to_string(setting.line) + ": unknown key '" + setting.key + "'");
+            from.file_lines[setting.key] = setting.line;
+            po::option o;
+            o.string_key = setting.key;
+            o.value = {setting.value};
+            o.original_tokens = {setting.key, setting.value};
+            settings.options.push_back(std::move(o));
+        }
         try {
-            po::store(po::parse_config_file(in, keys, false), vm);
+            po::store(settings, vm);
         } catch (const po::error_with_option_name& e) {
             std::string key = e.get_option_name();
             while (!key.empty() && key.front() == '-') key.erase(0, 1);
-            int n = line_of(file, key);
-            throw config_error(file + (n ? ":" + std::to_string(n) : std::string()) + ": key '" + key +
-                               "': " + e.what());
+            throw config_error(from.where(key) + ": " + e.what());
         } catch (const po::error& e) {
             throw config_error(file + ": " + e.what());
         }
         c->config_file = file;
     }
     po::notify(vm);
-    validate(*c, password_flag);
+    validate(*c, password_flag, from);
     c->data_dir = absolute(c->data_dir);
     c->admin_socket = absolute(c->admin_socket);
     c->webui_dir = absolute(c->webui_dir);

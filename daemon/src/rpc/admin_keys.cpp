@@ -124,6 +124,8 @@ awaitable<json::value> admin_keys_test(services& s, const json::value& v, call_c
         if (id ? k.id == *id : k.shown_status(now) == "invalid") ids.push_back(k.id);
     if (id && ids.empty()) fail("not_found", "no such key");
     json::array items;
+    // The pool judges the answer as it judges a failing question's, so a key the provider refuses
+    // (invalid, deactivated, out of quota) is evicted and a passing failure changes nothing.
     for (auto kid : ids) {
         auto r = co_await upstream::test_key(s.client, s.pool, kid, s.get_config()->upstream.base_url);
         json::object o{{"id", r.id}, {"ok", r.ok}, {"status", r.status}};
