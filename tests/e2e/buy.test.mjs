@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, describe } from 'node:test';
 import { signUp } from './lib/api.mjs';
 import { common } from './lib/selectors.mjs';
-import { DESKTOP, PHONE, scenario, useSession } from './lib/steps.mjs';
+import { accountMenu, chooseLanguage, chooseTheme, DESKTOP, PHONE, scenario, useSession } from './lib/steps.mjs';
 import { REPO_ROOT, waitFor } from './lib/stack.mjs';
 
 const FAKES = path.join(REPO_ROOT, 'tests', 'fakes');
@@ -97,7 +97,7 @@ describe('chatd SPA: buying a plan online', () => {
 
   async function openBuy() {
     const p = page();
-    await p.locator(sel.buyOpen).click();
+    await accountMenu(p, 'buy-open');
     await p.locator(`${sel.dialog}[data-stage="choose"]`).waitFor();
   }
 
@@ -162,6 +162,7 @@ describe('chatd SPA: buying a plan online', () => {
     const p = page();
     await p.goto(stack.url);
     await p.locator(sel.input).waitFor();
+    await p.locator(tid('account-menu')).click();
     await p.locator(tid('redeem-open')).waitFor();
     assert.equal(await p.locator(sel.buyOpen).count(), 0, 'no buy button without a channel');
     await p.locator(tid('redeem-open')).click();
@@ -206,8 +207,10 @@ describe('chatd SPA: buying a plan online', () => {
   step('desktop, epay: plan cards and channels, the QR with amount and countdown, paid → success and balance', async () => {
     const p = page();
     await p.reload();
+    await p.locator(tid('account-menu')).click();
     await p.locator(sel.buyOpen).waitFor();
     assert.equal(await text(sel.buyOpen), '购买');
+    await p.keyboard.press('Escape');
     await openBuy();
     assert.equal(await p.locator(tid('plan-card')).count(), 1);
     const card = await text(sel.plan(PLAN.name));
@@ -298,9 +301,7 @@ describe('chatd SPA: buying a plan online', () => {
 
   step('Alipay, dark: the QR on a desktop, the qr.alipay.com link on a phone, paid', async () => {
     const p = page();
-    await p.locator(tid('settings')).click();
-    await p.locator(tid('theme-select')).selectOption('dark');
-    await p.locator(tid('settings')).click();
+    await chooseTheme(p, 'dark');
     await waitFor(async () => (await p.evaluate(() => document.documentElement.dataset.theme)) === 'dark', { what: 'the dark theme' });
     await openBuy();
     await shoot('plans-dark');
@@ -326,17 +327,15 @@ describe('chatd SPA: buying a plan online', () => {
     await p.locator(tid('account-close')).click();
     const me = await visitor.call('me.get');
     assert.equal(me.balance.paid, paid, 'the server agrees with the header');
-    await p.locator(tid('settings')).click();
-    await p.locator(tid('theme-select')).selectOption('light');
-    await p.locator(tid('settings')).click();
+    await chooseTheme(p, 'light');
   });
 
   step('English: the dialog and the order statuses translated', async () => {
     const p = page();
-    await p.locator(tid('settings')).click();
-    await p.locator(tid('language-select')).selectOption('en');
-    await p.locator(tid('settings')).click();
+    await chooseLanguage(p, 'en');
+    await p.locator(tid('account-menu')).click();
     await waitFor(async () => (await text(sel.buyOpen)) === 'Buy', { what: 'the English buy button' });
+    await p.keyboard.press('Escape');
     await openBuy();
     assert.equal(await text(`${sel.channel('wechat')}`), 'WeChat Pay');
     assert.match(await text(tid('pay-submit')), /^Pay ¥19\.90$/);
@@ -344,9 +343,7 @@ describe('chatd SPA: buying a plan online', () => {
     await myOrders();
     assert.equal(await text(`${tid('order-item')} ${tid('order-status')}`), 'Paid');
     await p.locator(tid('account-close')).click();
-    await p.locator(tid('settings')).click();
-    await p.locator(tid('language-select')).selectOption('zh-CN');
-    await p.locator(tid('settings')).click();
+    await chooseLanguage(p, 'zh-CN');
   });
 
   noProblems();

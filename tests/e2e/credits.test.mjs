@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { ApiClient } from './lib/api.mjs';
 import { launchBrowser } from './lib/browser.mjs';
-import { DESKTOP, PHONE, scenario } from './lib/steps.mjs';
+import { accountMenu, chooseLanguage, DESKTOP, PHONE, scenario } from './lib/steps.mjs';
 import { waitFor } from './lib/stack.mjs';
 import { common } from './lib/selectors.mjs';
 
@@ -91,7 +91,7 @@ describe('chatd web UI credits: cards, usage, invites', () => {
   step('redeem a card (lower case, no dashes): success, paid +50 and the expiry show at once', async () => {
     const { page } = ctx;
     cardCode = await generateCard();
-    await page.locator(sel.redeemOpen).click();
+    await accountMenu(page, 'redeem-open');
     await page.locator(sel.dialog).waitFor();
     assert.equal(await page.locator(sel.code).evaluate((el) => el === document.activeElement), true, 'the code field has the focus');
     await redeem(cardCode.toLowerCase().replace(/-/g, ''));
@@ -225,7 +225,7 @@ describe('chatd web UI credits: cards, usage, invites', () => {
     await page.locator(sel.balance).waitFor();
     const after = await balanceOf();
     assert.equal(after.trial, before.trial + SIGNUP_REWARD, 'the reward went to the trial bucket');
-    await page.locator(sel.sideInvite).click();
+    await accountMenu(page, 'side-invite');
     await page.locator(sel.invited).waitFor();
     assert.equal(await attr(sel.invited, 'data-n'), '1');
     assert.equal(await attr(sel.rewarded, 'data-n'), String(SIGNUP_REWARD));
@@ -240,11 +240,12 @@ describe('chatd web UI credits: cards, usage, invites', () => {
 
   step('English: the dialog and the ledger labels switch language', async () => {
     const { page } = ctx;
-    await page.locator('[data-testid="settings"]').click();
-    await page.locator('[data-testid="language-select"]').selectOption('en');
-    await page.locator('[data-testid="settings"]').click();
-    await waitFor(async () => (await page.locator(sel.redeemOpen).innerText()).trim() === 'Top up', { what: 'English labels' });
-    assert.equal((await page.locator('[data-testid="msg-copy"]').first().innerText()).trim(), 'Copy', 'message actions switch too');
+    await chooseLanguage(page, 'en');
+    await waitFor(async () => (await page.locator(sel.newChat).getAttribute('aria-label')) === 'New chat', { what: 'English labels' });
+    assert.equal(await page.locator('[data-testid="msg-copy"]').first().getAttribute('aria-label'), 'Copy', 'message actions switch too');
+    await page.locator('[data-testid="account-menu"]').click();
+    assert.equal((await page.locator(sel.redeemOpen).innerText()).trim(), 'Top up', 'the account menu too');
+    await page.keyboard.press('Escape');
     await page.locator(sel.balance).click();
     await page.locator(sel.ledger).waitFor();
     await page.locator(sel.ledgerMore).click();
@@ -257,9 +258,7 @@ describe('chatd web UI credits: cards, usage, invites', () => {
     assert.match(await page.locator(sel.error).innerText(), /already been redeemed/);
     await shoot('english-redeem', [DESKTOP]);
     await page.locator(sel.close).click();
-    await page.locator('[data-testid="settings"]').click();
-    await page.locator('[data-testid="language-select"]').selectOption('zh-CN');
-    await page.locator('[data-testid="settings"]').click();
+    await chooseLanguage(page, 'zh-CN');
   });
 
   step('user B\'s browser had no console errors or CSP violations', async () => {

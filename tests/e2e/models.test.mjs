@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { crc32, deflateSync } from 'node:zlib';
 import { before, describe } from 'node:test';
 import { waitFor } from './lib/stack.mjs';
-import { PHONE, scenario } from './lib/steps.mjs';
+import { PHONE, pick, scenario } from './lib/steps.mjs';
 import { common } from './lib/selectors.mjs';
 
 // About 4 s of thinking (16 reasoning tokens 250 ms apart): time to look at it while it streams.
@@ -353,8 +353,8 @@ describe('chatd web UI: reasoning and attachments', () => {
     await stack.ctl(['models', 'set', 'text-only', '--name', 'Text only', '--upstream-model', MODEL, '--cost', '1']);
     await page.goto(stack.url);
     // The picker takes the default model once the chat has mounted: choose after that.
-    await waitFor(async () => (await page.locator(sel.modelSelect).inputValue()) === MODEL, { what: 'the default model chosen' });
-    await page.locator(sel.modelSelect).selectOption('text-only');
+    await waitFor(async () => (await page.locator(sel.modelSelect).getAttribute('data-value')) === MODEL, { what: 'the default model chosen' });
+    await pick(page, 'model-select', 'text-only');
     await page.locator(sel.attachInput).setInputFiles([
       { name: 'small.png', mimeType: 'image/png', buffer: SMALL },
       { name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# Notes\n\nplain text\n') },
@@ -371,10 +371,10 @@ describe('chatd web UI: reasoning and attachments', () => {
     await shootBothThemes('vision-warning');
 
     // Another model that can see: allowed again; back, and without the picture: files are fine.
-    await page.locator(sel.modelSelect).selectOption(MODEL);
+    await pick(page, 'model-select', MODEL);
     assert.equal(await warning.count(), 0);
     assert.equal(await page.locator(sel.send).isEnabled(), true);
-    await page.locator(sel.modelSelect).selectOption('text-only');
+    await pick(page, 'model-select', 'text-only');
     await warning.waitFor();
     await page.locator(sel.thumb).locator(sel.remove).click();
     assert.equal(await warning.count(), 0, 'no warning with a file only');
@@ -443,7 +443,7 @@ describe('chatd web UI: reasoning and attachments', () => {
     await shoot('upload-refused', [PHONE]);
     for (let n = 2; n > 0; n--) await page.locator(sel.chip).first().locator(sel.remove).click();
 
-    await page.locator(sel.modelSelect).selectOption(MODEL);
+    await pick(page, 'model-select', MODEL);
     const five = Array.from({ length: 5 }, (_, i) => ({ name: `p${i + 1}.png`, mimeType: 'image/png', buffer: png(16, 16, i) }));
     await page.locator(sel.attachInput).setInputFiles(five);
     await page.locator(sel.attachLimit).waitFor();

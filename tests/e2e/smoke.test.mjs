@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { before, describe } from 'node:test';
 import { sleep, waitFor } from './lib/stack.mjs';
 
-import { scenario } from './lib/steps.mjs';
+import { accountMenu, scenario } from './lib/steps.mjs';
 import { common } from './lib/selectors.mjs';
 
 const USERNAME = 'e2euser';
@@ -163,7 +163,7 @@ describe('chatd web UI smoke', () => {
   });
 
   step('logout returns to the login screen, also after a reload', async () => {
-    await page.locator(sel.logout).click();
+    await accountMenu(page, 'logout');
     await page.locator(sel.loginForm).waitFor({ state: 'visible' });
     assert.equal(await page.locator(sel.balance).count(), 0);
     await page.reload();

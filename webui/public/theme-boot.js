@@ -9,7 +9,14 @@
   }
   if (theme !== 'light' && theme !== 'dark' && theme !== 'sepia') theme = 'light';
   document.documentElement.setAttribute('data-theme', theme);
+  // The language as i18n.ts decides it: the stored choice, else the browser's (zh-* → Chinese).
+  var lang = null;
   try {
-    if (localStorage.getItem('chatd.lang') === 'en') document.documentElement.lang = 'en';
+    lang = localStorage.getItem('chatd.lang');
   } catch (e) {}
+  if (lang !== 'en' && lang !== 'zh-CN') {
+    var first = (navigator.languages && navigator.languages[0]) || navigator.language || '';
+    lang = /^zh\b/i.test(first) ? 'zh-CN' : 'en';
+  }
+  document.documentElement.lang = lang;
 })();

@@ -7,6 +7,7 @@ import { api, RpcError } from './api';
 import { ChatScreen } from './components/ChatScreen';
 import { LoginScreen } from './components/LoginScreen';
 import { reasonText, switchLanguage, t, type Lang } from './i18n';
+import { SiteContext } from './site';
 import { applyTheme, isTheme, type Theme } from './theme';
 import type { Balance, Me, SiteInfo } from './types';
 
@@ -72,6 +73,16 @@ function VisitorApp() {
     document.title = siteName;
   }, [siteName]);
 
+  // The tab's icon is the operator's logo when there is one.
+  const logo = site?.logo_url ?? '';
+  useEffect(() => {
+    if (!logo) return;
+    const icon = document.querySelector<HTMLLinkElement>('link[rel="icon"]');
+    if (!icon) return;
+    icon.removeAttribute('type');
+    icon.href = logo;
+  }, [logo]);
+
   // Without a choice of the user's own, the operator's default theme.
   useEffect(() => {
     if (!site || !isTheme(site.default_theme)) return;
@@ -105,32 +116,36 @@ function VisitorApp() {
     setScreen({ kind: 'login' });
   }, []);
 
-  switch (screen.kind) {
-    case 'loading':
-      return <div class="splash" aria-busy="true">{t('app.loading')}</div>;
-    case 'offline':
-      return (
-        <div class="splash" role="alert">
-          <p>{screen.message}</p>
-          <button type="button" class="btn" onClick={() => { setScreen({ kind: 'loading' }); void loadMe(); }}>
-            {t('app.retry')}
-          </button>
-        </div>
-      );
-    case 'login':
-      return <LoginScreen site={site} siteName={siteName} onLoggedIn={loadMe} />;
-    case 'chat':
-      return (
-        <ChatScreen
-          site={site}
-          siteName={siteName}
-          me={screen.me}
-          onBalance={setBalance}
-          onUnauthorized={toLogin}
-          onLogout={logout}
-          onTheme={changeTheme}
-          onLanguage={changeLanguage}
-        />
-      );
+  return <SiteContext.Provider value={site}>{screenView()}</SiteContext.Provider>;
+
+  function screenView() {
+    switch (screen.kind) {
+      case 'loading':
+        return <div class="splash" aria-busy="true">{t('app.loading')}</div>;
+      case 'offline':
+        return (
+          <div class="splash" role="alert">
+            <p>{screen.message}</p>
+            <button type="button" class="btn" onClick={() => { setScreen({ kind: 'loading' }); void loadMe(); }}>
+              {t('app.retry')}
+            </button>
+          </div>
+        );
+      case 'login':
+        return <LoginScreen site={site} siteName={siteName} onLoggedIn={loadMe} onLanguage={changeLanguage} />;
+      case 'chat':
+        return (
+          <ChatScreen
+            site={site}
+            siteName={siteName}
+            me={screen.me}
+            onBalance={setBalance}
+            onUnauthorized={toLogin}
+            onLogout={logout}
+            onTheme={changeTheme}
+            onLanguage={changeLanguage}
+          />
+        );
+    }
   }
 }

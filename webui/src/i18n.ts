@@ -18,6 +18,17 @@ const zhCN = {
   'login.inviteNotice': '通过邀请链接注册',
   'login.passwordDisabled': '本站暂未开放用户名密码登录。',
   'login.missingFields': '请填写用户名和密码。',
+  'login.usernameRequired': '请输入用户名。',
+  'login.passwordRequired': '请输入密码。',
+  'login.usernameLength': '用户名需要 2 到 32 个字符。',
+  'login.usernameChars': '用户名只能包含字母、数字、中文和 _ - .，不能有空格。',
+  'login.usernameHint': '2–32 个字符：字母、数字、中文或 _ - .',
+  'login.passwordShort': '密码至少需要 8 个字符。',
+  'login.passwordLong': '密码太长：最多 256 个字节。',
+  'login.passwordHint': '至少 8 个字符',
+  'login.trial': '新用户免费体验 {n} 次',
+  'login.trialOne': '新用户免费体验 1 次',
+  'login.language': '语言',
   'login.methods': '登录方式',
   'login.tabWechat': '微信登录',
   'login.tabPassword': '密码登录',
@@ -54,6 +65,13 @@ const zhCN = {
   'balance.paid': '付费 {n}',
   'balance.summary': '剩余次数：试用 {trial} 次，付费 {paid} 次',
   'balance.expires': '付费次数有效期至 {date}',
+  'balance.short': '{n} 次',
+  'balance.admin': '管理员 · 不计费',
+  'balance.adminShort': '不计费',
+  'account.menu': '账户菜单：{name}',
+  'credits.buy': '购买',
+  'credits.redeem': '兑换充值卡',
+  'credits.shop': '去购买充值卡',
 
   'header.redeem': '充值',
   'header.usage': '查看用量和明细',
@@ -78,6 +96,8 @@ const zhCN = {
   'redeem.busy': '正在兑换…',
   'redeem.success': '兑换成功：付费次数 +{n}。',
   'redeem.successExpiry': '有效期至 {date}。',
+  'redeem.noCard': '还没有充值卡？',
+  'redeem.shop': '购买充值卡',
   'redeem.format': '卡密格式不正确：应为 16 位字母和数字，例如 ABCD-EFGH-JKMN-PQRS。',
 
   'usage.title': '用量明细',
@@ -147,7 +167,10 @@ const zhCN = {
   'usage.orderRef': '订单 …{no}',
   'reason.order': '在线购买',
 
-  'invite.intro': '把邀请链接发给好友。好友通过链接注册后你会获得奖励次数，好友充值时你还能再得一份；奖励计入试用次数，永不过期。',
+  'invite.intro': '把邀请链接发给好友。',
+  'invite.introSignup': '好友通过链接注册，你获得 {n} 次提问。',
+  'invite.introPaid': '好友每次充值，你再获得所充次数的 {p}%。',
+  'invite.introNote': '奖励计入试用次数，永不过期。',
   'invite.link': '你的邀请链接',
   'invite.copy': '复制链接',
   'invite.copied': '已复制',
@@ -177,6 +200,7 @@ const zhCN = {
   'chat.dismiss': '关闭提示',
   'chat.showEarlier': '显示更早的 {n} 条消息',
   'chat.shortcuts': 'Enter 发送 · Shift+Enter 换行 · Esc 停止 · Ctrl+Shift+O 新对话',
+  'chat.jumpLatest': '回到最新',
 
   'reasoning.live': '思考中…',
   'reasoning.done': '已深度思考（用时 {n} 秒）',
@@ -229,6 +253,12 @@ const zhCN = {
   'side.open': '打开历史对话',
   'side.close': '关闭历史对话',
   'side.actions': '更多操作',
+  'side.groupPinned': '置顶',
+  'side.groupToday': '今天',
+  'side.groupYesterday': '昨天',
+  'side.groupWeek': '7 天内',
+  'side.groupMonth': '30 天内',
+  'side.groupEarlier': '更早',
 
   'conv.loading': '正在加载对话…',
   'conv.notFound': '找不到这个对话，可能已被删除。',
@@ -251,6 +281,8 @@ const zhCN = {
   'picker.systemPrompt': '自定义系统提示词',
   'picker.systemPromptHint': '只对新对话生效，例如：你是一位严谨的翻译。',
   'presets.title': '试试这些问题',
+  'picker.vision': '识图',
+  'picker.reasoning': '推理',
 
   'error.bad_credentials': '用户名或密码不正确。',
   'error.username_taken': '这个用户名已被注册，请换一个。',
@@ -276,7 +308,6 @@ const zhCN = {
   'error.login_expired': '登录码不正确或已失效，请在公众号重新获取。',
   'error.wechat_unavailable': '微信登录暂时不可用，请稍后再试。',
   'error.unknown': '出错了，请稍后再试。',
-  'error.insufficient_credits.next': '可以兑换充值卡或邀请好友获得次数。',
   'error.too_large': '内容或文件太大，请缩短或换一个小一点的文件。',
   'error.pay_unavailable': '这个支付方式暂时不可用，请换一种方式或稍后再试。',
   'error.too_many_requests.pay': '未支付的订单太多，请先完成支付，或等它们过期后再下单。',
@@ -310,23 +341,35 @@ export function currentLang(): Lang {
   return locale === 'en' ? 'en' : 'zh-CN';
 }
 
-/** The language saved in this browser (zh-CN by default). */
-export function savedLang(): Lang {
-  try {
-    return localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh-CN';
-  } catch {
-    return 'zh-CN';
-  }
+/** The browser's own preference: any Chinese variant first → Chinese, otherwise English. */
+export function browserLang(): Lang {
+  const first = navigator.languages?.[0] ?? navigator.language ?? '';
+  return /^zh\b/i.test(first) ? 'zh-CN' : 'en';
 }
 
-/** Switches the strings; English is a separate chunk loaded on first use. */
-export async function switchLanguage(lang: Lang): Promise<void> {
+/** The language chosen in this browser, or on a first visit the browser's preference. */
+export function savedLang(): Lang {
+  let stored: string | null = null;
+  try {
+    stored = localStorage.getItem(LANG_KEY);
+  } catch {
+    // private mode: nothing stored
+  }
+  return stored === 'en' || stored === 'zh-CN' ? stored : browserLang();
+}
+
+/**
+ * Switches the strings; English is a separate chunk loaded on first use. `remember` is false when
+ * following the browser, so a later change of the browser's language is still followed.
+ */
+export async function switchLanguage(lang: Lang, remember = true): Promise<void> {
   if (lang === 'en') {
     const { en } = await import('./locales/en');
     setMessages(en, 'en');
   } else {
     setMessages(zhCN, 'zh-CN');
   }
+  if (!remember) return;
   try {
     localStorage.setItem(LANG_KEY, lang);
   } catch {

@@ -17,6 +17,14 @@ function paint() {
   const actual = chosen === 'system' ? (dark ? 'dark' : 'light') : chosen;
   document.documentElement.dataset.theme = actual;
   document.documentElement.dataset.themeChoice = chosen;
+  syncThemeColor();
+}
+
+/** The browser's own bars (an installed app's title bar, a phone's status bar) match the page. */
+export function syncThemeColor(): void {
+  const meta = document.querySelector<HTMLMetaElement>('meta[name="theme-color"]');
+  const surface = getComputedStyle(document.documentElement).getPropertyValue('--surface').trim();
+  if (meta && surface) meta.content = surface;
 }
 
 export function applyTheme(theme: Theme): void {

@@ -9,6 +9,8 @@ export interface ModelInfo {
   cost: number;
   /** Accepts image attachments. */
   vision?: boolean;
+  /** Thinks before answering (shows its reasoning). */
+  reasoning?: boolean;
 }
 
 export interface SiteInfo {
@@ -19,6 +21,17 @@ export interface SiteInfo {
   models: ModelInfo[];
   default_model: string;
   allow_custom_system_prompt: boolean;
+  /** Absolute http(s) URL or a same-origin path; "" when unset. */
+  logo_url?: string;
+  tagline?: string;
+  /** Where recharge cards are sold; "" when unset. */
+  shop_url?: string;
+  /** Free questions a new visitor gets. */
+  trial_questions?: number;
+  /** Questions an inviter earns per sign-up; invites are on when this or the next is > 0. */
+  referral_signup_reward?: number;
+  /** Percent (0–100) of an invitee's paid questions the inviter earns. */
+  referral_paid_percent?: number;
 }
 
 export interface Balance {
@@ -136,6 +149,8 @@ export interface StoredMessage {
   reasoning?: string;
   /** How long it thought (ms); null while unknown. */
   reasoning_ms?: number | null;
+  /** An operator's own question, charged nothing (answers only). */
+  asked_by_admin?: boolean;
   /** What a question carried (user messages only). */
   attachments?: Attachment[];
 }

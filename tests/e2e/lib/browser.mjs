@@ -34,9 +34,11 @@ function reportCspViolations() {
 
 /**
  * Starts the browser. Returns `{context, page, problems, screenshot, close}`; `problems` collects
- * `{kind: 'console'|'pageerror'|'csp'|'crash', text}` for the whole run, over all pages.
+ * `{kind: 'console'|'pageerror'|'csp'|'crash', text}` for the whole run, over all pages. `locale`
+ * is the browser's language (`navigator.language`, Accept-Language); the app follows it on a
+ * first visit.
  */
-export async function launchBrowser({ viewport = { width: 1280, height: 800 } } = {}) {
+export async function launchBrowser({ viewport = { width: 1280, height: 800 }, locale = 'zh-CN' } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium fonts-noto-cjk) ` +
       'or point CHROMIUM_BIN at it');
@@ -49,7 +51,7 @@ export async function launchBrowser({ viewport = { width: 1280, height: 800 } } 
       headless: true,
       args: ARGS,
       viewport,
-      locale: 'zh-CN',
+      locale,
       timezoneId: 'Asia/Shanghai',
     });
   } catch (err) {

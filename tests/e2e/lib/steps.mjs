@@ -94,3 +94,26 @@ export async function useSession(browser, stack, client) {
   await browser.context.clearCookies();
   await browser.context.addCookies([{ name: 'chatd_session', value: client.session, url: stack.url, httpOnly: true }]);
 }
+
+/** Opens the account menu (the avatar) and chooses one of its items by test id. */
+export async function accountMenu(page, itemTestid) {
+  const panel = page.locator('[data-testid="account-menu-panel"]');
+  if (!(await panel.isVisible())) await page.locator('[data-testid="account-menu"]').click();
+  await panel.locator(`[data-testid="${itemTestid}"]`).click();
+}
+
+/** Chooses a theme or a language in the account menu (menuitemradio groups `theme-select`, `language-select`). */
+async function chooseIn(page, group, value) {
+  await page.locator('[data-testid="account-menu"]').click();
+  await page.locator(`[data-testid="${group}"] [data-value="${value}"]`).click();
+  await page.locator('[data-testid="account-menu-panel"]').waitFor({ state: 'detached' });
+}
+export const chooseTheme = (page, theme) => chooseIn(page, 'theme-select', theme);
+export const chooseLanguage = (page, lang) => chooseIn(page, 'language-select', lang);
+
+/** Picks a model (`model-select`) or a role (`role-select`) by its value in the picker's menu. */
+export async function pick(page, picker, value) {
+  await page.locator(`[data-testid="${picker}"]`).click();
+  await page.locator(`[role="menu"] [data-value="${value}"]`).click();
+  await page.locator(`[data-testid="${picker}"][data-value="${value}"]`).waitFor();
+}

@@ -62,11 +62,15 @@ function failureNote(failure: StreamFailure): string {
   return failure.refunded ? `${text} · ${t('chat.refunded')}` : text;
 }
 
-function errorText(err: unknown): string {
+/** Why a call failed, in words, with its reason (the screen offers ways out for some). */
+interface ChatError {
+  text: string;
+  reason: string;
+}
+
+function errorOf(err: unknown): ChatError {
   const reason = err instanceof RpcError ? err.reason : 'network';
-  let text = reasonText(reason, err instanceof RpcError ? err.message : undefined);
-  if (reason === 'insufficient_credits') text += ' ' + t('error.insufficient_credits.next');
-  return text;
+  return { text: reasonText(reason, err instanceof RpcError ? err.message : undefined), reason };
 }
 
 /** Children of each message (null = roots), oldest first. */
@@ -111,7 +115,7 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
   const [conversation, setConversation] = useState<Conversation | null>(null);
   const [conversationId, setConversationId] = useState<number | null>(null);
   const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ChatError | null>(null);
   /** From the moment a question is sent until its answer has ended. */
   const [busy, setBusy] = useState(false);
   /** Id of the answer being streamed (what Stop stops). */
@@ -263,7 +267,7 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
       setLoading(false);
       const reason = err instanceof RpcError ? err.reason : 'network';
       if (reason === 'unauthorized') callbacks.current.onUnauthorized();
-      else setError(reason === 'not_found' ? t('conv.notFound') : errorText(err));
+      else setError(reason === 'not_found' ? { text: t('conv.notFound'), reason } : errorOf(err));
       if (reason === 'not_found') {
         convRef.current = null;
         setConversationId(null);
@@ -330,7 +334,7 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
     setBusy(false);
     const reason = err instanceof RpcError ? err.reason : 'network';
     if (reason === 'unauthorized') callbacks.current.onUnauthorized();
-    else setError(errorText(err));
+    else setError(errorOf(err));
   };
 
   /**
@@ -428,7 +432,7 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
       setStopping(false);
       const reason = err instanceof RpcError ? err.reason : 'network';
       if (reason === 'unauthorized') callbacks.current.onUnauthorized();
-      else setError(errorText(err));
+      else setError(errorOf(err));
     }
   }, [streamingId, stopping]);
 
@@ -458,7 +462,8 @@ export function useChat({ onUnauthorized, onBalance, onConversationChanged }: Op
     children,
     allMessages: tree.nodes,
     loading,
-    error,
+    error: error?.text ?? null,
+    errorReason: error?.reason ?? null,
     dismissError: () => setError(null),
     busy,
     streaming: streamingId !== null,

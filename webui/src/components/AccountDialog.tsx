@@ -1,12 +1,14 @@
-// The account dialog: balance (trial, paid, paid expiry) on top and three tabs — redeem a recharge
-// card, "my usage" (the ledger, page by page, and "my orders" when the site sells plans online) and
-// the invite link with what it has earned.
+// The account dialog: balance (trial, paid, paid expiry) on top and up to three tabs — redeem a
+// recharge card (with the operator's shop for cards), "my usage" (the ledger, page by page, and
+// "my orders" when the site sells plans online) and, when invites earn something, the invite link
+// with what it has earned.
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, RpcError } from '../api';
-import { formatDate, formatDateTime, reasonText, t, tDynamic } from '../i18n';
-import type { Balance, InviteInfo, LedgerEntry, Order } from '../types';
+import { currentLang, formatDate, formatDateTime, reasonText, t, tDynamic } from '../i18n';
+import { invitesOn, useSite } from '../site';
+import type { Balance, InviteInfo, LedgerEntry, Order, SiteInfo } from '../types';
 import { copyText } from '../util';
 import { usePages } from '../use-pages';
 import { useDialogFocus } from './Modal';
@@ -27,7 +29,10 @@ interface Props {
   onBuy?: (reopen?: Order) => void;
 }
 
-export function AccountDialog({ tab, balance, onTab, onBalance, onClose, onUnauthorized, onBuy }: Props) {
+export function AccountDialog({ tab: askedTab, balance, onTab, onBalance, onClose, onUnauthorized, onBuy }: Props) {
+  const site = useSite();
+  const tabs = invitesOn(site) ? TABS : TABS.filter((id) => id !== 'invite');
+  const tab = tabs.includes(askedTab) ? askedTab : 'redeem';
   const box = useRef<HTMLDivElement>(null);
   // The focus starts on the selected tab.
   const dialogKeys = useDialogFocus(box, onClose, '[aria-selected="true"]');
@@ -35,7 +40,7 @@ export function AccountDialog({ tab, balance, onTab, onBalance, onClose, onUnaut
   const onKeyDown = (e: KeyboardEvent) => {
     if (dialogKeys(e)) return;
     if ((e.key === 'ArrowRight' || e.key === 'ArrowLeft') && (e.target as Element).getAttribute('role') === 'tab') {
-      const next = TABS[(TABS.indexOf(tab) + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
+      const next = tabs[(tabs.indexOf(tab) + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
       onTab(next);
       requestAnimationFrame(() => box.current?.querySelector<HTMLElement>(`#account-tab-${next}`)?.focus());
     }
@@ -71,7 +76,7 @@ export function AccountDialog({ tab, balance, onTab, onBalance, onClose, onUnaut
         </div>
         <BalanceSummary balance={balance} />
         <div class="tabs" role="tablist" aria-label={t('account.tabs')}>
-          {TABS.map((id) => (
+          {tabs.map((id) => (
             <button
               key={id}
               type="button"
@@ -90,6 +95,12 @@ export function AccountDialog({ tab, balance, onTab, onBalance, onClose, onUnaut
         </div>
         <div class="tab-panel" role="tabpanel" id="account-panel" aria-labelledby={`account-tab-${tab}`}>
           {tab === 'redeem' && <RedeemPanel balance={balance} onBalance={onBalance} fail={fail} />}
+          {tab === 'redeem' && site?.shop_url && (
+            <p class="hint buy-instead" data-testid="redeem-shop-row">
+              {t('redeem.noCard')}{' '}
+              <a href={site.shop_url} target="_blank" rel="noopener noreferrer" data-testid="redeem-shop">{t('redeem.shop')}</a>
+            </p>
+          )}
           {tab === 'redeem' && onBuy && (
             <p class="hint buy-instead">
               {t('pay.redeemInstead')}{' '}
@@ -97,7 +108,7 @@ export function AccountDialog({ tab, balance, onTab, onBalance, onClose, onUnaut
             </p>
           )}
           {tab === 'usage' && (onBuy ? <UsageViews fail={fail} onReopen={onBuy} /> : <UsagePanel fail={fail} />)}
-          {tab === 'invite' && <InvitePanel fail={fail} />}
+          {tab === 'invite' && <InvitePanel site={site} fail={fail} />}
         </div>
       </div>
     </div>
@@ -282,7 +293,7 @@ function Delta({ n, children }: { n: number; children: ComponentChildren }) {
   return <span class={n > 0 ? 'delta delta-plus' : 'delta delta-minus'}>{children}</span>;
 }
 
-function InvitePanel({ fail }: { fail: (err: unknown) => string }) {
+function InvitePanel({ site, fail }: { site: SiteInfo | null; fail: (err: unknown) => string }) {
   const [info, setInfo] = useState<InviteInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
@@ -302,7 +313,7 @@ function InvitePanel({ fail }: { fail: (err: unknown) => string }) {
   if (!info) return <p class="hint" aria-busy="true">{t('invite.loading')}</p>;
   return (
     <div class="invite">
-      <p class="hint">{t('invite.intro')}</p>
+      <p class="hint" data-testid="invite-intro">{inviteTerms(site)}</p>
       <label class="field">
         <span>{t('invite.link')}</span>
         <span class="invite-row">
@@ -330,4 +341,15 @@ function InvitePanel({ fail }: { fail: (err: unknown) => string }) {
       </dl>
     </div>
   );
+}
+
+/** What inviting earns, naming only the rewards the operator has set. */
+function inviteTerms(site: SiteInfo | null): string {
+  const parts = [t('invite.intro')];
+  const signup = site?.referral_signup_reward ?? 0;
+  const paid = site?.referral_paid_percent ?? 0;
+  if (signup > 0) parts.push(t('invite.introSignup', { n: signup }));
+  if (paid > 0) parts.push(t('invite.introPaid', { p: paid }));
+  parts.push(t('invite.introNote'));
+  return parts.join(currentLang() === 'en' ? ' ' : '');
 }

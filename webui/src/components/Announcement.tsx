@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { t } from '../i18n';
+import { CloseIcon } from './chat-ui/Icons';
 
 const KEY = 'chatd.announcement.dismissed';
 
@@ -31,8 +32,8 @@ export function Announcement({ text }: { text: string }) {
   return (
     <aside class="announce" aria-label={t('announcement.label')} data-testid="announcement-banner">
       <p class="announce-text">{text}</p>
-      <button type="button" class="icon-btn" aria-label={t('announcement.dismiss')} onClick={dismiss} data-testid="announcement-dismiss">
-        ×
+      <button type="button" class="icon-btn" aria-label={t('announcement.dismiss')} title={t('announcement.dismiss')} onClick={dismiss} data-testid="announcement-dismiss">
+        <CloseIcon size={16} />
       </button>
     </aside>
   );

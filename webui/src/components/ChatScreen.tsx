@@ -5,11 +5,18 @@ import { useChat, type ChatMessage } from '../chat/use-chat';
 import { t, type Lang } from '../i18n';
 import type { Theme } from '../theme';
 import type { Attachment, Balance, Me, Order, PayPlans, Preset, Role, SiteInfo } from '../types';
+import { invitesOn } from '../site';
 import { download } from '../util';
 import { AccountDialog, type AccountTab } from './AccountDialog';
 import { BuyDialog } from './BuyDialog';
 import { Announcement } from './Announcement';
+import { ChatError } from './chat-ui/ChatError';
+import { ModelPicker, RolePicker } from './chat-ui/Pickers';
+import { Welcome } from './chat-ui/Welcome';
 import { Composer } from './Composer';
+import '../styles/chat-layout.css';
+import '../styles/messages.css';
+import '../styles/menus.css';
 import { Header } from './Header';
 import { MessageList } from './MessageList';
 import { Sidebar } from './Sidebar';
@@ -45,6 +52,9 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   // What is on sale; buying is offered only with a plan and a channel, else the UI stays redeem-only.
   const [shop, setShop] = useState<PayPlans | null>(null);
   const [buying, setBuying] = useState<{ reopen?: Order } | null>(null);
+  // Bumped whenever the view must go to the newest message (a question sent, a conversation opened).
+  const [followTick, setFollowTick] = useState(0);
+  const refollow = () => setFollowTick((n) => n + 1);
 
   const chat = useChat({
     onUnauthorized,
@@ -77,6 +87,7 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
       const id = routeId();
       if (id === null) chat.reset();
       else void chat.load(id);
+      refollow();
     };
     follow();
     addEventListener('popstate', follow);
@@ -99,6 +110,7 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   const open = useCallback((id: number) => {
     if (routeId() !== id) history.pushState(null, '', `/c/${id}`);
     void chat.load(id);
+    refollow();
     if (isPhone()) setSidebarOpen(false);
   }, []);
 
@@ -115,17 +127,21 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
     if (chat.conversationId === id) newChat();
   };
 
-  const send = (content: string, attachments: Attachment[] = []) =>
-    chat.send(content, {
+  const send = (content: string, attachments: Attachment[] = []) => {
+    refollow();
+    return chat.send(content, {
       model: model || undefined,
       attachments,
       role_id: roleId,
       system_prompt: site?.allow_custom_system_prompt ? systemPrompt.trim() || undefined : undefined,
     });
+  };
 
   // An edited question keeps what it carried.
-  const edit = (m: ChatMessage, content: string) =>
-    chat.send(content, { model: model || undefined, attachments: m.attachments }, m.parent_id);
+  const edit = (m: ChatMessage, content: string) => {
+    refollow();
+    return chat.send(content, { model: model || undefined, attachments: m.attachments }, m.parent_id);
+  };
 
   const exportAs = (kind: 'md' | 'json') => {
     const id = chat.conversationId;
@@ -167,33 +183,23 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   const showRoles = fresh && roles.length > 0;
   const showSystemPrompt = fresh && !!site?.allow_custom_system_prompt;
 
+  const logoUrl = site?.logo_url ?? '';
+  const onBuy = shop ? () => openBuy() : undefined;
+  const onInvite = invitesOn(site) ? () => openAccount('invite') : undefined;
+
   const empty = chat.loading ? (
     <div class="empty" aria-busy="true">
       <p class="hint">{t('conv.loading')}</p>
     </div>
   ) : (
-    <div class="empty">
-      <h2>{t('chat.empty')}</h2>
-      {fresh && presets.length > 0 && (
-        <div class="presets" data-testid="presets">
-          <p class="hint">{t('presets.title')}</p>
-          <div class="preset-grid">
-            {presets.map((p) => (
-              <button
-                key={p.id}
-                type="button"
-                class="preset"
-                disabled={chat.busy}
-                onClick={() => void send(p.text)}
-                data-testid="preset"
-              >
-                {p.text}
-              </button>
-            ))}
-          </div>
-        </div>
-      )}
-    </div>
+    <Welcome
+      siteName={siteName}
+      logoUrl={logoUrl}
+      tagline={site?.tagline ?? ''}
+      presets={fresh ? presets : []}
+      disabled={chat.busy}
+      onPreset={(text) => void send(text)}
+    />
   );
 
   return (
@@ -203,26 +209,16 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
         refreshKey={refreshKey}
         open={sidebarOpen}
         onSelect={open}
-        onNewChat={newChat}
         onDeleted={onDeleted}
         onClose={() => setSidebarOpen(false)}
         onUnauthorized={onUnauthorized}
-        footer={
-          <>
-            <button type="button" class="side-link" onClick={() => openAccount('usage')} data-testid="side-usage">
-              {t('side.usage')}
-            </button>
-            <button type="button" class="side-link" onClick={() => openAccount('invite')} data-testid="side-invite">
-              {t('side.invite')}
-            </button>
-          </>
-        }
       />
       {sidebarOpen && <div class="scrim" onClick={() => setSidebarOpen(false)} aria-hidden="true" />}
       <div class="chat">
         <Header
           siteName={siteName}
-          balance={me.balance}
+          logoUrl={logoUrl}
+          me={me}
           canExport={!fresh && chat.messages.length > 0}
           onNewChat={newChat}
           onLogout={onLogout}
@@ -231,9 +227,9 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
           onLanguage={onLanguage}
           onExport={exportAs}
           onRedeem={() => openAccount('redeem')}
-          onBuy={shop ? () => openBuy() : undefined}
+          onBuy={onBuy}
+          onInvite={onInvite}
           onUsage={() => openAccount('usage')}
-          isAdmin={me.is_admin}
         />
         {site?.announcement && <Announcement key={site.announcement} text={site.announcement} />}
         <MessageList
@@ -241,50 +237,30 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
           children={chat.children}
           busy={chat.busy}
           empty={empty}
-          onRegenerate={(id) => void chat.regenerate(id)}
+          onRegenerate={(id) => {
+            refollow();
+            void chat.regenerate(id);
+          }}
           onEdit={edit}
           onSwitch={chat.switchBranch}
+          resume={`${chat.conversationId}:${followTick}`}
         />
         <div class="composer-area">
           {chat.error && (
-            <div class="chat-error" role="alert" data-testid="chat-error">
-              <span>{chat.error}</span>
-              <button type="button" class="icon-btn" aria-label={t('chat.dismiss')} onClick={chat.dismissError}>
-                ×
-              </button>
-            </div>
+            <ChatError
+              text={chat.error}
+              reason={chat.errorReason}
+              onDismiss={chat.dismissError}
+              onRedeem={() => openAccount('redeem')}
+              onBuy={onBuy}
+              onInvite={onInvite}
+              shopUrl={site?.shop_url ?? ''}
+            />
           )}
           {(models.length > 0 || showRoles || showSystemPrompt) && (
             <div class="toolbar">
-              {models.length > 0 && (
-                <label class="pick">
-                  <span class="sr-only">{t('picker.model')}</span>
-                  <select value={model} onChange={(e) => setModel(e.currentTarget.value)} data-testid="model-select">
-                    {models.map((m) => (
-                      <option key={m.id} value={m.id}>
-                        {m.name || m.id} · {t('picker.cost', { n: m.cost })}
-                      </option>
-                    ))}
-                  </select>
-                </label>
-              )}
-              {showRoles && (
-                <label class="pick">
-                  <span class="sr-only">{t('picker.role')}</span>
-                  <select
-                    value={roleId === undefined ? '' : String(roleId)}
-                    onChange={(e) => setRoleId(e.currentTarget.value ? Number(e.currentTarget.value) : undefined)}
-                    data-testid="role-select"
-                  >
-                    <option value="">{t('picker.noRole')}</option>
-                    {roles.map((r) => (
-                      <option key={r.id} value={String(r.id)} title={r.description}>
-                        {r.name}
-                      </option>
-                    ))}
-                  </select>
-                </label>
-              )}
+              {models.length > 0 && <ModelPicker models={models} value={model} onChange={setModel} />}
+              {showRoles && <RolePicker roles={roles} value={roleId} onChange={setRoleId} />}
               {showSystemPrompt && (
                 <details class="sysprompt">
                   <summary data-testid="system-prompt-toggle">{t('picker.systemPrompt')}</summary>

@@ -3,6 +3,7 @@ import { ACCEPT, useAttachments } from '../chat/use-attachments';
 import { t } from '../i18n';
 import type { Attachment } from '../types';
 import { AttachmentTray, PaperclipIcon } from './Attachments';
+import { ArrowUpIcon, CloseIcon, StopIcon } from './chat-ui/Icons';
 
 interface Props {
   busy: boolean;
@@ -131,8 +132,8 @@ export function Composer({ busy, streaming, stopping, vision, onSend, onStop }: 
       {attachments.overLimit && (
         <p class="composer-notice" role="alert" data-testid="attach-limit">
           <span>{t('attach.limit')}</span>
-          <button type="button" class="icon-btn" aria-label={t('chat.dismiss')} onClick={attachments.dismissOverLimit}>
-            ×
+          <button type="button" class="icon-btn" aria-label={t('chat.dismiss')} title={t('chat.dismiss')} onClick={attachments.dismissOverLimit}>
+            <CloseIcon size={16} />
           </button>
         </p>
       )}
@@ -180,12 +181,12 @@ export function Composer({ busy, streaming, stopping, vision, onSend, onStop }: 
       />
       <span id="composer-hint" class="sr-only">{t('chat.shortcuts')}</span>
       {streaming ? (
-        <button type="button" class="btn btn-stop" onClick={onStop} disabled={stopping} data-testid="stop">
-          {t('chat.stop')}
+        <button type="button" class="send-btn stop-btn" onClick={onStop} disabled={stopping} aria-label={t('chat.stop')} title={t('chat.stop')} data-testid="stop">
+          <StopIcon size={16} />
         </button>
       ) : (
-        <button type="submit" class="btn btn-primary" disabled={!canSend} title={sendTitle} data-testid="send">
-          {t('chat.send')}
+        <button type="submit" class="send-btn" disabled={!canSend} aria-label={t('chat.send')} title={sendTitle ?? t('chat.send')} data-testid="send">
+          <ArrowUpIcon size={18} />
         </button>
       )}
       {dragging && (

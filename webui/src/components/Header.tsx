@@ -1,10 +1,18 @@
-import { currentLang, formatDate, LANGS, t, type Lang } from '../i18n';
-import { currentTheme, THEMES, type Theme } from '../theme';
-import type { Balance } from '../types';
+// The top bar: the history drawer's button (phones), the site, what is left, the conversation's
+// export menu, one "new chat" button and the account menu.
+
+import { formatDate, t, type Lang } from '../i18n';
+import type { Theme } from '../theme';
+import type { Me } from '../types';
+import { AccountMenu } from './chat-ui/AccountMenu';
+import { DownloadIcon, MenuIcon, NewChatIcon } from './chat-ui/Icons';
+import { Menu, MenuItem } from './chat-ui/Menu';
 
 interface Props {
   siteName: string;
-  balance: Balance;
+  /** The operator's logo ("" for none). */
+  logoUrl: string;
+  me: Me;
   canExport: boolean;
   onNewChat: () => void;
   onLogout: () => void;
@@ -15,117 +23,104 @@ interface Props {
   onRedeem: () => void;
   /** Only when plans can be bought online. */
   onBuy?: () => void;
+  /** Only when invites earn something. */
+  onInvite?: () => void;
   onUsage: () => void;
-  isAdmin: boolean;
 }
 
 export function Header(props: Props) {
-  const { siteName, balance, canExport } = props;
-  const closeMenu = (e: Event) => (e.currentTarget as HTMLElement).closest('details')?.removeAttribute('open');
+  const { siteName, logoUrl, me } = props;
   return (
     <header class="header">
       <button
         type="button"
-        class="icon-btn menu-btn"
+        class="icon-btn header-btn menu-btn"
         aria-label={t('side.open')}
+        title={t('side.open')}
         onClick={props.onToggleSidebar}
         data-testid="sidebar-toggle"
       >
-        ☰
+        <MenuIcon size={20} />
       </button>
-      <h1 class="site-name" data-testid="site-name">{siteName}</h1>
-      <BalanceBadge balance={balance} onClick={props.onUsage} />
+      <div class="brand">
+        {logoUrl && <img class="site-logo" src={logoUrl} alt="" />}
+        <h1 class="site-name" data-testid="site-name">{siteName}</h1>
+      </div>
       <div class="header-actions">
-        {props.onBuy && (
-          <button type="button" class="btn btn-primary" onClick={props.onBuy} data-testid="buy-open">
-            {t('header.buy')}
-          </button>
-        )}
-        <button type="button" class="btn btn-accent" onClick={props.onRedeem} data-testid="redeem-open">
-          {t('header.redeem')}
-        </button>
-        <button type="button" class="btn" onClick={props.onNewChat} data-testid="new-chat">
-          {t('header.newChat')}
-        </button>
-        {canExport && (
-          <details class="menu">
-            <summary class="btn" data-testid="export-menu">{t('conv.export')}</summary>
-            <div class="menu-panel">
-              <button type="button" class="menu-item" onClick={(e) => { closeMenu(e); props.onExport('md'); }} data-testid="export-md">
-                {t('conv.exportMd')}
+        <BalanceBadge me={me} onClick={props.onUsage} />
+        {props.canExport && (
+          <Menu
+            label={t('conv.export')}
+            testid="export-panel"
+            trigger={(p) => (
+              <button {...p} type="button" class="icon-btn header-btn" aria-label={t('conv.export')} title={t('conv.export')} data-testid="export-menu">
+                <DownloadIcon />
               </button>
-              <button type="button" class="menu-item" onClick={(e) => { closeMenu(e); props.onExport('json'); }} data-testid="export-json">
-                {t('conv.exportJson')}
-              </button>
-            </div>
-          </details>
-        )}
-        <details class="menu">
-          <summary class="btn btn-quiet" aria-label={t('settings.title')} title={t('settings.title')} data-testid="settings">
-            ⚙
-          </summary>
-          <div class="menu-panel">
-            <label class="menu-field">
-              <span>{t('settings.theme')}</span>
-              <select
-                value={currentTheme()}
-                onChange={(e) => props.onTheme(e.currentTarget.value as Theme)}
-                data-testid="theme-select"
-              >
-                {THEMES.map((th) => (
-                  <option key={th} value={th}>{t(`theme.${th}`)}</option>
-                ))}
-              </select>
-            </label>
-            <label class="menu-field">
-              <span>{t('settings.language')}</span>
-              <select
-                value={currentLang()}
-                onChange={(e) => props.onLanguage(e.currentTarget.value as Lang)}
-                data-testid="language-select"
-              >
-                {LANGS.map((l) => (
-                  <option key={l.id} value={l.id}>{l.label}</option>
-                ))}
-              </select>
-            </label>
-            {props.isAdmin && (
-              <a class="menu-item" href="/admin" data-testid="admin-link">{t('header.admin')}</a>
             )}
-          </div>
-        </details>
-        <button type="button" class="btn btn-quiet" onClick={props.onLogout} data-testid="logout">
-          {t('header.logout')}
+          >
+            <MenuItem onSelect={() => props.onExport('md')} testid="export-md">{t('conv.exportMd')}</MenuItem>
+            <MenuItem onSelect={() => props.onExport('json')} testid="export-json">{t('conv.exportJson')}</MenuItem>
+          </Menu>
+        )}
+        <button
+          type="button"
+          class="icon-btn header-btn"
+          aria-label={t('header.newChat')}
+          title={`${t('header.newChat')} (Ctrl+Shift+O)`}
+          onClick={props.onNewChat}
+          data-testid="new-chat"
+        >
+          <NewChatIcon size={20} />
         </button>
+        <AccountMenu
+          me={me}
+          onUsage={props.onUsage}
+          onRedeem={props.onRedeem}
+          onBuy={props.onBuy}
+          onInvite={props.onInvite}
+          onTheme={props.onTheme}
+          onLanguage={props.onLanguage}
+          onLogout={props.onLogout}
+        />
       </div>
     </header>
   );
 }
 
-function BalanceBadge({ balance, onClick }: { balance: Balance; onClick: () => void }) {
-  const expires =
-    balance.paid > 0 && balance.paid_expires_at !== null
-      ? t('balance.expires', { date: formatDate(balance.paid_expires_at) })
-      : undefined;
-  const summary = t('balance.summary', { trial: balance.trial, paid: balance.paid });
+/** What is left, compact (a phone shows only the total); a click opens "my usage". */
+function BalanceBadge({ me, onClick }: { me: Me; onClick: () => void }) {
+  const { balance } = me;
+  const expiry = balance.paid > 0 && balance.paid_expires_at !== null ? balance.paid_expires_at : null;
+  const summary = me.is_admin ? t('balance.admin') : t('balance.summary', { trial: balance.trial, paid: balance.paid });
+  const expires = expiry !== null ? t('balance.expires', { date: formatDate(expiry) }) : '';
   return (
     <button
       type="button"
       class="balance"
-      title={`${expires ? `${summary}\n${expires}` : summary}\n${t('header.usage')}`}
+      title={[summary, expires, t('header.usage')].filter(Boolean).join('\n')}
       onClick={onClick}
       data-testid="balance"
       data-trial={balance.trial}
       data-paid={balance.paid}
+      data-admin={me.is_admin ? 'true' : undefined}
     >
-      <span class="sr-only">{t('balance.label')}: </span>
-      <span>{t('balance.trial', { n: balance.trial })}</span>
-      <span aria-hidden="true"> · </span>
-      <span>{t('balance.paid', { n: balance.paid })}</span>
-      {expires && balance.paid_expires_at !== null && (
-        <span class="balance-expiry"> ({formatDate(balance.paid_expires_at)})</span>
-      )}
-      {expires && <span class="sr-only">, {expires}</span>}
+      <span class="balance-full">
+        <span class="sr-only">{t('balance.label')}: </span>
+        {me.is_admin ? (
+          <span>{t('balance.admin')}</span>
+        ) : (
+          <>
+            <span>{t('balance.trial', { n: balance.trial })}</span>
+            <span aria-hidden="true"> · </span>
+            <span>{t('balance.paid', { n: balance.paid })}</span>
+            {expiry !== null && <span class="balance-expiry"> ({formatDate(expiry)})</span>}
+          </>
+        )}
+        {expires && <span class="sr-only">, {expires}</span>}
+      </span>
+      <span class="balance-short" aria-hidden="true">
+        {me.is_admin ? t('balance.adminShort') : t('balance.short', { n: balance.trial + balance.paid })}
+      </span>
     </button>
   );
 }

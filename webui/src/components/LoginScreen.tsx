@@ -1,14 +1,18 @@
+// The welcome: the site's logo, name, tagline and free questions above the ways to log in, with a
+// language switch in the corner.
+
 import { useState } from 'preact/hooks';
-import { api, RpcError } from '../api';
-import { reasonText, t } from '../i18n';
-import { clearInvite, savedInvite } from '../invite';
+import { currentLang, t, type Lang } from '../i18n';
+import { invitesOn } from '../site';
 import type { SiteInfo } from '../types';
+import { PasswordForm } from './PasswordForm';
 import { WechatLogin } from './WechatLogin';
 
 interface Props {
   site: SiteInfo | null;
   siteName: string;
   onLoggedIn: () => void;
+  onLanguage?: (lang: Lang) => void;
 }
 
 type Tab = 'wechat' | 'password';
@@ -16,11 +20,12 @@ const TABS: Tab[] = ['wechat', 'password'];
 const TAB_LABEL = { wechat: 'login.tabWechat', password: 'login.tabPassword' } as const;
 
 /** WeChat, when the site offers it, comes first; password-only sites show the form alone. */
-export function LoginScreen({ site, siteName, onLoggedIn }: Props) {
+export function LoginScreen({ site, siteName, onLoggedIn, onLanguage }: Props) {
   const wechatEnabled = !!site?.login_methods.some((m) => m === 'wechat_qr' || m === 'wechat_code');
   const passwordEnabled = !site || site.login_methods.includes('password');
   const [chosenTab, setChosenTab] = useState<Tab | null>(null);
   const tab = chosenTab ?? (wechatEnabled ? 'wechat' : 'password');
+  const invites = invitesOn(site);
 
   const onTabKey = (e: KeyboardEvent) => {
     if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
@@ -52,108 +57,78 @@ export function LoginScreen({ site, siteName, onLoggedIn }: Props) {
           ))}
         </div>
         <div role="tabpanel" id="login-panel" aria-labelledby={`login-tab-${tab}`}>
-          {tab === 'wechat' ? <WechatLogin onLoggedIn={onLoggedIn} /> : <PasswordForm onLoggedIn={onLoggedIn} />}
+          {tab === 'wechat' ? <WechatLogin onLoggedIn={onLoggedIn} /> : <PasswordForm invites={invites} onLoggedIn={onLoggedIn} />}
         </div>
       </>
     );
   } else if (wechatEnabled) {
     body = <WechatLogin onLoggedIn={onLoggedIn} />;
   } else if (passwordEnabled) {
-    body = <PasswordForm onLoggedIn={onLoggedIn} />;
+    body = <PasswordForm invites={invites} onLoggedIn={onLoggedIn} />;
   } else {
     body = <p class="hint">{t('login.passwordDisabled')}</p>;
   }
 
   return (
     <main class="login">
+      {onLanguage && <LanguageSwitch onLanguage={onLanguage} />}
       <div class="login-card">
-        <h1 class="login-site">{siteName}</h1>
-        {site?.announcement && <p class="announcement">{site.announcement}</p>}
+        <Welcome site={site} siteName={siteName} />
+        {site?.announcement && <p class="announcement login-announcement">{site.announcement}</p>}
         {body}
       </div>
     </main>
   );
 }
 
-function PasswordForm({ onLoggedIn }: { onLoggedIn: () => void }) {
-  const invite = savedInvite();
-  const [mode, setMode] = useState<'login' | 'register'>(invite ? 'register' : 'login');
-  const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const registering = mode === 'register';
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    if (busy) return;
-    const name = username.trim();
-    if (!name || !password) {
-      setError(t('login.missingFields'));
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      if (registering) {
-        await api.register(name, password, invite);
-        clearInvite();
-      } else {
-        await api.login(name, password);
-      }
-      onLoggedIn();
-    } catch (err) {
-      setError(
-        err instanceof RpcError ? reasonText(err.reason, err.message) : reasonText('network'),
-      );
-      setBusy(false);
-    }
-  };
-
-  const switchMode = () => {
-    setMode(registering ? 'login' : 'register');
-    setError(null);
-  };
-
+function Welcome({ site, siteName }: { site: SiteInfo | null; siteName: string }) {
+  const trial = site?.trial_questions ?? 0;
+  // Until site.info answers the space is kept but empty: no flash of the default name and mark.
   return (
-    <form class="login-form" onSubmit={submit} noValidate data-testid="login-form">
-      <h2>{registering ? t('login.registerTitle') : t('login.title')}</h2>
-      {registering && invite && <p class="hint">{t('login.inviteNotice')}</p>}
-      <label class="field">
-        <span>{t('login.username')}</span>
-        <input
-          name="username"
-          autocomplete="username"
-          autocapitalize="off"
-          spellcheck={false}
-          value={username}
-          onInput={(e) => setUsername(e.currentTarget.value)}
-          data-testid="login-username"
-        />
-      </label>
-      <label class="field">
-        <span>{t('login.password')}</span>
-        <input
-          name="password"
-          type="password"
-          autocomplete={registering ? 'new-password' : 'current-password'}
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-          data-testid="login-password"
-        />
-      </label>
-      {error && (
-        <p class="form-error" role="alert" data-testid="login-error">
-          {error}
+    <div class="login-welcome" data-ready={String(site !== null)}>
+      {/* The name sits beside it, so the picture itself says nothing more. */}
+      <img
+        class={site?.logo_url ? 'login-logo' : 'login-logo login-logo-default'}
+        src={site?.logo_url || '/favicon.svg'}
+        alt=""
+        width={56}
+        height={56}
+        data-testid={site?.logo_url ? 'login-logo' : 'login-logo-default'}
+      />
+      <h1 class="login-site" data-testid="login-site">{siteName}</h1>
+      {site?.tagline && <p class="login-tagline" data-testid="login-tagline">{site.tagline}</p>}
+      {trial > 0 && (
+        <p class="login-trial" data-testid="login-trial" data-n={trial}>
+          {trial === 1 ? t('login.trialOne') : t('login.trial', { n: trial })}
         </p>
       )}
-      <button type="submit" class="btn btn-primary btn-block" disabled={busy} data-testid="login-submit">
-        {busy ? t('login.busy') : registering ? t('login.registerSubmit') : t('login.submit')}
-      </button>
-      <button type="button" class="btn-link" onClick={switchMode} data-testid="login-switch-mode">
-        {registering ? t('login.toLogin') : t('login.toRegister')}
-      </button>
-    </form>
+    </div>
+  );
+}
+
+const LANG_CHOICES: { id: Lang; label: string }[] = [
+  { id: 'zh-CN', label: '中文' },
+  { id: 'en', label: 'English' },
+];
+
+/** Each language named in itself, so a visitor who cannot read the current one still finds theirs. */
+function LanguageSwitch({ onLanguage }: { onLanguage: (lang: Lang) => void }) {
+  const lang = currentLang();
+  return (
+    <div class="login-lang" role="group" aria-label={t('login.language')} data-testid="login-lang">
+      {LANG_CHOICES.map((choice) => (
+        <button
+          key={choice.id}
+          type="button"
+          class="login-lang-option"
+          lang={choice.id}
+          aria-pressed={lang === choice.id}
+          onClick={() => lang !== choice.id && onLanguage(choice.id)}
+          data-testid={`login-lang-${choice.id}`}
+        >
+          {choice.label}
+        </button>
+      ))}
+    </div>
   );
 }

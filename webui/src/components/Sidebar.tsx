@@ -1,11 +1,12 @@
-// History: the user's conversations, newest first with pinned ones on top, loaded page by page as
-// the list scrolls; search (debounced); rename in place, delete (confirmed), pin.
+// History: the user's conversations, newest first with pinned ones on top, grouped by the
+// visitor's local day (today, yesterday, …), loaded page by page as the list scrolls; search
+// (debounced); rename in place, delete (confirmed), pin.
 
-import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, RpcError } from '../api';
-import { reasonText, t } from '../i18n';
+import { formatDateTime, reasonText, t, type MessageKey } from '../i18n';
 import type { ConversationSummary } from '../types';
+import { CloseIcon, EditIcon, PinIcon, TrashIcon } from './chat-ui/Icons';
 
 interface Props {
   activeId: number | null;
@@ -13,18 +14,28 @@ interface Props {
   refreshKey: number;
   open: boolean;
   onSelect: (id: number) => void;
-  onNewChat: () => void;
   onDeleted: (id: number) => void;
   onClose: () => void;
   onUnauthorized: () => void;
-  /** Shown under the list (account links). */
-  footer?: ComponentChildren;
 }
 
 const PAGE = 30;
 const SEARCH_DELAY_MS = 300;
+const DAY_MS = 86_400_000;
 
-export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDeleted, onClose, onUnauthorized, footer }: Props) {
+/** The heading a conversation falls under: pinned, or how many local days ago it last changed. */
+function groupOf(c: ConversationSummary, today: number): MessageKey {
+  if (c.pinned) return 'side.groupPinned';
+  const d = new Date(c.updated_at * 1000);
+  const days = Math.round((today - new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime()) / DAY_MS);
+  if (days <= 0) return 'side.groupToday';
+  if (days === 1) return 'side.groupYesterday';
+  if (days < 7) return 'side.groupWeek';
+  if (days < 30) return 'side.groupMonth';
+  return 'side.groupEarlier';
+}
+
+export function Sidebar({ activeId, refreshKey, open, onSelect, onDeleted, onClose, onUnauthorized }: Props) {
   const [items, setItems] = useState<ConversationSummary[]>([]);
   const [cursor, setCursor] = useState<string | number | null>(null);
   const [loading, setLoading] = useState(false);
@@ -121,14 +132,15 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDel
     }
   };
 
+  const now = new Date();
+  const today = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
+
   return (
     <aside class={open ? 'sidebar open' : 'sidebar'} aria-label={t('side.title')} data-testid="sidebar">
       <div class="sidebar-top">
-        <button type="button" class="btn btn-block" onClick={onNewChat} data-testid="sidebar-new-chat">
-          + {t('header.newChat')}
-        </button>
-        <button type="button" class="icon-btn sidebar-close" aria-label={t('side.close')} onClick={onClose}>
-          ×
+        <h2 class="sidebar-title">{t('side.title')}</h2>
+        <button type="button" class="icon-btn sidebar-close" aria-label={t('side.close')} title={t('side.close')} onClick={onClose}>
+          <CloseIcon size={20} />
         </button>
       </div>
       <div class="sidebar-search">
@@ -148,7 +160,15 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDel
           <p class="history-note" data-testid="history-empty">{search ? t('side.noResults') : t('side.empty')}</p>
         )}
         <ul class="history-list" data-testid="history-list">
-          {items.map((c) => (
+          {items.map((c, i) => {
+            const group = groupOf(c, today);
+            const heading = i === 0 || groupOf(items[i - 1], today) !== group;
+            return [
+            heading && (
+              <li key={`g-${c.id}`} class="history-group" aria-hidden="true">
+                {t(group)}
+              </li>
+            ),
             <li
               key={c.id}
               class={c.id === activeId ? 'conv active' : 'conv'}
@@ -188,9 +208,10 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDel
                     e.preventDefault();
                     onSelect(c.id);
                   }}
+                  title={`${c.title || t('side.untitled')}\n${formatDateTime(c.updated_at)}`}
                   data-testid="history-title"
                 >
-                  {c.pinned && <span class="pin-mark" aria-label={t('side.pinned')}>★ </span>}
+                  {c.pinned && <span class="sr-only">{t('side.pinned')}: </span>}
                   {c.title || t('side.untitled')}
                 </a>
               )}
@@ -203,7 +224,7 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDel
                   onClick={() => void pin(c)}
                   data-testid="history-pin"
                 >
-                  {c.pinned ? '★' : '☆'}
+                  <PinIcon size={15} filled={c.pinned} />
                 </button>
                 <button
                   type="button"
@@ -213,7 +234,7 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDel
                   onClick={() => setRenaming(c.id)}
                   data-testid="history-rename"
                 >
-                  ✎
+                  <EditIcon size={15} />
                 </button>
                 <button
                   type="button"
@@ -223,11 +244,12 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDel
                   onClick={() => void remove(c)}
                   data-testid="history-delete"
                 >
-                  ✕
+                  <TrashIcon size={15} />
                 </button>
               </span>
-            </li>
-          ))}
+            </li>,
+            ];
+          })}
           {cursor !== null && (
             <li ref={sentinel} class="history-more">
               <button type="button" class="btn-link" disabled={loading} onClick={() => void fetchPage(cursor, search)} data-testid="history-more">
@@ -237,7 +259,6 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onNewChat, onDel
           )}
         </ul>
       </nav>
-      {footer && <div class="sidebar-foot">{footer}</div>}
     </aside>
   );
 }

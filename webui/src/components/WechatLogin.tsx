@@ -311,11 +311,12 @@ function CodeLogin(props: { start: Extract<WechatStart, { mode: 'code' }>; onLog
           value={code}
           onInput={onInput}
           aria-invalid={failure ? true : undefined}
+          aria-describedby={failure ? 'wechat-code-error' : undefined}
           data-testid="wechat-code-input"
         />
       </label>
       {failure && (
-        <p class="form-error" role="alert" data-testid="wechat-code-error" data-reason={failure.reason}>
+        <p id="wechat-code-error" class="form-error" role="alert" data-testid="wechat-code-error" data-reason={failure.reason}>
           {failure.text}
         </p>
       )}
