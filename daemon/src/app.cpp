@@ -46,7 +46,11 @@ struct app::impl {
     std::shared_ptr<const config> cfg;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-    asio::io_context ioc;
+    // One event loop per I/O thread, each run by its thread alone: a connection and the answers
+    // it starts stay on one thread, with no lock or wake-up between threads on the way of a
+    // token. `ioc` (the first) also runs the signals and background jobs.
+    asio::io_context ioc{1};
+    std::vector<std::unique_ptr<asio::io_context>> shards;
     std::optional<file_lock> data_lock;  // held while this process owns data_dir
     std::unique_ptr<store::database> db;
     blocking_pool hashing{2};
@@ -216,8 +220,11 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
         get_cfg, *m.auth, *m.chat, *m.uploads, m.dispatcher, m.pool, *m.wechat, *m.payments, *m.site, *m.files,
         [&m] { return m.server->connections(); }, [&m] { return m.stopping.load(); },
         [&m] { return m.db->storage_full(); }, m.started});
+    std::vector<asio::io_context*> loops{&m.ioc};
+    for (int i = 1; i < cfg->io_threads(); ++i) loops.push_back(m.shards.emplace_back(std::make_unique<asio::io_context>(1)).get());
     m.server = std::make_unique<net::http_server>(
-        m.ioc, [&m](net::request& req, net::responder& r) { return m.front->route(req, r); }, m.front->limits());
+        m.ioc, [&m](net::request& req, net::responder& r) { return m.front->route(req, r); }, m.front->limits(),
+        std::move(loops));
 }
 
 app::~app() {
@@ -246,8 +253,14 @@ int app::run() {
                  cfg->listen_host(), port, cfg->admin_socket, m.pool.snapshot().size());
     systemd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));
     std::vector<std::thread> threads;
-    for (int i = 1; i < cfg->io_threads(); ++i) threads.emplace_back([&m] { m.ioc.run(); });
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> busy;
+    for (auto& shard : m.shards) {
+        busy.push_back(asio::make_work_guard(*shard));
+        threads.emplace_back([&shard] { shard->run(); });
+    }
     m.ioc.run();
+    // The first loop ends after the drain (or a second signal): the others end with it.
+    for (auto& shard : m.shards) shard->stop();
     for (auto& t : threads) t.join();
     m.hashing.stop();
     m.file_work.stop();

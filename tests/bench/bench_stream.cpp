@@ -57,6 +57,7 @@ struct options {
 struct sample {
     double ttft_ms;
     double total_ms;
+    double send_ms = 0;  // chatd: until chat.send's reply (the admission path)
 };
 
 struct results {
@@ -252,6 +253,7 @@ private:
         rp.body_limit(1024 * 1024);
         auto [rec, rn] = co_await http::async_read(stream_, buffer_, rp, use_tuple);
         if (rec) co_return fail("rpc read: " + rec.message());
+        double send_ms = ms_between(t0, steady::now());
         if (rp.get().result() != http::status::ok)
             co_return fail("rpc HTTP " + std::to_string(rp.get().result_int()));
         boost::system::error_code jec;
@@ -291,7 +293,7 @@ private:
             co_return fail(ending.empty() ? "stream ended without done" : ending);
         }
         if (!ttft) co_return fail("done without delta");
-        out_.ok.push_back({*ttft, ms_between(t0, steady::now())});
+        out_.ok.push_back({*ttft, ms_between(t0, steady::now()), send_ms});
         co_return true;
     }
 
@@ -357,10 +359,11 @@ double percentile(std::vector<double> v, double q) {
 }
 
 void report(const options& opt, const results& all, double wall_s) {
-    std::vector<double> ttft, total;
+    std::vector<double> ttft, total, send;
     for (const auto& s : all.ok) {
         ttft.push_back(s.ttft_ms);
         total.push_back(s.total_ms);
+        send.push_back(s.send_ms);
     }
     json::object figures{
         {"mode", opt.target == mode::direct ? "direct" : "chatd"},
@@ -375,6 +378,10 @@ void report(const options& opt, const results& all, double wall_s) {
                                  {"max", ttft.empty() ? 0.0 : *std::max_element(ttft.begin(), ttft.end())}}},
         {"total_ms", json::object{{"p50", percentile(total, 0.50)},
                                   {"p99", percentile(total, 0.99)}}}};
+    if (opt.target == mode::chatd)
+        figures["send_ms"] = json::object{{"p50", percentile(send, 0.50)},
+                                          {"p95", percentile(send, 0.95)},
+                                          {"p99", percentile(send, 0.99)}};
     for (const auto& note : all.notes) std::cerr << "bench_stream: error: " << note << '\n';
     if (opt.json_output) {
         std::cout << json::serialize(figures) << std::endl;

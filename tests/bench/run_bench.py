@@ -2,9 +2,12 @@
 """Streaming benchmark driver: the fake upstream, chatd (etc/chatd.bench.conf) and bench_stream.
 
 Prints time-to-first-token asked directly vs through chatd (the difference is what chatd adds)
-for each scenario: 100 answers started at once (a burst), 100 answers in flight with starts
-spread over one answer's duration (steady load), and 1,000 answers started at once; then
-chatd's peak RSS. Usage: tests/bench/run_bench.py [--build DIR] [--scenarios 100:burst,...]
+for each scenario, chat.send's latency, chatd's CPU per answer and its peak RSS.
+
+Scenarios: `N:burst` (N answers started at once), `N:steady` (N in flight, starts spread over
+one answer's duration, three answers per worker), both with --tokens and --delay; or a named
+one with its own answer shape (SCENARIOS below): `burst1000`, `rate500`, `hold9000`,
+`steady100`. Usage: tests/bench/run_bench.py [--build DIR] [--scenarios 100:burst,burst1000,...]
 """
 import argparse
 import http.client
@@ -19,6 +22,30 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# name: (answers in flight at most, answers, starts spread over ms, tokens, ms per token)
+SCENARIOS = {
+    "burst1000": (1000, 1000, 4000, 200, 20),     # 1,000 questions over 4 s
+    "rate500": (10000, 10000, 20000, 20, 200),    # 500 questions a second for 20 s
+    "hold9000": (9000, 9000, 10000, 20, 1000),    # 9,000 answers of 20 s open together
+    "steady100": (100, 300, 4000, 200, 20),       # 100 in flight, three answers each
+}
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def reset_peak_rss(pid):
+    """VmHWM back to the current RSS (Linux: clear_refs 5), so each scenario reports its own peak."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 def free_port():
@@ -66,8 +93,19 @@ def main():
                     help="keys the upstream refuses (401): the pool must learn to skip them")
     ap.add_argument("--cost", type=int, default=1, help="credits a question costs (0: nothing is charged)")
     ap.add_argument("--wrap", default="", help="command prefix for chatd, e.g. a profiler")
+    ap.add_argument("--json-out", default="", help="also write the figures to this file as JSON")
     opts = ap.parse_args()
-    levels = [(int(n), kind) for n, kind in (x.split(":") for x in opts.scenarios.split(","))]
+    plans = []  # (label, concurrency, requests, ramp_ms, tokens, delay)
+    for spec in opts.scenarios.split(","):
+        if spec in SCENARIOS:
+            plans.append((spec, *SCENARIOS[spec]))
+            continue
+        n, kind = spec.split(":")
+        n = int(n)
+        answer_ms = (opts.think_tokens + opts.tokens) * opts.delay
+        # steady: starts spread over one answer's time, three answers per worker.
+        plans.append((f"{n} {kind}", n, n if kind == "burst" else 3 * n, 0 if kind == "burst" else answer_ms,
+                      opts.tokens, opts.delay))
     chatd_bin, chatctl, fake_bin, bench_bin = (os.path.join(opts.build, n) for n in
                                                ("chatd", "chatctl", "fake_upstream", "bench_stream"))
     work = tempfile.mkdtemp(prefix="chatd-bench-")
@@ -81,9 +119,10 @@ def main():
                                  what="fake_upstream"))
         base = f"http://127.0.0.1:{fake_port}/v1"
         behaviour = "reasoning" if opts.think_tokens else "ok"
-        answer_shape = f"tokens={opts.tokens}:delay={opts.delay}" + \
-            (f":think_tokens={opts.think_tokens}:think_delay={opts.delay}" if opts.think_tokens else "")
-        key = f"sk-bench:{behaviour}:{answer_shape}"
+
+        def key_shape(tokens, delay):
+            return f"tokens={tokens}:delay={delay}" + \
+                (f":think_tokens={opts.think_tokens}:think_delay={delay}" if opts.think_tokens else "")
 
         port = free_port()
         sock = os.path.join(work, "admin.sock")
@@ -91,6 +130,12 @@ def main():
                                   "--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(work, "var"),
                                   "--admin-socket", sock], stdout=sys.stderr, stderr=subprocess.STDOUT)
         procs.append(chatd)
+        chatd_pid = chatd.pid
+        if opts.wrap:  # the profiler's child is chatd
+            wait_for(lambda: subprocess.run(["pgrep", "-P", str(chatd.pid)], capture_output=True).stdout,
+                     what="chatd under the wrapper")
+            chatd_pid = int(subprocess.run(["pgrep", "-P", str(chatd.pid)], capture_output=True,
+                                           text=True).stdout.split()[0])
 
         def healthy():
             try:
@@ -100,12 +145,22 @@ def main():
             except OSError:
                 return False
         wait_for(healthy, what="chatd")
-        pool = [f"sk-bench{i:03d}:{behaviour}:{answer_shape}" for i in range(opts.healthy_keys)]
-        pool += [f"sk-bad{i:03d}:invalid" for i in range(opts.invalid_keys)]
-        subprocess.run([chatctl, "-s", sock, "keys", "add", "--base-url", base, "-"], input="\n".join(pool) + "\n",
-                       text=True, check=True, capture_output=True)
-        subprocess.run([chatctl, "-s", sock, "models", "set", "gpt-4o-mini", "--cost", str(opts.cost)],
-                       check=True, capture_output=True)
+
+        def ctl(*args, stdin=None):
+            return subprocess.run([chatctl, "-s", sock, *args], input=stdin, text=True, check=True,
+                                  capture_output=True).stdout
+
+        def use_keys(tokens, delay):
+            """The pool holds only keys answering with this shape; returns one of them."""
+            for k in json.loads(ctl("--json", "keys", "list"))["items"]:
+                ctl("keys", "rm", str(k["id"]))
+            shape = key_shape(tokens, delay)
+            pool = [f"sk-bench{i:03d}t{tokens}d{delay}:{behaviour}:{shape}" for i in range(opts.healthy_keys)]
+            pool += [f"sk-bad{i:03d}:invalid" for i in range(opts.invalid_keys)]
+            ctl("keys", "add", "--base-url", base, "-", stdin="\n".join(pool) + "\n")
+            return pool[0]
+
+        ctl("models", "set", "gpt-4o-mini", "--cost", str(opts.cost))
         c = http.client.HTTPConnection("127.0.0.1", port)
         c.request("POST", "/rpc", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "auth.password.register",
                                               "params": {"username": "bench", "password": "bench password"}}),
@@ -113,42 +168,48 @@ def main():
         r = c.getresponse()
         r.read()
         cookie = r.getheader("Set-Cookie").split(";", 1)[0]
-        baseline_rss = rss_kib(chatd.pid, "VmRSS")
+        baseline_rss = rss_kib(chatd_pid, "VmRSS")
 
-        print(f"upstream: fake, {opts.think_tokens} reasoning + {opts.tokens} tokens at {opts.delay} ms per token; "
-              f"keys: {opts.healthy_keys} "
-              f"healthy, {opts.invalid_keys} invalid; machine: {os.cpu_count()} cores")
+        print(f"upstream: fake; keys: {opts.healthy_keys} healthy, {opts.invalid_keys} invalid; "
+              f"{opts.think_tokens} reasoning tokens first; machine: {os.cpu_count()} cores")
         rows = []
-        answer_ms = (opts.think_tokens + opts.tokens) * opts.delay
-        for n, kind in levels:
+        for label, n, requests, ramp, tokens, delay in plans:
             # The direct runs use connections opened before the clock starts; warm chatd's
-            # upstream connection pool the same way with one unmeasured round.
+            # upstream connection pool the same way with one short unmeasured round.
+            use_keys(1, 0)
             bench(bench_bin, "chatd", "--url", f"http://127.0.0.1:{port}", "--cookie", cookie,
-                  "--concurrency", str(n), "--requests", str(n))
-            # steady: starts spread over one answer's time, three answers per worker.
-            shape = ["--requests", str(n)] if kind == "burst" else \
-                ["--requests", str(3 * n), "--ramp-ms", str(answer_ms)]
-            direct = bench(bench_bin, "direct", "--url", base, "--key", key, "--concurrency", str(n), *shape)
-            via = bench(bench_bin, "chatd", "--url", f"http://127.0.0.1:{port}", "--cookie", cookie,
-                        "--concurrency", str(n), *shape)
-            rows.append((f"{n} {kind}", direct, via))
-        peak = rss_kib(chatd.pid, "VmHWM")
+                  "--concurrency", str(n), "--requests", str(n), "--ramp-ms", str(min(ramp, 2000)))
+            key = use_keys(tokens, delay)
+            shape = ["--concurrency", str(n), "--requests", str(requests), "--ramp-ms", str(ramp)]
+            direct = bench(bench_bin, "direct", "--url", base, "--key", key, *shape)
+            reset_peak_rss(chatd_pid)
+            cpu0 = cpu_seconds(chatd_pid)
+            via = bench(bench_bin, "chatd", "--url", f"http://127.0.0.1:{port}", "--cookie", cookie, *shape)
+            via["cpu_ms_per_answer"] = (cpu_seconds(chatd_pid) - cpu0) * 1000 / max(1, requests)
+            via["peak_rss_mb"] = rss_kib(chatd_pid, "VmHWM") / 1024
+            rows.append((f"{label} ({tokens}x{delay}ms)", direct, via))
 
-        print(f"{'scenario':>10} {'mode':>7} {'errors':>6} {'ttft p50':>9} {'p95':>8} {'p99':>8} {'max':>8}"
-              f" {'total p50':>10} {'wall s':>7}")
+        print(f"{'scenario':>26} {'mode':>7} {'errors':>6} {'ttft p50':>9} {'p95':>8} {'p99':>8} {'max':>8}"
+              f" {'total p50':>10} {'p99':>9} {'wall s':>7}")
         for n, d, v in rows:
             for name, r in (("direct", d), ("chatd", v)):
                 t = r["ttft_ms"]
-                print(f"{n:>10} {name:>7} {r['errors']:>6} {t['p50']:>9.2f} {t['p95']:>8.2f} {t['p99']:>8.2f}"
-                      f" {t['max']:>8.2f} {r['total_ms']['p50']:>10.1f} {r['wall_s']:>7.2f}")
-            print(f"{'':>10} {'added':>7} {'':>6} {v['ttft_ms']['p50'] - d['ttft_ms']['p50']:>9.2f}"
+                print(f"{n:>26} {name:>7} {r['errors']:>6} {t['p50']:>9.2f} {t['p95']:>8.2f} {t['p99']:>8.2f}"
+                      f" {t['max']:>8.2f} {r['total_ms']['p50']:>10.1f} {r['total_ms']['p99']:>9.1f}"
+                      f" {r['wall_s']:>7.2f}")
+            print(f"{'':>26} {'added':>7} {'':>6} {v['ttft_ms']['p50'] - d['ttft_ms']['p50']:>9.2f}"
                   f" {v['ttft_ms']['p95'] - d['ttft_ms']['p95']:>8.2f}"
-                  f" {v['ttft_ms']['p99'] - d['ttft_ms']['p99']:>8.2f}")
-        print(f"chatd RSS: {baseline_rss / 1024:.1f} MB idle, peak {peak / 1024:.1f} MB")
+                  f" {v['ttft_ms']['p99'] - d['ttft_ms']['p99']:>8.2f}"
+                  f"   total p99 x{v['total_ms']['p99'] / max(d['total_ms']['p99'], 1e-9):.3f}")
+            print(f"{'':>26} {'chatd':>7}  chat.send p50 {v['send_ms']['p50']:.2f} p99 {v['send_ms']['p99']:.2f} ms;"
+                  f" CPU {v['cpu_ms_per_answer']:.2f} ms/answer; peak RSS {v['peak_rss_mb']:.1f} MB")
+        peak = rss_kib(chatd_pid, "VmHWM")
+        print(f"chatd RSS: {baseline_rss / 1024:.1f} MB idle")
         summary = {"scenarios": [{"scenario": n, "direct": d, "chatd": v} for n, d, v in rows],
                    "chatd_rss_idle_mb": round(baseline_rss / 1024, 1), "chatd_rss_peak_mb": round(peak / 1024, 1)}
-        with open(os.path.join(work, "summary.json"), "w") as f:
-            json.dump(summary, f, indent=2)
+        if opts.json_out:
+            with open(opts.json_out, "w") as f:
+                json.dump(summary, f, indent=2)
         errors = sum(v["errors"] + d["errors"] for _, d, v in rows)
         return 1 if errors else 0
     finally:

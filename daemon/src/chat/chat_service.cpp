@@ -11,6 +11,7 @@
 
 #include "billing/balance.hpp"
 #include "util/app_error.hpp"
+#include "util/event_loop.hpp"
 #include "util/text.hpp"
 #include "util/unix_time.hpp"
 
@@ -249,8 +250,10 @@ awaitable<json::object> chat_service::launch(const store::user_row& user, store:
         live_[started.message_id] = j.gen;
         counters_.started++;
     }
-    // Each answer runs on its own strand, detached from the request that started it.
-    asio::co_spawn(asio::make_strand(ioc_), run(std::move(j)), asio::detached);
+    // Each answer runs on its own strand of the event loop of the request that started it,
+    // detached from that request.
+    asio::co_spawn(asio::make_strand(loop_of(co_await asio::this_coro::executor)), run(std::move(j)),
+                   asio::detached);
     co_return json::object{{"conversation_id", started.conversation_id},
                            {"user_message_id", started.user_message_id},
                            {"message_id", started.message_id},

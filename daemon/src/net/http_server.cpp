@@ -211,6 +211,8 @@ private:
 
 struct http_server::impl : std::enable_shared_from_this<impl> {
     asio::io_context& ioc;
+    std::vector<asio::io_context*> session_loops;
+    std::atomic<std::size_t> next_loop{0};
     handler on_request;
     server_limits limits;
     std::vector<std::shared_ptr<tcp::acceptor>> tcp_acceptors;
@@ -221,8 +223,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     std::set<std::shared_ptr<connection_handle>> live;
     bool closing = false;
 
-    impl(asio::io_context& c, handler h, server_limits l)
-        : ioc(c), on_request(std::move(h)), limits(l) {}
+    impl(asio::io_context& c, handler h, server_limits l, std::vector<asio::io_context*> loops)
+        : ioc(c), session_loops(loops.empty() ? std::vector<asio::io_context*>{&c} : std::move(loops)),
+          on_request(std::move(h)), limits(l) {}
 
     ~impl() {
         for (auto& p : unix_paths) ::unlink(p.c_str());
@@ -232,7 +235,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     awaitable<void> accept_loop(std::shared_ptr<Acceptor> acceptor, bool admin) {
         auto backoff = std::chrono::milliseconds(10);
         for (;;) {
-            auto strand = asio::make_strand(ioc);
+            auto strand = asio::make_strand(*session_loops[next_loop++ % session_loops.size()]);
             auto [ec, sock] = co_await acceptor->async_accept(strand, as_tuple);
             if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
             if (ec) {
@@ -391,8 +394,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     }
 };
 
-http_server::http_server(asio::io_context& ioc, handler h, server_limits limits)
-    : impl_(std::make_shared<impl>(ioc, std::move(h), limits)) {}
+http_server::http_server(asio::io_context& ioc, handler h, server_limits limits,
+                         std::vector<asio::io_context*> session_loops)
+    : impl_(std::make_shared<impl>(ioc, std::move(h), limits, std::move(session_loops))) {}
 
 http_server::~http_server() { stop_accepting(); }
 

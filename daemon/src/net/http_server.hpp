@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
+#include <vector>
 #include <optional>
 #include <string_view>
 #include <memory>
@@ -31,7 +32,10 @@ struct server_limits {
 
 class http_server {
 public:
-    http_server(boost::asio::io_context& ioc, handler h, server_limits limits = {});
+    // Listens on `ioc`; each accepted connection goes to the next of `session_loops` in turn
+    // (default: `ioc`), where its requests and the answers they start run.
+    http_server(boost::asio::io_context& ioc, handler h, server_limits limits = {},
+                std::vector<boost::asio::io_context*> session_loops = {});
     ~http_server();
 
     // Both throw std::runtime_error with a clear message on failure.
