@@ -162,6 +162,15 @@ awaitable<void> chat_service::run(job j) {
                                       : "上游接口暂时不可用，已退还次数 (the upstream is unavailable; refunded)";
     }
 
+    co_await store_answer(j, {std::move(status), std::move(error_reason), std::move(error_message), key_used,
+                              first_token_ms, usage, got_text, reasoning_ms});
+}
+
+// How the answer ended, then stored and announced in a coroutine of its own: what storing
+// needs is not held by every answer while it streams.
+awaitable<void> chat_service::store_answer(job& j, answer_end e) {
+    auto& g = *j.gen;
+    auto& [status, error_reason, error_message, key_used, first_token_ms, usage, got_text, reasoning_ms] = e;
     auto total_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                           j.accepted)
                         .count();

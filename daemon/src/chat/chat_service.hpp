@@ -37,9 +37,11 @@ struct send_request {
 };
 
 // Where a stream reads from: a running answer, or a stored one.
+// What a stream follows: the answer being written, or its stored row once it has ended. Small:
+// each open stream holds one.
 struct stream_source {
     std::shared_ptr<generation> live;
-    std::optional<store::message_row> stored;
+    std::shared_ptr<const store::message_row> stored;
 };
 
 using write_fn = std::function<boost::asio::awaitable<bool>(std::string)>;
@@ -88,6 +90,7 @@ public:
     static constexpr auto unsaved_retry_interval = std::chrono::seconds(2);
 
 private:
+    boost::asio::awaitable<void> replay(const store::message_row& m, std::size_t after, const write_fn& write);
     struct job {
         std::shared_ptr<generation> gen;
         store::model_row model;
@@ -104,6 +107,14 @@ private:
                                                        context_selector context,
                                                        const store::model_row& model, std::int64_t price);
     boost::asio::awaitable<void> run(job j);
+    struct answer_end {
+        std::string status, error_reason, error_message;
+        std::optional<std::int64_t> key_used, first_token_ms;
+        std::optional<upstream::usage> usage;
+        bool got_text = false;
+        std::optional<std::int64_t> reasoning_ms;
+    };
+    boost::asio::awaitable<void> store_answer(job& j, answer_end e);
     boost::asio::awaitable<void> store_when_space_returns(store::finished_answer f);
     boost::asio::awaitable<void> persist_loop();
     boost::asio::awaitable<void> persist_once();

@@ -35,36 +35,36 @@ awaitable<stream_source> chat_service::open(const store::user_row& viewer, store
             co_return src;
         }
     }
-    src.stored = std::move(msg);
+    src.stored = std::make_shared<const store::message_row>(std::move(*msg));
     co_return src;
 }
 
-awaitable<void> chat_service::follow(stream_source src, std::size_t after, write_fn write) {
-    if (src.stored) {
-        // A stored answer: the rest of its reasoning and text, one event each, then its final event.
-        const auto& m = *src.stored;
-        const std::size_t thought = m.reasoning.size(), end = thought + m.content.size();
-        std::size_t from = resume_point(m.reasoning, m.content, after);
-        if (from < thought) {
-            if (!co_await write(reasoning_event(thought, std::string_view(m.reasoning).substr(from)))) co_return;
-            from = thought;
-        }
-        if (from < end)
-            if (!co_await write(delta_event(end, std::string_view(m.content).substr(from - thought)))) co_return;
-        if (m.status == "done" || m.status == "stopped") {
-            auto bal = co_await db_.run([uid = m.user_id](store::store& s) { return s.balance_of(uid); });
-            done_summary d{m.id, m.status, m.refunded ? 0 : m.charge_trial + m.charge_paid, m.refunded,
-                           m.free_reason, balance_json(bal), m.prompt_tokens.value_or(0),
-                           m.completion_tokens.value_or(0), m.first_token_ms, m.total_ms, std::nullopt,
-                           m.tokens_estimated};
-            if (m.reasoning_tokens) d.reasoning_tokens = *m.reasoning_tokens;
-            co_await write(done_event(end + 1, d));
-        } else {
-            co_await write(error_event(end + 1, m.error_reason.empty() ? m.status : m.error_reason, m.error_message,
-                                       m.refunded));
-        }
-        co_return;
+// A stored answer: the rest of its reasoning and text, one event each, then its final event.
+awaitable<void> chat_service::replay(const store::message_row& m, std::size_t after, const write_fn& write) {
+    const std::size_t thought = m.reasoning.size(), end = thought + m.content.size();
+    std::size_t from = resume_point(m.reasoning, m.content, after);
+    if (from < thought) {
+        if (!co_await write(reasoning_event(thought, std::string_view(m.reasoning).substr(from)))) co_return;
+        from = thought;
     }
+    if (from < end)
+        if (!co_await write(delta_event(end, std::string_view(m.content).substr(from - thought)))) co_return;
+    if (m.status == "done" || m.status == "stopped") {
+        auto bal = co_await db_.run([uid = m.user_id](store::store& s) { return s.balance_of(uid); });
+        done_summary d{m.id, m.status, m.refunded ? 0 : m.charge_trial + m.charge_paid, m.refunded,
+                       m.free_reason, balance_json(bal), m.prompt_tokens.value_or(0),
+                       m.completion_tokens.value_or(0), m.first_token_ms, m.total_ms, std::nullopt,
+                       m.tokens_estimated};
+        if (m.reasoning_tokens) d.reasoning_tokens = *m.reasoning_tokens;
+        co_await write(done_event(end + 1, d));
+    } else {
+        co_await write(error_event(end + 1, m.error_reason.empty() ? m.status : m.error_reason, m.error_message,
+                                   m.refunded));
+    }
+}
+
+awaitable<void> chat_service::follow(stream_source src, std::size_t after, write_fn write) {
+    if (src.stored) co_return co_await replay(*src.stored, after, write);
 
     auto gen = src.live;
     auto ex = co_await asio::this_coro::executor;

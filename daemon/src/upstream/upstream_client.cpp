@@ -5,11 +5,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <mutex>
@@ -21,6 +23,7 @@
 #include "upstream/error_reply.hpp"
 #include "upstream/sse_parser.hpp"
 #include "upstream/url.hpp"
+#include "util/event_loop.hpp"
 #include "util/text.hpp"
 
 namespace chatd::upstream {
@@ -38,7 +41,9 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t error_body_cap = 64 * 1024;
 constexpr std::size_t request_body_cap = 4 * 1024 * 1024;
 constexpr std::uint32_t header_cap = 64 * 1024;
-constexpr std::size_t read_chunk = 16 * 1024;
+// What one read of a streamed answer takes at most. Tokens arrive a few hundred bytes at a time,
+// and every open answer holds this much: small keeps 10,000 answers in little memory.
+constexpr std::size_t read_chunk = 2 * 1024;
 // After [DONE] only the chunked terminator should be left; waiting longer for it is not worth
 // holding the caller, the connection is simply not reused then.
 constexpr auto done_drain_limit = 1s;
@@ -391,22 +396,26 @@ struct client::impl {
     }
 
     // Runs `attempt` on a pooled connection if there is one, else on a fresh one, each on its
-    // own strand. A pooled connection that died while idle earns one retry on a fresh one.
+    // own strand of the caller's event loop (connections are pooled per loop, so an answer's
+    // upstream bytes are read on the thread that relays them). A pooled connection that died
+    // while idle earns one retry on a fresh one.
     template <class T, class Attempt>
     asio::awaitable<T> with_connection(const url& dest, const settings& s, const Attempt& attempt) {
-        const auto key = connection_pool::key(dest, s.proxy);
+        const auto here = loop_of(co_await asio::this_coro::executor);
+        const auto host = connection_pool::key(dest, s.proxy);
+        const auto key = host + " @" + std::to_string(reinterpret_cast<std::uintptr_t>(loop_id(here)));
         for (int round = 0;; ++round) {
             connection_ptr c = round == 0 ? pool.take(key) : nullptr;
             const bool reused = c != nullptr;
             if (!c) {
-                c = std::make_shared<connection>(asio::make_strand(ex), key,
+                c = std::make_shared<connection>(asio::make_strand(here), key,
                                                  dest.tls() ? s.tls : nullptr);
             }
             attempt_result<T> r =
                 co_await asio::co_spawn(c->get_executor(), attempt(c, reused), asio::use_awaitable);
             pool.put_back(std::move(c), r.after);
             if (r.stale && round == 0) {
-                spdlog::debug("upstream: idle connection to {} was closed, reconnecting", key);
+                spdlog::debug("upstream: idle connection to {} was closed, reconnecting", host);
                 continue;
             }
             co_return std::move(r.value);

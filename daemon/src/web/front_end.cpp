@@ -57,53 +57,65 @@ bool front_end::origin_allowed(const net::request& req) const {
     return origin == "http://" + std::string(host) || origin == "https://" + std::string(host);
 }
 
-awaitable<void> front_end::handle_stream(net::request& req, net::responder& r, std::string_view id_text) {
+// The answer a stream request may follow, or why not (`refusal` set). Its own coroutine: the
+// viewer's row and the lookups are gone before the stream is followed.
+awaitable<front_end::stream_request> front_end::stream_of(const net::request& req, std::string_view id_text) {
+    stream_request out;
     store::id_t id = 0;
     auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
     if (ec != std::errc() || end != id_text.data() + id_text.size() || id <= 0) {
-        co_await r.send(not_found());
-        co_return;
+        out.refusal = not_found();
+        co_return out;
     }
     std::string token_hash;
     auto user = co_await p_.auth.resolve(req.header("cookie"), token_hash);
     if (!user || user->banned) {
-        co_await r.send(net::json_response(401, R"({"error":"unauthorized"})"));
-        co_return;
+        out.refusal = net::json_response(401, R"({"error":"unauthorized"})");
+        co_return out;
     }
-    std::size_t after = 0;
     std::string resume(req.header("last-event-id"));
     if (resume.empty()) resume = req.query_param("after");
     if (!resume.empty()) {
         try {
-            after = std::stoull(resume);
+            out.after = std::stoull(resume);
         } catch (const std::exception&) {
-            after = 0;
+            out.after = 0;
         }
     }
-    chat::stream_source src;
-    bool found = true;
     try {
-        src = co_await p_.chat.open(*user, id);
+        out.source = co_await p_.chat.open(*user, id);
     } catch (const app_error&) {
-        found = false;
+        out.refusal = not_found();
     }
-    if (!found) {
-        co_await r.send(not_found());
+    co_return out;
+}
+
+awaitable<void> front_end::handle_stream(net::request& req, net::responder& r, std::string_view id_text) {
+    auto s = co_await stream_of(req, id_text);
+    if (s.refusal) {
+        co_await r.send(std::move(*s.refusal));
         co_return;
     }
     net::response head;
     head.content_type = "text/event-stream; charset=utf-8";
     head.headers = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}};
     if (!co_await r.open_stream(std::move(head))) co_return;
-    co_await p_.chat.follow(std::move(src), after,
-                            [&r](std::string chunk) -> awaitable<bool> { co_return co_await r.write(std::move(chunk)); });
+    co_await p_.chat.follow(std::move(s.source), s.after, [&r](std::string chunk) { return r.write(std::move(chunk)); });
 }
 
+// An answer's stream lives as long as the answer: it gets its own small coroutine, so that the
+// larger frame of the other routes is not held by each of thousands of open streams.
 awaitable<void> front_end::route(net::request& req, net::responder& r) {
     // Behind a reverse proxy the client's address arrives in a header.
     if (!req.admin_socket)
         req.peer = client_address(req.peer, req.header_joined("x-forwarded-for"), req.header("x-real-ip"),
                                   p_.config()->trusted_proxy_ranges);
+    if (!req.admin_socket && req.method == "GET" && req.path.starts_with("/api/stream/"))
+        co_return co_await handle_stream(req, r, std::string_view(req.path).substr(12));
+    co_await route_other(req, r);
+}
+
+awaitable<void> front_end::route_other(net::request& req, net::responder& r) {
     const auto& path = req.path;
     if (path == "/rpc") {
         if (req.method != "POST") {
@@ -135,10 +147,6 @@ awaitable<void> front_end::route(net::request& req, net::responder& r) {
         res.content_type = "text/plain; version=0.0.4; charset=utf-8";
         res.body = metrics_text(p_.chat, p_.pool, p_.connections(), p_.started);
         co_await r.send(std::move(res));
-        co_return;
-    }
-    if (path.starts_with("/api/stream/") && req.method == "GET") {
-        co_await handle_stream(req, r, std::string_view(path).substr(12));
         co_return;
     }
     if (path == "/api/upload") {

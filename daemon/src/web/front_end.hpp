@@ -6,8 +6,10 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
+#include "chat/chat_service.hpp"
 #include "config/config.hpp"
 #include "config/settings.hpp"
 #include "net/http.hpp"
@@ -51,7 +53,14 @@ public:
     net::server_limits limits() const;
 
 private:
+    boost::asio::awaitable<void> route_other(net::request& req, net::responder& r);
     boost::asio::awaitable<void> handle_rpc(net::request& req, net::responder& r);
+    struct stream_request {
+        chat::stream_source source;
+        std::size_t after = 0;            // the last event id the client has
+        std::optional<net::response> refusal;
+    };
+    boost::asio::awaitable<stream_request> stream_of(const net::request& req, std::string_view id_text);
     boost::asio::awaitable<void> handle_stream(net::request& req, net::responder& r, std::string_view id_text);
     boost::asio::awaitable<void> handle_upload(net::request& req, net::responder& r);
     boost::asio::awaitable<void> handle_file(net::request& req, net::responder& r, std::string_view id);
