@@ -1,6 +1,7 @@
 #include "upstream/chat_chunk.hpp"
 
 #include <algorithm>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
@@ -39,7 +40,10 @@ void on_stream_event(const sse_event& ev, outcome& out, stream_state& st,
         return;
     }
     boost::system::error_code ec;
-    auto v = json::parse(ev.data, ec);
+    // A chunk is a few hundred bytes: its values live in this buffer, not on the heap.
+    unsigned char scratch[4096];
+    json::monotonic_resource chunk_memory(scratch, sizeof scratch);
+    auto v = json::parse(ev.data, ec, &chunk_memory);
     if (ec || !v.is_object()) {
         out.what = outcome::kind::malformed;
         out.error_message = "unparseable stream chunk: " + excerpt(ev.data);
