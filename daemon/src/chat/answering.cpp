@@ -106,8 +106,10 @@ awaitable<void> chat_service::run(job j) {
                 counters_.upstream_attempts++;
                 if (attempt > 0) counters_.retries++;
             }
+            // The context moves into the request and back: one copy per answer, kept for a retry.
             upstream::chat_request req{lease->base_url.empty() ? cfg->upstream.base_url : lease->base_url,
-                                       lease->secret, j.model.upstream_model, j.messages, options_for(j.model, *lease)};
+                                       lease->secret, j.model.upstream_model, std::move(j.messages),
+                                       options_for(j.model, *lease)};
             auto o = co_await client_.stream_chat(req, on_text, g.cancel);
             if (j.model.stream_usage == "auto" && req.options.include_usage && upstream::refuses_stream_options(o)) {
                 // A gateway that does not know stream_options: ask again without it, and remember.
@@ -117,6 +119,7 @@ awaitable<void> chat_service::run(job j) {
                 req.options.include_usage = false;
                 o = co_await client_.stream_chat(req, on_text, g.cancel);
             }
+            j.messages = std::move(req.messages);
             auto v = pool_.report(lease->id, o, unix_now());
             if (o.tokens) usage = o.tokens;
             if (v == upstream::verdict::success) {

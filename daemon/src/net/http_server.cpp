@@ -367,8 +367,14 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
             req.body = std::move(msg.body());
             req.peer = peer;
             req.admin_socket = admin;
+            const unsigned version = msg.version();
+            const bool keep_alive = msg.keep_alive();
+            // An answer's stream can stay open for minutes, thousands at once: what reading the
+            // request needed goes now (the parser's headers, the read buffer's room).
+            parser.get() = {};
+            if (buffer.size() == 0) buffer.shrink_to_fit();
 
-            session_responder<Stream> r(stream, limits, msg.version(), msg.keep_alive());
+            session_responder<Stream> r(stream, limits, version, keep_alive);
             co_await on_request(req, r);
             if (!r.finished()) co_await r.send(json_response(500, R"({"error":"no response"})"));
             if (r.streaming()) co_await r.end_stream();

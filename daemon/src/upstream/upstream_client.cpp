@@ -214,6 +214,9 @@ asio::awaitable<attempt_result<outcome>> chat_attempt(connection_ptr c,
 
     record_head(p, out.http_status, out.retry_after_s);
     const auto& head = p.get();
+    // Answered: this request is not sent again (a retry goes to another key, with a body of its
+    // own), and the conversation it carries need not stay in memory while the answer streams.
+    job->req = {};
 
     // A refusal, or a 2xx that is not a stream: either way the body may be an OpenAI error.
     const bool refused = out.http_status < 200 || out.http_status > 299;
