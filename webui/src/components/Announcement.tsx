@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { t } from '../i18n';
 import { CloseIcon } from './chat-ui/Icons';
+import { IconButton } from './chat-ui/IconButton';
 
 const KEY = 'chatd.announcement.dismissed';
 
@@ -32,9 +33,9 @@ export function Announcement({ text }: { text: string }) {
   return (
     <aside class="announce" aria-label={t('announcement.label')} data-testid="announcement-banner">
       <p class="announce-text">{text}</p>
-      <button type="button" class="icon-btn" aria-label={t('announcement.dismiss')} title={t('announcement.dismiss')} onClick={dismiss} data-testid="announcement-dismiss">
+      <IconButton class="icon-btn" label={t('announcement.dismiss')} onClick={dismiss} testid="announcement-dismiss">
         <CloseIcon size={16} />
-      </button>
+      </IconButton>
     </aside>
   );
 }

@@ -4,6 +4,7 @@ import { t } from '../i18n';
 import type { Attachment } from '../types';
 import { AttachmentTray, PaperclipIcon } from './Attachments';
 import { ArrowUpIcon, CloseIcon, StopIcon } from './chat-ui/Icons';
+import { IconButton } from './chat-ui/IconButton';
 
 interface Props {
   busy: boolean;
@@ -132,21 +133,14 @@ export function Composer({ busy, streaming, stopping, vision, onSend, onStop }: 
       {attachments.overLimit && (
         <p class="composer-notice" role="alert" data-testid="attach-limit">
           <span>{t('attach.limit')}</span>
-          <button type="button" class="icon-btn" aria-label={t('chat.dismiss')} title={t('chat.dismiss')} onClick={attachments.dismissOverLimit}>
+          <IconButton class="icon-btn" label={t('chat.dismiss')} onClick={attachments.dismissOverLimit}>
             <CloseIcon size={16} />
-          </button>
+          </IconButton>
         </p>
       )}
-      <button
-        type="button"
-        class="btn btn-quiet attach-button"
-        aria-label={t('attach.add')}
-        title={t('attach.add')}
-        onClick={() => picker.current?.click()}
-        data-testid="attach"
-      >
+      <IconButton class="btn btn-quiet attach-button" label={t('attach.add')} onClick={() => picker.current?.click()} testid="attach">
         <PaperclipIcon />
-      </button>
+      </IconButton>
       <input
         ref={picker}
         type="file"
@@ -181,9 +175,9 @@ export function Composer({ busy, streaming, stopping, vision, onSend, onStop }: 
       />
       <span id="composer-hint" class="sr-only">{t('chat.shortcuts')}</span>
       {streaming ? (
-        <button type="button" class="send-btn stop-btn" onClick={onStop} disabled={stopping} aria-label={t('chat.stop')} title={t('chat.stop')} data-testid="stop">
+        <IconButton class="send-btn stop-btn" label={t('chat.stop')} onClick={onStop} disabled={stopping} testid="stop">
           <StopIcon size={16} />
-        </button>
+        </IconButton>
       ) : (
         <button type="submit" class="send-btn" disabled={!canSend} aria-label={t('chat.send')} title={sendTitle ?? t('chat.send')} data-testid="send">
           <ArrowUpIcon size={18} />

@@ -7,6 +7,7 @@ import type { Me } from '../types';
 import { AccountMenu } from './chat-ui/AccountMenu';
 import { DownloadIcon, MenuIcon, NewChatIcon } from './chat-ui/Icons';
 import { Menu, MenuItem } from './chat-ui/Menu';
+import { IconButton } from './chat-ui/IconButton';
 
 interface Props {
   siteName: string;
@@ -32,16 +33,9 @@ export function Header(props: Props) {
   const { siteName, logoUrl, me } = props;
   return (
     <header class="header">
-      <button
-        type="button"
-        class="icon-btn header-btn menu-btn"
-        aria-label={t('side.open')}
-        title={t('side.open')}
-        onClick={props.onToggleSidebar}
-        data-testid="sidebar-toggle"
-      >
+      <IconButton class="icon-btn header-btn menu-btn" label={t('side.open')} onClick={props.onToggleSidebar} testid="sidebar-toggle">
         <MenuIcon size={20} />
-      </button>
+      </IconButton>
       <div class="brand">
         {logoUrl && <img class="site-logo" src={logoUrl} alt="" />}
         <h1 class="site-name" data-testid="site-name">{siteName}</h1>

@@ -6,6 +6,7 @@ import { currentLang, t } from '../i18n';
 import { copyText } from '../util';
 import { ArrowDownIcon } from './chat-ui/Icons';
 import { MessageRow } from './chat-ui/MessageItem';
+import { IconButton } from './chat-ui/IconButton';
 
 interface Props {
   messages: ChatMessage[];
@@ -146,16 +147,9 @@ export function MessageList({ messages, children, busy, empty, onRegenerate, onE
         </div>
       </main>
       {follow.away && messages.length > 0 && (
-        <button
-          type="button"
-          class="jump-latest"
-          aria-label={t('chat.jumpLatest')}
-          title={t('chat.jumpLatest')}
-          onClick={follow.jump}
-          data-testid="jump-latest"
-        >
+        <IconButton class="jump-latest" label={t('chat.jumpLatest')} onClick={follow.jump} testid="jump-latest">
           <ArrowDownIcon size={18} />
-        </button>
+        </IconButton>
       )}
     </div>
   );

@@ -7,6 +7,7 @@ import { api, RpcError } from '../api';
 import { formatDateTime, reasonText, t, type MessageKey } from '../i18n';
 import type { ConversationSummary } from '../types';
 import { CloseIcon, EditIcon, PinIcon, TrashIcon } from './chat-ui/Icons';
+import { IconButton } from './chat-ui/IconButton';
 
 interface Props {
   activeId: number | null;
@@ -139,9 +140,9 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onDeleted, onClo
     <aside class={open ? 'sidebar open' : 'sidebar'} aria-label={t('side.title')} data-testid="sidebar">
       <div class="sidebar-top">
         <h2 class="sidebar-title">{t('side.title')}</h2>
-        <button type="button" class="icon-btn sidebar-close" aria-label={t('side.close')} title={t('side.close')} onClick={onClose}>
+        <IconButton class="icon-btn sidebar-close" label={t('side.close')} onClick={onClose}>
           <CloseIcon size={20} />
-        </button>
+        </IconButton>
       </div>
       <div class="sidebar-search">
         <label class="sr-only" for="history-search">{t('side.search')}</label>
@@ -226,26 +227,12 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onDeleted, onClo
                 >
                   <PinIcon size={15} filled={c.pinned} />
                 </button>
-                <button
-                  type="button"
-                  class="icon-btn"
-                  title={t('side.rename')}
-                  aria-label={t('side.rename')}
-                  onClick={() => setRenaming(c.id)}
-                  data-testid="history-rename"
-                >
+                <IconButton class="icon-btn" label={t('side.rename')} onClick={() => setRenaming(c.id)} testid="history-rename">
                   <EditIcon size={15} />
-                </button>
-                <button
-                  type="button"
-                  class="icon-btn"
-                  title={t('side.delete')}
-                  aria-label={t('side.delete')}
-                  onClick={() => void remove(c)}
-                  data-testid="history-delete"
-                >
+                </IconButton>
+                <IconButton class="icon-btn" label={t('side.delete')} onClick={() => void remove(c)} testid="history-delete">
                   <TrashIcon size={15} />
-                </button>
+                </IconButton>
               </span>
             </li>,
             ];

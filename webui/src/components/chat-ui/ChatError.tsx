@@ -3,6 +3,7 @@
 
 import { t } from '../../i18n';
 import { CartIcon, CloseIcon, GiftIcon, ShopIcon, TicketIcon } from './Icons';
+import { IconButton } from './IconButton';
 
 interface Props {
   text: string;
@@ -50,9 +51,9 @@ export function ChatError({ text, reason, onDismiss, onRedeem, onBuy, onInvite, 
           </div>
         )}
       </div>
-      <button type="button" class="icon-btn" aria-label={t('chat.dismiss')} title={t('chat.dismiss')} onClick={onDismiss}>
+      <IconButton class="icon-btn" label={t('chat.dismiss')} onClick={onDismiss}>
         <CloseIcon size={16} />
-      </button>
+      </IconButton>
     </div>
   );
 }

@@ -1,7 +1,7 @@
 // One message of the conversation: a question (a bubble on the right) or an answer (full-width
 // text), its note, and its actions as icon buttons: branch switcher, copy, edit, regenerate.
 
-import { Component, type ComponentChildren } from 'preact';
+import { Component } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ChatMessage } from '../../chat/use-chat';
 import { formatDateTime, t } from '../../i18n';
@@ -10,6 +10,7 @@ import { MessageAttachments } from '../Attachments';
 import { Markdown } from '../Markdown';
 import { Reasoning } from '../Reasoning';
 import { CheckIcon, ChevronLeftIcon, ChevronRightIcon, CopyIcon, EditIcon, RegenerateIcon } from './Icons';
+import { IconButton } from './IconButton';
 
 export interface ItemProps {
   message: ChatMessage;
@@ -41,14 +42,6 @@ export class MessageRow extends Component<ItemProps> {
   render(props: ItemProps) {
     return <MessageItem {...props} />;
   }
-}
-
-function ActionButton({ label, onClick, testid, children }: { label: string; onClick: () => void; testid: string; children: ComponentChildren }) {
-  return (
-    <button type="button" class="act" aria-label={label} title={label} onClick={onClick} data-testid={testid}>
-      {children}
-    </button>
-  );
 }
 
 function MessageItem({ message: m, siblings, busy, isLast, onRegenerate, onEdit, onSwitch }: ItemProps) {
@@ -164,47 +157,43 @@ function MessageItem({ message: m, siblings, busy, isLast, onRegenerate, onEdit,
         <div class="msg-actions">
           {siblings.length > 1 && index >= 0 && (
             <span class="branch" data-testid="branch-switch">
-              <button
-                type="button"
+              <IconButton
                 class="act"
-                aria-label={t('msg.prevBranch')}
-                title={t('msg.prevBranch')}
+                label={t('msg.prevBranch')}
                 disabled={busy || index === 0}
                 onClick={() => onSwitch(m.id, -1)}
-                data-testid="branch-prev"
+                testid="branch-prev"
               >
                 <ChevronLeftIcon size={16} />
-              </button>
+              </IconButton>
               <span aria-label={t('msg.branch', { n: index + 1, total: siblings.length })} data-testid="branch-label">
                 {index + 1}/{siblings.length}
               </span>
-              <button
-                type="button"
+              <IconButton
                 class="act"
-                aria-label={t('msg.nextBranch')}
-                title={t('msg.nextBranch')}
+                label={t('msg.nextBranch')}
                 disabled={busy || index === siblings.length - 1}
                 onClick={() => onSwitch(m.id, 1)}
-                data-testid="branch-next"
+                testid="branch-next"
               >
                 <ChevronRightIcon size={16} />
-              </button>
+              </IconButton>
             </span>
           )}
           {saved && m.content !== '' && (
-            <ActionButton label={copied ? t('msg.copied') : t('msg.copy')} onClick={() => void copy()} testid="msg-copy">
+            <IconButton class="act" label={copied ? t('msg.copied') : t('msg.copy')} onClick={() => void copy()} testid="msg-copy">
               {copied ? <CheckIcon size={16} /> : <CopyIcon size={16} />}
-            </ActionButton>
+            </IconButton>
           )}
           {canEdit && (
-            <ActionButton label={t('msg.edit')} onClick={() => setEditing(m.content)} testid="msg-edit">
+            <IconButton class="act" label={t('msg.edit')} onClick={() => setEditing(m.content)} testid="msg-edit">
               <EditIcon size={16} />
-            </ActionButton>
+            </IconButton>
           )}
           {canRegenerate && (
-            <ActionButton label={t('msg.regenerate')} onClick={() => onRegenerate(m.id)} testid="msg-regenerate">
+            <IconButton class="act" label={t('msg.regenerate')} onClick={() => onRegenerate(m.id)} testid="msg-regenerate">
               <RegenerateIcon size={16} />
-            </ActionButton>
+            </IconButton>
           )}
         </div>
       )}
