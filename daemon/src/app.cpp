@@ -23,6 +23,7 @@
 #include "upstream/key_pool.hpp"
 #include "upstream/upstream_client.hpp"
 #include "util/blocking_pool.hpp"
+#include "util/thread_name.hpp"
 #include "util/file_lock.hpp"
 #include "util/logging.hpp"
 #include "util/systemd_notify.hpp"
@@ -53,8 +54,8 @@ struct app::impl {
     std::vector<std::unique_ptr<asio::io_context>> shards;
     std::optional<file_lock> data_lock;  // held while this process owns data_dir
     std::unique_ptr<store::database> db;
-    blocking_pool hashing{2};
-    blocking_pool file_work{1};  // reading uploads: type checks, PDF text, hashing
+    blocking_pool hashing{2, "chatd-hash"};
+    blocking_pool file_work{1, "chatd-files"};  // reading uploads: type checks, PDF text, hashing
     std::unique_ptr<files::blob_store> blobs;
     std::unique_ptr<chat::attachments> uploads;
     std::unique_ptr<settings> site;
@@ -256,9 +257,12 @@ int app::run() {
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> busy;
     for (auto& shard : m.shards) {
         busy.push_back(asio::make_work_guard(*shard));
-        threads.emplace_back([&shard] { shard->run(); });
+        threads.emplace_back([&shard, n = threads.size() + 1] {
+            name_this_thread("chatd-io" + std::to_string(n));
+            shard->run();
+        });
     }
-    m.ioc.run();
+    m.ioc.run();  // the main thread keeps the process's name
     // The first loop ends after the drain (or a second signal): the others end with it.
     for (auto& shard : m.shards) shard->stop();
     for (auto& t : threads) t.join();

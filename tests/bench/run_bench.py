@@ -93,6 +93,7 @@ def main():
                     help="keys the upstream refuses (401): the pool must learn to skip them")
     ap.add_argument("--cost", type=int, default=1, help="credits a question costs (0: nothing is charged)")
     ap.add_argument("--wrap", default="", help="command prefix for chatd, e.g. a profiler")
+    ap.add_argument("--chatd-args", default="", help="more options for chatd, e.g. '--stream_flush_ms 0'")
     ap.add_argument("--json-out", default="", help="also write the figures to this file as JSON")
     opts = ap.parse_args()
     plans = []  # (label, concurrency, requests, ramp_ms, tokens, delay)
@@ -128,7 +129,7 @@ def main():
         sock = os.path.join(work, "admin.sock")
         chatd = subprocess.Popen([*opts.wrap.split(), chatd_bin, "--config", os.path.join(ROOT, "etc/chatd.bench.conf"),
                                   "--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(work, "var"),
-                                  "--admin-socket", sock], stdout=sys.stderr, stderr=subprocess.STDOUT)
+                                  "--admin-socket", sock, *opts.chatd_args.split()], stdout=sys.stderr, stderr=subprocess.STDOUT)
         procs.append(chatd)
         chatd_pid = chatd.pid
         if opts.wrap:  # the profiler's child is chatd

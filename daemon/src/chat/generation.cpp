@@ -101,14 +101,21 @@ std::string sse_event(std::string_view name, std::size_t id, std::string_view da
     return out;
 }
 
+namespace {
+
+// {"text":"…"} without building a JSON document: one per delta of every stream.
+std::string text_event(std::string_view name, std::size_t end_offset, std::string_view text) {
+    return sse_event(name, end_offset, "{\"text\":" + boost::json::serialize(text) + "}");
+}
+
+}  // namespace
+
 std::string delta_event(std::size_t end_offset, std::string_view text) {
-    boost::json::object o{{"text", text}};
-    return sse_event("delta", end_offset, boost::json::serialize(o));
+    return text_event("delta", end_offset, text);
 }
 
 std::string reasoning_event(std::size_t end_offset, std::string_view text) {
-    boost::json::object o{{"text", text}};
-    return sse_event("reasoning", end_offset, boost::json::serialize(o));
+    return text_event("reasoning", end_offset, text);
 }
 
 std::string done_event(std::size_t id, const done_summary& d) {

@@ -69,6 +69,10 @@ awaitable<void> chat_service::follow(stream_source src, std::size_t after, write
     auto gen = src.live;
     auto ex = co_await asio::this_coro::executor;
     auto timer = std::make_shared<asio::steady_timer>(ex);
+    // Text that comes faster than one write per flush interval is gathered into one write (the
+    // first at once): each write is a system call and a wake-up for the browser.
+    const auto flush_every = std::chrono::milliseconds(config_()->stream_flush_ms);
+    auto next_write = std::chrono::steady_clock::time_point::min();
     // Offsets the client sends are ones we sent; clamp anything else to a character boundary.
     std::size_t pos = gen->resume_point(after);
     for (;;) {
@@ -76,15 +80,19 @@ awaitable<void> chat_service::follow(stream_source src, std::size_t after, write
         // The wake-up is posted to this coroutine's strand, so it cannot run before the wait
         // below has started.
         gen->poll(pos, reasoning, text, final_event, [timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
-        if (!reasoning.empty()) {
-            pos += reasoning.size();
-            if (!co_await write(reasoning_event(pos, reasoning))) co_return;
+        if (!reasoning.empty() || !text.empty()) {
+            if (std::chrono::steady_clock::now() < next_write) {
+                timer->expires_at(next_write);
+                co_await timer->async_wait(as_tuple);
+                continue;  // polls again, gathering what came meanwhile
+            }
+            std::string events;
+            if (!reasoning.empty()) events = reasoning_event(pos += reasoning.size(), reasoning);
+            if (!text.empty()) events += delta_event(pos += text.size(), text);
+            if (!co_await write(std::move(events))) co_return;
+            next_write = std::chrono::steady_clock::now() + flush_every;
+            continue;
         }
-        if (!text.empty()) {
-            pos += text.size();
-            if (!co_await write(delta_event(pos, text))) co_return;
-        }
-        if (!reasoning.empty() || !text.empty()) continue;
         if (!final_event.empty()) {
             co_await write(std::move(final_event));
             co_return;

@@ -38,6 +38,8 @@ po::options_description config_options(config& c, std::string& password_flag) {
         ("threads", i(c.threads), "I/O threads; 0 = number of cores")
         ("log_level", s(c.log_level), "trace|debug|info|warn|error|critical|off")
         ("drain_timeout", i(c.drain_timeout), "seconds SIGTERM waits for answers in flight")
+        ("stream_flush_ms", i(c.stream_flush_ms),
+         "a live answer's stream writes at most this often, its first text at once; 0 = each piece as it comes")
         ("upstream.base_url", s(c.upstream.base_url), "default base URL for keys added without one")
         ("upstream.proxy", s(c.upstream.proxy), "http://host:port CONNECT proxy")
         ("upstream.ca_file", s(c.upstream.ca_file), "extra trusted CA bundle (PEM)")
@@ -195,6 +197,7 @@ void validate(config& c, const std::string& password_flag, const origins& from) 
     if (std::find(std::begin(levels), std::end(levels), c.log_level) == std::end(levels))
         bad("log_level", "expected one of trace, debug, info, warn, error, critical, off");
     if (c.drain_timeout < 0 || c.drain_timeout > 3600) bad("drain_timeout", "expected 0..3600");
+    if (c.stream_flush_ms < 0 || c.stream_flush_ms > 1000) bad("stream_flush_ms", "expected 0..1000");
     if (!c.public_url.empty() && !c.public_url.starts_with("http://") &&
         !c.public_url.starts_with("https://"))
         bad("public_url", "expected an http:// or https:// URL");

@@ -25,6 +25,7 @@ struct config {
     int threads = 0;
     std::string log_level = "info";
     int drain_timeout = 30;  // seconds SIGTERM waits for answers in flight
+    int stream_flush_ms = 50;  // a live stream writes at most this often; its first text at once
 
     struct {
         std::string base_url = "https://api.openai.com/v1";

@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "store/sqlite/sqlite_store.hpp"
+#include "util/thread_name.hpp"
 
 namespace chatd::store {
 
@@ -38,8 +39,18 @@ bool is_disk_full(int result_code, int system_errno) {
 
 database::database(const std::string& path)
     : store_(std::make_unique<sqlite_store>(path)), work_(ioc_.get_executor()), path_(path),
-      reader_work_(reader_ioc_.get_executor()), reader_thread_([this] { reader_ioc_.run(); }),
-      thread_([this] { ioc_.run(); }), checkpointer_([this] { checkpoint_loop(); }) {}
+      reader_work_(reader_ioc_.get_executor()), reader_thread_([this] {
+          name_this_thread("chatd-dbread");
+          reader_ioc_.run();
+      }),
+      thread_([this] {
+          name_this_thread("chatd-db");
+          ioc_.run();
+      }),
+      checkpointer_([this] {
+          name_this_thread("chatd-dbcheck");
+          checkpoint_loop();
+      }) {}
 
 database::~database() { stop(); }
 

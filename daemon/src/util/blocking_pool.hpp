@@ -3,12 +3,15 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <string>
+
+#include "util/thread_name.hpp"
 
 namespace chatd {
 
 class blocking_pool {
 public:
-    explicit blocking_pool(std::size_t threads) : pool_(threads) {}
+    blocking_pool(std::size_t threads, std::string name) : pool_(threads), name_(std::move(name)) {}
     ~blocking_pool() { pool_.join(); }
 
     template <class F>
@@ -16,7 +19,11 @@ public:
         using result = decltype(f());
         co_return co_await boost::asio::co_spawn(
             pool_.get_executor(),
-            [f = std::move(f)]() mutable -> boost::asio::awaitable<result> { co_return f(); },
+            [this, f = std::move(f)]() mutable -> boost::asio::awaitable<result> {
+                thread_local bool named = false;
+                if (!named) name_this_thread(name_), named = true;
+                co_return f();
+            },
             boost::asio::use_awaitable);
     }
 
@@ -24,6 +31,7 @@ public:
 
 private:
     boost::asio::thread_pool pool_;
+    std::string name_;
 };
 
 }  // namespace chatd
