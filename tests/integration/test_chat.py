@@ -354,5 +354,38 @@ class ContentTest(ChatdTestCase):
         self.assertNotIn(p["id"], [x["id"] for x in c.rpc("presets.list")["items"]])
 
 
+def deltas_of(events):
+    return [json.loads(d)["text"] for e, _, d in events if e == "delta"]
+
+
+class StreamFlushTest(ChatdTestCase):
+    """A live stream gathers text that comes faster than stream_flush_ms into one write."""
+    chatd_args = ("--stream_flush_ms", "200")
+
+    def test_fast_text_is_gathered_and_the_first_goes_at_once(self):
+        self.add_key("ok", tokens=20, delay=20)
+        c = self.chatd.client()
+        c.register("alice")
+        sent = c.ask("hello")
+        live = deltas_of(c.stream(sent["message_id"]))
+        # 20 tokens over 400 ms: the first on its own, then at most one write per 200 ms.
+        self.assertEqual(len(live[0].split()), 1)
+        self.assertLessEqual(len(live), 5)
+        self.assertEqual(len("".join(live).split()), 20)
+
+
+class StreamEachPieceTest(ChatdTestCase):
+    chatd_args = ("--stream_flush_ms", "0")
+
+    def test_zero_writes_each_piece_as_it_comes(self):
+        self.add_key("ok", tokens=20, delay=20)
+        c = self.chatd.client()
+        c.register("alice")
+        sent = c.ask("hello")
+        live = deltas_of(c.stream(sent["message_id"]))
+        self.assertEqual(len("".join(live).split()), 20)
+        self.assertGreaterEqual(len(live), 12)
+
+
 if __name__ == "__main__":
     main()

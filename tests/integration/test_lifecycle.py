@@ -189,6 +189,9 @@ class ConfigTest(ChatdTestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("bad.conf:2", r.stderr)
         self.assertIn("no_such_key", r.stderr)
+        r = self.check("stream_flush_ms = 5000\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("stream_flush_ms", r.stderr)
         r = self.check("[wechat]\nmode = sometimes\n")
         self.assertIn("wechat.mode", r.stderr)
         for conf, key in (("mode = qr\nappid = wx1\ntoken = t\n", "wechat.secret"),

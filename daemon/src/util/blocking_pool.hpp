@@ -20,8 +20,7 @@ public:
         co_return co_await boost::asio::co_spawn(
             pool_.get_executor(),
             [this, f = std::move(f)]() mutable -> boost::asio::awaitable<result> {
-                thread_local bool named = false;
-                if (!named) name_this_thread(name_), named = true;
+                name_this_thread(name_);  // one cheap call beside work that takes milliseconds
                 co_return f();
             },
             boost::asio::use_awaitable);
