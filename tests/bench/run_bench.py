@@ -93,6 +93,8 @@ def main():
                     help="keys the upstream refuses (401): the pool must learn to skip them")
     ap.add_argument("--cost", type=int, default=1, help="credits a question costs (0: nothing is charged)")
     ap.add_argument("--wrap", default="", help="command prefix for chatd, e.g. a profiler")
+    ap.add_argument("--chatd-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="an environment variable for chatd only, e.g. LD_PRELOAD=... (repeatable)")
     ap.add_argument("--chatd-args", default="", help="more options for chatd, e.g. '--stream_flush_ms 0'")
     ap.add_argument("--json-out", default="", help="also write the figures to this file as JSON")
     opts = ap.parse_args()
@@ -129,7 +131,8 @@ def main():
         sock = os.path.join(work, "admin.sock")
         chatd = subprocess.Popen([*opts.wrap.split(), chatd_bin, "--config", os.path.join(ROOT, "etc/chatd.bench.conf"),
                                   "--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(work, "var"),
-                                  "--admin-socket", sock, *opts.chatd_args.split()], stdout=sys.stderr, stderr=subprocess.STDOUT)
+                                  "--admin-socket", sock, *opts.chatd_args.split()], stdout=sys.stderr, stderr=subprocess.STDOUT,
+                                 env={**os.environ, **dict(v.split("=", 1) for v in opts.chatd_env)})
         procs.append(chatd)
         chatd_pid = chatd.pid
         if opts.wrap:  # the profiler's child is chatd

@@ -1,6 +1,7 @@
 #include "store/database.hpp"
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -37,8 +38,8 @@ bool is_disk_full(int result_code, int system_errno) {
     return primary == SQLITE_FULL || (primary == SQLITE_IOERR && system_errno == ENOSPC);
 }
 
-database::database(const std::string& path)
-    : store_(std::make_unique<sqlite_store>(path)), work_(ioc_.get_executor()), path_(path),
+database::database(const std::string& path, std::int64_t wal_restart_frames)
+    : store_(std::make_unique<sqlite_store>(path)), work_(ioc_.get_executor()), wal_restart_frames_(wal_restart_frames), path_(path),
       reader_work_(reader_ioc_.get_executor()), reader_thread_([this] {
           name_this_thread("chatd-dbread");
           reader_ioc_.run();
@@ -127,7 +128,10 @@ void database::checkpoint_loop() {
             if (storage_full_ && space_returned(*db) && storage_full_.exchange(false))
                 spdlog::info("disk space is back: writes and WAL checkpoints go on");
             // PASSIVE never blocks the writer: it copies what it can and leaves the rest.
-            db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+            SQLite::Statement checkpoint(*db, "PRAGMA wal_checkpoint(PASSIVE)");
+            // Its second column: the frames in the log, which only a restart makes fewer.
+            if (checkpoint.executeStep() && checkpoint.getColumn(1).getInt64() > wal_restart_frames_)
+                finish_checkpoint();
         } catch (const std::exception& e) {
             // Retried next time: meanwhile the WAL only grows.
             bool full = db && disk_full(e, *db);
@@ -139,6 +143,27 @@ void database::checkpoint_loop() {
         }
         lock.lock();
     }
+}
+
+// Under steady writes a checkpoint beside the writer never copies the last frames (new ones
+// arrive while it copies), so SQLite never restarts the log: the WAL grows without bound and
+// every write extends the file. Run between two batches, the checkpoint copies the little that
+// is left, and the next write starts the log again from its beginning.
+void database::finish_checkpoint() {
+    if (checkpoint_queued_.exchange(true)) return;
+    job j;
+    j.alone = true;
+    j.work = [this](store&) -> std::exception_ptr {
+        try {
+            store_->connection().exec("PRAGMA wal_checkpoint(PASSIVE)");
+        } catch (...) {
+            return std::current_exception();
+        }
+        return nullptr;
+    };
+    j.fail = [](std::exception_ptr) {};
+    j.finish = [this] { checkpoint_queued_ = false; };
+    enqueue(std::move(j));
 }
 
 void database::enqueue(job j) {

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -39,7 +40,9 @@ bool is_disk_full(int result_code, int system_errno);
 // `store` interface.
 class database {
 public:
-    explicit database(const std::string& path);
+    // A WAL of more than `wal_restart_frames` pages that a checkpoint beside the writer could
+    // not empty is finished on the database thread (see database.cpp); 4,096 pages is 16 MiB.
+    explicit database(const std::string& path, std::int64_t wal_restart_frames = 4096);
     ~database();
 
     // Runs f(store&) on the database thread, possibly batched with other calls; exceptions
@@ -135,6 +138,10 @@ private:
     boost::asio::io_context ioc_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     void checkpoint_loop();
+    // Queues one checkpoint on the database thread itself (see database.cpp).
+    void finish_checkpoint();
+    std::int64_t wal_restart_frames_;
+    std::atomic<bool> checkpoint_queued_{false};
 
     std::string path_;
     std::unique_ptr<sqlite_store> reader_;  // opened on first use, after migrations

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "store/database.hpp"
@@ -129,6 +130,55 @@ TEST_CASE("a write the database has no room for fails with storage_full and chan
         auto again = create("big", 256 * 1024);
         ioc.run();
         CHECK(again.get().username == "big");
+        db.stop();
+    }
+    fs::remove_all(dir);
+}
+
+namespace {
+
+// The WAL header's checkpoint sequence number: SQLite adds one each time it restarts the log.
+std::uint32_t wal_restarts(const fs::path& wal) {
+    std::ifstream in(wal, std::ios::binary);
+    unsigned char header[16] = {};
+    in.read(reinterpret_cast<char*>(header), sizeof header);
+    return std::uint32_t(header[12]) << 24 | std::uint32_t(header[13]) << 16 | std::uint32_t(header[14]) << 8 |
+           std::uint32_t(header[15]);
+}
+
+}  // namespace
+
+TEST_CASE("under writes that never pause the WAL still restarts instead of growing") {
+    fs::path dir = fs::temp_directory_path() / ("chatd-db-" + random_hex(6));
+    fs::create_directories(dir);
+    {
+        // 64 pages: the checkpointer finishes a WAL longer than that on the database thread.
+        store::database db((dir / "t.db").string(), 64);
+        db.direct().migrate();
+        auto& connection = dynamic_cast<store::sqlite_store&>(db.direct()).connection();
+        connection.exec("CREATE TABLE filler(id INTEGER PRIMARY KEY, data BLOB)");
+        connection.exec("INSERT INTO filler(id, data) VALUES (1, zeroblob(8192)), (2, zeroblob(8192))");
+
+        asio::io_context ioc;
+        auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
+        std::int64_t written = 0;
+        // Four writers keep a call queued at all times, as answers being saved do.
+        auto writer = [&]() -> asio::awaitable<void> {
+            while (std::chrono::steady_clock::now() < until) {
+                written += co_await db.run([](store::store& s) {
+                    dynamic_cast<store::sqlite_store&>(s).connection().exec(
+                        "UPDATE filler SET data = randomblob(8192) WHERE id = 1 + abs(random()) % 2");
+                    return 8192;
+                });
+            }
+        };
+        std::vector<std::future<void>> writers;
+        for (int i = 0; i < 4; ++i) writers.push_back(asio::co_spawn(ioc, writer(), asio::use_future));
+        ioc.run();
+        for (auto& w : writers) w.get();
+        INFO("written " << written << " bytes; WAL " << fs::file_size(dir / "t.db-wal") << " bytes");
+        CHECK(written > 4 * 1024 * 1024);
+        CHECK(wal_restarts(dir / "t.db-wal") >= 1);
         db.stop();
     }
     fs::remove_all(dir);
