@@ -113,6 +113,7 @@ def main():
                                                ("chatd", "chatctl", "fake_upstream", "bench_stream"))
     work = tempfile.mkdtemp(prefix="chatd-bench-")
     procs = []
+    chatd = chatd_pid = None
     try:
         port_file = os.path.join(work, "fake.port")
         fake = subprocess.Popen([fake_bin, "--listen", "127.0.0.1:0", "--port-file", port_file, "--threads", "2"],
@@ -135,11 +136,11 @@ def main():
                                  env={**os.environ, **dict(v.split("=", 1) for v in opts.chatd_env)})
         procs.append(chatd)
         chatd_pid = chatd.pid
-        if opts.wrap:  # the profiler's child is chatd
-            wait_for(lambda: subprocess.run(["pgrep", "-P", str(chatd.pid)], capture_output=True).stdout,
-                     what="chatd under the wrapper")
-            chatd_pid = int(subprocess.run(["pgrep", "-P", str(chatd.pid)], capture_output=True,
-                                           text=True).stdout.split()[0])
+        if opts.wrap:  # chatd is the wrapper's child (a profiler may start helpers of its own too)
+            def wrapped_chatd():
+                return subprocess.run(["pgrep", "-x", "-P", str(chatd.pid), os.path.basename(chatd_bin)[:15]],
+                                      capture_output=True, text=True).stdout.split()
+            chatd_pid = int(wait_for(wrapped_chatd, what="chatd under the wrapper")[0])
 
         def healthy():
             try:
@@ -217,6 +218,11 @@ def main():
         errors = sum(v["errors"] + d["errors"] for _, d, v in rows)
         return 1 if errors else 0
     finally:
+        if chatd_pid and chatd and chatd_pid != chatd.pid:  # a wrapper waits for its chatd
+            try:
+                os.kill(chatd_pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         for p in reversed(procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
