@@ -34,10 +34,10 @@ DEMO_KEY     := sk-demo:demo:delay=30
 # conflicts with it. Node and npm may come from elsewhere; Debian's are the fallback.
 DEB_PACKAGES := build-essential clang cmake ninja-build pkg-config \
 	libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev \
-	libsqlitecpp-dev libspdlog-dev catch2 libssl-dev libargon2-dev libpoppler-cpp-dev \
+	libsqlitecpp-dev libspdlog-dev catch2 libssl-dev libargon2-dev libpoppler-cpp-dev libjemalloc-dev libpq-dev \
 	python3 curl ca-certificates sqlite3 \
 	$(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
-DEB_TEST_PACKAGES := chromium fonts-noto-cjk procps python3-cryptography
+DEB_TEST_PACKAGES := chromium fonts-noto-cjk procps python3-cryptography postgresql
 
 # apt_install PACKAGES: installs those not yet installed; without apt-get when none are missing.
 define apt_install

@@ -12,6 +12,7 @@
 #include "completion.hpp"
 #include "errors.hpp"
 #include "messages.hpp"
+#include "migrate.hpp"
 #include "output.hpp"
 #include "util/text_wrap.hpp"
 
@@ -129,6 +130,12 @@ const local_command local_commands[] = {
      "Try it with 'source <(chatctl completion bash)'; installed, it lives in\n"
      "share/bash-completion/completions/chatctl.",
      run_completion},
+    {"migrate", "--to postgres URL --from FILE",
+     "Copy a stopped chatd's SQLite database FILE (its chatd.db) into the empty PostgreSQL\n"
+     "database at URL, keeping every id, in one transaction: the row counts of both and a\n"
+     "ledger check are printed before it commits. A database that is not empty is refused\n"
+     "and left untouched. Runs without the daemon (it starts 'chatd migrate').",
+     run_migrate},
 };
 
 described_command describe(const command& entry) {

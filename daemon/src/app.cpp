@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <spdlog/spdlog.h>
 #include <thread>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "auth/accounts.hpp"
 #include "chat/attachments.hpp"
@@ -17,7 +20,8 @@
 #include "rpc/audit.hpp"
 #include "rpc/jsonrpc.hpp"
 #include "rpc/services.hpp"
-#include "store/database.hpp"
+#include "store/postgres/postgres_database.hpp"
+#include "store/sqlite/sqlite_database.hpp"
 #include "store/search_backfill.hpp"
 #include "upstream/key_checks.hpp"
 #include "upstream/key_pool.hpp"
@@ -40,6 +44,13 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using asio::awaitable;
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
+
+// How admin.status names this process among instances sharing one database: host and port.
+std::string instance_name(const config& c) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+    return std::string(host) + ":" + std::to_string(c.listen_port());
+}
 
 struct app::impl {
     std::vector<std::string> args;
@@ -101,7 +112,10 @@ struct app::impl {
                                      (pid > 0 ? " (pid " + std::to_string(pid) + ")" : std::string()) +
                                      "; this one exits without touching it");
         }
-        db = std::make_unique<store::database>((std::filesystem::path(c.data_dir) / "chatd.db").string());
+        if (c.store.backend == "postgres")
+            db = std::make_unique<store::postgres_database>(c.store.postgres_url, c.store.postgres_pool, instance_name(c));
+        else
+            db = std::make_unique<store::sqlite_database>((std::filesystem::path(c.data_dir) / "chatd.db").string());
         auto& st = db->direct();
         st.migrate();
         int interrupted = st.interrupt_streaming(unix_now());
@@ -209,7 +223,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.services = std::make_unique<rpc::services>(
         rpc::services{*m.auth, *m.accounts, *m.chat, *m.catalog, *m.conversations, *m.cards, *m.ledger, *m.keys,
                        *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse, *m.wechat, *m.wechat_api,
-                       *m.payments});
+                       *m.payments, std::string(m.db->backend()), instance_name(*cfg)});
     rpc::add_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {
         auto entry = rpc::audit_row_of(ctx, method, params, unix_now());

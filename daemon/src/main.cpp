@@ -2,11 +2,56 @@
 #include <signal.h>
 
 #include <iostream>
+#include <string_view>
 
 #include "app.hpp"
 #include "config/config.hpp"
+#include "store/postgres/copy_from_sqlite.hpp"
+#include "store/postgres/pg.hpp"
+
+namespace {
+
+// `chatd migrate --to postgres URL --from FILE`, which `chatctl migrate` runs: the copy needs
+// the database code, and the daemon's database is stopped while it runs.
+int migrate(int argc, char** argv) {
+    std::string url, file;
+    bool to_postgres = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "--to" && i + 2 < argc && std::string_view(argv[i + 1]) == "postgres") {
+            to_postgres = true;
+            url = argv[i + 2];
+            i += 2;
+        } else if (a == "--from" && i + 1 < argc) {
+            file = argv[++i];
+        } else {
+            to_postgres = false;
+            break;
+        }
+    }
+    if (!to_postgres || url.empty() || file.empty()) {
+        std::cerr << "usage: chatd migrate --to postgres URL --from FILE\n";
+        return 2;
+    }
+    try {
+        auto report = chatd::store::pg::copy_from_sqlite(file, url);
+        std::cout << "copied " << file << " (schema version " << report.schema_version << ") into "
+                  << chatd::store::pg::redact_url(url) << "\n";
+        chatd::store::pg::print(report, std::cout);
+        return 0;
+    } catch (const chatd::store::pg::copy_refused& e) {
+        std::cerr << "chatd migrate: refused: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "chatd migrate: " << e.what() << " (the target was left as it was)\n";
+        return 1;
+    }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "migrate") return migrate(argc - 1, argv + 1);
     chatd::command_line cl;
     std::shared_ptr<const chatd::config> cfg;
     try {

@@ -1,7 +1,9 @@
 """Starts real chatd and fake_upstream processes on loopback for integration tests.
 
 Binaries come from the environment (set by CTest): CHATD_BIN, CHATCTL_BIN, FAKE_UPSTREAM_BIN;
-FAKE_WECHAT_SCRIPT may point at another fake_wechat.py.
+FAKE_WECHAT_SCRIPT may point at another fake_wechat.py. With CHATD_TEST_POSTGRES_URL (set by
+tests/support/pg_server.py --run) every chatd keeps its state in a fresh PostgreSQL database
+on that server instead of a SQLite file, and db() reads that database.
 """
 import http.client
 import json
@@ -22,6 +24,8 @@ CHATD = os.environ.get("CHATD_BIN", os.path.join(BUILD, "chatd"))
 CHATCTL = os.environ.get("CHATCTL_BIN", os.path.join(BUILD, "chatctl"))
 FAKE = os.environ.get("FAKE_UPSTREAM_BIN", os.path.join(BUILD, "fake_upstream"))
 FAKE_WECHAT = os.environ.get("FAKE_WECHAT_SCRIPT", os.path.join(ROOT, "tests", "fakes", "fake_wechat.py"))
+POSTGRES = os.environ.get("CHATD_TEST_POSTGRES_URL", "")
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 
 def free_port():
@@ -278,8 +282,9 @@ def read_events(response, stop_after_deltas=None, stop_after_events=None):
 
 
 class Chatd:
-    def __init__(self, workdir, extra_conf="", args=(), public_url=False):
-        """public_url: the config names the listener's own origin (payment channels notify it)."""
+    def __init__(self, workdir, extra_conf="", args=(), public_url=False, postgres_url=None):
+        """public_url: the config names the listener's own origin (payment channels notify it).
+        postgres_url: share this PostgreSQL database (another instance's) instead of a new one."""
         self.workdir = workdir
         self.public_url = public_url
         self.data_dir = os.path.join(workdir, "var")
@@ -287,6 +292,10 @@ class Chatd:
         self.conf = os.path.join(workdir, "chatd.conf")
         self.extra_conf = extra_conf
         self.args = list(args)
+        self.postgres_url = postgres_url or ""
+        if POSTGRES and not postgres_url:
+            from pg_database import create_database
+            self.postgres_url = create_database(POSTGRES, "chatd_it_" + os.urandom(6).hex())
         self.pick_port()
         self.proc = None
         self.started_once = False
@@ -300,7 +309,10 @@ class Chatd:
                 f.write(f"public_url = {self.origin}\n")
             f.write(f"listen = 127.0.0.1:{self.port}\nadmin_socket = {self.socket}\n"
                     f"data_dir = {self.data_dir}\nwebui_dir = {os.path.join(self.workdir, 'webui')}\n"
-                    "log_level = debug\ndrain_timeout = 10\n[auth]\npassword = on\n"
+                    "log_level = debug\ndrain_timeout = 10\n"
+                    + (f"[store]\nbackend = postgres\npostgres_url = {self.postgres_url}\npostgres_pool = 4\n"
+                       if self.postgres_url else "")
+                    + "[auth]\npassword = on\n"
                     "[limits]\nsignups_per_hour = 1000\nquestions_per_minute = 1000\n" + self.extra_conf)
 
     def start(self):
@@ -400,6 +412,11 @@ class ChatdTestCase(unittest.TestCase):
         return k, self.chatd.add_key(k, self.fake.base_url)
 
     def db(self):
+        """The chatd's database: its SQLite file, or its PostgreSQL database (through the same
+        sqlite3-like calls: execute with ? parameters, fetchone, fetchall, commit)."""
+        if self.chatd.postgres_url:
+            from pg_database import Connection
+            return Connection(self.chatd.postgres_url)
         import sqlite3
         return sqlite3.connect(os.path.join(self.chatd.data_dir, "chatd.db"))
 

@@ -6,6 +6,7 @@ import stat
 import subprocess
 import time
 
+import harness
 from harness import CHATD, Chatd, ChatdTestCase, main, wait_for
 
 
@@ -128,8 +129,19 @@ class LifecycleTest(ChatdTestCase):
         path = os.path.join(self.workdir, "backup.db")
         out = self.chatd.ctl_json("backup", path)
         self.assertGreater(out["bytes"], 0)
-        import sqlite3
-        self.assertEqual(sqlite3.connect(path).execute("SELECT count(*) FROM users").fetchone()[0], 1)
+        self.assertEqual(self.restored(path).execute("SELECT count(*) FROM users").fetchone()[0], 1)
+
+    def restored(self, backup):
+        """The backup as a database of its own: the SQLite file itself, or pg_dump's archive
+        restored with pg_restore into a fresh PostgreSQL database."""
+        if not self.chatd.postgres_url:
+            import sqlite3
+            return sqlite3.connect(backup)
+        from pg_database import Connection, create_database
+        target = create_database(harness.POSTGRES, "restored_" + os.urandom(4).hex())
+        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "-d", target, backup], check=True,
+                       capture_output=True, timeout=120)
+        return Connection(target)
 
 
 class SystemdTest(ChatdTestCase):

@@ -13,6 +13,7 @@ import socketserver
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
 from harness import CHATCTL, ROOT, ChatdTestCase, main
@@ -209,10 +210,12 @@ class ParityTest(ChatdTestCase):
         self.assertEqual((plan["price_cents"], plan["questions"], plan["days"]), (1990, 100, 30))
         self.run_json("plans", "rm", str(plan_id))
         # An order as a channel would have left it (no channel is configured here).
+        buyer = self.chatd.client().register("order-buyer")["id"]
         with self.db() as db:
+            now = int(time.time())
             db.execute("INSERT INTO orders (order_no, user_id, plan_name, questions, days, amount_cents, channel, "
-                       "created_at, expires_at) VALUES ('20261205PARITY', 1, 'Month', 100, 30, 1990, 'epay_alipay', "
-                       "strftime('%s','now'), strftime('%s','now') + 900)")
+                       "created_at, expires_at) VALUES ('20261205PARITY', ?, 'Month', 100, 30, 1990, 'epay_alipay', "
+                       "?, ?)", (buyer, now, now + 900))
         self.assertEqual([o["order_no"] for o in self.read("orders", "list", "--status", "pending")["items"]],
                          ["20261205PARITY"])
         self.assertEqual(self.read("orders", "show", "20261205PARITY")["amount_cents"], 1990)

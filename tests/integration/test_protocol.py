@@ -2,6 +2,7 @@
 import json
 import os
 import socket
+import time
 
 from harness import ChatdTestCase, RpcError, main
 
@@ -192,7 +193,7 @@ class ProtocolTest(ChatdTestCase):
         self.assertEqual(c.rpc("me.get")["name"], "expiring")
         self.chatd.stop()
         db = self.db()
-        db.execute("UPDATE sessions SET expires_at = strftime('%s', 'now') - 1")
+        db.execute("UPDATE sessions SET expires_at = ?", (int(time.time()) - 1,))
         db.commit()
         db.close()
         self.chatd.start()

@@ -315,6 +315,7 @@ const zhCN = {
   'error.server_error': '服务器出错了，请稍后再试。',
   'error.interrupted': '回答被中断，次数已退还。',
   'error.storage_full': '服务器磁盘已满，本次操作没有生效，请稍后再试。',
+  'error.database_unavailable': '服务器暂时连不上数据库，本次操作没有生效，请稍后再试。',
   'error.invalid_params.send': '无法发送，请检查内容后重试。',
 };
 

@@ -230,7 +230,9 @@ awaitable<std::optional<store::user_row>> auth_service::resolve(std::string_view
     {
         std::lock_guard lock(cache_mu_);
         auto it = sessions_.find(token_hash);
-        if (it != sessions_.end() && now - it->second.fetched < session_cache_ttl) co_return it->second.user;
+        auto ttl = db_.shared() ? std::chrono::steady_clock::duration(shared_session_cache_ttl)
+                                : std::chrono::steady_clock::duration(session_cache_ttl);
+        if (it != sessions_.end() && now - it->second.fetched < ttl) co_return it->second.user;
     }
     // Sessions are only cached while valid; expiry is re-checked here at least every TTL.
     auto user = co_await db_.run([h = token_hash, t = unix_now()](store::store& s) { return s.session_user(h, t); });

@@ -67,6 +67,8 @@ public:
     // Sessions are looked up on every request: a short-lived cache keeps that off the database.
     // The cached row's balance may be stale; read it fresh where it is shown.
     static constexpr auto session_cache_ttl = std::chrono::seconds(30);
+    // With other instances on the same database: a logout or ban there is seen here in a second.
+    static constexpr auto shared_session_cache_ttl = std::chrono::seconds(1);
 
     std::string clear_cookie(bool secure) const;
     static std::string cookie_token(std::string_view cookie_header);

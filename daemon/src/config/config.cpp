@@ -62,6 +62,9 @@ po::options_description config_options(config& c, std::string& password_flag) {
         ("billing.trial_questions", i(c.billing.trial_questions), "")
         ("billing.free_if_slower_than", i(c.billing.free_if_slower_than), "seconds; 0 = off")
         ("uploads.max_bytes", i(c.uploads.max_bytes), "largest image or file a user may attach")
+        ("store.backend", s(c.store.backend), "sqlite | postgres")
+        ("store.postgres_url", s(c.store.postgres_url), "postgresql://user:password@host:5432/chatd")
+        ("store.postgres_pool", i(c.store.postgres_pool), "PostgreSQL connections of this instance")
         ("pay.order_minutes", i(c.pay.order_minutes), "unpaid orders close after this")
         ("pay.wechat.mchid", s(c.pay.wechat.mchid), "WeChat Pay merchant id; set: the channel is offered")
         ("pay.wechat.appid", s(c.pay.wechat.appid), "")
@@ -238,6 +241,10 @@ void validate(config& c, const std::string& password_flag, const origins& from) 
     if (c.billing.free_if_slower_than < 0) bad("billing.free_if_slower_than", "must not be negative");
     if (c.uploads.max_bytes < 1024 || c.uploads.max_bytes > 512 * 1024 * 1024)
         bad("uploads.max_bytes", "expected 1024 to 536870912 (512 MiB)");
+    if (c.store.backend != "sqlite" && c.store.backend != "postgres") bad("store.backend", "expected sqlite or postgres");
+    if (c.store.backend == "postgres" && trim(c.store.postgres_url).empty())
+        bad("store.postgres_url", "must name the PostgreSQL database when store.backend = postgres");
+    if (c.store.postgres_pool < 2 || c.store.postgres_pool > 256) bad("store.postgres_pool", "expected 2..256");
     validate_pay(c.pay, !c.public_url.empty(), bad);
     for (auto [key, v] : {std::pair{"limits.answers_in_flight", c.limits.answers_in_flight},
                           {"limits.questions_per_minute", c.limits.questions_per_minute},

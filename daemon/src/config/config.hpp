@@ -60,6 +60,14 @@ struct config {
         int max_bytes = 10 * 1024 * 1024;  // one upload (POST /api/upload)
     } uploads;
 
+    // Where the state lives (CONTRACT §12): SQLite under data_dir, or a PostgreSQL server
+    // that several instances share.
+    struct {
+        std::string backend = "sqlite";  // sqlite | postgres
+        std::string postgres_url;        // libpq syntax; holds a password: never logged in full
+        int postgres_pool = 8;           // connections this instance opens
+    } store;
+
     // Online payment (CONTRACT §11). A channel is offered when its section is filled in.
     struct {
         int order_minutes = 15;  // unpaid orders close after this

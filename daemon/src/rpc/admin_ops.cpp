@@ -23,6 +23,8 @@ awaitable<json::value> admin_status(services& s, const json::value&, call_contex
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - s.started);
     co_return json::object{{"version", CHATD_VERSION},
                            {"uptime_s", uptime.count()},
+                           {"store", s.store_backend},
+                           {"instance", s.instance},
                            {"users", counts.users},
                            {"admins", counts.admins},
                            {"conversations", counts.conversations},

@@ -44,7 +44,9 @@ struct services {
     wechat::login_service& wechat;
     wechat::api& wechat_api;
     pay::payments& payments;
-    const dispatcher* methods = nullptr;  // set by add_methods
+    std::string store_backend = "sqlite";  // sqlite | postgres
+    std::string instance;                  // this process among several: host:port
+    const dispatcher* methods = nullptr;   // set by add_methods
 };
 
 // A list call's {cursor?, limit?} (CONTRACT §4): the limit defaults and is clamped to 1..most.

@@ -169,7 +169,8 @@ public:
     virtual void save_partial(const std::vector<partial_answer>& answers) = 0;
     // Final state; refunds the charge when asked. Returns the owner's balance afterwards.
     virtual balance finish_answer(const finished_answer& f, std::int64_t now) = 0;
-    // Start-up: answers left streaming by a crash become interrupted and are refunded.
+    // Start-up: answers left streaming by a crash become interrupted and are refunded — on a
+    // database several instances share, only those this instance was writing.
     virtual int interrupt_streaming(std::int64_t now) = 0;
 
     virtual std::optional<message_row> message(id_t id) = 0;

@@ -33,6 +33,7 @@ constexpr reason_info table[] = {
     {"unsupported_type", -32062, "不支持的文件类型 (this kind of file cannot be attached)"},
     {"pay_unavailable", -32070, "支付渠道暂时不可用 (this payment channel is unavailable)"},
     {"storage_full", -32060, "服务器磁盘已满，请稍后再试 (the server's disk is full; nothing was changed)"},
+    {"database_unavailable", -32064, "数据库暂时无法连接，请稍后再试 (the database is unreachable; nothing was changed)"},
     {"upstream_unavailable", -32000, "模型服务暂时不可用 (the model service is unavailable)", false},
     {"interrupted", -32000, "回答被中断，已退还次数 (the answer was cut off; refunded)", false},
     {"internal_error", -32603, "内部错误 (internal error)", false},

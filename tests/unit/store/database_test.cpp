@@ -12,7 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#include "store/database.hpp"
+#include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/random.hpp"
 
@@ -24,7 +24,7 @@ TEST_CASE("batched calls commit together and fail alone") {
     fs::path dir = fs::temp_directory_path() / ("chatd-db-" + random_hex(6));
     fs::create_directories(dir);
     {
-        store::database db((dir / "t.db").string());
+        store::sqlite_database db((dir / "t.db").string());
         db.direct().migrate();
         asio::io_context ioc;
         std::vector<std::future<store::user_row>> results;
@@ -74,7 +74,7 @@ TEST_CASE("a write the database has no room for fails with storage_full and chan
     fs::path dir = fs::temp_directory_path() / ("chatd-db-" + random_hex(6));
     fs::create_directories(dir);
     {
-        store::database db((dir / "t.db").string());
+        store::sqlite_database db((dir / "t.db").string());
         db.direct().migrate();
         // The probe for space writes a scratch file here: while this directory is in the way,
         // it finds no room.
@@ -153,7 +153,7 @@ TEST_CASE("under writes that never pause the WAL still restarts instead of growi
     fs::create_directories(dir);
     {
         // 64 pages: the checkpointer finishes a WAL longer than that on the database thread.
-        store::database db((dir / "t.db").string(), 64);
+        store::sqlite_database db((dir / "t.db").string(), 64);
         db.direct().migrate();
         auto& connection = dynamic_cast<store::sqlite_store&>(db.direct()).connection();
         connection.exec("CREATE TABLE filler(id INTEGER PRIMARY KEY, data BLOB)");

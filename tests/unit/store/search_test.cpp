@@ -9,7 +9,7 @@
 #include "billing/balance.hpp"
 #include "billing/cards.hpp"
 #include "billing/credits.hpp"
-#include "store/database.hpp"
+#include "store/sqlite/sqlite_database.hpp"
 #include "store/store.hpp"
 #include "store/text_search.hpp"
 #include "temp_db.hpp"
@@ -50,7 +50,7 @@ std::vector<store::id_t> found(store::store& st, const std::string& typed, int l
 
 }  // namespace
 
-TEST_CASE("search finds any run of Chinese characters, and English words by prefix") {
+TEST_CASE("search finds any run of Chinese characters, and English words by prefix", "[both]") {
     temp_db t;
     auto& st = *t.st;
     auto u = testing::new_user(st, "searcher", 100, 1000).id;
@@ -76,7 +76,7 @@ TEST_CASE("search finds any run of Chinese characters, and English words by pref
     CHECK(found(st, "list\" OR \"tuple").empty());
 }
 
-TEST_CASE("search pages by newest match, each conversation once a page") {
+TEST_CASE("search pages by newest match, each conversation once a page", "[both]") {
     temp_db t;
     auto& st = *t.st;
     auto u = testing::new_user(st, "pager", 100, 1000).id;
@@ -116,7 +116,7 @@ TEST_CASE("messages older than the index are indexed by the backfill") {
     CHECK(st.backfill_search(100) == 0);
 }
 
-TEST_CASE("day rollups count questions, users, redemptions and latency as they happen") {
+TEST_CASE("day rollups count questions, users, redemptions and latency as they happen", "[both]") {
     temp_db t;
     auto& st = *t.st;
     const std::int64_t now = 1'800'000'000;
@@ -147,7 +147,7 @@ TEST_CASE("the read-only connection sees what the writer committed and cannot wr
     auto dir = fs::temp_directory_path() / ("chatd-read-" + random_hex(6));
     fs::create_directories(dir);
     {
-        store::database db((dir / "t.db").string());
+        store::sqlite_database db((dir / "t.db").string());
         db.direct().migrate();
         boost::asio::io_context ioc;
         auto result = boost::asio::co_spawn(

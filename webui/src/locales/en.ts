@@ -316,5 +316,6 @@ export const en: Messages = {
   'error.server_error': 'Server error; please try again later.',
   'error.interrupted': 'The answer was cut off; the credit was refunded.',
   'error.storage_full': 'The server’s disk is full, so nothing was saved; please try again later.',
+  'error.database_unavailable': 'The server cannot reach its database right now, so nothing was saved; please try again shortly.',
   'error.invalid_params.send': 'Could not send; please check the message and retry.',
 };

@@ -3,13 +3,12 @@
 
 #include <SQLiteCpp/Backup.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <map>
+
+#include "store/dates.hpp"
 
 namespace chatd::store {
 
@@ -21,22 +20,6 @@ usage_totals usage_of(SQLite::Statement& st, int first) {
             st.getColumn(first + 2).getInt64(), st.getColumn(first + 3).getInt64(),
             st.getColumn(first + 4).getDouble(), st.getColumn(first + 5).getInt64()};
 }
-
-// YYYY-MM-DD in the server's local time, as the dashboard's days are.
-std::string local_date(std::int64_t at) {
-    std::time_t t = static_cast<std::time_t>(at);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-// Latency histogram buckets about 5 % wide (migration 007 computes the same in SQL).
-int latency_bucket(std::int64_t ms) {
-    return static_cast<int>(std::llround(std::log1p(static_cast<double>(std::max<std::int64_t>(ms, 0))) * 20));
-}
-std::int64_t latency_of_bucket(int bucket) { return std::llround(std::expm1(bucket / 20.0)); }
 
 }  // namespace
 
@@ -115,17 +98,9 @@ std::vector<day_stats> sqlite_store::stats(int days, std::int64_t now) {
     // Reads the rollups of the last `days` days (server local time), oldest first.
     std::vector<day_stats> out(static_cast<std::size_t>(days));
     std::map<std::string, day_stats*> by_day;
-    std::time_t t = static_cast<std::time_t>(now);
-    std::tm today{};
-    localtime_r(&t, &today);
     for (int i = 0; i < days; ++i) {
-        // Calendar days back from today (noon, so DST shifts cannot skip or repeat a date).
-        std::tm day = today;
-        day.tm_mday -= days - 1 - i;
-        day.tm_hour = 12;
-        day.tm_isdst = -1;
         auto& d = out[static_cast<std::size_t>(i)];
-        d.date = local_date(static_cast<std::int64_t>(std::mktime(&day)));
+        d.date = local_date_before(now, days - 1 - i);
         by_day[d.date] = &d;
     }
     const std::string& since = out.front().date;
@@ -160,20 +135,9 @@ std::vector<day_stats> sqlite_store::stats(int days, std::int64_t now) {
             histograms[st.getColumn(0).getString()].emplace_back(st.getColumn(1).getInt(), st.getColumn(2).getInt64());
         for (auto& entry : histograms) {
             auto it = by_day.find(entry.first);
-            const auto& buckets = entry.second;
             if (it == by_day.end()) continue;
-            std::int64_t total = 0;
-            for (auto& b : buckets) total += b.second;
-            auto pct = [&](double q) {
-                // The bucket holding the q-th answer, as its middle value in ms.
-                auto rank = static_cast<std::int64_t>(std::ceil(q * static_cast<double>(total)));
-                std::int64_t seen = 0;
-                for (auto& b : buckets)
-                    if ((seen += b.second) >= std::max<std::int64_t>(rank, 1)) return latency_of_bucket(b.first);
-                return latency_of_bucket(buckets.back().first);
-            };
-            it->second->first_token_p50_ms = pct(0.50);
-            it->second->first_token_p95_ms = pct(0.95);
+            it->second->first_token_p50_ms = latency_percentile(entry.second, 0.50);
+            it->second->first_token_p95_ms = latency_percentile(entry.second, 0.95);
         }
     }
     {
@@ -189,17 +153,11 @@ std::vector<day_stats> sqlite_store::stats(int days, std::int64_t now) {
 }
 
 std::vector<model_usage> sqlite_store::usage_by_model(int days, std::int64_t now) {
-    std::time_t t = static_cast<std::time_t>(now);
-    std::tm first{};
-    localtime_r(&t, &first);
-    first.tm_mday -= days - 1;
-    first.tm_hour = 12;
-    first.tm_isdst = -1;
     stmt st = prepare(
         "SELECT model, sum(questions), sum(prompt_tokens), sum(completion_tokens), sum(reasoning_tokens), "
         "sum(upstream_cost), sum(credits) FROM daily_model_usage WHERE date >= ? GROUP BY model "
         "ORDER BY sum(questions) DESC, model");
-    st.bind(1, local_date(static_cast<std::int64_t>(std::mktime(&first))));
+    st.bind(1, local_date_before(now, days - 1));
     std::vector<model_usage> out;
     while (st.executeStep()) out.push_back({st.getColumn(0).getString(), usage_of(st, 1)});
     return out;

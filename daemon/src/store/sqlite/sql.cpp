@@ -44,13 +44,4 @@ std::optional<int> opt_int(const SQLite::Column& c) {
 }
 std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
 
-std::string like_pattern(const std::string& q) {
-    std::string out = "%";
-    for (char c : q) {
-        if (c == '%' || c == '_' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "%";
-}
-
 }  // namespace chatd::store

@@ -1,6 +1,6 @@
 #pragma once
 // What every noun of the SQLite store shares: cached prepared statements, binding and
-// reading optional values, nested transactions (savepoints) and keyset pages.
+// reading optional values and nested transactions (savepoints); keyset pages are store/paging.hpp's.
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "store/paging.hpp"
 
 namespace chatd::store {
 
@@ -69,18 +71,5 @@ void bind_text_or_null(SQLite::Statement& st, int i, const std::string& v);
 std::optional<std::int64_t> opt_i64(const SQLite::Column& c);
 std::optional<int> opt_int(const SQLite::Column& c);
 std::string text(const SQLite::Column& c);
-
-// A LIKE pattern (with ESCAPE '\') that finds `q` anywhere, its wildcards taken literally.
-std::string like_pattern(const std::string& q);
-
-// Pages fetch one row more than asked: its presence means there is a next page, whose cursor
-// is the key of the last row kept.
-template <class Row, class Key>
-void finish_page(std::vector<Row>& rows, int limit, std::optional<std::string>& next, Key key) {
-    next.reset();
-    if (static_cast<int>(rows.size()) <= limit) return;
-    rows.pop_back();
-    next = key(rows.back());
-}
 
 }  // namespace chatd::store

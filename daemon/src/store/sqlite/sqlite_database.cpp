@@ -1,4 +1,4 @@
-#include "store/database.hpp"
+#include "store/sqlite/sqlite_database.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -38,7 +38,7 @@ bool is_disk_full(int result_code, int system_errno) {
     return primary == SQLITE_FULL || (primary == SQLITE_IOERR && system_errno == ENOSPC);
 }
 
-database::database(const std::string& path, std::int64_t wal_restart_frames)
+sqlite_database::sqlite_database(const std::string& path, std::int64_t wal_restart_frames)
     : store_(std::make_unique<sqlite_store>(path)), work_(ioc_.get_executor()), wal_restart_frames_(wal_restart_frames), path_(path),
       reader_work_(reader_ioc_.get_executor()), reader_thread_([this] {
           name_this_thread("chatd-dbread");
@@ -53,11 +53,11 @@ database::database(const std::string& path, std::int64_t wal_restart_frames)
           checkpoint_loop();
       }) {}
 
-database::~database() { stop(); }
+sqlite_database::~sqlite_database() { stop(); }
 
-store& database::direct() { return *store_; }
+store& sqlite_database::direct() { return *store_; }
 
-void database::stop() {
+void sqlite_database::stop() {
     if (!thread_.joinable()) return;
     work_.reset();
     thread_.join();
@@ -71,7 +71,7 @@ void database::stop() {
     checkpointer_.join();
 }
 
-bool database::disk_full(const std::exception& e, SQLite::Database& connection) {
+bool sqlite_database::disk_full(const std::exception& e, SQLite::Database& connection) {
     auto* sqlite_error = dynamic_cast<const SQLite::Exception*>(&e);
     if (!sqlite_error ||
         !is_disk_full(sqlite_error->getErrorCode(), sqlite3_system_errno(connection.getHandle())))
@@ -81,7 +81,7 @@ bool database::disk_full(const std::exception& e, SQLite::Database& connection) 
     return true;
 }
 
-std::exception_ptr database::translate(std::exception_ptr error, SQLite::Database& connection) {
+std::exception_ptr sqlite_database::translate(std::exception_ptr error, SQLite::Database& connection) {
     try {
         std::rethrow_exception(error);
     } catch (const std::exception& e) {
@@ -92,7 +92,7 @@ std::exception_ptr database::translate(std::exception_ptr error, SQLite::Databas
     return error;
 }
 
-std::exception_ptr database::run_job(job& j, sqlite_store& s) {
+std::exception_ptr sqlite_database::run_job(job& j, sqlite_store& s) {
     auto error = j.work(s);
     if (error) {
         error = translate(error, s.connection());
@@ -103,7 +103,7 @@ std::exception_ptr database::run_job(job& j, sqlite_store& s) {
 
 // The WAL can still hold a small write in frames it reuses while the filesystem has no room
 // left, so room for a fresh file comes first; then the database itself must take a write.
-bool database::space_returned(SQLite::Database& probe) {
+bool sqlite_database::space_returned(SQLite::Database& probe) {
     if (!room_for(path_ + ".space-probe", 64 * 1024)) return false;
     SQLite::Transaction t(probe, SQLite::TransactionBehavior::IMMEDIATE);
     int version = probe.execAndGet("PRAGMA user_version").getInt();
@@ -113,7 +113,7 @@ bool database::space_returned(SQLite::Database& probe) {
 }
 
 // Also watches a full disk: while it lasts, probes every second for space.
-void database::checkpoint_loop() {
+void sqlite_database::checkpoint_loop() {
     std::unique_ptr<SQLite::Database> db;
     auto last_warning = std::chrono::steady_clock::time_point::min();
     std::unique_lock lock(checkpoint_mu_);
@@ -149,7 +149,7 @@ void database::checkpoint_loop() {
 // arrive while it copies), so SQLite never restarts the log: the WAL grows without bound and
 // every write extends the file. Run between two batches, the checkpoint copies the little that
 // is left, and the next write starts the log again from its beginning.
-void database::finish_checkpoint() {
+void sqlite_database::finish_checkpoint() {
     if (checkpoint_queued_.exchange(true)) return;
     job j;
     j.alone = true;
@@ -166,7 +166,7 @@ void database::finish_checkpoint() {
     enqueue(std::move(j));
 }
 
-void database::enqueue(job j) {
+void sqlite_database::enqueue(job j) {
     bool post = false;
     {
         std::lock_guard lock(mu_);
@@ -176,7 +176,7 @@ void database::enqueue(job j) {
     if (post) boost::asio::post(ioc_, [this] { drain(); });
 }
 
-void database::enqueue_read(job j) {
+void sqlite_database::enqueue_read(job j) {
     boost::asio::post(reader_ioc_, [this, j = std::move(j)]() mutable {
         try {
             if (!reader_) reader_ = std::make_unique<sqlite_store>(path_, sqlite_store::access::read_only);
@@ -198,7 +198,7 @@ void database::enqueue_read(job j) {
     });
 }
 
-void database::drain() {
+void sqlite_database::drain() {
     std::vector<job> batch;
     {
         std::lock_guard lock(mu_);
@@ -214,7 +214,7 @@ void database::drain() {
     }
 }
 
-void database::run_batch(std::vector<job>& batch) {
+void sqlite_database::run_batch(std::vector<job>& batch) {
     if (batch.empty()) return;
     if (batch.size() == 1) {
         run_job(batch.front(), *store_);

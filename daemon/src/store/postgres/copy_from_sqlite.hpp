@@ -1,0 +1,39 @@
+#pragma once
+// `chatctl migrate --to postgres`: copies a stopped SQLite database into an empty PostgreSQL
+// one in a single transaction, every id kept, and proves the copy before it commits.
+#include <cstdint>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace chatd::store::pg {
+
+// The copy was not attempted (wrong source, non-empty target); nothing was written.
+struct copy_refused : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct ledger_check {
+    std::int64_t rows = 0, trial = 0, paid = 0;  // the ledger's rows and the sums of its deltas
+    std::int64_t balances = 0;                    // trial + paid credits held by every user
+    std::int64_t users_off = 0;                   // users whose balance is not their ledger's sum
+    bool operator==(const ledger_check&) const = default;
+};
+
+struct copy_report {
+    int schema_version = 0;
+    struct table {
+        std::string name;
+        std::int64_t sqlite_rows = 0, postgres_rows = 0;
+    };
+    std::vector<table> tables;  // in the order they were copied
+    ledger_check sqlite_ledger, postgres_ledger;
+};
+
+// Throws copy_refused, or the database's error after rolling everything back.
+copy_report copy_from_sqlite(const std::string& sqlite_file, const std::string& postgres_url);
+
+void print(const copy_report& r, std::ostream& out);
+
+}  // namespace chatd::store::pg

@@ -1,0 +1,46 @@
+#pragma once
+// Values to and from PostgreSQL's text form, for the store's nouns in this folder: integers,
+// flags (0/1 in BIGINT columns, as in SQLite), optional values as NULL, and the inverse.
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "store/postgres/pg.hpp"
+
+namespace chatd::store::pg {
+
+inline param p(std::int64_t v) { return std::to_string(v); }
+inline param p(int v) { return std::to_string(v); }
+inline param p(bool v) { return std::string(v ? "1" : "0"); }
+inline param p(const std::string& v) { return v; }
+inline param p(const char* v) { return std::string(v); }
+inline param p(double v) {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, end);
+}
+template <class T>
+param p(const std::optional<T>& v) {
+    return v ? p(*v) : param{};
+}
+// NULL for an empty text, as SQLite's bind_text_or_null.
+inline param text_or_null(const std::string& v) { return v.empty() ? param{} : param{v}; }
+
+// Readers of one field; NULL reads as an empty optional, an empty text, 0 or false.
+inline std::string str(const result& r, int row, int column) { return std::string(r.text(row, column)); }
+inline std::int64_t i64(const result& r, int row, int column) {
+    return r.is_null(row, column) ? 0 : r.integer(row, column);
+}
+inline bool flag(const result& r, int row, int column) { return i64(r, row, column) != 0; }
+inline std::optional<std::int64_t> opt_i64(const result& r, int row, int column) {
+    if (r.is_null(row, column)) return std::nullopt;
+    return r.integer(row, column);
+}
+inline std::optional<int> opt_int(const result& r, int row, int column) {
+    if (r.is_null(row, column)) return std::nullopt;
+    return static_cast<int>(r.integer(row, column));
+}
+double real(const result& r, int row, int column);
+
+}  // namespace chatd::store::pg
