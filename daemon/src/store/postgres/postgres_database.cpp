@@ -72,7 +72,10 @@ void postgres_database::stop() {
 }
 
 void postgres_database::enqueue(job j) {
-    boost::asio::post(writes_, [this, j = std::move(j)]() mutable { run_on(*current_worker(), j, false); });
+    // A call that runs alone (a backup: pg_dump for as long as it takes) must not hold up the
+    // writer; it needs no place in the writes' order, so a pooled connection takes it.
+    auto& ioc = j.alone ? reads_ : writes_;
+    boost::asio::post(ioc, [this, j = std::move(j)]() mutable { run_on(*current_worker(), j, false); });
 }
 
 void postgres_database::enqueue_read(job j) {
