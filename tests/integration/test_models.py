@@ -4,7 +4,7 @@ import json
 import time
 import urllib.parse
 
-from harness import ChatdTestCase, RpcError, main, read_events
+from harness import ChatdTestCase, RpcError, main, read_events, wait_for
 
 
 def texts(events, kind):
@@ -55,7 +55,10 @@ class ReasoningTest(ChatdTestCase):
                     self.assertEqual(done["usage"]["reasoning_tokens"], 6)
                 # The reasoning never goes back upstream: the next question's context has the
                 # answer alone, without any reasoning field.
+                asked = self.fake.requests_for(key)
                 c.ask("and at sunset?", conversation_id=sent["conversation_id"])
+                # chat.send returns before the upstream request goes out.
+                wait_for(lambda: self.fake.requests_for(key) > asked, what="the second question upstream")
                 body = self.fake.last_body(key)
                 assistant = [m for m in body["messages"] if m["role"] == "assistant"]
                 self.assertEqual(assistant, [{"role": "assistant", "content": answer}])
