@@ -47,6 +47,7 @@ connection::connection(const std::string& url) : conn_(open(url), &PQfinish) {
 
 bool connection::reconnect() {
     PQreset(conn_.get());
+    prepared_.clear();  // a new session has none
     return healthy();
 }
 
@@ -72,8 +73,17 @@ result connection::exec(std::string_view sql, const std::vector<param>& params) 
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    return check(PQexecParams(conn_.get(), std::string(sql).c_str(), static_cast<int>(values.size()), nullptr,
-                              values.data(), nullptr, nullptr, 0));
+    const int n = static_cast<int>(values.size());
+    std::string text(sql);
+    auto it = prepared_.find(text);
+    if (it == prepared_.end() && prepared_.size() < max_prepared) {
+        std::string name = "chatd_" + std::to_string(prepared_.size());
+        check(PQprepare(conn_.get(), name.c_str(), text.c_str(), n, nullptr));
+        it = prepared_.emplace(std::move(text), std::move(name)).first;
+    }
+    if (it == prepared_.end())
+        return check(PQexecParams(conn_.get(), text.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0));
+    return check(PQexecPrepared(conn_.get(), it->second.c_str(), n, values.data(), nullptr, nullptr, 0));
 }
 
 connection::copy_in connection::copy(std::string_view table, const std::vector<std::string>& columns) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace chatd::store::pg {
@@ -54,7 +55,8 @@ class connection {
 
     // One or more statements without parameters.
     result exec(std::string_view sql);
-    // One statement with $1… parameters.
+    // One statement with $1… parameters. Prepared once per connection (the first
+    // `max_prepared` distinct texts) and reused: planning costs more than most of them run.
     result exec(std::string_view sql, const std::vector<param>& params);
 
     // COPY table (columns) FROM STDIN in text format, one row per call of `row`.
@@ -72,6 +74,8 @@ class connection {
   private:
     result check(PGresult* r);
     std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
+    static constexpr std::size_t max_prepared = 512;
+    std::unordered_map<std::string, std::string> prepared_;  // SQL text → statement name
 };
 
 class connection::copy_in {
