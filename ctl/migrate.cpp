@@ -11,18 +11,7 @@
 namespace chatd::ctl {
 
 exit_status run_migrate(const std::vector<std::string>& args) {
-    bool valid = args.size() == 5;
-    for (std::size_t i = 0; valid && i < args.size();) {
-        if (args[i] == "--to" && args[i + 1] == "postgres" && i + 2 < args.size() && !args[i + 2].empty()) {
-            i += 3;
-        } else if (args[i] == "--from" && i + 1 < args.size() && !args[i + 1].empty()) {
-            i += 2;
-        } else {
-            valid = false;
-        }
-    }
-    if (!valid) throw usage_error("migrate takes --to postgres URL --from FILE");
-
+    // chatd migrate checks the arguments and prints the usage (exit 2) itself.
     std::error_code ec;
     auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "chatd";
     std::string program = !ec && std::filesystem::is_regular_file(beside) ? beside.string() : "chatd";

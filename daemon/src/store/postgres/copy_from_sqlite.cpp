@@ -96,30 +96,28 @@ constexpr const char* ledger_balances =
     "(SELECT coalesce(sum(delta_trial + delta_paid), 0) FROM ledger l WHERE l.user_id = u.id) THEN 1 ELSE 0 END), 0) "
     "FROM users u";
 
-ledger_check check_ledger(SQLite::Database& db) {
-    ledger_check out;
-    SQLite::Statement totals(db, ledger_totals);
-    totals.executeStep();
-    out.rows = totals.getColumn(0).getInt64();
-    out.trial = totals.getColumn(1).getInt64();
-    out.paid = totals.getColumn(2).getInt64();
-    SQLite::Statement balances(db, ledger_balances);
-    balances.executeStep();
-    out.balances = balances.getColumn(0).getInt64();
-    out.users_off = balances.getColumn(1).getInt64();
+// The first row of `sql`, its columns as integers, from either database.
+std::vector<std::int64_t> first_row(SQLite::Database& db, const char* sql) {
+    SQLite::Statement q(db, sql);
+    q.executeStep();
+    std::vector<std::int64_t> out;
+    for (int i = 0; i < q.getColumnCount(); ++i) out.push_back(q.getColumn(i).getInt64());
     return out;
 }
 
-ledger_check check_ledger(connection& c) {
-    ledger_check out;
-    auto totals = c.exec(ledger_totals);
-    out.rows = totals.integer(0, 0);
-    out.trial = totals.integer(0, 1);
-    out.paid = totals.integer(0, 2);
-    auto balances = c.exec(ledger_balances);
-    out.balances = balances.integer(0, 0);
-    out.users_off = balances.integer(0, 1);
+std::vector<std::int64_t> first_row(connection& c, const char* sql) {
+    auto r = c.exec(sql);
+    std::vector<std::int64_t> out;
+    for (int i = 0; i < r.columns(); ++i) out.push_back(r.integer(0, i));
     return out;
+}
+
+template <class Database>
+ledger_check check_ledger(Database& db) {
+    auto totals = first_row(db, ledger_totals);
+    auto balances = first_row(db, ledger_balances);
+    return {.rows = totals[0], .trial = totals[1], .paid = totals[2], .balances = balances[0],
+            .users_off = balances[1]};
 }
 
 void refuse_unless_empty(connection& c) {
