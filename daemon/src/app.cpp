@@ -126,6 +126,22 @@ struct app::impl {
         pool.load(st.keys());
     }
 
+    // On a shared database: what other instances change, this one takes into its memory.
+    void follow_other_instances() {
+        auto on = [this](std::string_view topic, auto refresh, const char* what) {
+            db->on_news(topic, [this, refresh, what](std::string_view) { tasks.spawn(ioc, refresh(), what); });
+        };
+        auto keys_now = [this] { return keys->refresh(); };
+        auto settings_now = [this]() -> awaitable<void> {
+            co_await site_admin->refresh_settings();
+            chat->set_sensitive_words(site->get("content.sensitive_words"));
+        };
+        auto models_now = [this] { return catalog->refresh_models(); };
+        on(store::news::keys, keys_now, "refreshing the key pool");
+        on(store::news::settings, settings_now, "refreshing the settings");
+        on(store::news::models, models_now, "refreshing the models");
+    }
+
     awaitable<void> shutdown() {
         if (stopping.exchange(true)) co_return;
         auto c = current();
@@ -220,6 +236,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.payments = std::make_unique<pay::payments>(m.ioc.get_executor(), *m.db, *m.site);
     m.payments->configure(pay::configured_providers(*cfg, *m.direct_client), cfg->public_url, cfg->pay.order_minutes);
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
+    m.follow_other_instances();
     m.services = std::make_unique<rpc::services>(
         rpc::services{*m.auth, *m.accounts, *m.chat, *m.catalog, *m.conversations, *m.cards, *m.ledger, *m.keys,
                        *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse, *m.wechat, *m.wechat_api,

@@ -13,6 +13,7 @@ awaitable<void> catalog::save_model(store::model_row m) {
         return st.models();
     });
     chat_.set_models(std::move(all));
+    db_.announce(store::news::models);
 }
 
 awaitable<void> catalog::remove_model(std::string id) {
@@ -21,6 +22,11 @@ awaitable<void> catalog::remove_model(std::string id) {
         return st.models();
     });
     chat_.set_models(std::move(all));
+    db_.announce(store::news::models);
+}
+
+awaitable<void> catalog::refresh_models() {
+    chat_.set_models(co_await db_.run([](store::store& st) { return st.models(); }));
 }
 
 awaitable<std::vector<store::role_row>> catalog::roles() {

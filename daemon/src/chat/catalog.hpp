@@ -21,6 +21,8 @@ public:
     boost::asio::awaitable<void> save_model(store::model_row m);
     // not_found when there is no such model.
     boost::asio::awaitable<void> remove_model(std::string id);
+    // Takes in the models as other instances sharing the database left them.
+    boost::asio::awaitable<void> refresh_models();
 
     boost::asio::awaitable<std::vector<store::role_row>> roles();
     boost::asio::awaitable<std::optional<store::role_row>> role(store::id_t id);

@@ -33,7 +33,9 @@ json::object balance_to_json(const store::balance& b, std::int64_t now) {
 chat_service::chat_service(asio::io_context& ioc, store::database& db, upstream::client& client,
                            upstream::key_pool& pool, settings& s,
                            std::function<std::shared_ptr<const config>()> cfg, attachments& uploads)
-    : ioc_(ioc), db_(db), client_(client), pool_(pool), settings_(s), config_(std::move(cfg)), uploads_(uploads) {}
+    : ioc_(ioc), db_(db), client_(client), pool_(pool), settings_(s), config_(std::move(cfg)), uploads_(uploads) {
+    listen_for_news();
+}
 
 void chat_service::set_models(std::vector<store::model_row> models) {
     std::lock_guard lock(mu_);
@@ -59,6 +61,7 @@ awaitable<void> chat_service::learn_reasoning(std::string model_id) {
         spdlog::warn("model {}: cannot note that it reasons: {}", model_id, e.what());
         co_return;
     }
+    db_.announce(store::news::models);
     std::lock_guard lock(mu_);
     for (auto& m : models_)
         if (m.id == model_id) m.reasoning = true;
@@ -273,7 +276,8 @@ awaitable<void> chat_service::stop(const store::user_row& user, store::id_t mess
     }
     auto msg = co_await db_.run([message_id](store::store& s) { return s.message(message_id); });
     if (!msg || (msg->user_id != user.id && !user.is_admin)) throw app_error("not_found", "no such answer");
-    // Already finished: stopping is a no-op.
+    // Another instance writes it (the one that took the question); finished ones need nothing.
+    if (msg->status == "streaming" && db_.shared()) db_.announce(store::news::stop_answer, std::to_string(message_id));
 }
 
 void chat_service::start() {
@@ -292,17 +296,23 @@ awaitable<void> chat_service::persist_once() {
                 writing.push_back(g);
             }
     }
-    auto rows = pool_.take_dirty();
+    auto used = pool_.take_usage();
     std::vector<store::key_event_row> events;
     for (auto& e : pool_.take_changes()) events.push_back({e.key_id, e.at, e.status, e.reason});
-    if (texts.empty() && rows.empty() && events.empty()) co_return;
+    if (texts.empty() && used.empty() && events.empty()) co_return;
+    const bool health_changed = !events.empty();
+    std::string saved_ids;  // for other instances' streams following these answers
+    if (db_.shared())
+        for (auto& t : texts) saved_ids += (saved_ids.empty() ? "" : ",") + std::to_string(t.message_id);
     try {
-        co_await db_.run([texts = std::move(texts), rows = std::move(rows), events = std::move(events)](store::store& s) {
+        co_await db_.run([texts = std::move(texts), used = std::move(used), events = std::move(events)](store::store& s) {
             s.save_partial(texts);
-            s.save_key_states(rows);
+            s.save_key_usage(used);
             s.add_key_events(events);
             return 0;
         });
+        if (health_changed) db_.announce(store::news::keys);
+        if (!saved_ids.empty()) db_.announce(store::news::answers_saved, std::move(saved_ids));
     } catch (const std::exception& e) {
         if (!has_reason(e, "storage_full")) throw;
         // Never half-kept: answers whose text the disk has no room for end failed and refunded.

@@ -91,6 +91,14 @@ public:
 
 private:
     boost::asio::awaitable<void> replay(const store::message_row& m, std::size_t after, const write_fn& write);
+    boost::asio::awaitable<std::optional<std::size_t>> write_saved_text(const store::message_row& m, std::size_t from,
+                                                                        const write_fn& write);
+    boost::asio::awaitable<void> follow_elsewhere(store::message_row m, std::size_t after, write_fn write);
+    // Calls `wake` whenever another instance saves answer `id`'s text, until the handle goes.
+    std::shared_ptr<void> watch_saves(store::id_t id, std::function<void()> wake);
+    // Other instances' news: saved answers wake the streams following them here; a stop
+    // reaches the answer if this instance writes it.
+    void listen_for_news();
     struct job {
         std::shared_ptr<generation> gen;
         store::model_row model;
@@ -141,6 +149,8 @@ private:
     counters counters_;
     bool draining_ = false;
     std::shared_ptr<boost::asio::steady_timer> persist_timer_;
+    std::mutex watch_mu_;
+    std::multimap<store::id_t, std::shared_ptr<std::function<void()>>> save_watchers_;
 };
 
 boost::json::object balance_to_json(const store::balance& b, std::int64_t now);

@@ -29,6 +29,11 @@ public:
     boost::asio::awaitable<void> set_enabled(store::id_t id, bool enabled);
     // A key's status changes, newest first.
     boost::asio::awaitable<std::vector<store::key_event_row>> history(store::id_t id, int limit);
+    // Takes in what other instances sharing the database changed: keys and their health.
+    boost::asio::awaitable<void> refresh();
+    // The pool as operators see it: on a shared database refreshed first, so that the counters
+    // include what the other instances' answers used.
+    boost::asio::awaitable<std::vector<upstream::pool_key>> listing();
 
 private:
     store::database& db_;

@@ -39,7 +39,12 @@ awaitable<std::pair<std::string, std::string>> site_admin::set_setting(std::stri
     });
     auto before = site_.get(key);
     site_.put(key, normalised);
+    db_.announce(store::news::settings);
     co_return std::pair{before, normalised};
+}
+
+awaitable<void> site_admin::refresh_settings() {
+    site_.load(co_await db_.run([](store::store& st) { return st.settings(); }));
 }
 
 awaitable<store::page<store::audit_row>> site_admin::audit_log(store::page_cursor page) {

@@ -23,6 +23,8 @@ public:
     // Validates (invalid_params naming the problem), stores, then applies a setting. Returns the
     // value before and the normalised value now.
     boost::asio::awaitable<std::pair<std::string, std::string>> set_setting(std::string key, std::string value);
+    // Takes in the settings as other instances sharing the database left them.
+    boost::asio::awaitable<void> refresh_settings();
     boost::asio::awaitable<store::page<store::audit_row>> audit_log(store::page_cursor page);
     // The last `days` days up to `now`, oldest first.
     boost::asio::awaitable<std::vector<store::day_stats>> stats(int days, std::int64_t now);

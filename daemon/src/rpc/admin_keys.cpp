@@ -83,7 +83,7 @@ awaitable<json::value> admin_keys_add(services& s, const json::value& v, call_co
 awaitable<json::value> admin_keys_list(services& s, const json::value&, call_context&) {
     json::array items;
     auto now = chat::unix_now();
-    for (auto& k : s.pool.snapshot()) items.push_back(key_json(k, now));
+    for (auto& k : co_await s.keys.listing()) items.push_back(key_json(k, now));
     co_return json::object{{"items", std::move(items)}};
 }
 

@@ -11,12 +11,22 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
 #include "store/store.hpp"
 
 namespace chatd::store {
+
+// What processes sharing a database announce to each other (database::announce).
+namespace news {
+constexpr std::string_view keys = "keys";            // keys added, removed or changed, or their health
+constexpr std::string_view settings = "settings";    // run-time settings
+constexpr std::string_view models = "models";        // the model catalog
+constexpr std::string_view answers_saved = "saved";  // detail: ids of answers whose partial text was saved
+constexpr std::string_view stop_answer = "stop";     // detail: the id of an answer its user stopped
+}  // namespace news
 
 // The store's machinery: it owns the backend's connections and hands callers its `store`
 // interface, one call at a time on a thread of its own.
@@ -60,6 +70,19 @@ public:
     // Whether other chatd processes change this database too: then what a process caches
     // from it must expire within a second.
     virtual bool shared() const = 0;
+
+    // News between the processes sharing a database, so each refreshes what it keeps in memory
+    // (the key pool, settings, models) and hands on what another one must act on (stop an
+    // answer). A handler runs on the database's listening thread: it posts its work onward.
+    // `detail` is the announcer's; `any_news` after news may have been lost (the listening
+    // connection dropped): the handler then refreshes everything it keeps.
+    using news_handler = std::function<void(std::string_view detail)>;
+    static constexpr std::string_view any_news = "*";
+    // Tells the other processes, after this one's calls queued before it have committed.
+    // Nothing to tell on an unshared database.
+    virtual void announce(std::string_view /*topic*/, std::string /*detail*/ = {}) {}
+    // Subscribes to another process's announcements of `topic` (never one's own).
+    virtual void on_news(std::string_view /*topic*/, news_handler /*handler*/) {}
 
 protected:
     struct job {

@@ -119,7 +119,8 @@ public:
     virtual std::vector<key_row> keys() = 0;
     virtual bool remove_key(id_t id) = 0;
     virtual bool set_key_enabled(id_t id, bool enabled) = 0;
-    virtual void save_key_states(const std::vector<key_row>& rows) = 0;  // status, counters, last_*
+    // Adds each key's usage to its counters; writes its health only where it changed.
+    virtual void save_key_usage(const std::vector<upstream::key_usage>& used) = 0;
     virtual void add_key_events(const std::vector<key_event_row>& events) = 0;
     virtual std::vector<key_event_row> key_events(id_t key_id, int limit) = 0;  // newest first
 

@@ -14,6 +14,16 @@ std::string pool_key::shown_status(std::int64_t now) const {
     return status;
 }
 
+namespace {
+
+pool_key pooled(const key_record& stored) {
+    pool_key k;
+    static_cast<key_record&>(k) = stored;
+    return k;
+}
+
+}  // namespace
+
 verdict classify(const outcome& o) {
     using k = outcome::kind;
     switch (o.what) {
@@ -41,22 +51,28 @@ verdict classify(const outcome& o) {
 void key_pool::load(const std::vector<key_record>& keys) {
     std::lock_guard lock(mu_);
     keys_.clear();
-    for (auto& k : keys) keys_.push_back(pool_key{k});
+    for (auto& k : keys) keys_.push_back(pooled(k));
     next_ = 0;
     dirty_.clear();
+    removed_here_.clear();
 }
 
 void key_pool::add(const key_record& k) {
     std::lock_guard lock(mu_);
     auto it = std::find_if(keys_.begin(), keys_.end(), [&](auto& x) { return x.id == k.id; });
-    if (it != keys_.end()) *it = pool_key{k};
-    else keys_.push_back(pool_key{k});
+    pool_key& added = it != keys_.end() ? (*it = pooled(k)) : keys_.emplace_back(pooled(k));
+    added.changed_here = std::chrono::steady_clock::now();
+    removed_here_.erase(k.id);
 }
 
 bool key_pool::remove(std::int64_t id) {
     std::lock_guard lock(mu_);
     auto n = std::erase_if(keys_, [&](auto& x) { return x.id == id; });
     dirty_.erase(id);
+    auto now = std::chrono::steady_clock::now();
+    // A stored copy read before the removal must not bring the key back; older marks are moot.
+    std::erase_if(removed_here_, [&](auto& r) { return r.second < now - std::chrono::minutes(10); });
+    removed_here_[id] = now;
     return n > 0;
 }
 
@@ -65,6 +81,7 @@ void key_pool::note_refuses_stream_options(std::int64_t id) {
     for (auto& k : keys_)
         if (k.id == id && !k.refuses_stream_options) {
             k.refuses_stream_options = true;
+            mark_health(k);
             dirty_.insert(id);
         }
 }
@@ -74,10 +91,15 @@ bool key_pool::set_enabled(std::int64_t id, bool enabled) {
     for (auto& k : keys_) {
         if (k.id != id) continue;
         k.enabled = enabled;
+        k.changed_here = std::chrono::steady_clock::now();
         if (enabled) {
             // The operator's enable is a fresh start: forget strikes and cool-downs.
             k.consecutive_failures = 0;
-            if (k.status == "cooling") k.status = "active";
+            if (k.status == "cooling") {
+                k.status = "active";
+                mark_health(k);
+                dirty_.insert(id);
+            }
         }
         return true;
     }
@@ -116,10 +138,17 @@ verdict key_pool::report(std::int64_t id, const outcome& o, std::int64_t now) {
     auto& k = *it;
     dirty_.insert(id);
     k.requests++;
+    k.unsaved.requests++;
     k.last_used_at = now;
     if (o.tokens) {
         k.tokens_in += o.tokens->prompt_tokens;
         k.tokens_out += o.tokens->completion_tokens;
+        k.unsaved.tokens_in += o.tokens->prompt_tokens;
+        k.unsaved.tokens_out += o.tokens->completion_tokens;
+    }
+    if (v == verdict::evict || v == verdict::cool_down || v == verdict::transient) {
+        k.failures++;
+        k.unsaved.failures++;
     }
     auto describe = [&] {
         std::string s = o.http_status ? "HTTP " + std::to_string(o.http_status) : std::string("network");
@@ -140,7 +169,6 @@ verdict key_pool::report(std::int64_t id, const outcome& o, std::int64_t now) {
         case verdict::request_fault:
             break;
         case verdict::evict:
-            k.failures++;
             evictions_++;
             changed(k, "invalid", describe(), now);
             k.last_error = k.reason;
@@ -148,7 +176,6 @@ verdict key_pool::report(std::int64_t id, const outcome& o, std::int64_t now) {
             spdlog::warn("upstream key {} ({}) evicted: {}", k.id, mask_secret(k.secret), k.reason);
             break;
         case verdict::cool_down: {
-            k.failures++;
             int secs = std::clamp(o.retry_after_s.value_or(default_retry_after_s), 1, max_retry_after_s);
             changed(k, "cooling", "rate limited", now);
             k.cooldown_until = now + secs;
@@ -157,7 +184,6 @@ verdict key_pool::report(std::int64_t id, const outcome& o, std::int64_t now) {
             break;
         }
         case verdict::transient:
-            k.failures++;
             k.last_error = describe();
             if (++k.consecutive_failures >= transient_limit) {
                 k.consecutive_failures = 0;
@@ -196,7 +222,10 @@ std::string key_pool::record_test(std::int64_t id, const outcome& o, std::int64_
     return k.shown_status(now);
 }
 
+void key_pool::mark_health(pool_key& k) { k.unsaved.health_changed = true; }
+
 void key_pool::changed(pool_key& k, std::string status, std::string reason, std::int64_t now) {
+    mark_health(k);  // the cool-down's end may move even when the status stays
     if (k.status == status && k.reason == reason) return;
     k.status = std::move(status);
     k.reason = std::move(reason);
@@ -218,13 +247,63 @@ std::vector<pool_key> key_pool::snapshot() const {
     return keys_;
 }
 
-std::vector<key_record> key_pool::take_dirty() {
+std::vector<key_usage> key_pool::take_usage() {
     std::lock_guard lock(mu_);
-    std::vector<key_record> out;
-    for (auto& k : keys_)
-        if (dirty_.count(k.id)) out.push_back(k);
+    std::vector<key_usage> out;
+    for (auto& k : keys_) {
+        if (!dirty_.count(k.id)) continue;
+        auto& u = out.emplace_back(std::exchange(k.unsaved, {}));
+        u.id = k.id;
+        u.last_used_at = k.last_used_at;
+        u.last_error = k.last_error;
+        if (u.health_changed) {
+            u.status = k.status;
+            u.reason = k.reason;
+            u.cooldown_until = k.cooldown_until;
+            u.refuses_stream_options = k.refuses_stream_options;
+        }
+    }
     dirty_.clear();
     return out;
+}
+
+void key_pool::refresh(const std::vector<key_record>& stored, std::chrono::steady_clock::time_point read_at) {
+    std::lock_guard lock(mu_);
+    std::set<std::int64_t> seen;
+    for (const auto& s : stored) {
+        seen.insert(s.id);
+        if (auto r = removed_here_.find(s.id); r != removed_here_.end() && r->second >= read_at) continue;
+        auto it = std::find_if(keys_.begin(), keys_.end(), [&](auto& x) { return x.id == s.id; });
+        if (it == keys_.end()) {
+            keys_.push_back(pooled(s));
+            continue;
+        }
+        auto& k = *it;
+        const pool_key before = k;
+        if (before.changed_here < read_at) {
+            k = pooled(s);
+            k.consecutive_failures = before.consecutive_failures;
+            k.changed_here = before.changed_here;
+        }
+        // What this process has not saved yet is not in the stored copy.
+        const auto& mine = k.unsaved = before.unsaved;
+        if (mine.health_changed) {
+            k.status = before.status;
+            k.reason = before.reason;
+            k.cooldown_until = before.cooldown_until;
+            k.refuses_stream_options = before.refuses_stream_options;
+        }
+        if (mine.requests > 0) {
+            k.last_used_at = before.last_used_at;
+            k.last_error = before.last_error;
+        }
+        k.requests = s.requests + mine.requests;
+        k.failures = s.failures + mine.failures;
+        k.tokens_in = s.tokens_in + mine.tokens_in;
+        k.tokens_out = s.tokens_out + mine.tokens_out;
+    }
+    std::erase_if(keys_, [&](const pool_key& k) { return !seen.count(k.id) && k.changed_here < read_at; });
+    if (next_ >= keys_.size()) next_ = 0;
 }
 
 key_pool::counts key_pool::count(std::int64_t now) const {

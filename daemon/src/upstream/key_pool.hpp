@@ -2,7 +2,9 @@
 // The pool of upstream API keys: global round-robin over healthy keys, per-model filtering,
 // and the bookkeeping that evicts, cools down and counts. In memory and thread-safe; the
 // owner persists what changed (take_dirty) and loads it back on start.
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -17,6 +19,10 @@ namespace chatd::upstream {
 
 struct pool_key : key_record {
     int consecutive_failures = 0;
+    key_usage unsaved;  // since the last take_usage
+    // When this process last added or changed the key itself: a stored copy read before then
+    // is older than what the pool holds.
+    std::chrono::steady_clock::time_point changed_here{};
 
     // What operators see: disabled by them, or the pool's own verdict at `now`.
     std::string shown_status(std::int64_t now) const;
@@ -65,7 +71,11 @@ public:
     std::string record_test(std::int64_t id, const outcome& o, std::int64_t now);
 
     std::vector<pool_key> snapshot() const;
-    std::vector<key_record> take_dirty();  // the keys changed since the last call
+    std::vector<key_usage> take_usage();  // the keys used or changed since the last call
+    // Takes in the stored keys as other processes sharing the database left them, read at
+    // `read_at`: keys added and removed there, the operator's changes, health, counters (plus
+    // what this process has not saved yet). What this process changed after `read_at` wins.
+    void refresh(const std::vector<key_record>& stored, std::chrono::steady_clock::time_point read_at);
 
     struct status_change {
         std::int64_t key_id = 0;
@@ -86,7 +96,9 @@ private:
     std::vector<pool_key> keys_;
     std::size_t next_ = 0;
     void changed(pool_key& k, std::string status, std::string reason, std::int64_t now);
+    static void mark_health(pool_key& k);
     std::set<std::int64_t> dirty_;
+    std::map<std::int64_t, std::chrono::steady_clock::time_point> removed_here_;
     std::vector<status_change> changes_;
     std::int64_t evictions_ = 0;
 };

@@ -28,4 +28,19 @@ struct key_record {
     bool refuses_stream_options = false;
 };
 
+// What one process's use of a key changed since it last saved: its counters grow by these
+// amounts (each process sharing the database adds its own), and its health is written only
+// when this process changed it, so a process that merely used a key never undoes another's
+// eviction.
+struct key_usage {
+    std::int64_t id = 0;
+    std::int64_t requests = 0, failures = 0, tokens_in = 0, tokens_out = 0;
+    std::optional<std::int64_t> last_used_at;
+    std::string last_error;
+    bool health_changed = false;  // then status, reason, cooldown_until, refuses_stream_options
+    std::string status, reason;
+    std::optional<std::int64_t> cooldown_until;
+    bool refuses_stream_options = false;
+};
+
 }  // namespace chatd::upstream

@@ -81,9 +81,15 @@ TEST_CASE("eviction, cooling and recovery") {
     auto c = p.count(100);
     CHECK(c.invalid == 1);
     CHECK(c.cooling == 1);
-    auto dirty = p.take_dirty();
-    CHECK(dirty.size() == 2);
-    CHECK(p.take_dirty().empty());
+    auto used = p.take_usage();
+    REQUIRE(used.size() == 2);
+    CHECK(used[0].health_changed);
+    CHECK(used[0].status == "invalid");
+    CHECK(used[0].requests == 1);
+    CHECK(used[0].failures == 1);
+    CHECK(used[1].status == "cooling");
+    CHECK(used[1].cooldown_until == 105);
+    CHECK(p.take_usage().empty());
 }
 
 TEST_CASE("three transient failures in a row cool a key down") {
@@ -107,4 +113,61 @@ TEST_CASE("disabled keys are skipped until enabled") {
     CHECK(p.snapshot()[0].shown_status(0) == "disabled");
     p.set_enabled(1, true);
     CHECK(p.pick("m", {}, 0));
+}
+
+TEST_CASE("usage is saved as increments, health only where this process changed it") {
+    key_pool p;
+    p.load({key(1)});
+    outcome ok;
+    ok.what = outcome::kind::ok;
+    p.report(1, ok, 10);
+    p.report(1, ok, 11);
+    auto used = p.take_usage();
+    REQUIRE(used.size() == 1);
+    CHECK(used[0].requests == 2);
+    CHECK(used[0].failures == 0);
+    CHECK(used[0].last_used_at == 11);
+    CHECK_FALSE(used[0].health_changed);  // a key merely used never overwrites another's verdict
+    p.report(1, ok, 12);
+    CHECK(p.take_usage()[0].requests == 1);
+}
+
+TEST_CASE("refresh takes in other processes' keys and health, keeping what this one has not saved") {
+    using clock = std::chrono::steady_clock;
+    key_pool p;
+    p.load({key(1), key(2)});
+    outcome ok;
+    ok.what = outcome::kind::ok;
+    p.report(1, ok, 10);  // unsaved here: one request
+    auto read_at = clock::now();
+    auto one = key(1), three = key(3);
+    one.status = "invalid";  // evicted by another process
+    one.requests = 40;
+    p.refresh({one, three}, read_at);
+    auto keys = p.snapshot();
+    REQUIRE(keys.size() == 2);  // 2 removed elsewhere, 3 added elsewhere
+    CHECK(keys[0].id == 1);
+    CHECK(keys[0].shown_status(10) == "invalid");
+    CHECK(keys[0].requests == 41);
+    CHECK(keys[1].id == 3);
+    CHECK(p.pick("m", {}, 10)->id == 3);
+
+    // A copy read before this process's own change does not undo it.
+    auto before = clock::now();
+    p.remove(3);
+    p.add(key(4));
+    p.refresh({one, three}, before);
+    keys = p.snapshot();
+    REQUIRE(keys.size() == 2);
+    CHECK(keys[0].id == 1);
+    CHECK(keys[1].id == 4);
+
+    // Nor one read before an eviction this process has not saved yet.
+    auto two = key(2);
+    p.add(two);
+    p.report(2, http(401, "invalid_api_key"), 20);
+    p.refresh({one, two, key(4)}, clock::now());  // `two` as stored: still active
+    for (auto& k : p.snapshot())
+        if (k.id == 2) CHECK(k.shown_status(20) == "invalid");
+    CHECK(p.pick("m", {}, 20)->id == 4);
 }

@@ -85,16 +85,21 @@ bool postgres_store::set_key_enabled(id_t id, bool enabled) {
     return db_.exec("UPDATE api_keys SET enabled = $1 WHERE id = $2", {p(enabled), p(id)}).affected() > 0;
 }
 
-void postgres_store::save_key_states(const std::vector<key_row>& rows) {
-    if (rows.empty()) return;
+void postgres_store::save_key_usage(const std::vector<upstream::key_usage>& used) {
+    if (used.empty()) return;
     pg::transaction t(db_);
-    for (const auto& k : rows)
+    for (const auto& k : used) {
+        // Increments, not totals: every instance adds what its own answers used.
         db_.exec(
-            "UPDATE api_keys SET status=$1, reason=$2, cooldown_until=$3, requests=$4, failures=$5, tokens_in=$6, "
-            "tokens_out=$7, last_used_at=$8, last_error=$9, refuses_stream_options=$10 WHERE id=$11",
-            {p(k.status), text_or_null(k.reason), p(k.cooldown_until), p(k.requests), p(k.failures),
-             p(k.tokens_in), p(k.tokens_out), p(k.last_used_at), text_or_null(k.last_error),
-             p(k.refuses_stream_options), p(k.id)});
+            "UPDATE api_keys SET requests=requests+$1, failures=failures+$2, tokens_in=tokens_in+$3, "
+            "tokens_out=tokens_out+$4, last_used_at=GREATEST(last_used_at, $5::bigint), "
+            "last_error=$6 WHERE id=$7",
+            {p(k.requests), p(k.failures), p(k.tokens_in), p(k.tokens_out), p(k.last_used_at),
+             text_or_null(k.last_error), p(k.id)});
+        if (k.health_changed)
+            db_.exec("UPDATE api_keys SET status=$1, reason=$2, cooldown_until=$3, refuses_stream_options=$4 WHERE id=$5",
+                     {p(k.status), text_or_null(k.reason), p(k.cooldown_until), p(k.refuses_stream_options), p(k.id)});
+    }
     t.commit();
 }
 

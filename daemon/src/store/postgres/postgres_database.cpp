@@ -3,9 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <cerrno>
+#include <poll.h>
 
 #include "store/postgres/postgres_store.hpp"
 #include "util/app_error.hpp"
+#include "util/random.hpp"
 #include "util/thread_name.hpp"
 
 namespace chatd::store {
@@ -18,6 +21,10 @@ bool connection_lost(const pg::error& e) {
     const auto& s = e.sqlstate();
     return s.empty() || s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03";
 }
+
+// NOTIFY's payload limit is 8,000 bytes: longer news goes as "anything may have changed".
+constexpr std::size_t max_detail = 7000;
+constexpr std::string_view channel = "chatd_events";
 
 constexpr auto first_retry = std::chrono::milliseconds(250);
 constexpr auto last_retry = std::chrono::seconds(5);
@@ -38,7 +45,7 @@ postgres_database::worker*& postgres_database::current_worker() {
 }
 
 postgres_database::postgres_database(const std::string& url, int pool_size, const std::string& instance)
-    : writes_work_(writes_.get_executor()), reads_work_(reads_.get_executor()) {
+    : writes_work_(writes_.get_executor()), reads_work_(reads_.get_executor()), sender_(random_hex(8)) {
     int readers = std::max(1, pool_size - 1);
     for (int i = 0; i < 1 + readers; ++i) {
         workers_.push_back(std::make_unique<worker>());
@@ -46,6 +53,7 @@ postgres_database::postgres_database(const std::string& url, int pool_size, cons
     }
     start_workers(writes_, 1);
     start_workers(reads_, readers);
+    listener_ = std::thread([this, url] { listen(url); });
 }
 
 void postgres_database::start_workers(boost::asio::io_context& ioc, int count) {
@@ -64,11 +72,97 @@ postgres_database::~postgres_database() { stop(); }
 store& postgres_database::direct() { return *workers_.front()->store; }
 
 void postgres_database::stop() {
+    stopping_ = true;
+    if (listener_.joinable()) listener_.join();
     if (threads_.empty()) return;
     writes_work_.reset();
     reads_work_.reset();
     for (auto& t : threads_) t.join();
     threads_.clear();
+}
+
+void postgres_database::announce(std::string_view topic, std::string detail) {
+    if (detail.size() > max_detail) detail = any_news;
+    auto payload = sender_ + "\n" + std::string(topic) + "\n" + detail;
+    // On the writer, so the news follows the writes it is about.
+    boost::asio::post(writes_, [payload = std::move(payload)] {
+        auto& conn = current_worker()->store->connection();
+        try {
+            if (conn.healthy()) conn.exec("SELECT pg_notify($1, $2)", {std::string(channel), payload});
+        } catch (const std::exception& e) {
+            // The database is away: the others' listening connections drop too, and they
+            // refresh everything once it is back.
+            spdlog::debug("announcing to other instances failed: {}", e.what());
+        }
+    });
+}
+
+void postgres_database::on_news(std::string_view topic, news_handler handler) {
+    std::lock_guard lock(news_mu_);
+    handlers_[std::string(topic)].push_back(std::move(handler));
+}
+
+void postgres_database::deliver(std::string_view payload) {
+    auto first = payload.find('\n');
+    auto second = first == payload.npos ? payload.npos : payload.find('\n', first + 1);
+    if (second == payload.npos) return;  // not ours
+    if (payload.substr(0, first) == sender_) return;
+    auto topic = payload.substr(first + 1, second - first - 1);
+    auto detail = payload.substr(second + 1);
+    std::lock_guard lock(news_mu_);
+    if (auto it = handlers_.find(topic); it != handlers_.end())
+        for (auto& h : it->second) h(detail);
+}
+
+void postgres_database::deliver_to_all(std::string_view detail) {
+    std::lock_guard lock(news_mu_);
+    for (auto& [topic, hs] : handlers_)
+        for (auto& h : hs) h(detail);
+}
+
+void postgres_database::listen(std::string url) {
+    name_this_thread("chatd-pglisten");
+    std::unique_ptr<pg::connection> conn;
+    auto backoff = first_retry;
+    bool missed = false;     // news may have gone by while not listening
+    bool listening = false;
+    auto pause = [&](std::chrono::milliseconds d) {
+        for (auto until = std::chrono::steady_clock::now() + d; !stopping_ && std::chrono::steady_clock::now() < until;)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    };
+    while (!stopping_) {
+        if (!listening || !conn->healthy()) {
+            try {
+                if (!conn) conn = std::make_unique<pg::connection>(url);
+                else if (!conn->reconnect()) throw pg::error(conn->last_error());
+                conn->exec("LISTEN " + pg::quote_identifier(channel));
+                listening = true;
+                backoff = first_retry;
+                if (missed) deliver_to_all(any_news);
+                missed = false;
+            } catch (const std::exception& e) {
+                spdlog::debug("listening for other instances' news: {}", e.what());
+                missed = true;
+                listening = false;
+                pause(backoff);
+                backoff = std::min<std::chrono::milliseconds>(backoff * 2, last_retry);
+                continue;
+            }
+        }
+        pollfd fd{PQsocket(conn->handle()), POLLIN, 0};
+        if (::poll(&fd, 1, 250) < 0 && errno != EINTR) fd.revents = POLLERR;
+        if (fd.revents == 0) continue;
+        if (!PQconsumeInput(conn->handle())) {
+            missed = true;  // reopened on the next round
+            listening = false;
+            continue;
+        }
+        while (PGnotify* n = PQnotifies(conn->handle())) {
+            std::string payload = n->extra;
+            PQfreemem(n);
+            deliver(payload);
+        }
+    }
 }
 
 void postgres_database::enqueue(job j) {

@@ -65,7 +65,7 @@ public:
     std::vector<key_row> keys() override;
     bool remove_key(id_t id) override;
     bool set_key_enabled(id_t id, bool enabled) override;
-    void save_key_states(const std::vector<key_row>& rows) override;
+    void save_key_usage(const std::vector<upstream::key_usage>& used) override;
     void add_key_events(const std::vector<key_event_row>& events) override;
     std::vector<key_event_row> key_events(id_t key_id, int limit) override;
 

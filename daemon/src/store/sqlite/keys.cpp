@@ -86,26 +86,31 @@ bool sqlite_store::set_key_enabled(id_t id, bool enabled) {
     return st.exec() > 0;
 }
 
-void sqlite_store::save_key_states(const std::vector<key_row>& rows) {
-    if (rows.empty()) return;
+void sqlite_store::save_key_usage(const std::vector<upstream::key_usage>& used) {
+    if (used.empty()) return;
     savepoint t(db_);
-    stmt st = prepare(
-        "UPDATE api_keys SET status=?, reason=?, cooldown_until=?, requests=?, failures=?, tokens_in=?, "
-        "tokens_out=?, last_used_at=?, last_error=?, refuses_stream_options=? WHERE id=?");
-    for (const auto& k : rows) {
-        st.reset();
-        st.bind(1, k.status);
-        bind_text_or_null(st, 2, k.reason);
-        bind_opt(st, 3, k.cooldown_until);
-        st.bind(4, k.requests);
-        st.bind(5, k.failures);
-        st.bind(6, k.tokens_in);
-        st.bind(7, k.tokens_out);
-        bind_opt(st, 8, k.last_used_at);
-        bind_text_or_null(st, 9, k.last_error);
-        st.bind(10, k.refuses_stream_options ? 1 : 0);
-        st.bind(11, k.id);
-        st.exec();
+    stmt counted = prepare(
+        "UPDATE api_keys SET requests=requests+?, failures=failures+?, tokens_in=tokens_in+?, "
+        "tokens_out=tokens_out+?, last_used_at=?, last_error=? WHERE id=?");
+    stmt health = prepare("UPDATE api_keys SET status=?, reason=?, cooldown_until=?, refuses_stream_options=? WHERE id=?");
+    for (const auto& k : used) {
+        counted.reset();
+        counted.bind(1, k.requests);
+        counted.bind(2, k.failures);
+        counted.bind(3, k.tokens_in);
+        counted.bind(4, k.tokens_out);
+        bind_opt(counted, 5, k.last_used_at);
+        bind_text_or_null(counted, 6, k.last_error);
+        counted.bind(7, k.id);
+        counted.exec();
+        if (!k.health_changed) continue;
+        health.reset();
+        health.bind(1, k.status);
+        bind_text_or_null(health, 2, k.reason);
+        bind_opt(health, 3, k.cooldown_until);
+        health.bind(4, k.refuses_stream_options ? 1 : 0);
+        health.bind(5, k.id);
+        health.exec();
     }
     t.commit();
 }
