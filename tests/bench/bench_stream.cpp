@@ -433,13 +433,15 @@ void raise_fd_limit() {
 int run(int argc, char** argv) {
     namespace po = boost::program_options;
     options opt;
-    std::string target, url;
+    std::string target;
+    std::vector<std::string> urls;
     po::options_description desc(
         "bench_stream direct|chatd --url URL [options]\n"
         "  direct: URL is the upstream base, e.g. http://127.0.0.1:PORT/v1\n"
         "  chatd:  URL is chatd's public origin, e.g. http://127.0.0.1:PORT");
     desc.add_options()("help,h", "show this help")(
-        "url", po::value(&url)->required(), "base URL")(
+        "url", po::value(&urls)->required(),
+        "base URL; given more than once (several chatd instances), workers take them in turn")(
         "key", po::value(&opt.key), "upstream API key (direct)")(
         "cookie", po::value(&opt.cookie), "Cookie header, e.g. chatd_session=... (chatd)")(
         "model", po::value(&opt.model), "model id")(
@@ -470,14 +472,20 @@ int run(int argc, char** argv) {
     if (opt.target == mode::direct && opt.key.empty()) throw std::runtime_error("direct needs --key");
     if (opt.target == mode::chatd && opt.cookie.empty())
         throw std::runtime_error("chatd needs --cookie");
-    parse_url(url, opt);
     opt.concurrency = std::max(1, opt.concurrency);
     opt.requests = std::max(0, opt.requests);
     opt.threads = std::clamp(opt.threads, 1, 2);
 
     raise_fd_limit();
     asio::io_context ioc(opt.threads);
-    auto endpoints = tcp::resolver(ioc).resolve(opt.host, opt.port);
+    // One set of options and addresses per URL; worker i asks URL i mod n, like a balancer
+    // that spreads connections round-robin.
+    std::vector<options> targets;
+    std::vector<tcp::resolver::results_type> endpoints;
+    for (auto& url : urls) {
+        parse_url(url, targets.emplace_back(opt));
+        endpoints.push_back(tcp::resolver(ioc).resolve(targets.back().host, targets.back().port));
+    }
     std::atomic<int> next{0};
     const int workers = std::min(opt.concurrency, std::max(1, opt.requests));
     // Each worker fills its own results, so the hot path takes no lock.
@@ -487,7 +495,8 @@ int run(int argc, char** argv) {
     for (int i = 0; i < workers; ++i) {
         auto strand = asio::make_strand(ioc);
         auto delay = std::chrono::milliseconds(std::int64_t(opt.ramp_ms) * i / workers);
-        pool.push_back(std::make_unique<worker>(strand, opt, endpoints, next, per_worker[i], delay));
+        auto which = i % targets.size();
+        pool.push_back(std::make_unique<worker>(strand, targets[which], endpoints[which], next, per_worker[i], delay));
         asio::co_spawn(strand, pool.back()->run(), asio::detached);
     }
     std::vector<std::jthread> threads;

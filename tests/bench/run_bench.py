@@ -96,6 +96,9 @@ def main():
     ap.add_argument("--chatd-env", action="append", default=[], metavar="NAME=VALUE",
                     help="an environment variable for chatd only, e.g. LD_PRELOAD=... (repeatable)")
     ap.add_argument("--chatd-args", default="", help="more options for chatd, e.g. '--stream_flush_ms 0'")
+    ap.add_argument("--instances", type=int, default=1,
+                    help="chatd processes sharing one database (needs --chatd-args with a PostgreSQL store); "
+                         "the load is spread over them by connection")
     ap.add_argument("--json-out", default="", help="also write the figures to this file as JSON")
     opts = ap.parse_args()
     plans = []  # (label, concurrency, requests, ramp_ms, tokens, delay)
@@ -113,7 +116,7 @@ def main():
                                                ("chatd", "chatctl", "fake_upstream", "bench_stream"))
     work = tempfile.mkdtemp(prefix="chatd-bench-")
     procs = []
-    chatd = chatd_pid = None
+    chatds = []  # (process, pid of chatd itself, port, admin socket)
     try:
         port_file = os.path.join(work, "fake.port")
         fake = subprocess.Popen([fake_bin, "--listen", "127.0.0.1:0", "--port-file", port_file, "--threads", "2"],
@@ -128,32 +131,45 @@ def main():
             return f"tokens={tokens}:delay={delay}" + \
                 (f":think_tokens={opts.think_tokens}:think_delay={delay}" if opts.think_tokens else "")
 
-        port = free_port()
-        sock = os.path.join(work, "admin.sock")
-        chatd = subprocess.Popen([*opts.wrap.split(), chatd_bin, "--config", os.path.join(ROOT, "etc/chatd.bench.conf"),
-                                  "--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(work, "var"),
-                                  "--admin-socket", sock, *opts.chatd_args.split()], stdout=sys.stderr, stderr=subprocess.STDOUT,
-                                 env={**os.environ, **dict(v.split("=", 1) for v in opts.chatd_env)})
-        procs.append(chatd)
-        chatd_pid = chatd.pid
-        if opts.wrap:  # chatd is the wrapper's child (a profiler may start helpers of its own too)
-            def wrapped_chatd():
-                return subprocess.run(["pgrep", "-x", "-P", str(chatd.pid), os.path.basename(chatd_bin)[:15]],
-                                      capture_output=True, text=True).stdout.split()
-            chatd_pid = int(wait_for(wrapped_chatd, what="chatd under the wrapper")[0])
+        def start_chatd(n):
+            port, sock = free_port(), os.path.join(work, f"admin{n}.sock")
+            proc = subprocess.Popen([*opts.wrap.split(), chatd_bin, "--config", os.path.join(ROOT, "etc/chatd.bench.conf"),
+                                     "--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(work, f"var{n}"),
+                                     "--admin-socket", sock, *opts.chatd_args.split()], stdout=sys.stderr,
+                                    stderr=subprocess.STDOUT,
+                                    env={**os.environ, **dict(v.split("=", 1) for v in opts.chatd_env)})
+            procs.append(proc)
+            pid = proc.pid
+            if opts.wrap:  # chatd is the wrapper's child (a profiler may start helpers of its own too)
+                def wrapped_chatd():
+                    return subprocess.run(["pgrep", "-x", "-P", str(proc.pid), os.path.basename(chatd_bin)[:15]],
+                                          capture_output=True, text=True).stdout.split()
+                pid = int(wait_for(wrapped_chatd, what="chatd under the wrapper")[0])
 
-        def healthy():
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                c.request("GET", "/healthz")
-                return c.getresponse().status == 200
-            except OSError:
-                return False
-        wait_for(healthy, what="chatd")
+            def healthy():
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                    c.request("GET", "/healthz")
+                    return c.getresponse().status == 200
+                except OSError:
+                    return False
+            wait_for(healthy, what="chatd")
+            chatds.append((proc, pid, port, sock))
 
-        def ctl(*args, stdin=None):
-            return subprocess.run([chatctl, "-s", sock, *args], input=stdin, text=True, check=True,
+        for n in range(opts.instances):
+            start_chatd(n)
+        port, sock = chatds[0][2], chatds[0][3]
+        urls = [a for _, _, p, _ in chatds for a in ("--url", f"http://127.0.0.1:{p}")]
+
+        def ctl(*args, stdin=None, on=None):
+            return subprocess.run([chatctl, "-s", on or sock, *args], input=stdin, text=True, check=True,
                                   capture_output=True).stdout
+
+        def cpu_all():
+            return sum(cpu_seconds(pid) for _, pid, _, _ in chatds)
+
+        def rss_all(field):
+            return sum(rss_kib(pid, field) for _, pid, _, _ in chatds)
 
         def use_keys(tokens, delay):
             """The pool holds only keys answering with this shape; returns one of them."""
@@ -163,9 +179,12 @@ def main():
             pool = [f"sk-bench{i:03d}t{tokens}d{delay}:{behaviour}:{shape}" for i in range(opts.healthy_keys)]
             pool += [f"sk-bad{i:03d}:invalid" for i in range(opts.invalid_keys)]
             ctl("keys", "add", "--base-url", base, "-", stdin="\n".join(pool) + "\n")
+            for _, _, _, other in chatds[1:]:  # its listing takes in the shared keys first
+                ctl("keys", "list", on=other)
             return pool[0]
 
-        ctl("models", "set", "gpt-4o-mini", "--cost", str(opts.cost))
+        for _, _, _, each in chatds:
+            ctl("models", "set", "gpt-4o-mini", "--cost", str(opts.cost), on=each)
         c = http.client.HTTPConnection("127.0.0.1", port)
         c.request("POST", "/rpc", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "auth.password.register",
                                               "params": {"username": "bench", "password": "bench password"}}),
@@ -173,25 +192,27 @@ def main():
         r = c.getresponse()
         r.read()
         cookie = r.getheader("Set-Cookie").split(";", 1)[0]
-        baseline_rss = rss_kib(chatd_pid, "VmRSS")
+        baseline_rss = rss_all("VmRSS")
 
         print(f"upstream: fake; keys: {opts.healthy_keys} healthy, {opts.invalid_keys} invalid; "
-              f"{opts.think_tokens} reasoning tokens first; machine: {os.cpu_count()} cores")
+              f"{opts.think_tokens} reasoning tokens first; {opts.instances} chatd instance(s); "
+              f"machine: {os.cpu_count()} cores")
         rows = []
         for label, n, requests, ramp, tokens, delay in plans:
             # The direct runs use connections opened before the clock starts; warm chatd's
             # upstream connection pool the same way with one short unmeasured round.
             use_keys(1, 0)
-            bench(bench_bin, "chatd", "--url", f"http://127.0.0.1:{port}", "--cookie", cookie,
+            bench(bench_bin, "chatd", *urls, "--cookie", cookie,
                   "--concurrency", str(n), "--requests", str(n), "--ramp-ms", str(min(ramp, 2000)))
             key = use_keys(tokens, delay)
             shape = ["--concurrency", str(n), "--requests", str(requests), "--ramp-ms", str(ramp)]
             direct = bench(bench_bin, "direct", "--url", base, "--key", key, *shape)
-            reset_peak_rss(chatd_pid)
-            cpu0 = cpu_seconds(chatd_pid)
-            via = bench(bench_bin, "chatd", "--url", f"http://127.0.0.1:{port}", "--cookie", cookie, *shape)
-            via["cpu_ms_per_answer"] = (cpu_seconds(chatd_pid) - cpu0) * 1000 / max(1, requests)
-            via["peak_rss_mb"] = rss_kib(chatd_pid, "VmHWM") / 1024
+            for _, pid, _, _ in chatds:
+                reset_peak_rss(pid)
+            cpu0 = cpu_all()
+            via = bench(bench_bin, "chatd", *urls, "--cookie", cookie, *shape)
+            via["cpu_ms_per_answer"] = (cpu_all() - cpu0) * 1000 / max(1, requests)
+            via["peak_rss_mb"] = rss_all("VmHWM") / 1024
             rows.append((f"{label} ({tokens}x{delay}ms)", direct, via))
 
         print(f"{'scenario':>26} {'mode':>7} {'errors':>6} {'ttft p50':>9} {'p95':>8} {'p99':>8} {'max':>8}"
@@ -208,7 +229,7 @@ def main():
                   f"   total p99 x{v['total_ms']['p99'] / max(d['total_ms']['p99'], 1e-9):.3f}")
             print(f"{'':>26} {'chatd':>7}  chat.send p50 {v['send_ms']['p50']:.2f} p99 {v['send_ms']['p99']:.2f} ms;"
                   f" CPU {v['cpu_ms_per_answer']:.2f} ms/answer; peak RSS {v['peak_rss_mb']:.1f} MB")
-        peak = rss_kib(chatd_pid, "VmHWM")
+        peak = rss_all("VmHWM")
         print(f"chatd RSS: {baseline_rss / 1024:.1f} MB idle")
         summary = {"scenarios": [{"scenario": n, "direct": d, "chatd": v} for n, d, v in rows],
                    "chatd_rss_idle_mb": round(baseline_rss / 1024, 1), "chatd_rss_peak_mb": round(peak / 1024, 1)}
@@ -218,11 +239,12 @@ def main():
         errors = sum(v["errors"] + d["errors"] for _, d, v in rows)
         return 1 if errors else 0
     finally:
-        if chatd_pid and chatd and chatd_pid != chatd.pid:  # a wrapper waits for its chatd
-            try:
-                os.kill(chatd_pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        for proc, pid, _, _ in chatds:
+            if pid != proc.pid:  # a wrapper waits for its chatd
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
         for p in reversed(procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
