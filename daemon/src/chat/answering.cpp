@@ -210,7 +210,9 @@ awaitable<void> chat_service::store_answer(job& j, answer_end e) {
     std::string final_event;
     bool unsaved = false;
     try {
-        auto bal = co_await db_.run([f, now = unix_now()](store::store& s) { return s.finish_answer(f, now); });
+        auto bal = co_await db_.run_apart([f, now = unix_now()](store::store& s) { return s.finish_answer(f, now); });
+        // Streams following it on other instances end now rather than at their next look.
+        if (db_.shared()) db_.announce(store::news::answers_saved, std::to_string(g.message_id));
         std::size_t end = f.reasoning.size() + f.content.size();
         if (status == "failed" || status == "interrupted") {
             final_event = error_event_of(f);

@@ -172,7 +172,7 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         context_selector context({model->max_messages, model->max_context_chars, model->vision});
         auto now = unix_now();
         auto price = billing::question_price(model->cost, model->image_cost, images, user.is_admin);
-        auto started = co_await db_.run(
+        auto started = co_await db_.run_apart(
             [q, plan = billing::question_charge(price, now), read = context.reader(), now](store::store& s) {
                 return s.start_question(q, plan, read, now);
             });
@@ -208,7 +208,7 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
         context_selector context({model->max_messages, model->max_context_chars, model->vision});
         auto now = unix_now();
         auto price = billing::question_price(model->cost, model->image_cost, images, user.is_admin);
-        auto started = co_await db_.run(
+        auto started = co_await db_.run_apart(
             [&, plan = billing::question_charge(price, now), read = context.reader()](store::store& s) {
                 return s.start_regenerate(user.id, message_id, attachments, plan, read, now);
             });

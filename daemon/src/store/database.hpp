@@ -48,6 +48,14 @@ public:
     auto run_alone(F f) {
         return submit(std::move(f), true);
     }
+    // As run, for a call its caller awaits whose order against other callers' writes does not
+    // matter (a question's transaction, an answer's end): where the backend has several
+    // connections that write (PostgreSQL's pool), it may run beside the others instead of
+    // queueing behind them. Conflicts are the database's to settle (row locks).
+    template <class F>
+    auto run_apart(F f) {
+        return submit(std::move(f), false, false, true);
+    }
     // Runs f(store&) on a read-only connection with a thread of its own, in one read
     // transaction: the operator's heavy listings and searches never hold up the writer.
     // Sees everything committed before the call.
@@ -90,13 +98,15 @@ protected:
         std::function<void(std::exception_ptr)> fail;    // keeps the first error it is given
         std::function<void()> finish;                    // completes the caller, after the commit
         bool alone = false;
+        bool apart = false;  // run_apart
     };
 
     template <class F>
-    auto submit(F f, bool alone, bool reading = false) -> boost::asio::awaitable<decltype(f(std::declval<store&>()))> {
+    auto submit(F f, bool alone, bool reading = false, bool apart = false)
+        -> boost::asio::awaitable<decltype(f(std::declval<store&>()))> {
         using result = decltype(f(std::declval<store&>()));
         static_assert(!std::is_void_v<result>, "database::run needs a function that returns a value");
-        auto initiation = [this, alone, reading](auto handler, F fn) {
+        auto initiation = [this, alone, reading, apart](auto handler, F fn) {
             using handler_t = decltype(handler);
             struct state {
                 handler_t handler;
@@ -108,6 +118,7 @@ protected:
             auto guard = std::make_shared<decltype(boost::asio::make_work_guard(ex))>(boost::asio::make_work_guard(ex));
             job j;
             j.alone = alone;
+            j.apart = apart;
             j.work = [st, fn = std::move(fn)](store& s) mutable -> std::exception_ptr {
                 try {
                     st->value = fn(s);

@@ -167,8 +167,9 @@ void postgres_database::listen(std::string url) {
 
 void postgres_database::enqueue(job j) {
     // A call that runs alone (a backup: pg_dump for as long as it takes) must not hold up the
-    // writer; it needs no place in the writes' order, so a pooled connection takes it.
-    auto& ioc = j.alone ? reads_ : writes_;
+    // writer, and one that runs apart needs no place in the writes' order: a pooled connection
+    // takes either.
+    auto& ioc = j.alone || j.apart ? reads_ : writes_;
     boost::asio::post(ioc, [this, j = std::move(j)]() mutable { run_on(*current_worker(), j, false); });
 }
 
