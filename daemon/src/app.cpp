@@ -207,7 +207,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.uploads = std::make_unique<chat::attachments>(*m.db, *m.blobs, m.file_work);
     m.chat = std::make_unique<chat::chat_service>(m.ioc, *m.db, *m.client, m.pool, *m.site, get_cfg, *m.uploads);
     m.direct_client = std::make_unique<upstream::client>(m.ioc.get_executor(), direct_client_options(*cfg));
-    m.wechat_api = std::make_unique<wechat::api>(*m.direct_client);
+    m.wechat_api = std::make_unique<wechat::api>(*m.direct_client, m.db->shared() ? m.db.get() : nullptr);
     // One instance keeps WeChat login state in memory; instances sharing a database share it there.
     std::unique_ptr<wechat::login_state> login_state;
     if (m.db->shared())
