@@ -37,6 +37,8 @@
 #include "pay/payments.hpp"
 #include "web/front_end.hpp"
 #include "wechat/login.hpp"
+#include "wechat/memory_login_state.hpp"
+#include "wechat/shared_login_state.hpp"
 
 namespace chatd {
 
@@ -221,11 +223,21 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.uploads = std::make_unique<chat::attachments>(*m.db, *m.blobs, m.file_work);
     m.chat = std::make_unique<chat::chat_service>(m.ioc, *m.db, *m.client, m.pool, *m.site, get_cfg, *m.uploads);
     m.direct_client = std::make_unique<upstream::client>(m.ioc.get_executor(), direct_client_options(*cfg));
-    m.wechat_api = std::make_unique<wechat::api>(*m.direct_client);
+    m.wechat_api = std::make_unique<wechat::api>(*m.direct_client, m.db->shared() ? m.db.get() : nullptr);
+    // One instance keeps WeChat login state in memory; instances sharing a database share it there.
+    std::unique_ptr<wechat::login_state> login_state;
+    if (m.db->shared())
+        login_state = std::make_unique<wechat::shared_login_state>(*m.db, [get_cfg] {
+            auto c = get_cfg();
+            return c->wechat.appid + "\n" + c->wechat.secret;
+        });
+    else
+        login_state = std::make_unique<wechat::memory_login_state>();
     m.wechat = std::make_unique<wechat::login_service>(
         *m.wechat_api, get_cfg,
         wechat::login_hooks{[&m] { return m.site->get("site.name"); },
-                            [&m](std::string openid) { return m.accounts->wechat_user_banned(std::move(openid)); }});
+                            [&m](std::string openid) { return m.accounts->wechat_user_banned(std::move(openid)); }},
+        std::move(login_state));
     m.chat->set_models(m.db->direct().models());
     m.catalog = std::make_unique<chat::catalog>(*m.db, *m.chat);
     m.conversations = std::make_unique<chat::conversations>(*m.db, *m.uploads);

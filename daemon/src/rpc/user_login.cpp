@@ -51,7 +51,7 @@ awaitable<json::value> auth_wechat_poll(services& s, const json::value& v, call_
     params p(v);
     if (wechat_mode(s) != "qr") throw app_error("forbidden", "本站未开放扫码登录 (QR login is off)");
     auto browser = auth::auth_service::cookie_value(ctx.cookies, login_cookie);
-    auto scanned = s.wechat.poll(p.str("ticket"), sha256_hex(browser));
+    auto scanned = co_await s.wechat.poll(p.str("ticket"), sha256_hex(browser));
     using state = wechat::scanned_login::state;
     if (scanned.status == state::pending) co_return json::object{{"status", "pending"}};
     if (scanned.status == state::expired) co_return json::object{{"status", "expired"}};
@@ -76,7 +76,7 @@ awaitable<json::value> auth_wechat_code(services& s, const json::value& v, call_
         throw app_error("too_many_requests", "尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
     std::optional<std::string> openid;
     try {
-        openid = s.wechat.redeem_code(code);
+        openid = co_await s.wechat.redeem_code(code);
     } catch (...) {
         s.abuse.release(key, attempted);  // refused by the site-wide budget: nothing was checked
         throw;

@@ -198,6 +198,52 @@ public:
     // Uploads nobody sent with a question, older than `before`: forgotten likewise.
     virtual std::vector<std::string> forget_unsent_uploads(std::int64_t before) = 0;
 
+    // WeChat login state shared by instances on one database (wechat_logins.cpp). Expired
+    // rows are swept as new ones are added, so the tables stay bounded.
+    // The browser's QR login that nobody scanned and that lives past `min_expires_at`, with
+    // its invite replaced (a reload shows the same code).
+    virtual std::optional<wechat_login_row> reuse_wechat_login(const std::string& browser,
+                                                               const std::string& invite,
+                                                               std::int64_t min_expires_at) = 0;
+    // Adds a pending QR login in place of the browser's previous one; false when `capacity`
+    // logins are pending.
+    virtual bool add_wechat_login(const wechat_login_row& row, std::int64_t now, std::int64_t capacity) = 0;
+    // The scan: binds `openid` to the scene's live login (`ticket`, when not empty, must match).
+    virtual wechat_scan bind_wechat_login(const std::string& scene, const std::string& ticket,
+                                          const std::string& openid, std::int64_t now) = 0;
+    // The poll of `browser`'s login by `ticket`. A scanned or expired one is deleted as it is
+    // returned, so it is handed out once whoever polls; a pending one comes back with no
+    // openid and stays; none when there is no such login.
+    virtual std::optional<wechat_login_row> take_wechat_login(const std::string& ticket, const std::string& browser,
+                                                              std::int64_t now) = 0;
+    virtual wechat_code_added add_wechat_code(const std::string& code_hash, const std::string& openid,
+                                              std::int64_t expires_at, std::int64_t now, std::int64_t capacity) = 0;
+    // One attempt at a code within the site-wide budget of `budget` wrong codes per window:
+    // while it is spent the code is not even looked up. A found code is spent (deleted); a
+    // wrong or expired one takes a slot of the budget.
+    virtual wechat_code_attempt redeem_wechat_code(const std::string& code_hash, std::int64_t now_ms,
+                                                   std::int64_t window_ms, int budget) = 0;
+    // A push signed (timestamp/nonce) `signature` carrying `message`; both are remembered for
+    // `keep_s` seconds. The first delivery of a message (on any instance) gets `first`.
+    virtual wechat_push_admission admit_wechat_push(const std::string& signature, const std::string& message,
+                                                    std::int64_t now, std::int64_t keep_s) = 0;
+    virtual void answer_wechat_push(const std::string& message, const std::string& reply) = 0;
+    // Handling the first delivery failed: a retry is handled afresh.
+    virtual void forget_wechat_push(const std::string& message) = 0;
+    // The account's shared access token (`account`: API base and appid); empty when none.
+    virtual wechat_token_row wechat_token(const std::string& account) = 0;
+    // Takes the lease on fetching a new token until `lease_until`, unless another instance
+    // holds it; returns the row as it was when taken.
+    virtual std::optional<wechat_token_row> lease_wechat_token(const std::string& account, std::int64_t now,
+                                                               std::int64_t lease_until) = 0;
+    // Stores a fetched token and ends the lease; `forced_at`: the fetch was a forced refresh.
+    virtual void save_wechat_token(const std::string& account, const std::string& token,
+                                   std::int64_t valid_until, std::optional<std::int64_t> forced_at) = 0;
+    // The fetch failed: the lease ends without a token.
+    virtual void release_wechat_token(const std::string& account) = 0;
+    // WeChat called `token` stale: no instance hands it out again.
+    virtual void reject_wechat_token(const std::string& account, const std::string& token) = 0;
+
     // Operations
     virtual void audit(const audit_row& entry) = 0;
     void audit(std::int64_t at, const std::string& actor, const std::string& via,

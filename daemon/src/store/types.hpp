@@ -210,4 +210,32 @@ struct branch_message {
     std::vector<upload_row> attachments;  // a question's, with their text
 };
 
+// WeChat login state that instances on one database share (wechat/shared_login_state.hpp).
+struct wechat_login_row {
+    std::string ticket, scene, browser, invite;
+    std::string openid;  // empty until scanned
+    std::string qr_url;
+    std::int64_t expires_at = 0;
+};
+
+enum class wechat_scan { bound, expired, taken };
+enum class wechat_code_added { added, clash, full };
+
+struct wechat_code_attempt {
+    bool refused = false;               // the budget of wrong codes is spent: nothing was checked
+    std::optional<std::string> openid;  // the code was right and is now spent
+};
+
+struct wechat_push_admission {
+    enum class verdict { first, retry, reused } what = verdict::first;
+    std::string reply;  // for a retry: the first delivery's reply (empty while it is handled)
+};
+
+struct wechat_token_row {
+    std::string token;
+    std::int64_t valid_until = 0;
+    std::string rejected;  // the last token WeChat called stale
+    std::int64_t last_forced = 0;
+};
+
 }  // namespace chatd::store

@@ -6,6 +6,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "util/unix_time.hpp"
+
 namespace chatd::wechat {
 
 namespace asio = boost::asio;
@@ -64,7 +66,7 @@ awaitable<json::object> api::send(std::string method, std::string url, std::stri
     co_return std::move(o);
 }
 
-awaitable<std::string> api::fetch_token(const credentials& c, bool force) {
+awaitable<api::fetched_token> api::fetch_token(const credentials& c, bool force) {
     json::object body{{"grant_type", "client_credential"},
                       {"appid", c.appid},
                       {"secret", c.secret},
@@ -74,30 +76,39 @@ awaitable<std::string> api::fetch_token(const credentials& c, bool force) {
     auto* expires = o.if_contains("expires_in");
     if (!token || !token->is_string() || token->get_string().empty() || !expires || !expires->is_int64())
         throw api_error(0, "WeChat stable_token answered without access_token/expires_in");
-    std::string t(token->get_string());
     auto ttl = expires->get_int64();
     // Keep it until five minutes before expiry; a shorter lifetime is used for half of it.
     auto keep = ttl > 2 * refresh_margin_s ? ttl - refresh_margin_s : std::max<std::int64_t>(ttl / 2, 1);
+    co_return fetched_token{std::string(token->get_string()), keep};
+}
+
+std::optional<std::string> api::cached_token(const std::string& key) {
     std::lock_guard lock(mu_);
-    token_ = t;
-    valid_until_ = clock::now() + std::chrono::seconds(keep);
-    co_return t;
+    if (cache_for_ != key) {  // the operator changed accounts (SIGHUP)
+        cache_for_ = key;
+        token_.clear();
+        rejected_.clear();
+    }
+    if (!token_.empty() && clock::now() < valid_until_) return token_;
+    return std::nullopt;
+}
+
+void api::cache_token(const std::string& token, std::int64_t keep_s) {
+    std::lock_guard lock(mu_);
+    token_ = token;
+    valid_until_ = clock::now() + std::chrono::seconds(keep_s);
 }
 
 awaitable<std::string> api::access_token(const credentials& c) {
     auto key = c.api_base + "\n" + c.appid;
+    if (shared_) co_return co_await shared_token(c, key);
     asio::steady_timer wait(co_await asio::this_coro::executor);
     for (auto deadline = clock::now() + 2 * timeout;;) {
         bool mine = false, force = false;
         std::string rejected;
         {
+            if (auto t = cached_token(key)) co_return *t;
             std::lock_guard lock(mu_);
-            if (cache_for_ != key) {  // the operator changed accounts (SIGHUP)
-                cache_for_ = key;
-                token_.clear();
-                rejected_.clear();
-            }
-            if (!token_.empty() && clock::now() < valid_until_) co_return token_;
             if (!refreshing_) {
                 refreshing_ = mine = true;
                 // WeChat limits forced refreshes (20 a day, 30 s apart): only when the token it
@@ -110,11 +121,12 @@ awaitable<std::string> api::access_token(const credentials& c) {
         if (mine) {
             try {
                 auto t = co_await fetch_token(c, false);
-                if (force && t == rejected) t = co_await fetch_token(c, true);
+                if (force && t.token == rejected) t = co_await fetch_token(c, true);
+                cache_token(t.token, t.keep_s);
                 std::lock_guard lock(mu_);
                 refreshing_ = false;
-                if (t != rejected) rejected_.clear();
-                co_return t;
+                if (t.token != rejected) rejected_.clear();
+                co_return t.token;
             } catch (...) {
                 std::lock_guard lock(mu_);
                 refreshing_ = false;
@@ -128,23 +140,81 @@ awaitable<std::string> api::access_token(const credentials& c) {
     }
 }
 
-void api::forget_token(const std::string& token) {
-    std::lock_guard lock(mu_);
-    rejected_ = token;
-    if (token_ == token) token_.clear();
+awaitable<std::string> api::shared_token(const credentials& c, const std::string& key) {
+    // Cached here until the database's expiry: a token another instance replaced still works
+    // for minutes, and one WeChat refuses is dropped and looked up again (forget_token).
+    if (auto t = cached_token(key)) co_return *t;
+    asio::steady_timer wait(co_await asio::this_coro::executor);
+    for (auto deadline = clock::now() + 2 * timeout;;) {
+        auto now = unix_now();
+        auto row = co_await shared_->run([key](store::store& s) { return s.wechat_token(key); });
+        if (!row.token.empty() && row.valid_until > now) {
+            cache_token(row.token, row.valid_until - now);
+            co_return row.token;
+        }
+        auto lease = co_await shared_->run(
+            [key, now](store::store& s) { return s.lease_wechat_token(key, now, now + token_lease_s); });
+        if (lease) {
+            // As on one instance: a forced refresh only when the normal fetch hands out the token
+            // WeChat just called stale, and not within 30 s of the last (WeChat's limits).
+            bool force = !lease->rejected.empty() && now - lease->last_forced > 30;
+            std::optional<fetched_token> t;
+            std::exception_ptr failed;
+            try {
+                t = co_await fetch_token(c, false);
+                if (force && t->token == lease->rejected) t = co_await fetch_token(c, true);
+                else force = false;
+            } catch (...) {
+                failed = std::current_exception();
+            }
+            if (failed) {
+                co_await shared_->run([key](store::store& s) {
+                    s.release_wechat_token(key);
+                    return true;
+                });
+                std::rethrow_exception(failed);
+            }
+            auto forced_at = force ? std::optional<std::int64_t>(now) : std::nullopt;
+            co_await shared_->run([key, t, valid_until = unix_now() + t->keep_s, forced_at](store::store& s) {
+                s.save_wechat_token(key, t->token, valid_until, forced_at);
+                return true;
+            });
+            cache_token(t->token, t->keep_s);
+            co_return t->token;
+        }
+        // Another instance (or call) is fetching: wait for its token rather than ask WeChat twice.
+        if (clock::now() > deadline) throw api_error(0, "timed out waiting for the WeChat access token");
+        wait.expires_after(std::chrono::milliseconds(100));
+        co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
+awaitable<void> api::forget_token(const credentials& c, const std::string& token) {
+    {
+        std::lock_guard lock(mu_);
+        rejected_ = token;
+        if (token_ == token) token_.clear();
+    }
+    if (shared_)
+        co_await shared_->run([key = c.api_base + "\n" + c.appid, token](store::store& s) {
+            s.reject_wechat_token(key, token);
+            return true;
+        });
 }
 
 awaitable<json::object> api::call(const credentials& c, std::string method, std::string path, std::string body) {
     for (int attempt = 0;; ++attempt) {
         auto token = co_await access_token(c);
         auto sep = path.find('?') == std::string::npos ? "?" : "&";
+        int refused = 0;
         try {
             co_return co_await send(method, c.api_base + path + sep + "access_token=" + query_escape(token), body);
         } catch (const api_error& e) {
             if (attempt > 0 || !stale_token(e.errcode)) throw;
-            spdlog::info("wechat: access token refused ({}); refreshing", e.errcode);
-            forget_token(token);
+            refused = e.errcode;
         }
+        spdlog::info("wechat: access token refused ({}); refreshing", refused);
+        co_await forget_token(c, token);
     }
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The WeChat Official Account HTTP API that login needs: the stable access token (cached until
 // five minutes before expiry, one refresh at a time, refreshed when WeChat says it is stale),
-// temporary string-scene QR codes, and user info for the unionid.
+// temporary string-scene QR codes, and user info for the unionid. Each fetch of a new token
+// retires the previous one after a few minutes, so instances sharing a database share one
+// token there: one instance at a time fetches it, under a lease (token_lease_s).
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "store/database.hpp"
 #include "upstream/upstream_client.hpp"
 
 namespace chatd::wechat {
@@ -34,7 +37,8 @@ struct qr_code {
 
 class api {
 public:
-    explicit api(upstream::client& http) : http_(http) {}
+    // `shared`: the database instances share, or none on a single instance.
+    explicit api(upstream::client& http, store::database* shared = nullptr) : http_(http), shared_(shared) {}
 
     boost::asio::awaitable<std::string> access_token(const credentials& c);
     boost::asio::awaitable<qr_code> create_qr(const credentials& c, const std::string& scene, int expire_seconds);
@@ -44,16 +48,29 @@ public:
     static constexpr auto timeout = std::chrono::seconds(5);
     // WeChat rotates stable tokens five minutes before expiry; refresh before that.
     static constexpr int refresh_margin_s = 300;
+    // How long an instance may take to fetch a shared token before another may try: a normal
+    // and a forced fetch, with room to spare.
+    static constexpr int token_lease_s = 15;
 
 private:
     // An authenticated call; on 40001/42001 the token is refreshed and the call made once more.
     boost::asio::awaitable<boost::json::object> call(const credentials& c, std::string method, std::string path,
                                                      std::string body);
     boost::asio::awaitable<boost::json::object> send(std::string method, std::string url, std::string body);
-    boost::asio::awaitable<std::string> fetch_token(const credentials& c, bool force);
-    void forget_token(const std::string& token);
+    struct fetched_token {
+        std::string token;
+        std::int64_t keep_s = 0;  // how long to use it
+    };
+    boost::asio::awaitable<fetched_token> fetch_token(const credentials& c, bool force);
+    // From the shared database (or fetched for it); `key`: api_base and appid.
+    boost::asio::awaitable<std::string> shared_token(const credentials& c, const std::string& key);
+    // The cached token while it is valid; clears the cache when the account changed.
+    std::optional<std::string> cached_token(const std::string& key);
+    void cache_token(const std::string& token, std::int64_t keep_s);
+    boost::asio::awaitable<void> forget_token(const credentials& c, const std::string& token);
 
     upstream::client& http_;
+    store::database* shared_;
     std::mutex mu_;
     std::string cache_for_;  // api_base + appid the cached token belongs to
     std::string token_;

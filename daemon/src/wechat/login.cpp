@@ -1,6 +1,7 @@
 #include "wechat/login.hpp"
 
 #include <charconv>
+#include <exception>
 #include <spdlog/spdlog.h>
 
 #include "util/app_error.hpp"
@@ -13,7 +14,6 @@ namespace chatd::wechat {
 
 namespace asio = boost::asio;
 using asio::awaitable;
-using clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -47,48 +47,17 @@ net::response refuse(const net::request& req, int status, const char* why) {
 }  // namespace
 
 login_service::login_service(api& wechat_api, std::function<std::shared_ptr<const config>()> cfg,
-                             login_hooks hooks)
-    : api_(wechat_api), config_(std::move(cfg)), hooks_(std::move(hooks)) {}
+                             login_hooks hooks, std::unique_ptr<login_state> state)
+    : api_(wechat_api), config_(std::move(cfg)), hooks_(std::move(hooks)), state_(std::move(state)) {}
 
 credentials login_service::account() const {
     auto c = config_();
     return {c->wechat.api_base, c->wechat.appid, c->wechat.secret};
 }
 
-void login_service::sweep(clock::time_point now) {
-    if (now - last_sweep_ < std::chrono::seconds(30)) return;
-    last_sweep_ = now;
-    for (auto it = by_ticket_.begin(); it != by_ticket_.end();) {
-        if (it->second.expires > now) {
-            ++it;
-            continue;
-        }
-        ticket_of_scene_.erase(it->second.scene);
-        if (auto b = ticket_of_browser_.find(it->second.browser); b != ticket_of_browser_.end() && b->second == it->first)
-            ticket_of_browser_.erase(b);
-        it = by_ticket_.erase(it);
-    }
-    std::erase_if(codes_, [&](const auto& kv) { return kv.second.expires <= now; });
-}
-
 awaitable<started_login> login_service::start(const std::string& browser, const std::string& ip,
                                               const std::string& invite) {
-    auto now = clock::now();
-    {
-        std::lock_guard lock(mu_);
-        sweep(now);
-        // A reload of the login page shows the same code while it has a while to live.
-        if (auto t = ticket_of_browser_.find(browser); t != ticket_of_browser_.end()) {
-            auto& p = by_ticket_.at(t->second);
-            auto left = std::chrono::duration_cast<std::chrono::seconds>(p.expires - now).count();
-            if (p.openid.empty() && left > 60) {
-                p.invite = invite;
-                co_return started_login{t->second, p.qr_url, static_cast<int>(left)};
-            }
-        }
-        if (by_ticket_.size() >= 20'000)
-            throw app_error("too_many_requests", "登录请求太多，请稍后再试 (too many logins in progress)");
-    }
+    if (auto same = co_await state_->reuse(browser, invite)) co_return *same;
     // Each code costs a WeChat API call: a client reloading in a loop is slowed down.
     if (!limiter_.allow("start:" + ip, 30, std::chrono::minutes(10)))
         throw app_error("too_many_requests", "刷新太频繁，请稍后再试 (too many login codes; wait a few minutes)");
@@ -101,94 +70,40 @@ awaitable<started_login> login_service::start(const std::string& browser, const 
         throw app_error("wechat_unavailable", "微信登录暂时不可用，请稍后再试 (WeChat login is unavailable right now)");
     }
     auto lifetime = std::min(q.expire_seconds > 0 ? q.expire_seconds : qr_seconds, qr_seconds);
-    std::lock_guard lock(mu_);
-    pending p{scene, browser, invite, "", q.url, clock::now() + std::chrono::seconds(lifetime)};
-    if (auto old = ticket_of_browser_.find(browser); old != ticket_of_browser_.end()) {
-        // The browser's previous code is replaced: only the newest one can log it in.
-        if (auto o = by_ticket_.find(old->second); o != by_ticket_.end()) {
-            ticket_of_scene_.erase(o->second.scene);
-            by_ticket_.erase(o);
-        }
-    }
-    ticket_of_scene_[scene] = q.ticket;
-    ticket_of_browser_[browser] = q.ticket;
-    by_ticket_[q.ticket] = std::move(p);
+    if (!co_await state_->add({q.ticket, scene, browser, invite, q.url, lifetime}))
+        throw app_error("too_many_requests", "登录请求太多，请稍后再试 (too many logins in progress)");
     co_return started_login{q.ticket, q.url, lifetime};
 }
 
-scanned_login login_service::poll(const std::string& ticket, const std::string& browser) {
-    std::lock_guard lock(mu_);
-    auto now = clock::now();
-    sweep(now);
-    scanned_login r;
-    auto it = by_ticket_.find(ticket);
-    if (it == by_ticket_.end() || !constant_time_equal(it->second.browser, browser)) {
-        r.status = scanned_login::state::expired;
-        return r;
-    }
-    auto& p = it->second;
-    if (p.expires <= now) r.status = scanned_login::state::expired;
-    else if (p.openid.empty()) return r;
-    else {
-        r.status = scanned_login::state::confirmed;
-        r.openid = p.openid;
-        r.invite = p.invite;
-    }
-    ticket_of_scene_.erase(p.scene);
-    if (auto b = ticket_of_browser_.find(p.browser); b != ticket_of_browser_.end() && b->second == ticket)
-        ticket_of_browser_.erase(b);
-    by_ticket_.erase(it);
-    return r;
+awaitable<scanned_login> login_service::poll(const std::string& ticket, const std::string& browser) {
+    co_return co_await state_->poll(ticket, browser);
 }
 
-std::optional<std::string> login_service::redeem_code(const std::string& code) {
-    auto slot = guesses_.reserve();
-    if (!slot)
+awaitable<std::optional<std::string>> login_service::redeem_code(const std::string& code) {
+    auto attempt = co_await state_->redeem_code(code);
+    if (attempt.refused)
         throw app_error("too_many_requests",
                         "登录码尝试次数过多，请一分钟后再试 (too many login code attempts; try again in a minute)");
-    std::lock_guard lock(mu_);
-    auto it = codes_.find(code);
-    if (it == codes_.end()) return std::nullopt;
-    auto c = std::move(it->second);
-    codes_.erase(it);
-    if (c.expires <= clock::now()) return std::nullopt;
-    guesses_.give_back(*slot);
-    return c.openid;
+    co_return attempt.openid;
 }
 
-std::string login_service::on_keyword(const std::string& openid) {
+awaitable<std::string> login_service::on_keyword(const std::string& openid) {
     if (!limiter_.allow("code:" + openid, 5, std::chrono::minutes(10)))
-        return "获取验证码太频繁，请 10 分钟后再试。";
-    std::lock_guard lock(mu_);
-    auto now = clock::now();
-    sweep(now);
-    if (codes_.size() >= 100'000) return "当前登录人数太多，请稍后再试。";
-    std::string code;
-    do code = random_digits(code_digits);
-    while (codes_.contains(code));
-    codes_[code] = {openid, now + std::chrono::seconds(code_seconds)};
-    return "您的登录验证码：" + code + "\n" + std::to_string(code_seconds / 60) + " 分钟内有效，仅可使用一次。";
+        co_return "获取验证码太频繁，请 10 分钟后再试。";
+    auto code = co_await state_->issue_code(openid, code_seconds, [] { return random_digits(code_digits); });
+    if (!code) co_return "当前登录人数太多，请稍后再试。";
+    co_return "您的登录验证码：" + *code + "\n" + std::to_string(code_seconds / 60) + " 分钟内有效，仅可使用一次。";
 }
 
 awaitable<std::string> login_service::on_scan(const std::string& openid, const std::string& scene,
                                               const std::string& ticket) {
-    const std::string expired = "二维码已过期，请在网页上刷新后重新扫码。";
-    {
-        std::lock_guard lock(mu_);
-        auto t = ticket_of_scene_.find(scene);
-        if (t == ticket_of_scene_.end() || (!ticket.empty() && ticket != t->second)) co_return expired;
-        auto& p = by_ticket_.at(t->second);
-        if (p.expires <= clock::now()) co_return expired;
-        if (!p.openid.empty() && p.openid != openid) co_return "这个二维码已被其他微信扫过，请在网页上刷新。";
-    }
     bool banned = co_await hooks_.is_banned(openid);
-    {
-        // The scene may have expired or been spent while the database answered.
-        std::lock_guard lock(mu_);
-        auto t = ticket_of_scene_.find(scene);
-        if (t == ticket_of_scene_.end()) co_return expired;
-        by_ticket_.at(t->second).openid = openid;
+    switch (co_await state_->bind(scene, ticket, openid)) {
+        case scan_result::expired: co_return "二维码已过期，请在网页上刷新后重新扫码。";
+        case scan_result::taken: co_return "这个二维码已被其他微信扫过，请在网页上刷新。";
+        case scan_result::bound: break;
     }
+    // A banned user's scan is bound all the same: the browser's poll is then refused.
     if (banned) co_return "该账号已被封禁，无法登录。";
     co_return "登录成功，欢迎使用" + hooks_.site_name() + "！请回到网页继续。";
 }
@@ -212,7 +127,7 @@ awaitable<std::string> login_service::on_message(const xml_fields& msg) {
         co_return "";
     }
     if (type == "text" && cfg->wechat.mode == "code" && trim(field(msg, "Content")) == cfg->wechat.code_keyword)
-        co_return on_keyword(from);
+        co_return co_await on_keyword(from);
     co_return "";
 }
 
@@ -274,17 +189,21 @@ awaitable<net::response> login_service::callback(const net::request& req) {
     static_assert(push_memory::keep >= 2 * std::chrono::seconds(max_clock_skew_s),
                   "a signature must be remembered while its timestamp can be accepted");
     auto message = message_id_of(msg);
-    auto [seen, reply] = pushes_.admit(timestamp, nonce, message);
+    auto [seen, reply] = co_await state_->admit_push(timestamp, nonce, message);
     if (seen == push_memory::verdict::reused) co_return refuse(req, 403, "signature reused for another message");
     if (seen == push_memory::verdict::full) co_return refuse(req, 503, "too many pushes to remember");
     if (seen == push_memory::verdict::first) {
+        std::exception_ptr failed;
         try {
             reply = co_await on_message(msg);
         } catch (...) {
-            pushes_.forget(message);
-            throw;
+            failed = std::current_exception();
         }
-        pushes_.answered(message, reply);
+        if (failed) {
+            co_await state_->forget(message);
+            std::rethrow_exception(failed);
+        }
+        co_await state_->answered(message, reply);
     }
     // An empty answer or "success" tells WeChat there is nothing to say to the user.
     if (reply.empty()) co_return text(200, "success");

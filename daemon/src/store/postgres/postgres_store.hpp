@@ -157,6 +157,30 @@ public:
     std::vector<id_t> ledger_mismatches() override;
     std::int64_t backup_to(const std::string& path) override;
 
+    // wechat_logins.cpp: QR logins, one-time codes, the budget of wrong codes, pushes, the token
+    std::optional<wechat_login_row> reuse_wechat_login(const std::string& browser, const std::string& invite,
+                                                       std::int64_t min_expires_at) override;
+    bool add_wechat_login(const wechat_login_row& row, std::int64_t now, std::int64_t capacity) override;
+    wechat_scan bind_wechat_login(const std::string& scene, const std::string& ticket, const std::string& openid,
+                                  std::int64_t now) override;
+    std::optional<wechat_login_row> take_wechat_login(const std::string& ticket, const std::string& browser,
+                                                      std::int64_t now) override;
+    wechat_code_added add_wechat_code(const std::string& code_hash, const std::string& openid,
+                                      std::int64_t expires_at, std::int64_t now, std::int64_t capacity) override;
+    wechat_code_attempt redeem_wechat_code(const std::string& code_hash, std::int64_t now_ms,
+                                           std::int64_t window_ms, int budget) override;
+    wechat_push_admission admit_wechat_push(const std::string& signature, const std::string& message,
+                                            std::int64_t now, std::int64_t keep_s) override;
+    void answer_wechat_push(const std::string& message, const std::string& reply) override;
+    void forget_wechat_push(const std::string& message) override;
+    wechat_token_row wechat_token(const std::string& account) override;
+    std::optional<wechat_token_row> lease_wechat_token(const std::string& account, std::int64_t now,
+                                                       std::int64_t lease_until) override;
+    void save_wechat_token(const std::string& account, const std::string& token, std::int64_t valid_until,
+                           std::optional<std::int64_t> forced_at) override;
+    void release_wechat_token(const std::string& account) override;
+    void reject_wechat_token(const std::string& account, const std::string& token) override;
+
     // For batching and read transactions.
     pg::connection& connection() { return db_; }
 
