@@ -22,6 +22,7 @@
 #include "rpc/services.hpp"
 #include "store/postgres/postgres_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
+#include "store/housekeeping.hpp"
 #include "store/search_backfill.hpp"
 #include "upstream/key_checks.hpp"
 #include "upstream/key_pool.hpp"
@@ -120,10 +121,13 @@ struct app::impl {
             db = std::make_unique<store::sqlite_database>((std::filesystem::path(c.data_dir) / "chatd.db").string());
         auto& st = db->direct();
         st.migrate();
+        st.register_instance();  // before it writes an answer another instance might sweep
         int interrupted = st.interrupt_streaming(unix_now());
         if (interrupted) spdlog::warn("{} answer(s) were cut off by the last stop; marked interrupted and refunded", interrupted);
-        int purged = st.purge_sessions(unix_now());
-        if (purged) spdlog::debug("purged {} expired session(s)", purged);
+        if (st.try_lead(store::background_job::session_purge)) {
+            int purged = st.purge_sessions(unix_now());
+            if (purged) spdlog::debug("purged {} expired session(s)", purged);
+        }
         site->load(st.settings());
         pool.load(st.keys());
     }
@@ -290,9 +294,13 @@ int app::run() {
                        {[&m] { return std::chrono::minutes(std::max<long long>(1, m.site->get_int("keys.recheck_minutes"))); },
                         [&m] { return m.current()->upstream.base_url; },
                         [&m](std::int64_t id) { return m.site_admin->record_key_recovered(id, unix_now()); },
-                        stopping}),
+                        [&m] { return m.db->leads(store::background_job::key_recheck); }, stopping}),
                    asio::detached);
     asio::co_spawn(m.ioc, store::backfill_search(*m.db, stopping), asio::detached);
+    asio::co_spawn(m.ioc,
+                   store::keep_house(*m.db, {[&m] { return std::chrono::seconds(m.current()->store.instance_timeout); },
+                                             stopping}),
+                   asio::detached);
     spdlog::info("chatd {} listening on {}:{} (admin socket {}), {} key(s) in the pool", CHATD_VERSION,
                  cfg->listen_host(), port, cfg->admin_socket, m.pool.snapshot().size());
     systemd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));

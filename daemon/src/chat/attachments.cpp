@@ -112,6 +112,7 @@ void attachments::drop_blobs(const std::vector<std::string>& hashes) {
 }
 
 awaitable<void> attachments::sweep_unsent(std::int64_t now) {
+    if (!co_await db_.leads(store::background_job::upload_sweep)) co_return;
     auto unused = co_await db_.run([before = now - unsent_lifetime_s](store::store& st) {
         return st.forget_unsent_uploads(before);
     });

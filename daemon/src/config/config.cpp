@@ -65,6 +65,7 @@ po::options_description config_options(config& c, std::string& password_flag) {
         ("store.backend", s(c.store.backend), "sqlite | postgres")
         ("store.postgres_url", s(c.store.postgres_url), "postgresql://user:password@host:5432/chatd")
         ("store.postgres_pool", i(c.store.postgres_pool), "PostgreSQL connections of this instance")
+        ("store.instance_timeout", i(c.store.instance_timeout), "seconds unseen before an instance counts as dead")
         ("pay.order_minutes", i(c.pay.order_minutes), "unpaid orders close after this")
         ("pay.wechat.mchid", s(c.pay.wechat.mchid), "WeChat Pay merchant id; set: the channel is offered")
         ("pay.wechat.appid", s(c.pay.wechat.appid), "")
@@ -245,6 +246,7 @@ void validate(config& c, const std::string& password_flag, const origins& from) 
     if (c.store.backend == "postgres" && trim(c.store.postgres_url).empty())
         bad("store.postgres_url", "must name the PostgreSQL database when store.backend = postgres");
     if (c.store.postgres_pool < 2 || c.store.postgres_pool > 256) bad("store.postgres_pool", "expected 2..256");
+    if (c.store.instance_timeout < 3 || c.store.instance_timeout > 3600) bad("store.instance_timeout", "expected 3..3600");
     validate_pay(c.pay, !c.public_url.empty(), bad);
     for (auto [key, v] : {std::pair{"limits.answers_in_flight", c.limits.answers_in_flight},
                           {"limits.questions_per_minute", c.limits.questions_per_minute},

@@ -66,6 +66,7 @@ struct config {
         std::string backend = "sqlite";  // sqlite | postgres
         std::string postgres_url;        // libpq syntax; holds a password: never logged in full
         int postgres_pool = 8;           // connections this instance opens
+        int instance_timeout = 30;       // seconds unseen before other instances take one for dead
     } store;
 
     // Online payment (CONTRACT §11). A channel is offered when its section is filled in.

@@ -321,6 +321,8 @@ awaitable<void> payments::minute_loop() {
         boost::system::error_code ec;
         co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
         if (*stopped) break;
+        // One instance of those sharing a database syncs: the others skip their minute.
+        if (!co_await db_.leads(store::background_job::order_sync)) continue;
         try {
             auto pending = co_await db_.read([](store::store& st) { return st.pending_orders(200); });
             for (const auto& o : pending) co_await sync(o.order_no, "sync");

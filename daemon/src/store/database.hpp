@@ -64,6 +64,16 @@ public:
         return submit(std::move(f), false, true);
     }
 
+    // Whether this instance runs `job` this round (store::try_lead, on the writer's connection,
+    // where the lock lives); false also while the database is away: the round is skipped.
+    boost::asio::awaitable<bool> leads(background_job job) {
+        try {
+            co_return co_await run([job](store& s) { return s.try_lead(job); });
+        } catch (const std::exception&) {
+            co_return false;
+        }
+    }
+
     // True while writes fail for want of room (callers get app_error "storage_full").
     virtual bool storage_full() const = 0;
 

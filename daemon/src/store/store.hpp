@@ -174,6 +174,25 @@ public:
     // database several instances share, only those this instance was writing.
     virtual int interrupt_streaming(std::int64_t now) = 0;
 
+    // Instances sharing the database (PostgreSQL; on SQLite, with one process per file, these
+    // do nothing and this process leads every job). Times are the database's clock.
+    // Start-up: records this instance as alive.
+    virtual void register_instance() = 0;
+    // Records this instance as alive still. A beat more than half `timeout_s` after the
+    // previous one (the database, or this instance, was away) starts its steady beating anew.
+    // False when its row had gone (another instance took it for dead and interrupted its
+    // answers): it is recorded again.
+    virtual bool heartbeat(int timeout_s) = 0;
+    // Instances other than this one not seen for `timeout_s` seconds: their streaming answers
+    // become interrupted and are refunded, as at start-up, and their rows go. Only once this
+    // instance has beaten steadily for `timeout_s` itself: after the database was away, every
+    // live instance gets that long to beat again before any is taken for dead.
+    virtual std::vector<swept_instance> sweep_dead_instances(int timeout_s, std::int64_t now) = 0;
+    // Whether this instance runs `job` now: true while it holds the job's lock, which it then
+    // keeps until its connection ends (a crash releases it; another instance takes over on its
+    // next round). False while another instance holds it.
+    virtual bool try_lead(background_job job) = 0;
+
     virtual std::optional<message_row> message(id_t id) = 0;
     // A user's own list; with operator_view, every user's (or user_id's, when non-zero),
     // deleted ones included.

@@ -238,4 +238,20 @@ struct wechat_token_row {
     std::int64_t last_forced = 0;
 };
 
+// Background jobs that must not run on two instances sharing a database at once; each leads
+// under a lock of its own (store::try_lead). The values are part of the lock keys: never reuse one.
+enum class background_job : int {
+    key_recheck = 1,     // re-testing invalid upstream keys
+    order_sync = 2,      // the payments' minute job
+    upload_sweep = 3,    // forgetting uploads nobody sent
+    session_purge = 4,   // deleting expired sessions
+    instance_sweep = 5,  // finishing the answers of instances that died
+};
+
+// An instance the dead-instance sweep removed, and how many of its answers it interrupted.
+struct swept_instance {
+    std::string name;
+    int interrupted = 0;
+};
+
 }  // namespace chatd::store

@@ -120,6 +120,7 @@ awaitable<void> recheck_invalid_keys(client& c, key_pool& pool, recheck_hooks ho
         auto [ec] = co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec || hooks.stopping()) co_return;
         if (std::chrono::steady_clock::now() - last < hooks.period()) continue;
+        if (!co_await hooks.leading()) continue;
         last = std::chrono::steady_clock::now();
         auto now = unix_now();
         for (auto& k : pool.snapshot()) {

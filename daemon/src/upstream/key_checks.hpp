@@ -36,11 +36,13 @@ boost::asio::awaitable<key_balance> query_balance(client& c, const pool_key& key
                                                   const std::string& default_base_url);
 
 // Tests the invalid keys again every `period()` (checked every 30 s), until `stopping()`; a key
-// that works returns to active and `on_recovered(id)` records it.
+// that works returns to active and `on_recovered(id)` records it. A round runs only when
+// `leading()` says this instance runs the re-checks (one instance of those sharing a database).
 struct recheck_hooks {
     std::function<std::chrono::minutes()> period;
     std::function<std::string()> default_base_url;
     std::function<boost::asio::awaitable<void>(std::int64_t id)> on_recovered;
+    std::function<boost::asio::awaitable<bool>()> leading;
     std::function<bool()> stopping;
 };
 boost::asio::awaitable<void> recheck_invalid_keys(client& c, key_pool& pool, recheck_hooks hooks);

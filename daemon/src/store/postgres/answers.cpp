@@ -191,9 +191,15 @@ balance postgres_store::finish_answer(const finished_answer& f, std::int64_t now
 
 int postgres_store::interrupt_streaming(std::int64_t now) {
     // This instance's answers only (and unmarked ones, copied from SQLite): the others' are
-    // still being written.
-    auto r = db_.exec("SELECT id FROM messages WHERE status = 'streaming' AND instance IN ($1, '') ORDER BY id",
-                      {p(instance_)});
+    // still being written, or left to the dead-instance sweep (instances.cpp).
+    const std::string why = "the service restarted while this answer was being written";
+    return interrupt_streaming_of(instance_, why, now) + interrupt_streaming_of("", why, now);
+}
+
+int postgres_store::interrupt_streaming_of(const std::string& instance, const std::string& why, std::int64_t now) {
+    auto r = db_.exec("SELECT id FROM messages WHERE status = 'streaming' AND instance = $1 ORDER BY id",
+                      {p(instance)});
+    int interrupted = 0;
     for (int i = 0; i < r.rows(); ++i) {
         auto m = message(i64(r, i, 0));
         if (!m) continue;
@@ -204,10 +210,11 @@ int postgres_store::interrupt_streaming(std::int64_t now) {
         f.reasoning = m->reasoning;
         f.refund = true;
         f.error_reason = "interrupted";
-        f.error_message = "the service restarted while this answer was being written";
+        f.error_message = why;
         finish_answer(f, now);
+        ++interrupted;
     }
-    return r.rows();
+    return interrupted;
 }
 
 }  // namespace chatd::store

@@ -129,6 +129,12 @@ public:
     balance finish_answer(const finished_answer& f, std::int64_t now) override;
     int interrupt_streaming(std::int64_t now) override;
 
+    // instances.cpp: the heartbeat, the dead-instance sweep and the jobs' locks
+    void register_instance() override;
+    bool heartbeat(int timeout_s) override;
+    std::vector<swept_instance> sweep_dead_instances(int timeout_s, std::int64_t now) override;
+    bool try_lead(background_job job) override;
+
     // conversations.cpp: conversations, messages and the operator's search
     std::optional<message_row> message(id_t id) override;
     std::vector<conversation_row> conversations(id_t user_id, const std::string& query,
@@ -189,6 +195,9 @@ private:
     void open_answer(id_t user_id, started_answer& out, const charge_planner& plan,
                      const branch_reader& read_branch, std::int64_t now);
     void feed_branch(id_t conversation_id, id_t leaf_id, const branch_reader& read);
+    // The answers `instance` left streaming become interrupted (`why`: their error message) and
+    // are refunded; how many.
+    int interrupt_streaming_of(const std::string& instance, const std::string& why, std::int64_t now);
     void attach_uploads(id_t message_id, const std::vector<std::string>& upload_ids);
     std::vector<upload_row> attachments_with_text(id_t message_id);
     // Deletes these uploads (id, hash); returns the hashes no upload uses any more.

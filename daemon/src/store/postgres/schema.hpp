@@ -8,6 +8,7 @@ namespace chatd::store::pg {
 // Session advisory lock keys: what one instance at a time may do.
 enum class lock_key : std::int64_t {
     migrate = 0x63686174640001,  // "chatd" 1
+    jobs = 0x63686174640100,     // plus a background_job's value: who runs that job
 };
 
 // 0 when the database holds no chatd schema.

@@ -128,6 +128,11 @@ public:
     void save_partial(const std::vector<partial_answer>& answers) override;
     balance finish_answer(const finished_answer& f, std::int64_t now) override;
     int interrupt_streaming(std::int64_t now) override;
+    // One process per file (data_dir's lock): no other instance to watch or to wait for.
+    void register_instance() override {}
+    bool heartbeat(int) override { return true; }
+    std::vector<swept_instance> sweep_dead_instances(int, std::int64_t) override { return {}; }
+    bool try_lead(background_job) override { return true; }
 
     // conversations.cpp: conversations, messages and the operator's search
     std::optional<message_row> message(id_t id) override;
