@@ -434,7 +434,7 @@ int run(int argc, char** argv) {
     namespace po = boost::program_options;
     options opt;
     std::string target;
-    std::vector<std::string> urls;
+    std::vector<std::string> urls, cookies;
     po::options_description desc(
         "bench_stream direct|chatd --url URL [options]\n"
         "  direct: URL is the upstream base, e.g. http://127.0.0.1:PORT/v1\n"
@@ -443,7 +443,8 @@ int run(int argc, char** argv) {
         "url", po::value(&urls)->required(),
         "base URL; given more than once (several chatd instances), workers take them in turn")(
         "key", po::value(&opt.key), "upstream API key (direct)")(
-        "cookie", po::value(&opt.cookie), "Cookie header, e.g. chatd_session=... (chatd)")(
+        "cookie", po::value(&cookies),
+        "Cookie header, e.g. chatd_session=... (chatd); given more than once (several users), workers take them in turn")(
         "model", po::value(&opt.model), "model id")(
         "content", po::value(&opt.content)->default_value(opt.content), "question text")(
         "concurrency", po::value(&opt.concurrency)->default_value(1), "workers in parallel")(
@@ -470,7 +471,7 @@ int run(int argc, char** argv) {
     else if (target == "chatd") opt.target = mode::chatd;
     else throw std::runtime_error("mode must be direct or chatd");
     if (opt.target == mode::direct && opt.key.empty()) throw std::runtime_error("direct needs --key");
-    if (opt.target == mode::chatd && opt.cookie.empty())
+    if (opt.target == mode::chatd && cookies.empty())
         throw std::runtime_error("chatd needs --cookie");
     opt.concurrency = std::max(1, opt.concurrency);
     opt.requests = std::max(0, opt.requests);
@@ -491,12 +492,16 @@ int run(int argc, char** argv) {
     // Each worker fills its own results, so the hot path takes no lock.
     std::vector<results> per_worker(workers);
     std::vector<std::unique_ptr<worker>> pool;
+    std::vector<options> worker_options;
+    worker_options.reserve(workers);  // workers keep a reference to theirs
     auto start = steady::now();
     for (int i = 0; i < workers; ++i) {
         auto strand = asio::make_strand(ioc);
         auto delay = std::chrono::milliseconds(std::int64_t(opt.ramp_ms) * i / workers);
         auto which = i % targets.size();
-        pool.push_back(std::make_unique<worker>(strand, targets[which], endpoints[which], next, per_worker[i], delay));
+        auto& mine = worker_options.emplace_back(targets[which]);
+        if (!cookies.empty()) mine.cookie = cookies[i % cookies.size()];
+        pool.push_back(std::make_unique<worker>(strand, mine, endpoints[which], next, per_worker[i], delay));
         asio::co_spawn(strand, pool.back()->run(), asio::detached);
     }
     std::vector<std::jthread> threads;

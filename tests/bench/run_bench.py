@@ -99,6 +99,9 @@ def main():
     ap.add_argument("--instances", type=int, default=1,
                     help="chatd processes sharing one database (needs --chatd-args with a PostgreSQL store); "
                          "the load is spread over them by connection")
+    ap.add_argument("--users", type=int, default=1,
+                    help="users asking (workers take their sessions in turn); one user's questions queue on "
+                         "that user's balance")
     ap.add_argument("--json-out", default="", help="also write the figures to this file as JSON")
     opts = ap.parse_args()
     plans = []  # (label, concurrency, requests, ramp_ms, tokens, delay)
@@ -185,13 +188,15 @@ def main():
 
         for _, _, _, each in chatds:
             ctl("models", "set", "gpt-4o-mini", "--cost", str(opts.cost), on=each)
-        c = http.client.HTTPConnection("127.0.0.1", port)
-        c.request("POST", "/rpc", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "auth.password.register",
-                                              "params": {"username": "bench", "password": "bench password"}}),
-                  {"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}"})
-        r = c.getresponse()
-        r.read()
-        cookie = r.getheader("Set-Cookie").split(";", 1)[0]
+        def sign_up(name):
+            c = http.client.HTTPConnection("127.0.0.1", port)
+            c.request("POST", "/rpc", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "auth.password.register",
+                                                  "params": {"username": name, "password": "bench password"}}),
+                      {"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}"})
+            r = c.getresponse()
+            r.read()
+            return r.getheader("Set-Cookie").split(";", 1)[0]
+        cookies = [a for i in range(opts.users) for a in ("--cookie", sign_up("bench" if i == 0 else f"bench{i}"))]
         baseline_rss = rss_all("VmRSS")
 
         print(f"upstream: fake; keys: {opts.healthy_keys} healthy, {opts.invalid_keys} invalid; "
@@ -202,7 +207,7 @@ def main():
             # The direct runs use connections opened before the clock starts; warm chatd's
             # upstream connection pool the same way with one short unmeasured round.
             use_keys(1, 0)
-            bench(bench_bin, "chatd", *urls, "--cookie", cookie,
+            bench(bench_bin, "chatd", *urls, *cookies,
                   "--concurrency", str(n), "--requests", str(n), "--ramp-ms", str(min(ramp, 2000)))
             key = use_keys(tokens, delay)
             shape = ["--concurrency", str(n), "--requests", str(requests), "--ramp-ms", str(ramp)]
@@ -210,7 +215,7 @@ def main():
             for _, pid, _, _ in chatds:
                 reset_peak_rss(pid)
             cpu0 = cpu_all()
-            via = bench(bench_bin, "chatd", *urls, "--cookie", cookie, *shape)
+            via = bench(bench_bin, "chatd", *urls, *cookies, *shape)
             via["cpu_ms_per_answer"] = (cpu_all() - cpu0) * 1000 / max(1, requests)
             via["peak_rss_mb"] = rss_all("VmHWM") / 1024
             rows.append((f"{label} ({tokens}x{delay}ms)", direct, via))
