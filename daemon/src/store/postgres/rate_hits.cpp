@@ -1,0 +1,62 @@
+// Rate limits several instances share: hits counted in rate_hits, pruned as they age.
+#include "store/postgres/postgres_store.hpp"
+
+#include "store/postgres/values.hpp"
+
+namespace chatd::store {
+
+using namespace pg;
+
+namespace {
+
+// The first key of pg_advisory_xact_lock(int, int) for a bucket's lock ("chat"): two-key
+// advisory locks never meet the one-key ones of schema.hpp.
+constexpr int rate_hits_lock_class = 0x63686174;
+
+}  // namespace
+
+bool postgres_store::record_hit(const std::string& bucket, int limit, std::int64_t window_ms,
+                                std::int64_t now_ms) {
+    transaction t(db_);
+    // Counting and recording under the bucket's lock: two instances cannot both take its last place.
+    db_.exec("SELECT pg_advisory_xact_lock($1, hashtext($2))", {p(rate_hits_lock_class), p(bucket)});
+    auto r = db_.exec(
+        "WITH pruned AS (DELETE FROM rate_hits WHERE bucket = $1 AND at <= $2), "
+        "recent AS (SELECT count(*) AS n FROM rate_hits WHERE bucket = $1 AND at > $2) "
+        "INSERT INTO rate_hits (bucket, at) SELECT $1, $3 FROM recent WHERE n < $4",
+        {p(bucket), p(now_ms - window_ms), p(now_ms), p(limit)});
+    t.commit();
+    return r.affected() == 1;
+}
+
+void postgres_store::forget_hit(const std::string& bucket, std::int64_t at_ms) {
+    db_.exec("DELETE FROM rate_hits WHERE ctid = (SELECT ctid FROM rate_hits WHERE bucket = $1 AND at = $2 LIMIT 1)",
+             {p(bucket), p(at_ms)});
+}
+
+void postgres_store::forget_hits(const std::string& bucket) {
+    db_.exec("DELETE FROM rate_hits WHERE bucket = $1", {p(bucket)});
+}
+
+int postgres_store::prune_hits(std::int64_t before_ms) {
+    return static_cast<int>(db_.exec("DELETE FROM rate_hits WHERE at < $1", {p(before_ms)}).affected());
+}
+
+// Inside start_*'s transaction, after lock_user: the asker's questions queue on that lock, so
+// the count read here stays true until this one commits.
+void postgres_store::admit_asker(id_t user_id, const load_check& admit, std::int64_t now) {
+    if (!admit) return;
+    const auto bucket = questions_bucket(user_id);
+    const std::int64_t minute_ago_ms = (now - 60) * 1000;
+    // Few answers stream at once: the partial index messages_streaming finds them.
+    auto r = db_.exec(
+        "WITH pruned AS (DELETE FROM rate_hits WHERE bucket = $1 AND at <= $2) "
+        "SELECT (SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "        WHERE m.status = 'streaming' AND c.user_id = $3), "
+        "       (SELECT count(*) FROM rate_hits WHERE bucket = $1 AND at > $2)",
+        {p(bucket), p(minute_ago_ms), p(user_id)});
+    admit(asker_load{i64(r, 0, 0), i64(r, 0, 1)});
+    db_.exec("INSERT INTO rate_hits (bucket, at) VALUES ($1, $2)", {p(bucket), p(now * 1000)});
+}
+
+}  // namespace chatd::store
