@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "auth/accounts.hpp"
+#include "auth/attempt_limiter.hpp"
 #include "chat/attachments.hpp"
 #include "auth/auth_service.hpp"
 #include "chat/chat_service.hpp"
@@ -86,7 +87,7 @@ struct app::impl {
     std::unique_ptr<ops::site_admin> site_admin;
     std::unique_ptr<pay::payments> payments;
     rpc::dispatcher dispatcher;
-    rate_limiter abuse;
+    std::unique_ptr<auth::attempt_limiter> abuse;  // failed card redemptions, login codes
     std::unique_ptr<rpc::services> services;
     std::unique_ptr<net::static_files> files;
     std::unique_ptr<web::front_end> front;
@@ -220,9 +221,10 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.payments = std::make_unique<pay::payments>(m.ioc.get_executor(), *m.db, *m.site);
     m.payments->configure(pay::configured_providers(*cfg, *m.direct_client), cfg->public_url, cfg->pay.order_minutes);
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
+    m.abuse = std::make_unique<auth::attempt_limiter>(*m.db);
     m.services = std::make_unique<rpc::services>(
         rpc::services{*m.auth, *m.accounts, *m.chat, *m.catalog, *m.conversations, *m.cards, *m.ledger, *m.keys,
-                       *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse, *m.wechat, *m.wechat_api,
+                       *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, *m.abuse, *m.wechat, *m.wechat_api,
                        *m.payments, std::string(m.db->backend()), instance_name(*cfg)});
     rpc::add_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {
