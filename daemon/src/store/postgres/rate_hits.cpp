@@ -7,26 +7,12 @@ namespace chatd::store {
 
 using namespace pg;
 
-namespace {
-
-// The first key of pg_advisory_xact_lock(int, int) for a bucket's lock ("chat"): two-key
-// advisory locks never meet the one-key ones of schema.hpp.
-constexpr int rate_hits_lock_class = 0x63686174;
-
-}  // namespace
-
+// The bucket's lock, the count and the insert are one function of the schema (migration 015):
+// one round trip, while a flood of logins queues on the same bucket.
 bool postgres_store::record_hit(const std::string& bucket, int limit, std::int64_t window_ms,
                                 std::int64_t now_ms) {
-    transaction t(db_);
-    // Counting and recording under the bucket's lock: two instances cannot both take its last place.
-    db_.exec("SELECT pg_advisory_xact_lock($1, hashtext($2))", {p(rate_hits_lock_class), p(bucket)});
-    auto r = db_.exec(
-        "WITH pruned AS (DELETE FROM rate_hits WHERE bucket = $1 AND at <= $2), "
-        "recent AS (SELECT count(*) AS n FROM rate_hits WHERE bucket = $1 AND at > $2) "
-        "INSERT INTO rate_hits (bucket, at) SELECT $1, $3 FROM recent WHERE n < $4",
-        {p(bucket), p(now_ms - window_ms), p(now_ms), p(limit)});
-    t.commit();
-    return r.affected() == 1;
+    auto r = db_.exec("SELECT chatd_record_hit($1, $2, $3, $4)::int", {p(bucket), p(limit), p(window_ms), p(now_ms)});
+    return flag(r, 0, 0);
 }
 
 void postgres_store::forget_hit(const std::string& bucket, std::int64_t at_ms) {
