@@ -266,6 +266,7 @@ int app::run() {
                         stopping}),
                    asio::detached);
     asio::co_spawn(m.ioc, store::backfill_search(*m.db, stopping), asio::detached);
+    asio::co_spawn(m.ioc, m.abuse->prune_old(stopping), asio::detached);
     spdlog::info("chatd {} listening on {}:{} (admin socket {}), {} key(s) in the pool", CHATD_VERSION,
                  cfg->listen_host(), port, cfg->admin_socket, m.pool.snapshot().size());
     systemd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));

@@ -1,5 +1,9 @@
 #include "auth/attempt_limiter.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 namespace chatd::auth {
@@ -16,38 +20,41 @@ std::int64_t unix_now_ms() {
 
 }  // namespace
 
-awaitable<std::optional<attempt_limiter::attempt>> attempt_limiter::allow(std::string key, int limit,
+awaitable<std::optional<attempt_limiter::attempt>> attempt_limiter::allow(std::vector<std::string> keys, int limit,
                                                                           std::chrono::seconds window) {
-    attempt a{std::move(key)};
+    attempt a{std::move(keys)};
     if (!db_.shared()) {
         a.local = rate_limiter::clock::now();
-        if (!memory_.allow(a.key, limit, window, a.local)) co_return std::nullopt;
+        for (std::size_t i = 0; i < a.keys.size(); ++i)
+            if (!memory_.allow(a.keys[i], limit, window, a.local)) {
+                for (std::size_t j = 0; j < i; ++j) memory_.release(a.keys[j], a.local);
+                co_return std::nullopt;
+            }
         co_return a;
     }
     a.at_ms = unix_now_ms();
-    // Buckets nobody hits again (an address that tried once) are pruned now and then, by
-    // whichever instance gets here first.
-    auto last = last_prune_ms_.load();
-    const bool prune = a.at_ms - last >= milliseconds(prune_every).count() &&
-                       last_prune_ms_.compare_exchange_strong(last, a.at_ms);
-    const auto prune_before = a.at_ms - milliseconds(kept_for).count();
-    const bool counted = co_await db_.run(
-        [&a, limit, window_ms = milliseconds(window).count(), prune, prune_before](store::store& s) {
-            if (prune) s.prune_hits(prune_before);
-            return s.record_hit(a.key, limit, window_ms, a.at_ms);
-        });
+    // On a pooled connection (run_alone): hits need no place in the writes' order, and a flood
+    // of attempts does not hold up questions and answers behind them.
+    const bool counted = co_await db_.run_alone([&a, limit, window_ms = milliseconds(window).count()](store::store& s) {
+        for (std::size_t i = 0; i < a.keys.size(); ++i)
+            if (!s.record_hit(a.keys[i], limit, window_ms, a.at_ms)) {
+                for (std::size_t j = 0; j < i; ++j) s.forget_hit(a.keys[j], a.at_ms);
+                return false;
+            }
+        return true;
+    });
     if (!counted) co_return std::nullopt;
     co_return a;
 }
 
 awaitable<void> attempt_limiter::release(attempt a) {
     if (!db_.shared()) {
-        memory_.release(a.key, a.local);
+        for (const auto& key : a.keys) memory_.release(key, a.local);
         co_return;
     }
     try {
-        co_await db_.run([&a](store::store& s) {
-            s.forget_hit(a.key, a.at_ms);
+        co_await db_.run_alone([&a](store::store& s) {
+            for (const auto& key : a.keys) s.forget_hit(key, a.at_ms);
             return 0;
         });
     } catch (const std::exception& e) {
@@ -61,12 +68,30 @@ awaitable<void> attempt_limiter::reset(std::string key) {
         co_return;
     }
     try {
-        co_await db_.run([&key](store::store& s) {
+        co_await db_.run_alone([&key](store::store& s) {
             s.forget_hits(key);
             return 0;
         });
     } catch (const std::exception& e) {
         spdlog::debug("attempts are still counted: {}", e.what());
+    }
+}
+
+awaitable<void> attempt_limiter::prune_old(std::function<bool()> stopping) {
+    if (!db_.shared()) co_return;  // the in-memory limiter sweeps itself
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    while (!stopping()) {
+        timer.expires_after(prune_every);
+        auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec || stopping()) co_return;
+        try {
+            auto pruned = co_await db_.run([before = unix_now_ms() - milliseconds(kept_for).count()](store::store& s) {
+                return s.prune_hits(before);
+            });
+            if (pruned) spdlog::debug("pruned {} old rate limit hit(s)", pruned);
+        } catch (const std::exception& e) {
+            spdlog::warn("pruning old rate limit hits failed: {}", e.what());
+        }
     }
 }
 

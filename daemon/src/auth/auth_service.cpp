@@ -144,13 +144,8 @@ awaitable<login_result> auth_service::login_password(const std::string& username
     auto refused = [] {
         return app_error("too_many_requests", "登录尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
     };
-    auto by_ip_attempt = co_await limiter_.allow(by_ip, limit, window);
-    if (!by_ip_attempt) throw refused();
-    auto by_name_attempt = co_await limiter_.allow(by_name, limit, window);
-    if (!by_name_attempt) {
-        co_await limiter_.release(*by_ip_attempt);
-        throw refused();
-    }
+    auto attempt = co_await limiter_.allow(std::vector<std::string>{by_ip, by_name}, limit, window);
+    if (!attempt) throw refused();
     bool ok = false;
     std::optional<store::user_row> user;
     std::exception_ptr not_an_attempt;
@@ -171,12 +166,11 @@ awaitable<login_result> auth_service::login_password(const std::string& username
         not_an_attempt = std::current_exception();
     }
     if (not_an_attempt) {
-        co_await limiter_.release(*by_name_attempt);
-        co_await limiter_.release(*by_ip_attempt);
+        co_await limiter_.release(*attempt);
         std::rethrow_exception(not_an_attempt);
     }
     if (!ok || !user) throw app_error("bad_credentials", "用户名或密码错误 (wrong username or password)");
-    co_await limiter_.release(*by_ip_attempt);
+    co_await limiter_.release(*attempt);
     co_await limiter_.reset(by_name);
     if (!config_()->auth.password && !user->is_admin)
         throw app_error("forbidden", "本站未开放密码登录 (password login is off)");
