@@ -29,20 +29,20 @@ int postgres_store::prune_hits(std::int64_t before_ms) {
 }
 
 // Inside start_*'s transaction, after lock_user: the asker's questions queue on that lock, so
-// the count read here stays true until this one commits.
+// the counts read here stay true until this one commits. One round trip: this question's hit is
+// added by the same statement (which does not see it in its counts), and a refusal rolls it
+// back with everything else.
 void postgres_store::admit_asker(id_t user_id, const load_check& admit, std::int64_t now) {
     if (!admit) return;
-    const auto bucket = questions_bucket(user_id);
-    const std::int64_t minute_ago_ms = (now - 60) * 1000;
     // Few answers stream at once: the partial index messages_streaming finds them.
     auto r = db_.exec(
-        "WITH pruned AS (DELETE FROM rate_hits WHERE bucket = $1 AND at <= $2) "
+        "WITH pruned AS (DELETE FROM rate_hits WHERE bucket = $1 AND at <= $2), "
+        "added AS (INSERT INTO rate_hits (bucket, at) VALUES ($1, $4)) "
         "SELECT (SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
         "        WHERE m.status = 'streaming' AND c.user_id = $3), "
         "       (SELECT count(*) FROM rate_hits WHERE bucket = $1 AND at > $2)",
-        {p(bucket), p(minute_ago_ms), p(user_id)});
+        {p(questions_bucket(user_id)), p((now - 60) * 1000), p(user_id), p(now * 1000)});
     admit(asker_load{i64(r, 0, 0), i64(r, 0, 1)});
-    db_.exec("INSERT INTO rate_hits (bucket, at) VALUES ($1, $2)", {p(bucket), p(now * 1000)});
 }
 
 }  // namespace chatd::store
