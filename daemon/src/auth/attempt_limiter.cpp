@@ -36,12 +36,7 @@ awaitable<std::optional<attempt_limiter::attempt>> attempt_limiter::allow(std::v
     // On a pooled connection (run_alone): hits need no place in the writes' order, and a flood
     // of attempts does not hold up questions and answers behind them.
     const bool counted = co_await db_.run_alone([&a, limit, window_ms = milliseconds(window).count()](store::store& s) {
-        for (std::size_t i = 0; i < a.keys.size(); ++i)
-            if (!s.record_hit(a.keys[i], limit, window_ms, a.at_ms)) {
-                for (std::size_t j = 0; j < i; ++j) s.forget_hit(a.keys[j], a.at_ms);
-                return false;
-            }
-        return true;
+        return s.record_hits(a.keys, limit, window_ms, a.at_ms);
     });
     if (!counted) co_return std::nullopt;
     co_return a;

@@ -214,11 +214,12 @@ public:
     virtual std::vector<std::string> forget_unsent_uploads(std::int64_t before) = 0;
 
     // Rate limits that hold across instances (rate_hits.cpp; times in milliseconds). Records a
-    // hit in `bucket` unless `limit` hits are already within the last `window_ms`, and returns
-    // whether it did. The caller's limit is taken here because counting and recording must be
-    // one step under a lock: apart, two instances could both take the last place.
-    virtual bool record_hit(const std::string& bucket, int limit, std::int64_t window_ms,
-                            std::int64_t now_ms) = 0;
+    // hit in each of `buckets` if each has fewer than `limit` within the last `window_ms`, or in
+    // none, and returns whether it did. The caller's limit is taken here because counting and
+    // recording must be one step under the buckets' locks: apart, two instances could both take
+    // the last place.
+    virtual bool record_hits(const std::vector<std::string>& buckets, int limit, std::int64_t window_ms,
+                             std::int64_t now_ms) = 0;
     // Takes back one hit recorded at `at_ms`: the attempt turned out not to count.
     virtual void forget_hit(const std::string& bucket, std::int64_t at_ms) = 0;
     virtual void forget_hits(const std::string& bucket) = 0;

@@ -23,37 +23,55 @@ store::question question_of(store::id_t user, std::optional<store::id_t> conv = 
     return x;
 }
 
+bool record_hit(temp_db& t, const std::string& bucket, int limit, std::int64_t window_ms, std::int64_t now_ms) {
+    return t.st->record_hits({bucket}, limit, window_ms, now_ms);
+}
+
 }  // namespace
 
 TEST_CASE("rate hits: a limit per window, refused attempts not counted", "[both]") {
     temp_db t;
     const std::int64_t minute = 60'000;
-    CHECK(t.st->record_hit("login:ip:1.2.3.4", 2, minute, 1'000));
-    CHECK(t.st->record_hit("login:ip:1.2.3.4", 2, minute, 2'000));
-    CHECK_FALSE(t.st->record_hit("login:ip:1.2.3.4", 2, minute, 3'000));
-    CHECK(t.st->record_hit("login:ip:5.6.7.8", 2, minute, 3'000));  // buckets apart
+    CHECK(record_hit(t, "login:ip:1.2.3.4", 2, minute, 1'000));
+    CHECK(record_hit(t, "login:ip:1.2.3.4", 2, minute, 2'000));
+    CHECK_FALSE(record_hit(t, "login:ip:1.2.3.4", 2, minute, 3'000));
+    CHECK(record_hit(t, "login:ip:5.6.7.8", 2, minute, 3'000));  // buckets apart
     // The first hit leaves the window at 61 s: one place again, and only one.
-    CHECK_FALSE(t.st->record_hit("login:ip:1.2.3.4", 2, minute, 60'999));
-    CHECK(t.st->record_hit("login:ip:1.2.3.4", 2, minute, 61'000));
-    CHECK_FALSE(t.st->record_hit("login:ip:1.2.3.4", 2, minute, 61'001));
+    CHECK_FALSE(record_hit(t, "login:ip:1.2.3.4", 2, minute, 60'999));
+    CHECK(record_hit(t, "login:ip:1.2.3.4", 2, minute, 61'000));
+    CHECK_FALSE(record_hit(t, "login:ip:1.2.3.4", 2, minute, 61'001));
 }
 
 TEST_CASE("rate hits: one taken back, all forgotten, old ones pruned", "[both]") {
     temp_db t;
     const std::int64_t minute = 60'000;
-    CHECK(t.st->record_hit("redeem:7", 2, minute, 1'000));
-    CHECK(t.st->record_hit("redeem:7", 2, minute, 1'000));
+    CHECK(record_hit(t, "redeem:7", 2, minute, 1'000));
+    CHECK(record_hit(t, "redeem:7", 2, minute, 1'000));
     t.st->forget_hit("redeem:7", 1'000);  // one of the two
-    CHECK(t.st->record_hit("redeem:7", 2, minute, 1'500));
-    CHECK_FALSE(t.st->record_hit("redeem:7", 2, minute, 1'600));
+    CHECK(record_hit(t, "redeem:7", 2, minute, 1'500));
+    CHECK_FALSE(record_hit(t, "redeem:7", 2, minute, 1'600));
     t.st->forget_hits("redeem:7");
-    CHECK(t.st->record_hit("redeem:7", 1, minute, 1'700));
+    CHECK(record_hit(t, "redeem:7", 1, minute, 1'700));
 
-    CHECK(t.st->record_hit("signup:a", 5, minute, 10'000));
-    CHECK(t.st->record_hit("signup:b", 5, minute, 20'000));
+    CHECK(record_hit(t, "signup:a", 5, minute, 10'000));
+    CHECK(record_hit(t, "signup:b", 5, minute, 20'000));
     CHECK(t.st->prune_hits(15'000) == 2);  // redeem:7's and signup:a's
     CHECK(t.st->prune_hits(15'000) == 0);
     CHECK(t.st->prune_hits(20'001) == 1);
+}
+
+TEST_CASE("rate hits: several buckets at once, all or none", "[both]") {
+    temp_db t;
+    const std::int64_t minute = 60'000;
+    const std::vector<std::string> ip_and_name{"login:ip:1.2.3.4", "login:user:\"quoted\\name\""};
+    CHECK(t.st->record_hits(ip_and_name, 2, minute, 1'000));
+    CHECK(record_hit(t, "login:ip:1.2.3.4", 2, minute, 1'100));  // the address is now full
+    // Refused on the address: the name is not counted either.
+    CHECK_FALSE(t.st->record_hits(ip_and_name, 2, minute, 1'200));
+    CHECK(record_hit(t, ip_and_name[1], 2, minute, 1'300));
+    CHECK_FALSE(record_hit(t, ip_and_name[1], 2, minute, 1'400));
+    t.st->forget_hit(ip_and_name[1], 1'000);  // the bucket's name survives the array literal
+    CHECK(record_hit(t, ip_and_name[1], 2, minute, 1'500));
 }
 
 TEST_CASE("a question is let in on the asker's load, counted once let in", "[both]") {

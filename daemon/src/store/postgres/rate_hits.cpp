@@ -7,11 +7,12 @@ namespace chatd::store {
 
 using namespace pg;
 
-// The bucket's lock, the count and the insert are one function of the schema (migration 015):
-// one round trip, while a flood of logins queues on the same bucket.
-bool postgres_store::record_hit(const std::string& bucket, int limit, std::int64_t window_ms,
-                                std::int64_t now_ms) {
-    auto r = db_.exec("SELECT chatd_record_hit($1, $2, $3, $4)::int", {p(bucket), p(limit), p(window_ms), p(now_ms)});
+// The buckets' locks, the counts and the inserts are one function of the schema (migration
+// 015): one round trip, while a flood of logins queues on the same bucket.
+bool postgres_store::record_hits(const std::vector<std::string>& buckets, int limit, std::int64_t window_ms,
+                                 std::int64_t now_ms) {
+    auto r = db_.exec("SELECT chatd_record_hits($1, $2, $3, $4)::int",
+                      {text_array(buckets.begin(), buckets.end()), p(limit), p(window_ms), p(now_ms)});
     return flag(r, 0, 0);
 }
 

@@ -4,29 +4,30 @@
 
 namespace chatd::store {
 
-bool sqlite_store::record_hit(const std::string& bucket, int limit, std::int64_t window_ms,
-                              std::int64_t now_ms) {
-    // One writer thread: nothing else hits between the count and the insert.
+bool sqlite_store::record_hits(const std::vector<std::string>& buckets, int limit, std::int64_t window_ms,
+                               std::int64_t now_ms) {
+    // One writer thread: nothing else hits between the counts and the inserts.
     savepoint t(db_);
-    {
-        stmt prune = prepare("DELETE FROM rate_hits WHERE bucket = ? AND at <= ?");
-        prune.bind(1, bucket);
-        prune.bind(2, now_ms - window_ms);
-        prune.exec();
+    for (const auto& bucket : buckets) {
+        {
+            stmt prune = prepare("DELETE FROM rate_hits WHERE bucket = ? AND at <= ?");
+            prune.bind(1, bucket);
+            prune.bind(2, now_ms - window_ms);
+            prune.exec();
+        }
+        stmt count = prepare("SELECT count(*) FROM rate_hits WHERE bucket = ?");
+        count.bind(1, bucket);
+        count.executeStep();
+        if (count.getColumn(0).getInt64() >= limit) return false;  // the savepoint rolls back
     }
-    stmt count = prepare("SELECT count(*) FROM rate_hits WHERE bucket = ?");
-    count.bind(1, bucket);
-    count.executeStep();
-    const bool allowed = count.getColumn(0).getInt64() < limit;
-    count.reset();
-    if (allowed) {
+    for (const auto& bucket : buckets) {
         stmt add = prepare("INSERT INTO rate_hits (bucket, at) VALUES (?, ?)");
         add.bind(1, bucket);
         add.bind(2, now_ms);
         add.exec();
     }
     t.commit();
-    return allowed;
+    return true;
 }
 
 void sqlite_store::forget_hit(const std::string& bucket, std::int64_t at_ms) {

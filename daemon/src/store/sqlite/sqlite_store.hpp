@@ -122,7 +122,8 @@ public:
                                     const charge_planner& plan, const branch_reader& read_branch,
                                     std::int64_t now, const load_check& admit = {}) override;
     // rate_hits.cpp
-    bool record_hit(const std::string& bucket, int limit, std::int64_t window_ms, std::int64_t now_ms) override;
+    bool record_hits(const std::vector<std::string>& buckets, int limit, std::int64_t window_ms,
+                     std::int64_t now_ms) override;
     void forget_hit(const std::string& bucket, std::int64_t at_ms) override;
     void forget_hits(const std::string& bucket) override;
     int prune_hits(std::int64_t before_ms) override;

@@ -8,22 +8,29 @@ CREATE UNLOGGED TABLE rate_hits (
 );
 CREATE INDEX rate_hits_bucket ON rate_hits(bucket, at);
 CREATE INDEX rate_hits_at ON rate_hits(at);
--- Counts and records a hit in one round trip: the bucket's lock first, then (a volatile
--- function in READ COMMITTED takes a fresh snapshot for each statement) a count that sees every
--- hit committed before the lock was granted, so two instances never both take the last place.
--- The limit is the caller's (store::record_hit).
-CREATE FUNCTION chatd_record_hit(hit_bucket TEXT, hit_limit BIGINT, window_ms BIGINT, now_ms BIGINT)
+-- Counts and records a hit in each bucket in one round trip, or in none when one is full: the
+-- buckets' locks first (in the order of their keys, so two callers never wait on each other in
+-- a cycle), then — a volatile function in READ COMMITTED takes a fresh snapshot for each
+-- statement — counts that see every hit committed before the locks were granted, so two
+-- instances never both take the last place. The limit is the caller's (store::record_hits).
+CREATE FUNCTION chatd_record_hits(buckets TEXT[], hit_limit BIGINT, window_ms BIGINT, now_ms BIGINT)
 RETURNS BOOLEAN LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
+    lock_key INTEGER;
+    b TEXT;
     recent BIGINT;
 BEGIN
-    PERFORM pg_advisory_xact_lock(1667785076, hashtext(hit_bucket));  -- 0x63686174, "chat"
-    DELETE FROM rate_hits WHERE bucket = hit_bucket AND at <= now_ms - window_ms;
-    SELECT count(*) INTO recent FROM rate_hits WHERE bucket = hit_bucket;
-    IF recent >= hit_limit THEN
-        RETURN FALSE;
-    END IF;
-    INSERT INTO rate_hits (bucket, at) VALUES (hit_bucket, now_ms);
+    FOR lock_key IN SELECT DISTINCT hashtext(x) FROM unnest(buckets) AS x ORDER BY 1 LOOP
+        PERFORM pg_advisory_xact_lock(1667785076, lock_key);  -- 0x63686174, "chat"
+    END LOOP;
+    FOREACH b IN ARRAY buckets LOOP
+        DELETE FROM rate_hits WHERE bucket = b AND at <= now_ms - window_ms;
+        SELECT count(*) INTO recent FROM rate_hits WHERE bucket = b;
+        IF recent >= hit_limit THEN
+            RETURN FALSE;
+        END IF;
+    END LOOP;
+    INSERT INTO rate_hits (bucket, at) SELECT x, now_ms FROM unnest(buckets) AS x;
     RETURN TRUE;
 END;
 $$;
