@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "auth/accounts.hpp"
+#include "auth/attempt_limiter.hpp"
 #include "chat/attachments.hpp"
 #include "auth/auth_service.hpp"
 #include "chat/chat_service.hpp"
@@ -89,7 +90,7 @@ struct app::impl {
     std::unique_ptr<ops::site_admin> site_admin;
     std::unique_ptr<pay::payments> payments;
     rpc::dispatcher dispatcher;
-    rate_limiter abuse;
+    std::unique_ptr<auth::attempt_limiter> abuse;  // failed card redemptions, login codes
     std::unique_ptr<rpc::services> services;
     std::unique_ptr<net::static_files> files;
     std::unique_ptr<web::front_end> front;
@@ -253,9 +254,10 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.payments->configure(pay::configured_providers(*cfg, *m.direct_client), cfg->public_url, cfg->pay.order_minutes);
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.follow_other_instances();
+    m.abuse = std::make_unique<auth::attempt_limiter>(*m.db);
     m.services = std::make_unique<rpc::services>(
         rpc::services{*m.auth, *m.accounts, *m.chat, *m.catalog, *m.conversations, *m.cards, *m.ledger, *m.keys,
-                       *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, m.abuse, *m.wechat, *m.wechat_api,
+                       *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, *m.abuse, *m.wechat, *m.wechat_api,
                        *m.payments, std::string(m.db->backend()), instance_name(*cfg)});
     rpc::add_methods(m.dispatcher, *m.services);
     m.dispatcher.on_audit = [&m](const rpc::call_context& ctx, const std::string& method, const json::value& params) {
@@ -301,6 +303,7 @@ int app::run() {
                    store::keep_house(*m.db, {[&m] { return std::chrono::seconds(m.current()->store.instance_timeout); },
                                              stopping}),
                    asio::detached);
+    asio::co_spawn(m.ioc, m.abuse->prune_old(stopping), asio::detached);
     spdlog::info("chatd {} listening on {}:{} (admin socket {}), {} key(s) in the pool", CHATD_VERSION,
                  cfg->listen_host(), port, cfg->admin_socket, m.pool.snapshot().size());
     systemd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));

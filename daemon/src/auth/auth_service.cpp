@@ -47,7 +47,14 @@ app_error too_many_logins() {
 
 auth_service::auth_service(store::database& db, blocking_pool& hashing, settings& s,
                            std::function<std::shared_ptr<const config>()> cfg)
-    : db_(db), hashing_(hashing), settings_(s), config_(std::move(cfg)) {}
+    : db_(db), hashing_(hashing), settings_(s), config_(std::move(cfg)), limiter_(db) {}
+
+awaitable<void> auth_service::count_signup(const client_info& client) {
+    if (!co_await limiter_.allow("signup:" + client.ip,
+                                 static_cast<int>(settings_.get_int("limits.signups_per_hour")),
+                                 std::chrono::hours(1)))
+        throw app_error("too_many_requests", "注册太频繁，请稍后再试 (too many sign-ups from this address)");
+}
 
 void auth_service::check_username(const std::string& username) {
     auto n = utf8_length(username);
@@ -108,9 +115,7 @@ awaitable<login_result> auth_service::register_password(const std::string& usern
         throw app_error("forbidden", "本站未开放密码注册 (password sign-up is off)");
     check_username(username);
     check_password(password);
-    if (!limiter_.allow("signup:" + client.ip, static_cast<int>(settings_.get_int("limits.signups_per_hour")),
-                        std::chrono::hours(1)))
-        throw app_error("too_many_requests", "注册太频繁，请稍后再试 (too many sign-ups from this address)");
+    co_await count_signup(client);
     auto hash = co_await hash_job([password] { return hash_password(password); }, max_queued_hashes);
     if (!hash) throw too_many_logins();
     auto trial = settings_.get_int("billing.trial_questions");
@@ -139,14 +144,11 @@ awaitable<login_result> auth_service::login_password(const std::string& username
     auto refused = [] {
         return app_error("too_many_requests", "登录尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
     };
-    auto attempted = rate_limiter::clock::now();
-    if (!limiter_.allow(by_ip, limit, window, attempted)) throw refused();
-    if (!limiter_.allow(by_name, limit, window, attempted)) {
-        limiter_.release(by_ip, attempted);
-        throw refused();
-    }
+    auto attempt = co_await limiter_.allow(std::vector<std::string>{by_ip, by_name}, limit, window);
+    if (!attempt) throw refused();
     bool ok = false;
     std::optional<store::user_row> user;
+    std::exception_ptr not_an_attempt;
     try {
         user = co_await db_.run([username](store::store& s) { return s.user_by_username(username); });
         if (user) {
@@ -161,13 +163,15 @@ awaitable<login_result> auth_service::login_password(const std::string& username
         }
     } catch (const app_error&) {
         // Not an attempt at the password (busy, disk full): it does not count.
-        limiter_.release(by_name, attempted);
-        limiter_.release(by_ip, attempted);
-        throw;
+        not_an_attempt = std::current_exception();
+    }
+    if (not_an_attempt) {
+        co_await limiter_.release(*attempt);
+        std::rethrow_exception(not_an_attempt);
     }
     if (!ok || !user) throw app_error("bad_credentials", "用户名或密码错误 (wrong username or password)");
-    limiter_.release(by_ip, attempted);
-    limiter_.reset(by_name);
+    co_await limiter_.release(*attempt);
+    co_await limiter_.reset(by_name);
     if (!config_()->auth.password && !user->is_admin)
         throw app_error("forbidden", "本站未开放密码登录 (password login is off)");
     if (user->banned) throw app_error("user_banned", "账号已被封禁 (this account is banned)");
@@ -179,9 +183,7 @@ awaitable<login_result> auth_service::login_wechat(const std::string& openid, co
                                                    unionid_fetcher unionid) {
     auto user = co_await db_.run([openid](store::store& s) { return s.user_by_openid(openid); });
     if (!user) {
-        if (!limiter_.allow("signup:" + client.ip, static_cast<int>(settings_.get_int("limits.signups_per_hour")),
-                            std::chrono::hours(1)))
-            throw app_error("too_many_requests", "注册太频繁，请稍后再试 (too many sign-ups from this address)");
+        co_await count_signup(client);
         std::optional<std::string> union_id;
         if (unionid) {
             try {

@@ -11,11 +11,11 @@
 #include <optional>
 #include <string>
 
+#include "auth/attempt_limiter.hpp"
 #include "config/config.hpp"
 #include "config/settings.hpp"
 #include "store/database.hpp"
 #include "util/blocking_pool.hpp"
-#include "util/rate_limiter.hpp"
 
 namespace chatd::auth {
 
@@ -80,13 +80,15 @@ private:
     // Runs a password hash on the hashing threads, or returns nullopt when `bound` are queued.
     template <class F>
     auto hash_job(F f, int bound) -> boost::asio::awaitable<std::optional<decltype(f())>>;
+    // Counts a new account from the client's address against limits.signups_per_hour.
+    boost::asio::awaitable<void> count_signup(const client_info& client);
     boost::asio::awaitable<login_result> open_session(store::user_row user, const client_info& client,
                                                       bool secure);
     store::database& db_;
     blocking_pool& hashing_;
     settings& settings_;
     std::function<std::shared_ptr<const config>()> config_;
-    rate_limiter limiter_;
+    attempt_limiter limiter_;
     std::atomic<int> queued_hashes_{0};
 
     struct cached_session {

@@ -99,20 +99,48 @@ json::object chat_service::balance_json(const store::balance& b) const {
     return balance_to_json(b, unix_now());
 }
 
+namespace {
+
+app_error too_many_questions() {
+    return app_error("too_many_requests", "提问太频繁，请稍后再试 (too many questions, wait a minute)");
+}
+
+app_error too_many_answers() {
+    return app_error("busy", "回答生成中，请等待当前回答完成 (too many answers in progress)");
+}
+
+}  // namespace
+
+// One instance (SQLite) counts the asker's questions and answers in memory, off the database
+// thread; several instances on one database count them in the question's transaction instead
+// (asker_limits), and nothing is reserved here.
 void chat_service::reserve_slot(const store::user_row& user) {
-    if (!questions_.allow("q:" + std::to_string(user.id),
-                          static_cast<int>(settings_.get_int("limits.questions_per_minute")),
-                          std::chrono::seconds(60)))
-        throw app_error("too_many_requests", "提问太频繁，请稍后再试 (too many questions, wait a minute)");
+    const bool shared = db_.shared();
+    if (!shared && !questions_.allow("q:" + std::to_string(user.id),
+                                     static_cast<int>(settings_.get_int("limits.questions_per_minute")),
+                                     std::chrono::seconds(60)))
+        throw too_many_questions();
     auto limit = settings_.get_int("limits.answers_in_flight");
     std::lock_guard lock(mu_);
     if (draining_) throw app_error("busy", "服务正在重启，请稍后再试 (the service is restarting)");
+    if (shared) return;
     int& n = per_user_[user.id];
     if (n >= limit) {
         if (n == 0) per_user_.erase(user.id);
-        throw app_error("busy", "回答生成中，请等待当前回答完成 (too many answers in progress)");
+        throw too_many_answers();
     }
     ++n;
+}
+
+// The same limits as reserve_slot, decided on the counts the store takes under the asker's
+// row lock, so that two instances cannot both let in the asker's last question.
+store::load_check chat_service::asker_limits() const {
+    if (!db_.shared()) return {};
+    return [per_minute = settings_.get_int("limits.questions_per_minute"),
+            in_flight = settings_.get_int("limits.answers_in_flight")](const store::asker_load& load) {
+        if (load.questions_last_minute >= per_minute) throw too_many_questions();
+        if (load.answers_streaming >= in_flight) throw too_many_answers();
+    };
 }
 
 void chat_service::release_slot(store::id_t user_id) {
@@ -173,9 +201,8 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         auto now = unix_now();
         auto price = billing::question_price(model->cost, model->image_cost, images, user.is_admin);
         auto started = co_await db_.run_apart(
-            [q, plan = billing::question_charge(price, now), read = context.reader(), now](store::store& s) {
-                return s.start_question(q, plan, read, now);
-            });
+            [q, plan = billing::question_charge(price, now), read = context.reader(), now,
+             admit = asker_limits()](store::store& s) { return s.start_question(q, plan, read, now, admit); });
         co_return co_await launch(user, std::move(started), std::move(context), *model, price);
     } catch (...) {
         release_slot(user.id);
@@ -209,8 +236,9 @@ awaitable<json::object> chat_service::regenerate(const store::user_row& user, st
         auto now = unix_now();
         auto price = billing::question_price(model->cost, model->image_cost, images, user.is_admin);
         auto started = co_await db_.run_apart(
-            [&, plan = billing::question_charge(price, now), read = context.reader()](store::store& s) {
-                return s.start_regenerate(user.id, message_id, attachments, plan, read, now);
+            [&, plan = billing::question_charge(price, now), read = context.reader(),
+             admit = asker_limits()](store::store& s) {
+                return s.start_regenerate(user.id, message_id, attachments, plan, read, now, admit);
             });
         co_return co_await launch(user, std::move(started), std::move(context), *model, price);
     } catch (...) {

@@ -127,6 +127,7 @@ private:
     boost::asio::awaitable<void> persist_loop();
     boost::asio::awaitable<void> persist_once();
     void reserve_slot(const store::user_row& user);
+    store::load_check asker_limits() const;
     void release_slot(store::id_t user_id);
     std::shared_ptr<const word_filter> words() const;
     void check_words(std::string_view text) const;

@@ -77,12 +77,13 @@ awaitable<json::value> cards_redeem(services& s, const json::value& v, call_cont
     constexpr int max_failures = 5;
     // Counted before the lookup so concurrent guesses cannot all pass; a card that
     // redeems takes its count back.
-    auto attempted = std::chrono::steady_clock::now();
-    if (!s.abuse.allow(key, max_failures, std::chrono::minutes(15), attempted))
+    auto attempt = co_await s.abuse.allow(key, max_failures, std::chrono::minutes(15));
+    if (!attempt)
         fail("too_many_attempts", "尝试次数过多，请 15 分钟后再试 (too many failed attempts; wait 15 minutes)");
     auto code = billing::normalise_card_code(params(v).str("code"));
     std::optional<billing::balance> bal;
     std::string reason, message;
+    std::exception_ptr not_a_guess;
     if (!code) {
         reason = "card_invalid";
         message = "充值卡无效 (no such card)";
@@ -91,15 +92,19 @@ awaitable<json::value> cards_redeem(services& s, const json::value& v, call_cont
             bal = co_await s.cards.redeem(uid, *code, chat::unix_now(), s.site.get_int("referral.paid_percent"));
         } catch (const app_error& e) {
             if (!e.reason.starts_with("card_")) {
-                s.abuse.release(key, attempted);
-                throw;
+                not_a_guess = std::current_exception();
+            } else {
+                reason = e.reason;
+                message = e.what();
             }
-            reason = e.reason;
-            message = e.what();
         }
     }
+    if (not_a_guess) {
+        co_await s.abuse.release(*attempt);
+        std::rethrow_exception(not_a_guess);
+    }
     if (!bal) fail(reason, message);
-    s.abuse.release(key, attempted);
+    co_await s.abuse.release(*attempt);
     co_return json::object{{"balance", chat::balance_to_json(*bal, chat::unix_now())}};
 }
 

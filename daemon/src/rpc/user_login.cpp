@@ -71,18 +71,22 @@ awaitable<json::value> auth_wechat_code(services& s, const json::value& v, call_
     auto key = "wxcode:" + ctx.peer;
     // The attempt is counted before its code is checked, so a concurrent burst from one
     // address cannot get past the limit; only wrong codes keep their count.
-    auto attempted = std::chrono::steady_clock::now();
-    if (!s.abuse.allow(key, limit, std::chrono::minutes(15), attempted))
+    auto attempt = co_await s.abuse.allow(key, limit, std::chrono::minutes(15));
+    if (!attempt)
         throw app_error("too_many_requests", "尝试太多，请 15 分钟后再试 (too many attempts; wait 15 minutes)");
     std::optional<std::string> openid;
+    std::exception_ptr unchecked;
     try {
         openid = co_await s.wechat.redeem_code(code);
     } catch (...) {
-        s.abuse.release(key, attempted);  // refused by the site-wide budget: nothing was checked
-        throw;
+        unchecked = std::current_exception();  // refused by the site-wide budget: nothing was checked
+    }
+    if (unchecked) {
+        co_await s.abuse.release(*attempt);
+        std::rethrow_exception(unchecked);
     }
     if (!openid) throw app_error("login_expired", "验证码错误或已过期 (wrong or expired code)");
-    s.abuse.release(key, attempted);
+    co_await s.abuse.release(*attempt);
     auto r = co_await s.auth.login_wechat(*openid, client_of(ctx), ctx.secure,
                                           p.opt_str("invite").value_or(""));
     ctx.set_cookies.push_back(r.set_cookie);

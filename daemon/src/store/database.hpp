@@ -43,7 +43,8 @@ public:
     auto run(F f) {
         return submit(std::move(f), false);
     }
-    // As run, but never inside a batch transaction (online backup).
+    // As run, but never inside a batch transaction and, on PostgreSQL, on a pooled connection
+    // out of the writes' order: an online backup, rate limit hits.
     template <class F>
     auto run_alone(F f) {
         return submit(std::move(f), true);

@@ -41,6 +41,20 @@ struct started_answer {
 // (insufficient_credits): billing's rule, asked inside the store's transaction.
 using charge_planner = std::function<charge(const balance&)>;
 
+// What the asker already has going, counted in the question's transaction once the asker's row
+// is locked: on a database several instances share, no one instance's memory sees all of it.
+struct asker_load {
+    std::int64_t answers_streaming = 0;
+    std::int64_t questions_last_minute = 0;  // questions and regenerations let in, last 60 s
+};
+
+// The chat layer's limits on that load (chat_service): throws to refuse the question, which
+// then writes nothing. Empty: the caller counts in memory (one instance), nothing is counted here.
+using load_check = std::function<void(const asker_load&)>;
+
+// The rate_hits bucket of a user's questions, for asker_load::questions_last_minute.
+inline std::string questions_bucket(id_t user_id) { return "question:" + std::to_string(user_id); }
+
 // Takes a question's branch for the answer's context, one message at a time from the question
 // back towards the conversation's first, and returns false once it wants no older one: how
 // much of the branch is worth reading is the caller's rule (chat/context.hpp).
@@ -158,15 +172,17 @@ public:
     virtual std::map<std::string, std::string> settings() = 0;
     virtual void set_setting(const std::string& key, const std::string& value) = 0;
 
-    // Chat. start_* charge the asker what `plan` decides, in the same transaction, and hand
-    // the question's branch to `read_branch`.
+    // Chat. start_* first let `admit` refuse the asker on their load (and count the question
+    // when it does not), then charge the asker what `plan` decides, in the same transaction,
+    // and hand the question's branch to `read_branch`.
     virtual started_answer start_question(const question& q, const charge_planner& plan,
-                                          const branch_reader& read_branch, std::int64_t now) = 0;
+                                          const branch_reader& read_branch, std::int64_t now,
+                                          const load_check& admit = {}) = 0;
     // `attachments`, when given, replace the question's own before its branch is read.
     virtual started_answer start_regenerate(id_t user_id, id_t assistant_message_id,
                                             const std::optional<std::vector<std::string>>& attachments,
                                             const charge_planner& plan, const branch_reader& read_branch,
-                                            std::int64_t now) = 0;
+                                            std::int64_t now, const load_check& admit = {}) = 0;
     virtual void save_partial(const std::vector<partial_answer>& answers) = 0;
     // Final state; refunds the charge when asked. Returns the owner's balance afterwards.
     virtual balance finish_answer(const finished_answer& f, std::int64_t now) = 0;
@@ -262,6 +278,19 @@ public:
     virtual void release_wechat_token(const std::string& account) = 0;
     // WeChat called `token` stale: no instance hands it out again.
     virtual void reject_wechat_token(const std::string& account, const std::string& token) = 0;
+
+    // Rate limits that hold across instances (rate_hits.cpp; times in milliseconds). Records a
+    // hit in each of `buckets` if each has fewer than `limit` within the last `window_ms`, or in
+    // none, and returns whether it did. The caller's limit is taken here because counting and
+    // recording must be one step under the buckets' locks: apart, two instances could both take
+    // the last place.
+    virtual bool record_hits(const std::vector<std::string>& buckets, int limit, std::int64_t window_ms,
+                             std::int64_t now_ms) = 0;
+    // Takes back one hit recorded at `at_ms`: the attempt turned out not to count.
+    virtual void forget_hit(const std::string& bucket, std::int64_t at_ms) = 0;
+    virtual void forget_hits(const std::string& bucket) = 0;
+    // Drops every hit older than `before_ms`, of buckets nobody hits again too; returns how many.
+    virtual int prune_hits(std::int64_t before_ms) = 0;
 
     // Operations
     virtual void audit(const audit_row& entry) = 0;

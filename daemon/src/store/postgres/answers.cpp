@@ -21,9 +21,11 @@ void lock_user(connection& db, id_t user_id) {
 }  // namespace
 
 started_answer postgres_store::start_question(const question& q, const charge_planner& plan,
-                                              const branch_reader& read_branch, std::int64_t now) {
+                                              const branch_reader& read_branch, std::int64_t now,
+                                              const load_check& admit) {
     transaction t(db_);
     lock_user(db_, q.user_id);
+    admit_asker(q.user_id, admit, now);
     started_answer out;
     // parent_id 0 asks for a new root: an edit of the conversation's first question.
     const bool new_root = q.parent_id == 0;
@@ -76,9 +78,10 @@ started_answer postgres_store::start_question(const question& q, const charge_pl
 started_answer postgres_store::start_regenerate(id_t user_id, id_t assistant_message_id,
                                                 const std::optional<std::vector<std::string>>& attachments,
                                                 const charge_planner& plan, const branch_reader& read_branch,
-                                                std::int64_t now) {
+                                                std::int64_t now, const load_check& admit) {
     transaction t(db_);
     lock_user(db_, user_id);
+    admit_asker(user_id, admit, now);
     auto m = message(assistant_message_id);
     if (!m || m->user_id != user_id || m->role != "assistant" || !m->parent_id)
         throw app_error("not_found", "no such answer");

@@ -15,22 +15,6 @@ using namespace pg;
 
 namespace {
 
-// A text[] literal, for statements that take many values in one parameter.
-std::string text_array(std::vector<std::string>::const_iterator first,
-                       std::vector<std::string>::const_iterator last) {
-    std::string out = "{";
-    for (auto it = first; it != last; ++it) {
-        if (it != first) out += ',';
-        out += '"';
-        for (char ch : *it) {
-            if (ch == '"' || ch == '\\') out += '\\';
-            out += ch;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
 // Codes per INSERT: big batches (up to 100,000 cards) go in a few statements of modest size.
 constexpr std::size_t codes_per_statement = 5000;
 

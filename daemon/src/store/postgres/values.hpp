@@ -5,10 +5,27 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/postgres/pg.hpp"
 
 namespace chatd::store::pg {
+
+// A text[] literal, for statements that take many values in one parameter.
+inline std::string text_array(std::vector<std::string>::const_iterator first,
+                              std::vector<std::string>::const_iterator last) {
+    std::string out = "{";
+    for (auto it = first; it != last; ++it) {
+        if (it != first) out += ',';
+        out += '"';
+        for (char ch : *it) {
+            if (ch == '"' || ch == '\\') out += '\\';
+            out += ch;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
 
 inline param p(std::int64_t v) { return std::to_string(v); }
 inline param p(int v) { return std::to_string(v); }

@@ -7,8 +7,10 @@
 namespace chatd::store {
 
 started_answer sqlite_store::start_question(const question& q, const charge_planner& plan,
-                                            const branch_reader& read_branch, std::int64_t now) {
+                                            const branch_reader& read_branch, std::int64_t now,
+                                            const load_check& admit) {
     savepoint t(db_);
+    admit_asker(q.user_id, admit, now);
     started_answer out;
     // parent_id 0 asks for a new root: an edit of the conversation's first question.
     const bool new_root = q.parent_id == 0;
@@ -79,8 +81,9 @@ started_answer sqlite_store::start_question(const question& q, const charge_plan
 started_answer sqlite_store::start_regenerate(id_t user_id, id_t assistant_message_id,
                                               const std::optional<std::vector<std::string>>& attachments,
                                               const charge_planner& plan, const branch_reader& read_branch,
-                                              std::int64_t now) {
+                                              std::int64_t now, const load_check& admit) {
     savepoint t(db_);
+    admit_asker(user_id, admit, now);
     auto m = message(assistant_message_id);
     if (!m || m->user_id != user_id || m->role != "assistant" || !m->parent_id)
         throw app_error("not_found", "no such answer");

@@ -115,11 +115,18 @@ public:
 
     // answers.cpp
     started_answer start_question(const question& q, const charge_planner& plan,
-                                  const branch_reader& read_branch, std::int64_t now) override;
+                                  const branch_reader& read_branch, std::int64_t now,
+                                  const load_check& admit = {}) override;
     started_answer start_regenerate(id_t user_id, id_t assistant_message_id,
                                     const std::optional<std::vector<std::string>>& attachments,
-                                    const charge_planner& plan,
-                                    const branch_reader& read_branch, std::int64_t now) override;
+                                    const charge_planner& plan, const branch_reader& read_branch,
+                                    std::int64_t now, const load_check& admit = {}) override;
+    // rate_hits.cpp
+    bool record_hits(const std::vector<std::string>& buckets, int limit, std::int64_t window_ms,
+                     std::int64_t now_ms) override;
+    void forget_hit(const std::string& bucket, std::int64_t at_ms) override;
+    void forget_hits(const std::string& bucket) override;
+    int prune_hits(std::int64_t before_ms) override;
     void add_upload(const upload_row& u) override;
     std::optional<upload_row> upload(const std::string& id) override;
     std::vector<upload_row> attachments_of(id_t message_id) override;
@@ -192,6 +199,7 @@ public:
 private:
     stmt prepare(const std::string& sql) { return statements_.prepare(sql); }
     // Parts of the transactions above, inside the caller's savepoint.
+    void admit_asker(id_t user_id, const load_check& admit, std::int64_t now);
     void open_answer(id_t user_id, started_answer& out, const charge_planner& plan,
                      const branch_reader& read_branch, std::int64_t now);
     void feed_branch(id_t conversation_id, id_t leaf_id, const branch_reader& read);
