@@ -119,9 +119,11 @@ void postgres_store::open_answer(id_t user_id, started_answer& out, const charge
     count_day(now, day_counter::questions, 1);
     count_active(now, user_id);
 
+    // The charge and the answers-in-flight count in one statement (the row is locked already).
+    db_.exec("UPDATE users SET trial_credits = trial_credits - $1, paid_credits = paid_credits - $2, "
+             "answers_streaming = answers_streaming + 1 WHERE id = $3",
+             {p(cost.trial), p(cost.paid), p(user_id)});
     if (cost.trial + cost.paid > 0) {
-        db_.exec("UPDATE users SET trial_credits = trial_credits - $1, paid_credits = paid_credits - $2 WHERE id = $3",
-                 {p(cost.trial), p(cost.paid), p(user_id)});
         append_ledger(user_id, now, -cost.trial, -cost.paid, "question", "message:" + std::to_string(out.message_id));
     }
     db_.exec("UPDATE conversations SET current_leaf_id = $1, updated_at = $2 WHERE id = $3",
@@ -180,9 +182,12 @@ balance postgres_store::finish_answer(const finished_answer& f, std::int64_t now
     count_usage(m->created_at, m->model,
                 {1, f.prompt_tokens.value_or(0), f.completion_tokens.value_or(0), f.reasoning_tokens.value_or(0),
                  f.upstream_cost, f.refund ? 0 : m->charge_trial + m->charge_paid});
-    if (f.refund && (m->charge_trial || m->charge_paid)) {
-        db_.exec("UPDATE users SET trial_credits = trial_credits + $1, paid_credits = paid_credits + $2 WHERE id = $3",
-                 {p(m->charge_trial), p(m->charge_paid), p(m->user_id)});
+    const bool refunding = f.refund && (m->charge_trial || m->charge_paid);
+    // Never below 0: answers copied from SQLite streaming were never counted.
+    db_.exec("UPDATE users SET trial_credits = trial_credits + $1, paid_credits = paid_credits + $2, "
+             "answers_streaming = GREATEST(answers_streaming - 1, 0) WHERE id = $3",
+             {p(refunding ? m->charge_trial : 0), p(refunding ? m->charge_paid : 0), p(m->user_id)});
+    if (refunding) {
         append_ledger(m->user_id, now, m->charge_trial, m->charge_paid,
                       f.free_reason.empty() ? "refund" : "refund_" + f.free_reason,
                       "message:" + std::to_string(f.message_id));

@@ -35,12 +35,12 @@ int postgres_store::prune_hits(std::int64_t before_ms) {
 // back with everything else.
 void postgres_store::admit_asker(id_t user_id, const load_check& admit, std::int64_t now) {
     if (!admit) return;
-    // Few answers stream at once: the partial index messages_streaming finds them.
+    // users.answers_streaming is kept by open_answer and finish_answer: one row, however many
+    // answers the whole site is writing.
     auto r = db_.exec(
         "WITH pruned AS (DELETE FROM rate_hits WHERE bucket = $1 AND at <= $2), "
         "added AS (INSERT INTO rate_hits (bucket, at) VALUES ($1, $4)) "
-        "SELECT (SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-        "        WHERE m.status = 'streaming' AND c.user_id = $3), "
+        "SELECT (SELECT answers_streaming FROM users WHERE id = $3), "
         "       (SELECT count(*) FROM rate_hits WHERE bucket = $1 AND at > $2)",
         {p(questions_bucket(user_id)), p((now - 60) * 1000), p(user_id), p(now * 1000)});
     admit(asker_load{i64(r, 0, 0), i64(r, 0, 1)});
