@@ -116,8 +116,6 @@ void postgres_store::open_answer(id_t user_id, started_answer& out, const charge
         {p(out.conversation_id), p(out.user_message_id), p(out.model), p(cost.trial), p(cost.paid), p(now),
          p(user_id), p(instance_)});
     out.message_id = i64(am, 0, 0);
-    count_day(now, day_counter::questions, 1);
-    count_active(now, user_id);
 
     // The charge and the answers-in-flight count in one statement (the row is locked already).
     db_.exec("UPDATE users SET trial_credits = trial_credits - $1, paid_credits = paid_credits - $2, "
@@ -132,6 +130,9 @@ void postgres_store::open_answer(id_t user_id, started_answer& out, const charge
     feed_branch(out.conversation_id, out.user_message_id, read_branch);
     auto sp = db_.exec("SELECT system_prompt FROM conversations WHERE id = $1", {p(out.conversation_id)});
     if (sp.rows() > 0) out.system_prompt = str(sp, 0, 0);
+    // Last: today's counters are rows every question updates, locked from here to the commit.
+    count_day(now, day_counter::questions, 1);
+    count_active(now, user_id);
 }
 
 // From `leaf_id` back towards the conversation's first message, until `read` has enough.
@@ -150,12 +151,23 @@ void postgres_store::feed_branch(id_t conversation_id, id_t leaf_id, const branc
 }
 
 void postgres_store::save_partial(const std::vector<partial_answer>& answers) {
-    if (answers.empty()) return;
-    transaction t(db_);
-    for (const auto& a : answers)
-        db_.exec("UPDATE messages SET content = $1, reasoning = $2 WHERE id = $3 AND status = 'streaming'",
-                 {p(a.content), p(a.reasoning), p(a.message_id)});
-    t.commit();
+    // A statement a hundred rows: each row is locked only while its statement runs, never for
+    // a transaction of a thousand round trips that an answer's end (finish_answer) waits behind.
+    constexpr std::size_t rows_a_statement = 100;
+    for (std::size_t from = 0; from < answers.size(); from += rows_a_statement) {
+        std::string ids = "{";
+        std::vector<std::string> contents, reasonings;
+        for (std::size_t i = from; i < std::min(answers.size(), from + rows_a_statement); ++i) {
+            ids += (i > from ? "," : "") + std::to_string(answers[i].message_id);
+            contents.push_back(answers[i].content);
+            reasonings.push_back(answers[i].reasoning);
+        }
+        db_.exec("UPDATE messages m SET content = v.content, reasoning = v.reasoning "
+                 "FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v(id, content, reasoning) "
+                 "WHERE m.id = v.id AND m.status = 'streaming'",
+                 {ids + "}", text_array(contents.begin(), contents.end()),
+                  text_array(reasonings.begin(), reasonings.end())});
+    }
 }
 
 balance postgres_store::finish_answer(const finished_answer& f, std::int64_t now) {
@@ -178,10 +190,6 @@ balance postgres_store::finish_answer(const finished_answer& f, std::int64_t now
         t.commit();
         return balance_of(m->user_id);
     }
-    if (f.first_token_ms) count_latency(m->created_at, *f.first_token_ms);
-    count_usage(m->created_at, m->model,
-                {1, f.prompt_tokens.value_or(0), f.completion_tokens.value_or(0), f.reasoning_tokens.value_or(0),
-                 f.upstream_cost, f.refund ? 0 : m->charge_trial + m->charge_paid});
     const bool refunding = f.refund && (m->charge_trial || m->charge_paid);
     // Never below 0: answers copied from SQLite streaming were never counted.
     db_.exec("UPDATE users SET trial_credits = trial_credits + $1, paid_credits = paid_credits + $2, "
@@ -193,6 +201,11 @@ balance postgres_store::finish_answer(const finished_answer& f, std::int64_t now
                       "message:" + std::to_string(f.message_id));
     }
     auto bal = balance_of(m->user_id);
+    // Last: the day's counters are rows every answer updates, locked from here to the commit.
+    if (f.first_token_ms) count_latency(m->created_at, *f.first_token_ms);
+    count_usage(m->created_at, m->model,
+                {1, f.prompt_tokens.value_or(0), f.completion_tokens.value_or(0), f.reasoning_tokens.value_or(0),
+                 f.upstream_cost, f.refund ? 0 : m->charge_trial + m->charge_paid});
     t.commit();
     return bal;
 }
