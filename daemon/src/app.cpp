@@ -10,7 +10,7 @@
 #include <cstdio>
 
 #include "auth/accounts.hpp"
-#include "auth/attempt_limiter.hpp"
+#include "store/attempt_limiter.hpp"
 #include "chat/attachments.hpp"
 #include "auth/auth_service.hpp"
 #include "chat/chat_service.hpp"
@@ -79,6 +79,7 @@ struct app::impl {
     std::unique_ptr<auth::auth_service> auth;
     std::unique_ptr<upstream::client> direct_client;  // no proxy (config/client_options.hpp)
     std::unique_ptr<wechat::api> wechat_api;
+    std::unique_ptr<store::attempt_limiter> abuse;  // failed card redemptions, WeChat logins
     std::unique_ptr<wechat::login_service> wechat;
     std::unique_ptr<chat::chat_service> chat;
     std::unique_ptr<auth::accounts> accounts;  // and below: services the RPC methods call
@@ -90,7 +91,6 @@ struct app::impl {
     std::unique_ptr<ops::site_admin> site_admin;
     std::unique_ptr<pay::payments> payments;
     rpc::dispatcher dispatcher;
-    std::unique_ptr<auth::attempt_limiter> abuse;  // failed card redemptions, login codes
     std::unique_ptr<rpc::services> services;
     std::unique_ptr<net::static_files> files;
     std::unique_ptr<web::front_end> front;
@@ -238,11 +238,12 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
         });
     else
         login_state = std::make_unique<wechat::memory_login_state>();
+    m.abuse = std::make_unique<store::attempt_limiter>(*m.db);
     m.wechat = std::make_unique<wechat::login_service>(
         *m.wechat_api, get_cfg,
         wechat::login_hooks{[&m] { return m.site->get("site.name"); },
                             [&m](std::string openid) { return m.accounts->wechat_user_banned(std::move(openid)); }},
-        std::move(login_state));
+        std::move(login_state), *m.abuse);
     m.chat->set_models(m.db->direct().models());
     m.catalog = std::make_unique<chat::catalog>(*m.db, *m.chat);
     m.conversations = std::make_unique<chat::conversations>(*m.db, *m.uploads);
@@ -254,7 +255,6 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.payments->configure(pay::configured_providers(*cfg, *m.direct_client), cfg->public_url, cfg->pay.order_minutes);
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.follow_other_instances();
-    m.abuse = std::make_unique<auth::attempt_limiter>(*m.db);
     m.services = std::make_unique<rpc::services>(
         rpc::services{*m.auth, *m.accounts, *m.chat, *m.catalog, *m.conversations, *m.cards, *m.ledger, *m.keys,
                        *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, *m.abuse, *m.wechat, *m.wechat_api,

@@ -91,6 +91,16 @@ class SharedQrLoginTest(SharedWeChatCase):
                                            ("oShared01",)).fetchone()[0], 1)
         self.assertEqual(self.db().execute("SELECT count(*) FROM wechat_logins").fetchone()[0], 0)
 
+    def test_qr_codes_per_address_count_both_instances(self):
+        outcomes = []
+        for i in range(31):  # 30 per address in 10 minutes, new browsers on both instances
+            try:
+                self.start((self.chatd if i % 2 else self.b).client())
+                outcomes.append("ok")
+            except RpcError as e:
+                outcomes.append(e.reason)
+        self.assertEqual(outcomes, ["ok"] * 30 + ["too_many_requests"])
+
     def assert_handed_out_once(self, on_a, on_b, ticket, openid):
         polls = self.race([lambda: self.poll(on_a, ticket), lambda: self.poll(on_b, ticket)])
         self.assertEqual(sorted(p["status"] for p in polls), ["confirmed", "expired"], polls)
@@ -164,6 +174,16 @@ class SharedCodeLoginTest(SharedWeChatCase):
         self.assertEqual(self.db().execute("SELECT count(*) FROM wechat_codes").fetchone()[0], 1)
         fresh = self.code_from(self.wx.text(openid="oRetry02", content=KEYWORD, msg_id=8002))
         self.assertNotEqual(first, fresh)
+
+    def test_code_requests_per_openid_count_both_instances(self):
+        replies = []
+        for i in range(6):  # 5 per openid in 10 minutes, asked through either instance
+            self.push_to(self.chatd if i % 2 else self.b)
+            pushed = self.wx.text(openid="oThrottle01", content=KEYWORD, msg_id=9100 + i)
+            self.assertTrue(pushed["ok"], pushed)
+            replies.append(pushed["reply"]["content"])
+        self.assertTrue(all(re.search(r"\b\d{8}\b", r) for r in replies[:5]), replies)
+        self.assertIn("太频繁", replies[5])
 
     def test_the_budget_of_wrong_codes_counts_both_instances(self):
         # From many addresses (each instance trusts loopback as a proxy here): only the

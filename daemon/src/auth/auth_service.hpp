@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "auth/attempt_limiter.hpp"
+#include "store/attempt_limiter.hpp"
 #include "config/config.hpp"
 #include "config/settings.hpp"
 #include "store/database.hpp"
@@ -88,7 +88,7 @@ private:
     blocking_pool& hashing_;
     settings& settings_;
     std::function<std::shared_ptr<const config>()> config_;
-    attempt_limiter limiter_;
+    store::attempt_limiter limiter_;
     std::atomic<int> queued_hashes_{0};
 
     struct cached_session {

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "auth/accounts.hpp"
-#include "auth/attempt_limiter.hpp"
+#include "store/attempt_limiter.hpp"
 #include "auth/auth_service.hpp"
 #include "billing/card_service.hpp"
 #include "billing/ledger_book.hpp"
@@ -40,7 +40,7 @@ struct services {
     settings& site;
     std::function<std::shared_ptr<const config>()> get_config;
     std::chrono::steady_clock::time_point started;
-    auth::attempt_limiter& abuse;  // failed card redemptions and similar attempts
+    store::attempt_limiter& abuse;  // failed card redemptions and similar attempts
     wechat::login_service& wechat;
     wechat::api& wechat_api;
     pay::payments& payments;

@@ -47,8 +47,13 @@ net::response refuse(const net::request& req, int status, const char* why) {
 }  // namespace
 
 login_service::login_service(api& wechat_api, std::function<std::shared_ptr<const config>()> cfg,
-                             login_hooks hooks, std::unique_ptr<login_state> state)
-    : api_(wechat_api), config_(std::move(cfg)), hooks_(std::move(hooks)), state_(std::move(state)) {}
+                             login_hooks hooks, std::unique_ptr<login_state> state,
+                             store::attempt_limiter& limiter)
+    : api_(wechat_api),
+      config_(std::move(cfg)),
+      hooks_(std::move(hooks)),
+      state_(std::move(state)),
+      limiter_(limiter) {}
 
 credentials login_service::account() const {
     auto c = config_();
@@ -59,7 +64,7 @@ awaitable<started_login> login_service::start(const std::string& browser, const 
                                               const std::string& invite) {
     if (auto same = co_await state_->reuse(browser, invite)) co_return *same;
     // Each code costs a WeChat API call: a client reloading in a loop is slowed down.
-    if (!limiter_.allow("start:" + ip, 30, std::chrono::minutes(10)))
+    if (!co_await limiter_.allow("wechat-start:" + ip, 30, std::chrono::minutes(10)))
         throw app_error("too_many_requests", "刷新太频繁，请稍后再试 (too many login codes; wait a few minutes)");
     auto scene = "login_" + random_hex(16);
     qr_code q;
@@ -88,7 +93,7 @@ awaitable<std::optional<std::string>> login_service::redeem_code(const std::stri
 }
 
 awaitable<std::string> login_service::on_keyword(const std::string& openid) {
-    if (!limiter_.allow("code:" + openid, 5, std::chrono::minutes(10)))
+    if (!co_await limiter_.allow("wechat-code:" + openid, 5, std::chrono::minutes(10)))
         co_return "获取验证码太频繁，请 10 分钟后再试。";
     auto code = co_await state_->issue_code(openid, code_seconds, [] { return random_digits(code_digits); });
     if (!code) co_return "当前登录人数太多，请稍后再试。";

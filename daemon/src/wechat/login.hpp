@@ -13,7 +13,7 @@
 
 #include "config/config.hpp"
 #include "net/http.hpp"
-#include "util/rate_limiter.hpp"
+#include "store/attempt_limiter.hpp"
 #include "wechat/api.hpp"
 #include "wechat/login_state.hpp"
 #include "wechat/xml.hpp"
@@ -28,8 +28,10 @@ struct login_hooks {
 
 class login_service {
 public:
+    // `limiter` counts QR codes per address and codes per openid (across instances when they
+    // share a database).
     login_service(api& wechat_api, std::function<std::shared_ptr<const config>()> cfg, login_hooks hooks,
-                  std::unique_ptr<login_state> state);
+                  std::unique_ptr<login_state> state, store::attempt_limiter& limiter);
 
     // qr mode. `browser` identifies the browser (a hash of its login cookie): only it may poll.
     boost::asio::awaitable<started_login> start(const std::string& browser, const std::string& ip,
@@ -61,7 +63,7 @@ private:
     std::function<std::shared_ptr<const config>()> config_;
     login_hooks hooks_;
     // Per instance: behind a load balancer each instance allows this much on its own.
-    rate_limiter limiter_;
+    store::attempt_limiter& limiter_;
     std::unique_ptr<login_state> state_;
 };
 

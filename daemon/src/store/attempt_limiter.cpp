@@ -1,4 +1,4 @@
-#include "auth/attempt_limiter.hpp"
+#include "store/attempt_limiter.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -6,7 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
-namespace chatd::auth {
+namespace chatd::store {
 
 using boost::asio::awaitable;
 using std::chrono::milliseconds;
@@ -35,7 +35,7 @@ awaitable<std::optional<attempt_limiter::attempt>> attempt_limiter::allow(std::v
     a.at_ms = unix_now_ms();
     // On a pooled connection (run_alone): hits need no place in the writes' order, and a flood
     // of attempts does not hold up questions and answers behind them.
-    const bool counted = co_await db_.run_alone([&a, limit, window_ms = milliseconds(window).count()](store::store& s) {
+    const bool counted = co_await db_.run_alone([&a, limit, window_ms = milliseconds(window).count()](store& s) {
         return s.record_hits(a.keys, limit, window_ms, a.at_ms);
     });
     if (!counted) co_return std::nullopt;
@@ -48,7 +48,7 @@ awaitable<void> attempt_limiter::release(attempt a) {
         co_return;
     }
     try {
-        co_await db_.run_alone([&a](store::store& s) {
+        co_await db_.run_alone([&a](store& s) {
             for (const auto& key : a.keys) s.forget_hit(key, a.at_ms);
             return 0;
         });
@@ -63,7 +63,7 @@ awaitable<void> attempt_limiter::reset(std::string key) {
         co_return;
     }
     try {
-        co_await db_.run_alone([&key](store::store& s) {
+        co_await db_.run_alone([&key](store& s) {
             s.forget_hits(key);
             return 0;
         });
@@ -80,7 +80,7 @@ awaitable<void> attempt_limiter::prune_old(std::function<bool()> stopping) {
         auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec || stopping()) co_return;
         try {
-            auto pruned = co_await db_.run([before = unix_now_ms() - milliseconds(kept_for).count()](store::store& s) {
+            auto pruned = co_await db_.run([before = unix_now_ms() - milliseconds(kept_for).count()](store& s) {
                 return s.prune_hits(before);
             });
             if (pruned) spdlog::debug("pruned {} old rate limit hit(s)", pruned);
@@ -90,4 +90,4 @@ awaitable<void> attempt_limiter::prune_old(std::function<bool()> stopping) {
     }
 }
 
-}  // namespace chatd::auth
+}  // namespace chatd::store

@@ -14,11 +14,11 @@
 #include "store/database.hpp"
 #include "util/rate_limiter.hpp"
 
-namespace chatd::auth {
+namespace chatd::store {
 
 class attempt_limiter {
 public:
-    explicit attempt_limiter(store::database& db) : db_(db) {}
+    explicit attempt_limiter(database& db) : db_(db) {}
 
     // An attempt allow() counted, for release() to take back.
     struct attempt {
@@ -49,8 +49,8 @@ public:
     static constexpr auto prune_every = std::chrono::minutes(10);
 
 private:
-    store::database& db_;
+    database& db_;
     rate_limiter memory_;
 };
 
-}  // namespace chatd::auth
+}  // namespace chatd::store
