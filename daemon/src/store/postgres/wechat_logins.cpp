@@ -155,8 +155,9 @@ wechat_token_row postgres_store::wechat_token(const std::string& account) {
 std::optional<wechat_token_row> postgres_store::lease_wechat_token(const std::string& account, std::int64_t now,
                                                                    std::int64_t lease_until) {
     db_.exec("INSERT INTO wechat_tokens (account) VALUES ($1) ON CONFLICT (account) DO NOTHING", {p(account)});
+    // Not while a valid token is there: another call may have saved one since the caller looked.
     auto r = db_.exec("UPDATE wechat_tokens SET refreshing_until = $3 WHERE account = $1 AND refreshing_until <= $2 "
-                      "RETURNING token, valid_until, rejected, last_forced",
+                      "AND NOT (token <> '' AND valid_until > $2) RETURNING token, valid_until, rejected, last_forced",
                       {p(account), p(now), p(lease_until)});
     if (r.rows() == 0) return std::nullopt;
     return wechat_token_row{str(r, 0, 0), i64(r, 0, 1), str(r, 0, 2), i64(r, 0, 3)};

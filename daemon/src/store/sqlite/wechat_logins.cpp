@@ -202,10 +202,13 @@ std::optional<wechat_token_row> sqlite_store::lease_wechat_token(const std::stri
     stmt ins = prepare("INSERT INTO wechat_tokens (account) VALUES (?) ON CONFLICT(account) DO NOTHING");
     ins.bind(1, account);
     ins.exec();
-    stmt u = prepare("UPDATE wechat_tokens SET refreshing_until = ? WHERE account = ? AND refreshing_until <= ?");
+    // Not while a valid token is there: another call may have saved one since the caller looked.
+    stmt u = prepare("UPDATE wechat_tokens SET refreshing_until = ? WHERE account = ? AND refreshing_until <= ? "
+                     "AND NOT (token <> '' AND valid_until > ?)");
     u.bind(1, lease_until);
     u.bind(2, account);
     u.bind(3, now);
+    u.bind(4, now);
     if (u.exec() == 0) return std::nullopt;
     t.commit();
     return wechat_token(account);
