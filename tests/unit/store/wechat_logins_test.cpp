@@ -143,7 +143,11 @@ TEST_CASE("one instance at a time fetches the shared access token", "[both]") {
     CHECK(fresh.token == "T2");
     CHECK(fresh.rejected.empty());
     CHECK(fresh.last_forced == 201);
+    // No fetch while a valid token is stored: another call saved it after the caller looked.
+    CHECK_FALSE(s.lease_wechat_token("api\nwx1", 300, 315));
     // A lease left by a crashed instance ends on its own.
+    s.reject_wechat_token("api\nwx1", "T2");
     REQUIRE(s.lease_wechat_token("api\nwx1", 300, 315));
+    CHECK_FALSE(s.lease_wechat_token("api\nwx1", 310, 325));
     CHECK(s.lease_wechat_token("api\nwx1", 316, 331));
 }
