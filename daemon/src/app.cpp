@@ -147,6 +147,7 @@ struct app::impl {
         on(store::news::keys, keys_now, "refreshing the key pool");
         on(store::news::settings, settings_now, "refreshing the settings");
         on(store::news::models, models_now, "refreshing the models");
+        uploads->listen_for_news();
     }
 
     awaitable<void> shutdown() {

@@ -1,11 +1,13 @@
 // chatd: options, --check-config and exit codes; everything else is in app.
 #include <signal.h>
 
+#include <filesystem>
 #include <iostream>
 #include <string_view>
 
 #include "app.hpp"
 #include "config/config.hpp"
+#include "files/blob_store.hpp"
 #include "store/postgres/copy_from_sqlite.hpp"
 #include "store/postgres/pg.hpp"
 
@@ -34,7 +36,14 @@ int migrate(int argc, char** argv) {
         return 2;
     }
     try {
-        auto report = chatd::store::pg::copy_from_sqlite(file, url);
+        // Uploads' files sit beside the database file, as the daemon keeps them in data_dir.
+        auto files = std::filesystem::absolute(file).parent_path() / "files";
+        chatd::files::blob_store blobs(files);
+        auto report = chatd::store::pg::copy_from_sqlite(
+            file, url, [&blobs](const std::string& hash) -> std::optional<std::string> {
+                if (!chatd::files::blob_store::valid_hash(hash)) return std::nullopt;
+                return blobs.read(hash);
+            }, files.string());
         std::cout << "copied " << file << " (schema version " << report.schema_version << ") into "
                   << chatd::store::pg::redact_url(url) << "\n";
         chatd::store::pg::print(report, std::cout);

@@ -1,5 +1,7 @@
 """`chatctl migrate --to postgres`: a populated SQLite file copied into a private PostgreSQL
 server, every id and row kept, the ledger checked; refusals leave the target untouched."""
+import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -9,6 +11,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from harness import CHATCTL, ChatdTestCase, main  # noqa: E402
 from pg_server import PgServer  # noqa: E402
+from test_uploads import multipart, png  # noqa: E402
 
 # Every table chatd keeps in both backends (SQLite's full-text search tables stay behind).
 COMPARED = ["users", "ledger", "sessions", "models", "conversations", "messages", "api_keys", "settings",
@@ -53,6 +56,15 @@ class MigrateToPostgresTest(ChatdTestCase):
         users[1].rpc("cards.redeem", {"code": codes[1]})
         # A hole in the ids: the copy keeps ids as they are instead of renumbering.
         users[2].rpc("conversations.delete", {"id": users[2].rpc("conversations.list")["items"][0]["id"]})
+        # Two uploads, one of whose files is lost before the copy.
+        self.image = png(3, 3, seed=9)
+        for name, data in (("kept.png", self.image), ("lost.txt", b"notes whose file is gone")):
+            header, body = multipart([("file", name, "application/octet-stream", data)])
+            status, _, reply = users[0].http("POST", "/api/upload", body, {"Content-Type": header})
+            self.assertEqual(status, 200, reply)
+            self.assertEqual(json.loads(reply)["size"], len(data))
+        lost = hashlib.sha256(b"notes whose file is gone").hexdigest()
+        os.remove(os.path.join(self.chatd.data_dir, "files", lost[:2], lost))
         return key_id
 
     def test_copy_keeps_every_row_and_id_and_proves_the_ledger(self):
@@ -72,6 +84,11 @@ class MigrateToPostgresTest(ChatdTestCase):
         self.assertGreaterEqual(printed["ledger"][0], 5)
         self.assertIn("ledger check:", r.stdout)
         self.assertIn("users whose balance differs from their ledger: 0", r.stdout)
+        # Uploads' bytes are copied into blobs, where instances sharing the database read them.
+        self.assertIn(f"uploads' files: 1 copied from {os.path.join(self.chatd.data_dir, 'files')} into blobs; "
+                      "1 missing or damaged there", r.stdout)
+        self.assertEqual(self.pg.rows(url, "SELECT hash, encode(bytes, 'hex') FROM blobs"),
+                         [(hashlib.sha256(self.image).hexdigest(), self.image.hex())])
 
         # Ids and text as they were: links such as /c/{id} keep working.
         for query in ("SELECT id, content, status FROM messages ORDER BY id",

@@ -1,5 +1,6 @@
 #include "chat/attachments.hpp"
 
+#include <algorithm>
 #include <set>
 #include <spdlog/spdlog.h>
 
@@ -56,8 +57,9 @@ awaitable<store::upload_row> attachments::add(store::id_t user_id, std::string n
     u.chars = static_cast<std::int64_t>(utf8_length(text));
     u.text = std::move(text);
     u.created_at = unix_now();
-    co_await db_.run([u](store::store& st) {
-        st.add_upload(u);
+    co_await db_.run([u, shared = db_.shared(), bytes = std::move(bytes)](store::store& st) {
+        if (shared) st.add_upload_with_blob(u, bytes);
+        else st.add_upload(u);
         return 0;
     });
     u.text.clear();
@@ -68,7 +70,7 @@ awaitable<std::optional<std::pair<store::upload_row, std::string>>> attachments:
                                                                                       std::string id) {
     auto u = co_await db_.read([id](store::store& st) { return st.upload(id); });
     if (!u || (u->user_id != viewer.id && !viewer.is_admin)) co_return std::nullopt;
-    auto bytes = co_await work_.run([this, hash = u->hash] { return blobs_.read(hash); });
+    auto bytes = co_await bytes_of(u->hash);
     if (!bytes) co_return std::nullopt;
     u->text.clear();
     co_return std::pair{std::move(*u), std::move(*bytes)};
@@ -98,17 +100,86 @@ awaitable<std::vector<store::upload_row>> attachments::for_question(store::id_t 
     co_return out;
 }
 
-std::optional<std::string> attachments::data_url(const context_image& image) const {
-    auto bytes = blobs_.read(image.hash);
-    if (!bytes) {
-        spdlog::error("an attached image ({}) is missing from the file store", image.hash);
-        return std::nullopt;
+awaitable<std::optional<std::string>> attachments::bytes_of(std::string hash) {
+    auto local = co_await work_.run([this, hash] { return blobs_.read(hash); });
+    if (local || !db_.shared()) co_return local;
+    auto stored = co_await db_.read([hash](store::store& st) { return st.blob(hash); });
+    if (!stored) co_return std::nullopt;
+    bool whole = co_await work_.run([this, &stored, &hash] {
+        try {
+            return blobs_.put(*stored) == hash;
+        } catch (const std::exception& e) {
+            // A cache that cannot be written (a full disk) costs a fetch next time, no more.
+            spdlog::warn("could not keep a copy of file {} in the file store: {}", hash, e.what());
+            return true;
+        }
+    });
+    if (!whole) {
+        spdlog::error("the database's bytes for file {} do not match its hash", hash);
+        co_return std::nullopt;
     }
-    return "data:" + image.mime + ";base64," + base64_encode(*bytes);
+    co_return stored;
 }
 
-void attachments::drop_blobs(const std::vector<std::string>& hashes) {
-    for (const auto& h : hashes) blobs_.remove(h);
+awaitable<std::optional<std::string>> attachments::data_url(context_image image) {
+    try {
+        auto bytes = co_await bytes_of(image.hash);
+        if (!bytes) {
+            spdlog::error("an attached image ({}) is missing from the file store", image.hash);
+            co_return std::nullopt;
+        }
+        co_return co_await work_.run([&] { return "data:" + image.mime + ";base64," + base64_encode(*bytes); });
+    } catch (const std::exception& e) {
+        // The answer has started and been charged: it goes without the image rather than fail.
+        spdlog::error("an attached image ({}) could not be read: {}", image.hash, e.what());
+        co_return std::nullopt;
+    }
+}
+
+namespace {
+
+// Each NOTIFY carries at most 8,000 bytes: a hundred hashes (65 bytes each) an announcement.
+constexpr std::size_t hashes_per_announcement = 100;
+
+void remove_copies(files::blob_store& blobs, const std::vector<std::string>& hashes) {
+    for (const auto& h : hashes) {
+        try {
+            blobs.remove(h);
+        } catch (const std::exception& e) {
+            spdlog::warn("could not remove file {} from the file store: {}", h, e.what());
+        }
+    }
+}
+
+}  // namespace
+
+awaitable<void> attachments::drop_blobs(std::vector<std::string> hashes) {
+    if (hashes.empty()) co_return;
+    co_await work_.run([this, &hashes] {
+        remove_copies(blobs_, hashes);
+        return 0;
+    });
+    if (!db_.shared()) co_return;
+    for (std::size_t i = 0; i < hashes.size(); i += hashes_per_announcement) {
+        std::string detail;
+        for (std::size_t k = i; k < std::min(hashes.size(), i + hashes_per_announcement); ++k)
+            detail += (detail.empty() ? "" : ",") + hashes[k];
+        db_.announce(store::news::files_dropped, std::move(detail));
+    }
+}
+
+void attachments::listen_for_news() {
+    db_.on_news(store::news::files_dropped, [this](std::string_view detail) {
+        // Only hashes count: any_news ("anything may have changed") names no file to drop, and
+        // a copy missed that way is at worst a cached file of bytes nobody can ask for.
+        std::vector<std::string> hashes;
+        for (std::size_t start = 0; start <= detail.size();) {
+            auto end = std::min(detail.find(',', start), detail.size());
+            if (auto h = detail.substr(start, end - start); files::blob_store::valid_hash(h)) hashes.emplace_back(h);
+            start = end + 1;
+        }
+        if (!hashes.empty()) work_.post([this, hashes = std::move(hashes)] { remove_copies(blobs_, hashes); });
+    });
 }
 
 awaitable<void> attachments::sweep_unsent(std::int64_t now) {
@@ -117,7 +188,7 @@ awaitable<void> attachments::sweep_unsent(std::int64_t now) {
         return st.forget_unsent_uploads(before);
     });
     if (!unused.empty()) spdlog::debug("forgot {} unsent upload(s)", unused.size());
-    drop_blobs(unused);
+    co_await drop_blobs(std::move(unused));
 }
 
 }  // namespace chatd::chat

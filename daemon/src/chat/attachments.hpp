@@ -2,6 +2,9 @@
 // Users' uploads (CONTRACT §10): checked, their text extracted, the bytes kept by content hash
 // in the blob store and a row in the store; then handed to questions as images (vision models
 // only) and files (their text in the question). The limits of one question live here.
+// On a database several instances share, the bytes live in the database too (`blobs`) and
+// the blob store under data_dir/files is this instance's cache of them: filled on a miss,
+// emptied of what any instance forgets (news::files_dropped).
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
@@ -37,14 +40,20 @@ public:
     boost::asio::awaitable<std::vector<store::upload_row>> for_question(store::id_t user_id,
                                                                         std::vector<std::string> ids);
     // What an image is sent upstream as: a data: URL of its bytes; nullopt (logged) when its
-    // bytes are gone from the blob store, so the question goes without it.
-    std::optional<std::string> data_url(const context_image& image) const;
-    // After the store forgot uploads: their bytes, where no other upload has the same.
-    void drop_blobs(const std::vector<std::string>& hashes);
+    // bytes are gone or cannot be fetched now, so the question goes without it. Never throws.
+    boost::asio::awaitable<std::optional<std::string>> data_url(context_image image);
+    // After the store forgot uploads: their bytes, where no other upload has the same, here
+    // and (news) in the other instances' caches.
+    boost::asio::awaitable<void> drop_blobs(std::vector<std::string> hashes);
     // Forgets uploads nobody sent within unsent_lifetime_s.
     boost::asio::awaitable<void> sweep_unsent(std::int64_t now);
+    // On a shared database: drops from the cache what other instances forgot.
+    void listen_for_news();
 
 private:
+    // The blob's bytes: the local copy, else (shared database) the database's, cached here.
+    boost::asio::awaitable<std::optional<std::string>> bytes_of(std::string hash);
+
     store::database& db_;
     files::blob_store& blobs_;
     blocking_pool& work_;

@@ -271,7 +271,7 @@ awaitable<json::object> chat_service::launch(const store::user_row& user, store:
     for (auto& m : std::move(context).result(started.system_prompt)) {
         upstream::chat_message out{std::move(m.role), std::move(m.content), {}};
         for (const auto& image : m.images)
-            if (auto url = uploads_.data_url(image)) out.image_urls.push_back(std::move(*url));
+            if (auto url = co_await uploads_.data_url(image)) out.image_urls.push_back(std::move(*url));
         j.messages.push_back(std::move(out));
     }
     j.accepted = std::chrono::steady_clock::now();

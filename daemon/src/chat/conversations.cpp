@@ -33,7 +33,7 @@ awaitable<bool> conversations::remove(store::id_t user_id, store::id_t id, std::
         bool ok = st.delete_conversation(user_id, id, now);
         return std::pair{ok, ok ? st.forget_uploads(id) : std::vector<std::string>{}};
     });
-    uploads_.drop_blobs(unused);
+    co_await uploads_.drop_blobs(std::move(unused));
     co_return removed;
 }
 

@@ -26,6 +26,7 @@ constexpr std::string_view settings = "settings";    // run-time settings
 constexpr std::string_view models = "models";        // the model catalog
 constexpr std::string_view answers_saved = "saved";  // detail: ids of answers whose partial text was saved
 constexpr std::string_view stop_answer = "stop";     // detail: the id of an answer its user stopped
+constexpr std::string_view files_dropped = "files";  // detail: hashes of uploads' bytes nobody uses any more
 }  // namespace news
 
 // The store's machinery: it owns the backend's connections and hands callers its `store`

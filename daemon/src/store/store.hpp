@@ -227,8 +227,14 @@ public:
     virtual void add_upload(const upload_row& u) = 0;
     virtual std::optional<upload_row> upload(const std::string& id) = 0;  // with its text
     virtual std::vector<upload_row> attachments_of(id_t message_id) = 0;  // without text
+    // As add_upload, with the upload's bytes kept in `blobs` in the same transaction, so no
+    // process sees the upload before its bytes: for databases several instances share.
+    virtual void add_upload_with_blob(const upload_row& u, const std::string& bytes) = 0;
+    // The bytes kept in `blobs` for this hash; nullopt when none are.
+    virtual std::optional<std::string> blob(const std::string& hash) = 0;
     // Forgets the uploads of a conversation's questions; returns the blob hashes no upload uses
-    // any more, for the caller to delete once this has committed.
+    // any more (their rows in `blobs` gone in the same transaction), for the caller to delete
+    // from disk once this has committed.
     virtual std::vector<std::string> forget_uploads(id_t conversation_id) = 0;
     // Uploads nobody sent with a question, older than `before`: forgotten likewise.
     virtual std::vector<std::string> forget_unsent_uploads(std::int64_t before) = 0;

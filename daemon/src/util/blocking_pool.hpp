@@ -1,6 +1,7 @@
 #pragma once
 // Threads for CPU-heavy or blocking work (password hashing) so I/O threads never stall.
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <string>
@@ -24,6 +25,16 @@ public:
                 co_return f();
             },
             boost::asio::use_awaitable);
+    }
+
+    // Runs f on the pool without waiting for it, for callers that are no coroutine (a thread
+    // that only hands work on).
+    template <class F>
+    void post(F f) {
+        boost::asio::post(pool_, [this, f = std::move(f)]() mutable {
+            name_this_thread(name_);
+            f();
+        });
     }
 
     void stop() { pool_.join(); }

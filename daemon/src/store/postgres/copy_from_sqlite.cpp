@@ -12,6 +12,8 @@
 #include "store/migrations.hpp"
 #include "store/postgres/pg.hpp"
 #include "store/postgres/schema.hpp"
+#include "store/postgres/values.hpp"
+#include "util/random.hpp"
 
 namespace chatd::store::pg {
 namespace {
@@ -144,9 +146,29 @@ void advance_identities(connection& c) {
     }
 }
 
+// Each distinct upload's bytes into `blobs`. A missing or damaged file is counted, not
+// refused: its upload could not be served on SQLite either, and refusing would hold every
+// other row hostage to a loss that has already happened.
+void copy_files(SQLite::Database& src, connection& dst, const blob_reader& read_blob, copy_report& report) {
+    SQLite::Statement hashes(src, "SELECT DISTINCT hash FROM uploads ORDER BY hash");
+    while (hashes.executeStep()) {
+        auto hash = hashes.getColumn(0).getString();
+        auto bytes = read_blob(hash);
+        if (!bytes || sha256_hex(*bytes) != hash) {
+            ++report.files_missing;
+            continue;
+        }
+        dst.exec("INSERT INTO blobs (hash, bytes) VALUES ($1, decode($2, 'hex'))", {hash, hex_of(*bytes)});
+        ++report.files_copied;
+    }
+    for (auto& t : report.tables)
+        if (t.name == "blobs") t.postgres_rows = count_rows(dst, "blobs");
+}
+
 }  // namespace
 
-copy_report copy_from_sqlite(const std::string& sqlite_file, const std::string& postgres_url) {
+copy_report copy_from_sqlite(const std::string& sqlite_file, const std::string& postgres_url,
+                             const blob_reader& read_blob, const std::string& files_from) {
     if (!std::filesystem::is_regular_file(sqlite_file)) throw copy_refused("no database file at " + sqlite_file);
     SQLite::Database src(sqlite_file, SQLite::OPEN_READONLY);
     copy_report report;
@@ -196,6 +218,8 @@ copy_report copy_from_sqlite(const std::string& sqlite_file, const std::string& 
         if (report.tables.back().sqlite_rows != report.tables.back().postgres_rows)
             throw pg::error("table " + table + " has a different number of rows after the copy; nothing was kept");
     }
+    report.files_from = files_from;
+    copy_files(src, dst, read_blob, report);
     advance_identities(dst);
 
     report.sqlite_ledger = check_ledger(src);
@@ -222,6 +246,11 @@ void print(const copy_report& r, std::ostream& out) {
     out << "ledger check: " << l.rows << " rows, trial " << l.trial << ", paid " << l.paid << "; balances "
         << l.balances << "; users whose balance differs from their ledger: " << l.users_off
         << " — the same in both databases\n";
+    out << "uploads' files: " << r.files_copied << " copied from " << r.files_from << " into blobs";
+    if (r.files_missing)
+        out << "; " << r.files_missing << " missing or damaged there (their uploads could not be served before "
+            << "the copy either)";
+    out << "\n";
 }
 
 }  // namespace chatd::store::pg

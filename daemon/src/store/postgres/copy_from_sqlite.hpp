@@ -1,7 +1,10 @@
 #pragma once
 // `chatctl migrate --to postgres`: copies a stopped SQLite database into an empty PostgreSQL
-// one in a single transaction, every id kept, and proves the copy before it commits.
+// one in a single transaction, every id kept, and proves the copy before it commits; the
+// uploads' bytes go into the `blobs` table, which instances sharing the database read.
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -29,10 +32,19 @@ struct copy_report {
     };
     std::vector<table> tables;  // in the order they were copied
     ledger_check sqlite_ledger, postgres_ledger;
+    // Uploads' files (one per distinct hash) copied into `blobs`, and those not found or whose
+    // bytes no longer match their hash.
+    std::int64_t files_copied = 0, files_missing = 0;
+    std::string files_from;  // where they were read
 };
 
-// Throws copy_refused, or the database's error after rolling everything back.
-copy_report copy_from_sqlite(const std::string& sqlite_file, const std::string& postgres_url);
+// The bytes of an upload's file by its hash; nullopt when there is none.
+using blob_reader = std::function<std::optional<std::string>(const std::string& hash)>;
+
+// Throws copy_refused, or the database's error after rolling everything back. `read_blob`
+// reads the source's uploads' files, found in `files_from`.
+copy_report copy_from_sqlite(const std::string& sqlite_file, const std::string& postgres_url,
+                             const blob_reader& read_blob, const std::string& files_from);
 
 void print(const copy_report& r, std::ostream& out);
 

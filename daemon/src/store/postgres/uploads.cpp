@@ -43,6 +43,20 @@ void postgres_store::add_upload(const upload_row& u) {
               p(u.created_at)});
 }
 
+void postgres_store::add_upload_with_blob(const upload_row& u, const std::string& bytes) {
+    transaction t(db_);
+    db_.exec("INSERT INTO blobs (hash, bytes) VALUES ($1, decode($2, 'hex')) ON CONFLICT (hash) DO NOTHING",
+             {p(u.hash), hex_of(bytes)});
+    add_upload(u);
+    t.commit();
+}
+
+std::optional<std::string> postgres_store::blob(const std::string& hash) {
+    auto r = db_.exec("SELECT encode(bytes, 'hex') FROM blobs WHERE hash = $1", {p(hash)});
+    if (r.rows() == 0) return std::nullopt;
+    return bytes_of_hex(r.text(0, 0));
+}
+
 std::optional<upload_row> postgres_store::upload(const std::string& id) {
     auto r = db_.exec(std::string("SELECT ") + upload_columns + ", u.text FROM uploads u WHERE u.id = $1", {p(id)});
     if (r.rows() == 0) return std::nullopt;
@@ -113,6 +127,7 @@ std::vector<std::string> postgres_store::forget(const std::vector<std::pair<std:
         if (still.rows() == 0 && std::find(unused.begin(), unused.end(), hash) == unused.end())
             unused.push_back(hash);
     }
+    for (const auto& hash : unused) db_.exec("DELETE FROM blobs WHERE hash = $1", {p(hash)});
     t.commit();
     return unused;
 }

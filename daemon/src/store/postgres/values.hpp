@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/postgres/pg.hpp"
@@ -59,5 +60,22 @@ inline std::optional<int> opt_int(const result& r, int row, int column) {
     return static_cast<int>(r.integer(row, column));
 }
 double real(const result& r, int row, int column);
+
+// Bytes for a BYTEA column, which cross as text: hex for decode($n, 'hex') on the way in and
+// from encode(column, 'hex') on the way out.
+inline std::string hex_of(std::string_view bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) out.append({digits[c >> 4], digits[c & 15]});
+    return out;
+}
+inline std::string bytes_of_hex(std::string_view hex) {
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    std::string out(hex.size() / 2, '\0');
+    for (std::size_t i = 0; i < out.size(); ++i)
+        out[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+    return out;
+}
 
 }  // namespace chatd::store::pg

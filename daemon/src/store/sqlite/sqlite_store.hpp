@@ -130,6 +130,8 @@ public:
     void add_upload(const upload_row& u) override;
     std::optional<upload_row> upload(const std::string& id) override;
     std::vector<upload_row> attachments_of(id_t message_id) override;
+    void add_upload_with_blob(const upload_row& u, const std::string& bytes) override;
+    std::optional<std::string> blob(const std::string& hash) override;
     std::vector<std::string> forget_uploads(id_t conversation_id) override;
     std::vector<std::string> forget_unsent_uploads(std::int64_t before) override;
     void save_partial(const std::vector<partial_answer>& answers) override;
@@ -205,7 +207,7 @@ private:
     void feed_branch(id_t conversation_id, id_t leaf_id, const branch_reader& read);
     void attach_uploads(id_t message_id, const std::vector<std::string>& upload_ids);
     std::vector<upload_row> attachments_with_text(id_t message_id);
-    // Deletes these uploads (id, hash); returns the hashes no upload uses any more.
+    // Deletes these uploads (id, hash) and the blobs no upload uses any more; returns their hashes.
     std::vector<std::string> forget(const std::vector<std::pair<std::string, std::string>>& uploads);
     void index_for_search(id_t message_id, const std::string& content);
     // The dashboard's day rollups, counted as things happen.

@@ -42,6 +42,24 @@ void sqlite_store::add_upload(const upload_row& u) {
     st.exec();
 }
 
+void sqlite_store::add_upload_with_blob(const upload_row& u, const std::string& bytes) {
+    savepoint t(db_);
+    stmt st = prepare("INSERT INTO blobs (hash, bytes) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING");
+    st.bind(1, u.hash);
+    st.bind(2, static_cast<const void*>(bytes.data()), static_cast<int>(bytes.size()));
+    st.exec();
+    add_upload(u);
+    t.commit();
+}
+
+std::optional<std::string> sqlite_store::blob(const std::string& hash) {
+    stmt st = prepare("SELECT bytes FROM blobs WHERE hash = ?");
+    st.bind(1, hash);
+    if (!st.executeStep()) return std::nullopt;
+    auto column = st.getColumn(0);
+    return std::string(static_cast<const char*>(column.getBlob()), static_cast<std::size_t>(column.getBytes()));
+}
+
 std::optional<upload_row> sqlite_store::upload(const std::string& id) {
     stmt st = prepare(std::string("SELECT ") + upload_columns + ", u.text FROM uploads u WHERE u.id = ?");
     st.bind(1, id);
@@ -129,6 +147,12 @@ std::vector<std::string> sqlite_store::forget(const std::vector<std::pair<std::s
         still.bind(1, hash);
         if (!still.executeStep() && std::find(unused.begin(), unused.end(), hash) == unused.end())
             unused.push_back(hash);
+    }
+    stmt blobs = prepare("DELETE FROM blobs WHERE hash = ?");
+    for (const auto& hash : unused) {
+        blobs.reset();
+        blobs.bind(1, hash);
+        blobs.exec();
     }
     t.commit();
     return unused;
