@@ -48,7 +48,9 @@ awaitable<void> site_admin::refresh_settings() {
 }
 
 awaitable<store::page<store::audit_row>> site_admin::audit_log(store::page_cursor page) {
-    co_return co_await db_.read([page](store::store& st) {
+    // On the writer, after the audit rows queued before it: a change's row is written without
+    // the change waiting for it, and the operator who just made one expects to see it.
+    co_return co_await db_.run([page](store::store& st) {
         store::page<store::audit_row> out;
         out.items = st.audit_log(page, out.next);
         return out;
