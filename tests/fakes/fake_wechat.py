@@ -18,7 +18,8 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from fake_wechat_wire import (
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # when loaded by path, as the tests do
+from fake_wechat_wire import (  # noqa: E402
     MAX_QR_EXPIRE, DEFAULT_QR_EXPIRE, MAX_BODY, USER_UNAVAILABLE, ERRMSG, FAULT_APIS, signature,
     aes_key, encrypt, message_xml, parse_reply, random_text, random_openid, PNG, HttpError,
     ApiError, http_exchange,

@@ -7,6 +7,7 @@ import secrets
 import socket
 import string
 import struct
+import threading
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET

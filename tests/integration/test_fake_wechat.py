@@ -33,6 +33,7 @@ def load_fake():
 
 
 fake = load_fake()
+wire = importlib.import_module("fake_wechat_wire")  # its wire formats, found beside it
 
 
 # --- what an app does with a push, written here without the fake's helpers ----------------------
@@ -159,28 +160,28 @@ class CallbackApp:
 
 class CryptoTest(unittest.TestCase):
     def test_official_signature_vectors(self):
-        self.assertEqual(fake.signature("AAAAA", "1714036504", "1514711492"),
+        self.assertEqual(wire.signature("AAAAA", "1714036504", "1514711492"),
                          "f464b24fc39322e44b38aa78f5edd27bd1441696")
-        self.assertEqual(fake.signature("AAAAA", "1714037059", "486452656"),
+        self.assertEqual(wire.signature("AAAAA", "1714037059", "486452656"),
                          "899cf89e464efb63f54ddac96b0a0a235f53aa78")
 
     def test_aes_round_trip_and_32_byte_padding(self):
-        key = fake.aes_key(AES_KEY)
+        key = wire.aes_key(AES_KEY)
         for n in range(65):
             msg = bytes(range(65, 65 + n % 26)) * (n // 26 + 1)
             msg = msg[:n]
             with self.subTest(length=n):
-                encrypted = fake.encrypt(key, msg, APPID)
+                encrypted = wire.encrypt(key, msg, APPID)
                 self.assertEqual(len(base64.b64decode(encrypted)) % 32, 0)
-                self.assertEqual(fake.decrypt(key, encrypted), (msg, APPID))
+                self.assertEqual(wire.decrypt(key, encrypted), (msg, APPID))
                 self.assertEqual(app_decrypt(encrypted), (msg, APPID))  # as an app would read it
-                self.assertEqual(fake.decrypt(key, app_encrypt(msg)), (msg, APPID))
+                self.assertEqual(wire.decrypt(key, app_encrypt(msg)), (msg, APPID))
 
     def test_bad_key_and_bad_padding_are_refused(self):
         with self.assertRaises(ValueError):
-            fake.aes_key("short")
+            wire.aes_key("short")
         with self.assertRaises(ValueError):
-            fake.unpad32(b"\x00" * 32)
+            wire.unpad32(b"\x00" * 32)
 
 
 # --- the fake as a process ----------------------------------------------------------------------
@@ -411,7 +412,7 @@ class SimulatorTest(FakeCase):
         self.assertEqual([q["nonce"] for q, _ in self.app.seen], ["424242", second["nonce"]])
 
     def test_forged_pushes_reach_the_app(self):
-        xml = fake.message_xml([("ToUserName", ACCOUNT), ("FromUserName", "o6"), ("CreateTime", 1),
+        xml = wire.message_xml([("ToUserName", ACCOUNT), ("FromUserName", "o6"), ("CreateTime", 1),
                                 ("MsgType", "text"), ("Content", "hi"), ("MsgId", 1)])
         cases = [({"sign": "bad"}, "signature"), ({"sign": "none"}, "signature"),
                  ({"safe": True, "msg_signature": "bad"}, "msg_signature"),
