@@ -194,8 +194,12 @@ void chat_service::listen_for_news() {
     db_.on_news(store::news::stop_answer, [this](std::string_view detail) {
         auto ids = parse_ids(detail);
         if (ids.empty()) return;
-        std::lock_guard lock(mu_);
-        if (auto it = live_.find(ids.front()); it != live_.end()) it->second->request_stop(stop_cause::user);
+        std::shared_ptr<generation> g;
+        {
+            std::lock_guard lock(mu_);
+            if (auto it = live_.find(ids.front()); it != live_.end()) g = it->second;
+        }
+        if (g) g->request_stop(stop_cause::user);
     });
 }
 
