@@ -2,38 +2,23 @@
 finishes the dead one's answers (interrupted, refunded once) without waiting for it to come
 back, and the background jobs run on one instance at a time, passing to another when their
 holder dies."""
-import os
 import signal
 import time
 
 import harness
-from harness import Chatd, ChatdTestCase, main
-from pg_server import PgServer
+from harness import ChatdTestCase, main
+from shared_database import SharedDatabase
 
 TIMEOUT = 3  # store.instance_timeout, seconds: short so the test waits little
 # The dead-instance sweep's lock: pg::lock_key::jobs + background_job::instance_sweep.
 SWEEP_LOCK = 0x63686174640100 + 5
 
 
-class PostgresFailoverTest(ChatdTestCase):
+class PostgresFailoverTest(SharedDatabase, ChatdTestCase):
     chatd_args = ("--store.instance_timeout", str(TIMEOUT))
 
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgServer().start()
-        harness.POSTGRES = cls.pg.url
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.POSTGRES = ""
-        cls.pg.stop()
-
     def second_instance(self):
-        workdir = os.path.join(self.workdir, "b")
-        os.makedirs(workdir)
-        b = Chatd(workdir, args=self.chatd.args, postgres_url=self.chatd.postgres_url).start()
-        self.addCleanup(lambda: b.stop() if b.proc and b.proc.poll() is None else None)
-        return b
+        return super().second_instance(args=self.chatd.args)
 
     def one(self, sql, *params):
         return self.db().execute(sql, params).fetchone()

@@ -8,29 +8,15 @@ import hashlib
 import json
 import os
 
-import harness
-from harness import Chatd, ChatdTestCase, main, wait_for
-from pg_server import PgServer
+from harness import ChatdTestCase, main, wait_for
+from shared_database import SharedDatabase
 from test_uploads import multipart, png
 
 
-class SharedFilesTest(ChatdTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgServer().start()
-        harness.POSTGRES = cls.pg.url
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.POSTGRES = ""
-        cls.pg.stop()
-
+class SharedFilesTest(SharedDatabase, ChatdTestCase):
     def setUp(self):
         super().setUp()
-        workdir = os.path.join(self.workdir, "b")
-        os.makedirs(workdir)
-        self.b = Chatd(workdir, postgres_url=self.chatd.postgres_url).start()
-        self.addCleanup(lambda: self.b.stop() if self.b.proc and self.b.proc.poll() is None else None)
+        self.b = self.second_instance()
 
     def upload(self, client, filename, data):
         header, body = multipart([("file", filename, "application/octet-stream", data)])

@@ -1,32 +1,12 @@
 """Limits that hold across several chatd instances on one PostgreSQL database: a user's answers
 in flight and questions per minute, login attempts, sign-ups and failed card redemptions are
 counted in the database, so asking A and then B does not double a limit."""
-import os
 
-import harness
-from harness import Chatd, ChatdTestCase, RpcError, main
-from pg_server import PgServer
+from harness import ChatdTestCase, RpcError, main
+from shared_database import SharedDatabase
 
 
-class PostgresLimitsTest(ChatdTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgServer().start()
-        harness.POSTGRES = cls.pg.url
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.POSTGRES = ""
-        cls.pg.stop()
-
-    def second_instance(self):
-        """Another chatd on the same database; it reads the operator's settings A stored."""
-        workdir = os.path.join(self.workdir, "b")
-        os.makedirs(workdir)
-        b = Chatd(workdir, postgres_url=self.chatd.postgres_url).start()
-        self.addCleanup(lambda: b.stop() if b.proc and b.proc.poll() is None else None)
-        return b
-
+class PostgresLimitsTest(SharedDatabase, ChatdTestCase):
     def settings(self, **values):
         for key, value in values.items():
             self.chatd.ctl("settings", "set", f"limits.{key}", str(value))

@@ -2,31 +2,17 @@
 their health, settings and models changed on one are seen by the other within a second or so;
 an answer generated on A is followed live from B, and stopped from B."""
 import json
-import os
 import time
 
 import harness
-from harness import Chatd, ChatdTestCase, main, read_events, wait_for
-from pg_server import PgServer
+from harness import ChatdTestCase, main, read_events, wait_for
+from shared_database import SharedDatabase
 
 
-class NewsBetweenInstancesTest(ChatdTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgServer().start()
-        harness.POSTGRES = cls.pg.url
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.POSTGRES = ""
-        cls.pg.stop()
-
+class NewsBetweenInstancesTest(SharedDatabase, ChatdTestCase):
     def setUp(self):
         super().setUp()
-        workdir = os.path.join(self.workdir, "b")
-        os.makedirs(workdir)
-        self.b = Chatd(workdir, postgres_url=self.chatd.postgres_url).start()
-        self.addCleanup(lambda: self.b.stop() if self.b.proc and self.b.proc.poll() is None else None)
+        self.b = self.second_instance()
 
     def keys_on(self, instance):
         return {k["id"]: k for k in instance.ctl_json("keys", "list")["items"]}

@@ -2,36 +2,21 @@
 login started on A is scanned through B (WeChat's push reaches B) and handed out once however
 the browser's polls land; a code sent by A is redeemed on B once; a push WeChat retries to the
 other instance is not handled twice; the instances share one access token."""
-import os
 import re
 import threading
 import time
 
-import harness
-from harness import Chatd, RpcError, main
-from pg_server import PgServer
+from harness import RpcError, main
+from shared_database import SharedDatabase
 from test_wechat import WeChatCase, scan_xml
 
 KEYWORD = "验证码"
 
 
-class SharedWeChatCase(WeChatCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgServer().start()
-        harness.POSTGRES = cls.pg.url
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.POSTGRES = ""
-        cls.pg.stop()
-
+class SharedWeChatCase(SharedDatabase, WeChatCase):
     def setUp(self):
         super().setUp()
-        workdir = os.path.join(self.workdir, "b")
-        os.makedirs(workdir)
-        self.b = Chatd(workdir, self.chatd.extra_conf, postgres_url=self.chatd.postgres_url).start()
-        self.addCleanup(lambda: self.b.stop() if self.b.proc and self.b.proc.poll() is None else None)
+        self.b = self.second_instance(self.chatd.extra_conf)
 
     def push_to(self, instance):
         """Where WeChat's next push lands, as the balancer picks."""
