@@ -47,6 +47,11 @@ plan parse_key(std::string_view key, const defaults& d) {
         else if (name == "status" && *value >= 100 && *value <= 599) p.status = *value;
         else if (name == "balance") p.balance = *value;
         else if (name == "fail_first") p.fail_first = *value;
+        else if (name == "mb") p.mb = *value;
+        else if (name == "rate") p.rate = *value;
+        else if (name == "seconds") p.seconds = *value;
+        else if (name == "chars") p.chars = *value;
+        else if (name == "depth") p.depth = *value;
         else {
             p.problem = "unknown fake option '" + std::string(parts[i]) + "'";
             return p;
@@ -56,7 +61,8 @@ plan parse_key(std::string_view key, const defaults& d) {
     static constexpr std::string_view known[] = {
         "ok",   "echo",      "invalid", "deactivated", "ratelimit", "quota",     "error",
         "badrequest", "hang", "hang_body", "drop", "slow",     "malformed", "badjson",
-        "reasoning", "reasoning_or", "think", "nostreamopts", "demo"};
+        "reasoning", "reasoning_or", "think", "nostreamopts", "demo", "longline", "endless_line",
+        "endless_event", "endless_chunk_size", "flood", "badutf8", "deepjson"};
     if (std::find(std::begin(known), std::end(known), p.behaviour) == std::end(known))
         p.problem = "unknown fake behaviour '" + p.behaviour + "'";
     return p;

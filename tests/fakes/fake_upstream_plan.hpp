@@ -33,6 +33,12 @@ struct plan {
     unsigned status = 500;
     int balance = 42;     // what the provider balance endpoints report
     int fail_first = 0;   // the key's first N requests get 401 invalid_api_key (a key fixed later)
+    // The hostile behaviours (fake_upstream_hostile.hpp).
+    int mb = 20;           // `longline`: MiB of the one line
+    int rate = 100'000;    // `flood`: events a second
+    int seconds = 3;       // `flood`: for how long
+    int chars = 1;         // `flood`: characters of each event's content
+    int depth = 100'000;   // `deepjson`: how deep the arrays nest
     std::string problem;  // non-empty when the key cannot be understood
 };
 

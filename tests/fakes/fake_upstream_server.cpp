@@ -1,6 +1,7 @@
 #include "fake_upstream_server.hpp"
 
 #include "fake_upstream_answer.hpp"
+#include "fake_upstream_hostile.hpp"
 #include "fake_upstream_replies.hpp"
 #include "fake_upstream_request.hpp"
 
@@ -148,6 +149,28 @@ asio::awaitable<outcome> stream_answer(Stream& s, answer_script& script) {
     co_return ec ? outcome::write_failed : outcome::finished;
 }
 
+// Writes a hostile stream's pieces, already framed as HTTP chunks, as they fall due; `finished`
+// once its last chunk is out, never for the endless ones.
+template <class Stream>
+asio::awaitable<outcome> stream_hostile(Stream& s, hostile_script& script) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    std::optional<steady::time_point> origin;
+    while (auto piece = script.next()) {
+        if (piece->at) {
+            if (!origin) origin = steady::now();
+            auto due = *origin + *piece->at;
+            if (due > steady::now()) {
+                timer.expires_at(due);
+                auto [ec] = co_await timer.async_wait(use_tuple);
+                if (ec) co_return outcome::write_failed;
+            }
+        }
+        auto [ec, n] = co_await asio::async_write(s, asio::buffer(piece->bytes), use_tuple);
+        if (ec) co_return outcome::write_failed;
+    }
+    co_return outcome::finished;
+}
+
 template <class Stream>
 asio::awaitable<bool> hang(Stream& s, flight& f) {
     co_await (wait_forever() || watch_peer(socket_of(s)));
@@ -185,8 +208,14 @@ asio::awaitable<bool> handle_chat(Stream& s, const request& req, server& srv,
             co_return false;
         }
         if (p.behaviour == "hang_body") co_return co_await hang(s, f);
-        answer_script script(*chat, p, srv.answer);
-        auto result = co_await (stream_answer(s, script) || watch_peer(socket_of(s)));
+        std::variant<outcome, std::monostate> result;
+        if (hostile_script::handles(p.behaviour)) {
+            hostile_script script(p);
+            result = co_await (stream_hostile(s, script) || watch_peer(socket_of(s)));
+        } else {
+            answer_script script(*chat, p, srv.answer);
+            result = co_await (stream_answer(s, script) || watch_peer(socket_of(s)));
+        }
         if (result.index() == 1 || std::get<0>(result) == outcome::write_failed) {
             f.client_closed();
             co_return false;

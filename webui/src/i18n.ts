@@ -299,6 +299,7 @@ const zhCN = {
   'error.network': '网络连接失败，请检查网络后重试。',
   'error.upstream_unavailable': '模型服务暂时不可用，请稍后再试。',
   'error.upstream_rejected': '模型服务拒绝了这次请求。',
+  'error.upstream_malformed': '模型服务返回了无法读取的数据，本次回答已退还次数。',
   'error.card_invalid': '卡密无效，请检查是否输入正确。',
   'error.card_used': '这张充值卡已经被使用过了，不能重复兑换。',
   'error.card_revoked': '这张充值卡已被作废，请联系卖家。',

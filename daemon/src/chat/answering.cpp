@@ -27,6 +27,8 @@ namespace {
 constexpr const char* unsaved_message =
     "服务器磁盘已满，回答无法保存，已退还次数 "
     "(the server's disk is full: the answer could not be saved; refunded)";
+constexpr const char* malformed_message =
+    "上游返回了无法读取的数据，已退还次数 (the upstream sent a stream that cannot be read; refunded)";
 
 // The user may have seen the whole text, but an answer the disk cannot keep ends failed.
 void mark_unsaved(store::finished_answer& f) {
@@ -59,6 +61,8 @@ awaitable<void> chat_service::run(job j) {
     std::optional<upstream::usage> usage;
     std::string status = "failed", error_reason, error_message;
     bool got_text = false;
+    // The last key's stream could not be read: too long a line or answer, bad JSON, not UTF-8.
+    bool last_malformed = false;
     std::optional<stream_masker> masker, reasoning_masker;
     if (auto filter = words()) {
         masker.emplace(filter);
@@ -130,10 +134,16 @@ awaitable<void> chat_service::run(job j) {
                 status = g.stopped_by() == stop_cause::shutdown ? "interrupted" : "stopped";
                 break;
             }
+            last_malformed = o.what == upstream::outcome::kind::malformed;
             if (o.got_delta) {
                 // Past the first token the user has seen text: no silent switch to another key.
-                error_reason = "upstream_interrupted";
-                error_message = "上游连接中断，回答不完整 (the upstream stopped mid-answer)";
+                if (last_malformed) {
+                    error_reason = "upstream_malformed";
+                    error_message = malformed_message;
+                } else {
+                    error_reason = "upstream_interrupted";
+                    error_message = "上游连接中断，回答不完整 (the upstream stopped mid-answer)";
+                }
                 break;
             }
             if (v == upstream::verdict::request_fault) {
@@ -158,6 +168,10 @@ awaitable<void> chat_service::run(job j) {
         status = "failed";
         error_reason = "storage_full";
         error_message = unsaved_message;
+    }
+    if (status == "failed" && error_reason.empty() && last_malformed) {
+        error_reason = "upstream_malformed";
+        error_message = malformed_message;
     }
     if (status == "failed" && error_reason.empty()) {
         error_reason = tried.empty() ? "no_upstream" : "upstream_unavailable";

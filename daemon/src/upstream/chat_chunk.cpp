@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <limits>
+#include <string>
 
 #include "upstream/error_reply.hpp"
 
@@ -13,6 +14,8 @@ namespace chatd::upstream {
 namespace {
 
 namespace json = boost::json;
+
+constexpr std::size_t max_chunk_depth = 32;
 
 // Token counts as an int, clamped: a provider's odd number must not wrap into a charge.
 int to_int(const json::value* v) {
@@ -30,7 +33,15 @@ int to_int(const json::value* v) {
 void on_stream_event(const sse_event& ev, outcome& out, stream_state& st,
                      const delta_fn& on_delta) {
     if (st.done || st.failed) return;
-    const delta_fn deliver = [&out, &on_delta](text_kind kind, std::string_view text) {
+    const delta_fn deliver = [&out, &st, &on_delta](text_kind kind, std::string_view text) {
+        if (st.failed) return;
+        if (text.size() > max_answer_bytes - st.delivered) {
+            out.what = outcome::kind::malformed;
+            out.error_message = "the answer grew past " + std::to_string(max_answer_bytes >> 20) + " MiB";
+            st.failed = true;
+            return;
+        }
+        st.delivered += text.size();
         out.got_delta = true;
         if (on_delta) on_delta(kind, text);
     };
@@ -43,7 +54,11 @@ void on_stream_event(const sse_event& ev, outcome& out, stream_state& st,
     // A chunk is a few hundred bytes: its values live in this buffer, not on the heap.
     unsigned char scratch[4096];
     json::monotonic_resource chunk_memory(scratch, sizeof scratch);
-    auto v = json::parse(ev.data, ec, &chunk_memory);
+    // A real chunk nests five deep; deeper nesting is refused early, before it costs memory.
+    // Text that is not UTF-8 is refused too (Boost.JSON's default), so browsers never get any.
+    json::parse_options limits;
+    limits.max_depth = max_chunk_depth;
+    auto v = json::parse(ev.data, ec, &chunk_memory, limits);
     if (ec || !v.is_object()) {
         out.what = outcome::kind::malformed;
         out.error_message = "unparseable stream chunk: " + excerpt(ev.data);

@@ -81,7 +81,10 @@ class connection {
         transport().close();
     }
 
-    boost::beast::flat_buffer buffer;  // bytes read past the current response (none when pooled)
+    // Bytes read but not yet parsed: response headers (at most 64 KiB), a chunk's size line, and
+    // read-ahead. Capped, so a chunk size line that never ends fails the read instead of growing.
+    static constexpr std::size_t max_buffered = 256 * 1024;
+    boost::beast::flat_buffer buffer{max_buffered};  // none left when pooled
     bool connected = false;
     std::chrono::steady_clock::time_point idle_since;
 

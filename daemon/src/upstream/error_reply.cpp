@@ -5,6 +5,8 @@
 #include <boost/json/value.hpp>
 #include <charconv>
 
+#include "util/text.hpp"
+
 namespace chatd::upstream {
 namespace {
 
@@ -52,8 +54,8 @@ std::optional<int> parse_retry_after(std::string_view v) {
 }
 
 std::string excerpt(std::string_view s, std::size_t n) {
-    if (s.size() <= n) return std::string(s);
-    return std::string(s.substr(0, n)) + "…";
+    if (s.size() <= n) return utf8_repaired(s);
+    return utf8_repaired(utf8_prefix(s, n)) + "…";
 }
 
 bool refuses_stream_options(const outcome& o) {

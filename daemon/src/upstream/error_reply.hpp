@@ -26,7 +26,8 @@ bool refuses_stream_options(const outcome& o);
 // The delay-seconds form of Retry-After; nullopt for an HTTP date or anything malformed.
 std::optional<int> parse_retry_after(std::string_view value);
 
-// The first `n` bytes of a reply, marked when cut, to quote in an error message.
+// The first `n` bytes of a reply, marked when cut, to quote in an error message: never cut inside a
+// character, and any byte that is not UTF-8 replaced, since the message reaches logs and JSON.
 std::string excerpt(std::string_view s, std::size_t n = 200);
 
 }  // namespace chatd::upstream

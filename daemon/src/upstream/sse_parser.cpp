@@ -46,12 +46,12 @@ bool sse_parser::feed(std::string_view bytes,
             auto piece = s.substr(pos, eol - pos);
             if (buf_.size() + piece.size() > max_line_) return false;
             if (buf_.empty()) {
-                line(piece, on_event);
+                if (!line(piece, on_event)) return false;
             } else {
                 buf_.append(piece);
                 std::string whole = std::move(buf_);
                 buf_.clear();
-                line(whole, on_event);
+                if (!line(whole, on_event)) return false;
             }
             if (s[eol] == '\r') {
                 if (eol + 1 == s.size()) {
@@ -67,16 +67,16 @@ bool sse_parser::feed(std::string_view bytes,
     return consume(held) && consume(bytes);
 }
 
-void sse_parser::line(std::string_view l, const std::function<void(const sse_event&)>& on_event) {
+bool sse_parser::line(std::string_view l, const std::function<void(const sse_event&)>& on_event) {
     if (l.empty()) {
         if (have_data_) on_event(cur_);
         // The id is the stream's "last event id" and survives dispatch; the rest does not.
         cur_.event.clear();
         cur_.data.clear();
         have_data_ = false;
-        return;
+        return true;
     }
-    if (l.front() == ':') return;
+    if (l.front() == ':') return true;
 
     std::string_view field = l;
     std::string_view value;
@@ -87,6 +87,7 @@ void sse_parser::line(std::string_view l, const std::function<void(const sse_eve
     }
 
     if (field == "data") {
+        if (cur_.data.size() + 1 + value.size() > max_line_) return false;
         if (have_data_) cur_.data += '\n';
         cur_.data.append(value);
         have_data_ = true;
@@ -95,6 +96,7 @@ void sse_parser::line(std::string_view l, const std::function<void(const sse_eve
     } else if (field == "id") {
         if (value.find('\0') == std::string_view::npos) cur_.id.assign(value);
     }
+    return true;
 }
 
 }  // namespace chatd::upstream

@@ -18,12 +18,13 @@ public:
     // Calls on_event for every complete event (a blank line dispatches; events with no data
     // lines are ignored, per the WHATWG rules). Accepts CRLF, LF and CR line endings, a UTF-8
     // BOM at the very start, comment lines (":...") and "field" lines without a colon.
-    // Returns false (and stops) if a single line exceeds max_line bytes.
+    // Returns false (and stops) if a single line, or the data of one event, exceeds max_line
+    // bytes: what a hostile upstream sends without a line end or a blank line is never kept whole.
     bool feed(std::string_view bytes, const std::function<void(const sse_event&)>& on_event);
     void set_max_line(std::size_t n) { max_line_ = n; }
 
 private:
-    void line(std::string_view l, const std::function<void(const sse_event&)>& on_event);
+    bool line(std::string_view l, const std::function<void(const sse_event&)>& on_event);
     std::string buf_;
     sse_event cur_;
     bool have_data_ = false;

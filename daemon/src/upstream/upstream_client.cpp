@@ -259,7 +259,7 @@ asio::awaitable<attempt_result<outcome>> chat_attempt(connection_ptr c,
         if (got > 0) {
             any_body = true;
             if (!sse.feed(std::string_view(chunk.data(), got), handle) && !st.failed) {
-                co_return fail(outcome::kind::malformed, "stream line too long");
+                co_return fail(outcome::kind::malformed, "a stream line or event over the size limit");
             }
         }
         if (rec && rec != http::error::need_buffer) {

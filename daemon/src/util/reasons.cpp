@@ -35,6 +35,7 @@ constexpr reason_info table[] = {
     {"storage_full", -32060, "服务器磁盘已满，请稍后再试 (the server's disk is full; nothing was changed)"},
     {"database_unavailable", -32064, "数据库暂时无法连接，请稍后再试 (the database is unreachable; nothing was changed)"},
     {"upstream_unavailable", -32000, "模型服务暂时不可用 (the model service is unavailable)", false},
+    {"upstream_malformed", -32000, "模型服务返回了无法读取的数据 (the model service sent a stream that cannot be read)", false},
     {"interrupted", -32000, "回答被中断，已退还次数 (the answer was cut off; refunded)", false},
     {"internal_error", -32603, "内部错误 (internal error)", false},
 };

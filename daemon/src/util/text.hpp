@@ -7,6 +7,8 @@
 namespace chatd {
 
 bool valid_utf8(std::string_view s);
+// `s` with every byte that starts no well-formed UTF-8 sequence replaced by U+FFFD.
+std::string utf8_repaired(std::string_view s);
 // At most max_bytes bytes, never cutting a UTF-8 sequence.
 std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes);
 // Largest index <= pos that is not inside a UTF-8 sequence.

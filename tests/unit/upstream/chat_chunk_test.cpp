@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "upstream/chat_chunk.hpp"
+#include "util/text.hpp"
 
 using namespace chatd::upstream;
 
@@ -185,5 +186,52 @@ TEST_CASE("upstream chat chunks: reasoning in each provider's shape", "[upstream
         r.feed(delta("reasoning_content", "x"));
         CHECK(r.out.got_delta);
         CHECK(r.deltas.empty());
+    }
+}
+
+TEST_CASE("upstream chat chunks: hostile chunks fail the stream, bounded", "[upstream][chat_chunk]") {
+    SECTION("JSON nested deeper than a chunk ever is") {
+        const std::size_t depth = 100000;
+        reader r;
+        r.feed(content("fine "))
+            .feed(R"({"choices":[{"delta":{"content":"x","extra":)" + std::string(depth, '[') +
+                  std::string(depth, ']') + "}}]}")
+            .feed(content("after"));
+        CHECK(r.st.failed);
+        CHECK(r.out.what == outcome::kind::malformed);
+        CHECK(r.deltas == std::vector<std::string>{"fine "});
+        CHECK(r.out.error_message.size() < 300);
+    }
+    SECTION("nesting a real chunk could have still parses") {
+        reader r;
+        r.feed(R"({"choices":[{"delta":{"content":"ok","x":[[[[[[[[[[1]]]]]]]]]]}}]})");
+        CHECK_FALSE(r.st.failed);
+        CHECK(r.deltas == std::vector<std::string>{"ok"});
+    }
+    SECTION("content that is not UTF-8") {
+        reader r;
+        r.feed(content("fine ")).feed(content("bad \x80 \xC3( \xFF end")).feed(content("after"));
+        CHECK(r.st.failed);
+        CHECK(r.out.what == outcome::kind::malformed);
+        CHECK(r.deltas == std::vector<std::string>{"fine "});
+        // The quoted chunk reaches logs and the key's last error as JSON: it must be UTF-8 itself.
+        CHECK(r.out.error_message.find("\uFFFD") != std::string::npos);
+        CHECK(chatd::valid_utf8(r.out.error_message));
+    }
+    SECTION("an answer that never ends is cut at max_answer_bytes") {
+        reader r;
+        const std::string piece(64 * 1024, 'a');
+        std::size_t fed = 0;
+        while (!r.st.failed && fed < 2 * max_answer_bytes) {
+            r.feed(content(piece));
+            fed += piece.size();
+        }
+        CHECK(r.st.failed);
+        CHECK(r.out.what == outcome::kind::malformed);
+        std::size_t got = 0;
+        for (auto& d : r.deltas) got += d.size();
+        CHECK(got <= max_answer_bytes);
+        CHECK(got + piece.size() > max_answer_bytes);
+        CHECK(r.out.error_message == "the answer grew past 4 MiB");
     }
 }

@@ -249,6 +249,27 @@ TEST_CASE("client flags answers that are not a stream", "[upstream][client]") {
     }
 }
 
+TEST_CASE("client bounds what it keeps of a hostile stream", "[upstream][client]") {
+    SECTION("an SSE line longer than 1 MiB") {
+        test_server server(once(sse_head + http_chunk(event(chunk_json("ok"))) +
+                                http_chunk("data: " + std::string(2 << 20, 'x'))));
+        harness h;
+        auto r = h.chat(server.base());
+        CHECK(name(r.out.what) == "malformed");
+        CHECK(r.out.error_message == "a stream line or event over the size limit");
+        CHECK(r.deltas == std::vector<std::string>{"ok"});
+    }
+    SECTION("an HTTP chunk size line that never ends (read-ahead is capped at 256 KiB)") {
+        test_server server(once(sse_head + http_chunk(event(chunk_json("ok"))) + "1;ext=" +
+                                std::string(1 << 20, 'x')));
+        harness h;
+        auto r = h.chat(server.base());
+        CHECK(name(r.out.what) == "malformed");
+        CHECK(r.out.error_message.starts_with("bad response body: "));
+        CHECK(r.deltas == std::vector<std::string>{"ok"});
+    }
+}
+
 TEST_CASE("client reports a stream dropped midway", "[upstream][client]") {
     test_server server(once(sse_head + http_chunk(event(chunk_json("Hel")))));
     harness h;

@@ -25,6 +25,15 @@ TEST_CASE("utf-8 validation") {
     CHECK(utf8_length(s) == 3);
 }
 
+TEST_CASE("utf-8 repair replaces each stray byte and keeps every character") {
+    CHECK(utf8_repaired("中文 ✓ 😀") == "中文 ✓ 😀");
+    CHECK(utf8_repaired("a\x80" "b") == "a\uFFFD" "b");
+    CHECK(utf8_repaired("\xC3(") == "\uFFFD(");              // a sequence cut short
+    CHECK(utf8_repaired("\xed\xa0\x80") == "\uFFFD\uFFFD\uFFFD");  // a surrogate, byte by byte
+    CHECK(utf8_repaired("ok\xe4\xb8") == "ok\uFFFD\uFFFD");
+    CHECK(valid_utf8(utf8_repaired("\xff\xfe\xc0\xaf \xf4\x90\x80\x80")));
+}
+
 TEST_CASE("secrets are masked to their last four characters") {
     CHECK(mask_secret("sk-abcdefghijklmnop1234") == "sk-…1234");
     CHECK(mask_secret("short") == "…");

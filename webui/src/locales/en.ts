@@ -300,6 +300,7 @@ export const en: Messages = {
   'error.network': 'Network error; check your connection and retry.',
   'error.upstream_unavailable': 'The model service is unavailable right now; please retry later.',
   'error.upstream_rejected': 'The model service rejected this request.',
+  'error.upstream_malformed': 'The model service sent data that could not be read; this answer was refunded.',
   'error.card_invalid': 'No such card: check the code and try again.',
   'error.card_used': 'This card has already been redeemed; a card works only once.',
   'error.card_revoked': 'This card was cancelled by the seller; please contact them.',
