@@ -14,7 +14,7 @@ namespace chatd::upstream {
 // The most reasoning and answer text one stream may deliver. A real answer is a few hundred KiB at
 // most (128k tokens); an upstream that keeps sending is cut off here, so an answer's memory (and
 // each stream's copy of it) stays bounded.
-inline constexpr std::size_t max_answer_bytes = 4 * 1024 * 1024;
+inline constexpr std::size_t max_answer_bytes = 2 * 1024 * 1024;
 
 struct stream_state {
     bool done = false;    // [DONE] seen

@@ -232,6 +232,6 @@ TEST_CASE("upstream chat chunks: hostile chunks fail the stream, bounded", "[ups
         for (auto& d : r.deltas) got += d.size();
         CHECK(got <= max_answer_bytes);
         CHECK(got + piece.size() > max_answer_bytes);
-        CHECK(r.out.error_message == "the answer grew past 4 MiB");
+        CHECK(r.out.error_message == "the answer grew past 2 MiB");
     }
 }
