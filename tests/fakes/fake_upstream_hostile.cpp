@@ -10,11 +10,13 @@ namespace {
 constexpr std::size_t filler_size = 64 * 1024;
 
 constexpr std::string_view role_event =
-    "data: {\"id\":\"chatcmpl-hostile\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+    "data: "
+    "{\"id\":\"chatcmpl-hostile\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
     "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n";
 // A content event cut open before its text: the text and content_tail follow.
 constexpr std::string_view content_head =
-    "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"";
+    "data: "
+    "{\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"";
 constexpr std::string_view content_tail = "\"},\"finish_reason\":null}]}\n\n";
 constexpr std::string_view stop_and_done =
     "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},"
@@ -28,8 +30,8 @@ std::string content_event(std::string_view text) {
 }  // namespace
 
 bool hostile_script::handles(std::string_view behaviour) {
-    for (std::string_view b :
-         {"longline", "endless_line", "endless_event", "endless_chunk_size", "flood", "badutf8", "deepjson"})
+    for (std::string_view b : {"longline", "endless_line", "endless_event", "endless_chunk_size",
+                               "flood", "badutf8", "deepjson"})
         if (behaviour == b) return true;
     return false;
 }
@@ -115,8 +117,10 @@ std::optional<hostile_script::piece> hostile_script::next() {
         } else {  // deepjson
             std::string nested(static_cast<std::size_t>(plan_.depth), '[');
             nested.append(static_cast<std::size_t>(plan_.depth), ']');
-            chunk("data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":"
-                  "{\"content\":\"deep \",\"extra\":" + nested + "},\"finish_reason\":null}]}\n\n");
+            chunk(
+                "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":"
+                "{\"content\":\"deep \",\"extra\":" +
+                nested + "},\"finish_reason\":null}]}\n\n");
         }
         chunk(content_event("after"));
         return finish();

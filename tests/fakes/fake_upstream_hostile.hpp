@@ -3,17 +3,17 @@
 // fall due. Each piece is already framed as HTTP chunks, because `flood` is about many tiny chunks.
 #pragma once
 
-#include "fake_upstream_plan.hpp"
-
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "fake_upstream_plan.hpp"
+
 namespace chatd::fake {
 
 class hostile_script {
-public:
+  public:
     struct piece {
         std::string_view bytes;  // wire bytes after the response head, valid until next()
         std::optional<ms> at;    // when it is due, from the first piece; nullopt: at once
@@ -27,7 +27,7 @@ public:
     // behaviours never end: the client has to hang up.
     std::optional<piece> next();
 
-private:
+  private:
     void chunk(std::string_view payload);  // appends one HTTP chunk to out_
     void filler(std::size_t n);            // n bytes of 'x' as one HTTP chunk
     piece flood_step(std::size_t step);
