@@ -31,6 +31,9 @@ EPAY_PID, EPAY_KEY = "1001", "Zx9kLm3Qp7Rt5Vw1"
 USERS = 60
 ANSWERS_IN_FLIGHT = 8  # per user: 300 questions from 60 users stay within it
 BACKUP_EVERY = 10  # rounds; the first round takes one too
+# On PostgreSQL a restarted chatd is another instance: the answers of the one that died are ended
+# by the dead-instance sweep, after this many seconds unseen (and as long again of beating).
+PG_ARGS = ("--store.instance_timeout", "3") if POSTGRES else ()
 
 # What the round's keys do (fake_upstream behaviours); the first ones answer.
 ANSWERING = ("ok:tokens=40:delay=40", "ok:tokens=25:delay=60", "ok:tokens=60:delay=20", "ok:tokens=10:delay=100")
@@ -62,7 +65,7 @@ class Site:
             self.mounted = True
         self.upstream = Upstream(workdir, free_port())
         self.epay = FakeChannel(workdir, "fake_epay", "--pid", EPAY_PID, "--key", EPAY_KEY)
-        self.chatd = Chatd(workdir, config().replace("{epay}", self.epay.base), public_url=True).start()
+        self.chatd = Chatd(workdir, config().replace("{epay}", self.epay.base), PG_ARGS, public_url=True).start()
         self.plan = self.chatd.ctl_json("plans", "set", "--name", "月卡", "--price", "9.90", "--questions", "30",
                                         "--days", "30")
         self.users = []
@@ -113,7 +116,7 @@ def backup_now(daemon, path, taken):
 def restore_and_check(backup, workdir):
     """A fresh chatd on the backup: it must start, sweep what was streaming, and pass."""
     os.makedirs(os.path.join(workdir, "var"))
-    restored = Chatd(workdir)
+    restored = Chatd(workdir, args=PG_ARGS)
     if restored.postgres_url:
         subprocess.run(["pg_restore", "--no-owner", "--no-privileges", "-d", restored.postgres_url, backup],
                        check=True, capture_output=True, timeout=120)
@@ -123,7 +126,7 @@ def restore_and_check(backup, workdir):
     restored.start()
     healthy_s = time.monotonic() - began
     try:
-        settle(restored, timeout=10)
+        settle(restored, timeout=20)
         checks = {
             "balance=ledger": invariants.balances_match_ledger(restored),
             "questions once": invariants.questions_charged_once(restored),
@@ -157,15 +160,19 @@ def run_round(site, round_no, rng, args):
     stuck = work.join(timeout=120)
     if stuck:
         work.surprises.append(f"{len(stuck)} workers still running after 120 s")
+    joined = time.monotonic()
     settle(site.chatd)
+    settled = time.monotonic()
     checks = invariants.check_all(site.chatd, work, outcome)
+    checked = time.monotonic()
     finals = {"done": 0, "error": 0, None: 0}
     for a in work.answers:
         finals[a.final] += 1
     print(f"round {round_no:3d}  {fault:<15} at {fault_at:4.1f} s  keys +{','.join(t.split(':')[0] for t in trouble)}"
           f"  answers {len(work.answers)} (done {finals['done']}, error {finals['error']}, cut {finals[None]})"
           f"  refused {sum(work.refused.values())}, down {work.unreachable} {work.why_unreachable or ''}"
-          f"  healthz {'-' if outcome.healthy_after_s is None else f'{outcome.healthy_after_s:.2f} s'}")
+          f"  healthz {'-' if outcome.healthy_after_s is None else f'{outcome.healthy_after_s:.2f} s'}"
+          f"  (load {joined - began:.0f} s, settle {settled - joined:.0f} s, checks {checked - settled:.0f} s)")
     if taken:
         if isinstance(taken[0], Exception):
             checks["backup"] = [f"backup under load failed: {taken[0]}"]

@@ -22,6 +22,15 @@ def rows(daemon, sql, *args):
         return db.execute(sql, args).fetchall()
 
 
+def in_batches(daemon, sql, values, size=500):
+    """Rows of `sql` with its "{}" filled by placeholders for each batch of values."""
+    out = []
+    for i in range(0, len(values), size):
+        batch = values[i:i + size]
+        out += rows(daemon, sql.format(", ".join("?" * len(batch))), *batch)
+    return out
+
+
 def balances_match_ledger(daemon):
     bad = rows(daemon,
                "SELECT u.id, u.trial_credits, u.paid_credits, COALESCE(l.t, 0), COALESCE(l.p, 0) FROM users u "
@@ -47,17 +56,19 @@ def questions_charged_once(daemon):
 def cards_credited_once(daemon, redemptions):
     out = [f"{ref}: credited {n} times" for ref, n in rows(
         daemon, "SELECT ref, count(*) FROM ledger WHERE ref LIKE 'card:%' GROUP BY ref HAVING count(*) > 1")]
+    forms = {f: code for code in redemptions for f in (code, code.replace("-", ""))}  # as made, as stored
+    holders = dict(in_batches(daemon, "SELECT code, redeemed_by FROM cards WHERE code IN ({})", list(forms)))
+    credited = {(ref[len("card:"):], user) for ref, user in in_batches(
+        daemon, "SELECT ref, user_id FROM ledger WHERE ref IN ({})", ["card:" + f for f in forms])}
     for code, tries in redemptions.items():
         winners = [user for user, outcome in tries if outcome == "ok"]
         if len(winners) > 1:
             out.append(f"card {code}: redeemed by {len(winners)} racers {winners}")
-        forms = (code, code.replace("-", ""))  # as generated, and as normalised for storing
-        stored = rows(daemon, "SELECT redeemed_by FROM cards WHERE code IN (?, ?)", *forms)
-        holder = stored[0][0] if stored else None
+        stored = [f for f in (code, code.replace("-", "")) if f in holders]
+        holder = holders[stored[0]] if stored else None
         if winners and holder != winners[0]:
             out.append(f"card {code}: {winners[0]} was told ok but the card is {holder}'s")
-        if holder is not None and not rows(daemon, "SELECT 1 FROM ledger WHERE ref IN (?, ?) AND user_id = ?",
-                                           *("card:" + f for f in forms), holder):
+        if holder is not None and not any((f, holder) in credited for f in stored):
             out.append(f"card {code}: redeemed by {holder} without a ledger row")
     return out
 
@@ -65,13 +76,16 @@ def cards_credited_once(daemon, redemptions):
 def orders_credited_once(daemon, orders):
     out = [f"{ref}: credited {n} times" for ref, n in rows(
         daemon, "SELECT ref, count(*) FROM ledger WHERE ref LIKE 'order:%' GROUP BY ref HAVING count(*) > 1")]
-    for _, order_no in orders:
-        status = rows(daemon, "SELECT status FROM orders WHERE order_no = ?", order_no)
-        credited = rows(daemon, "SELECT count(*) FROM ledger WHERE ref = ?", "order:" + order_no)[0][0]
-        if status and status[0][0] == "paid" and credited != 1:
-            out.append(f"order {order_no}: paid, credited {credited} times")
-        if status and status[0][0] != "paid" and credited:
-            out.append(f"order {order_no}: {status[0][0]} but credited")
+    numbers = [no for _, no in orders]
+    status = dict(in_batches(daemon, "SELECT order_no, status FROM orders WHERE order_no IN ({})", numbers))
+    credited = {}
+    for (ref,) in in_batches(daemon, "SELECT ref FROM ledger WHERE ref IN ({})", ["order:" + no for no in numbers]):
+        credited[ref[len("order:"):]] = credited.get(ref[len("order:"):], 0) + 1
+    for no in numbers:
+        if status.get(no) == "paid" and credited.get(no, 0) != 1:
+            out.append(f"order {no}: paid, credited {credited.get(no, 0)} times")
+        if status.get(no) not in (None, "paid") and credited.get(no):
+            out.append(f"order {no}: {status[no]} but credited")
     return out
 
 
@@ -84,12 +98,14 @@ def answers_kept(daemon, answers, outcome):
     """Every stored answer agrees with what its browser received: one a prefix of the other; equal
     when the browser saw the end; after kill -9 at most LOSS_ALLOWED_S of text short."""
     out = []
+    kept = in_batches(daemon, "SELECT id, content, status FROM messages WHERE id IN ({})",
+                      [a.message_id for a in answers])
+    kept = {m: (content, status) for m, content, status in kept}
     for a in answers:
-        found = rows(daemon, "SELECT content, status FROM messages WHERE id = ?", a.message_id)
-        if not found:
+        if a.message_id not in kept:
             out.append(f"message {a.message_id}: not stored")
             continue
-        stored, status = found[0]
+        stored, status = kept[a.message_id]
         common = min(len(stored), len(a.text))
         if stored[:common] != a.text[:common]:
             out.append(f"message {a.message_id}: stored text and received text differ at {common}")

@@ -150,7 +150,7 @@ def main():
             print(f"soak: FAIL: {p}")
         failed = bool(problems) or counters.done == 0
         print(f"soak: {'FAIL' if failed else 'ok'}: {counters.asked} questions, {counters.done} done, "
-              f"{counters.failed} failed over, {counters.refused} refused")
+              f"{counters.failed} ended in an error, {counters.refused} refused")
     finally:
         chatd.stop(signal.SIGTERM, timeout=60)
         fake.stop()
