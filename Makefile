@@ -105,7 +105,7 @@ wait_chatd() {
 }
 endef
 
-.PHONY: help deps test-deps webui build run test install demo bench clean
+.PHONY: help deps test-deps webui build run test install demo bench chaos soak clean
 
 help:
 	@printf '%s\n' "chatd — self-hosted AI chat service" "" \
@@ -115,6 +115,10 @@ help:
 		"  make demo     like run, answered by a built-in fake upstream (no API key needed;" \
 		"               its own database and socket in $(DEMO_DIR)/)" \
 		"  make bench    run the streaming benchmark (tests/bench/run_bench.py)" \
+		"  make chaos    ROUNDS (default 50) rounds of load, each hit by a fault, checked against the" \
+		"               invariants (tests/chaos/); BACKEND=postgres runs them on a private PostgreSQL" \
+		"  make soak     HOURS (default 1) of steady load; RSS, open files, threads and database size" \
+		"               printed every minute must stay flat" \
 		"  make install  install under PREFIX=$(PREFIX) (DESTDIR honoured)" \
 		"  make deps     install the missing Debian 12 packages (as root or through sudo)" \
 		"  make clean    remove $(BUILD_DIR)/ and webui/dist (keeps var/, the dev database)" "" \
@@ -209,6 +213,18 @@ demo: $(if $(SKIP_BUILD),,build)
 
 bench: build
 	@python3 tests/bench/run_bench.py --build $(BUILD_DIR)
+
+ROUNDS  ?= 50
+HOURS   ?= 1
+BACKEND ?= sqlite
+CHAOS_ENV := CHATD_BIN=$(CHATD) CHATCTL_BIN=$(CHATCTL) FAKE_UPSTREAM_BIN=$(FAKE_UPSTREAM) PYTHONDONTWRITEBYTECODE=1
+ON_BACKEND := $(if $(filter postgres,$(BACKEND)),python3 tests/support/pg_server.py --run,)
+
+chaos: test-deps build
+	@$(CHAOS_ENV) $(ON_BACKEND) python3 tests/chaos/chaos.py --rounds $(ROUNDS)
+
+soak: test-deps build
+	@$(CHAOS_ENV) $(ON_BACKEND) python3 tests/chaos/soak.py --seconds $$(python3 -c 'print(float("$(HOURS)") * 3600)') --interval 60
 
 clean:
 	@rm -rf $(BUILD_DIR) webui/dist

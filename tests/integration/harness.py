@@ -25,6 +25,7 @@ CHATCTL = os.environ.get("CHATCTL_BIN", os.path.join(BUILD, "chatctl"))
 FAKE = os.environ.get("FAKE_UPSTREAM_BIN", os.path.join(BUILD, "fake_upstream"))
 FAKE_WECHAT = os.environ.get("FAKE_WECHAT_SCRIPT", os.path.join(ROOT, "tests", "fakes", "fake_wechat.py"))
 POSTGRES = os.environ.get("CHATD_TEST_POSTGRES_URL", "")
+FAKES_DIR = os.path.join(ROOT, "tests", "fakes")
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 
@@ -151,6 +152,57 @@ class FakeWeChat:
 
     def verify_url(self, sign="good"):
         return self.post("/_fake/verify_url", {"sign": sign})
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+class FakeChannel:
+    """A payment channel's fake (fake_epay, fake_wechatpay, fake_alipay) with quick retries."""
+
+    def __init__(self, workdir, script, *args):
+        self.port_file = os.path.join(workdir, script + ".port")
+        self.log = open(os.path.join(workdir, script + ".log"), "wb")
+        self.proc = subprocess.Popen([sys.executable, os.path.join(FAKES_DIR, script + ".py"), "--listen", "127.0.0.1:0",
+                                      "--port-file", self.port_file, "--retry-delays", "0.3,0.6,1", *args],
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+        self.port = int(wait_for(self.read_port, what=script + " port"))
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def read_port(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"fake exited with {self.proc.returncode}")
+        if not os.path.exists(self.port_file):
+            return None
+        with open(self.port_file) as f:
+            return f.read().strip()
+
+    def call(self, method, path, obj=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        c.request(method, path, body=None if obj is None else json.dumps(obj).encode(),
+                  headers={"Content-Type": "application/json"} if obj is not None else {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, json.loads(data) if data else None
+
+    def pay(self, order_no, notify=True):
+        status, body = self.call("POST", "/_fake/pay", {"out_trade_no": order_no, "notify": notify})
+        assert status == 200, body
+        return body
+
+    def notify(self, order_no, **opts):
+        status, body = self.call("POST", "/_fake/notify", dict(opts, out_trade_no=order_no))
+        assert status == 200, body
+        return body["notifications"]
+
+    def order(self, order_no):
+        status, body = self.call("GET", "/_fake/orders")
+        orders = body["orders"] if isinstance(body, dict) else body
+        return [o for o in orders if o["out_trade_no"] == order_no][0]
 
     def stop(self):
         self.proc.terminate()

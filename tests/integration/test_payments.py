@@ -5,18 +5,13 @@ and renews and rewards like a card."""
 import json
 import os
 import signal
-import subprocess
-import sys
 import tempfile
-import threading
-import http.client
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from harness import Chatd, ChatdTestCase, FakeUpstream, RpcError, main, wait_for
+from harness import Chatd, ChatdTestCase, FakeChannel, FakeUpstream, RpcError, main, wait_for
 
-FAKES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fakes")
 API_V3_KEY = "0123456789abcdefghijABCDEFGHIJ01"
 MCHID, APPID, SERIAL, PUB_KEY_ID = "1900000001", "wxd678efh567hg6787", "5157F09EFDC096DE15EBE81A47057A72", \
     "PUB_KEY_ID_0114232134912410000000000000"
@@ -35,55 +30,6 @@ def write_key_pair(workdir, name):
         f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
                                               serialization.PublicFormat.SubjectPublicKeyInfo))
     return priv, pub
-
-
-class FakeChannel:
-    def __init__(self, workdir, script, *args):
-        self.port_file = os.path.join(workdir, script + ".port")
-        self.log = open(os.path.join(workdir, script + ".log"), "wb")
-        self.proc = subprocess.Popen([sys.executable, os.path.join(FAKES, script + ".py"), "--listen", "127.0.0.1:0",
-                                      "--port-file", self.port_file, "--retry-delays", "0.3,0.6,1", *args],
-                                     stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
-        self.port = int(wait_for(self.read_port, what=script + " port"))
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def read_port(self):
-        if self.proc.poll() is not None:
-            raise AssertionError(f"fake exited with {self.proc.returncode}")
-        if not os.path.exists(self.port_file):
-            return None
-        with open(self.port_file) as f:
-            return f.read().strip()
-
-    def call(self, method, path, obj=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        c.request(method, path, body=None if obj is None else json.dumps(obj).encode(),
-                  headers={"Content-Type": "application/json"} if obj is not None else {})
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, json.loads(data) if data else None
-
-    def pay(self, order_no, notify=True):
-        status, body = self.call("POST", "/_fake/pay", {"out_trade_no": order_no, "notify": notify})
-        assert status == 200, body
-        return body
-
-    def notify(self, order_no, **opts):
-        status, body = self.call("POST", "/_fake/notify", dict(opts, out_trade_no=order_no))
-        assert status == 200, body
-        return body["notifications"]
-
-    def order(self, order_no):
-        status, body = self.call("GET", "/_fake/orders")
-        orders = body["orders"] if isinstance(body, dict) else body
-        return [o for o in orders if o["out_trade_no"] == order_no][0]
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        self.log.close()
 
 
 class PaymentCase(ChatdTestCase):
