@@ -175,6 +175,7 @@ run: $(if $(SKIP_BUILD),,build)
 
 test: test-deps build
 	@$(call npm_ci,tests/e2e)
+	@$(call npm_ci,tests/integration/openai_client)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j$(JOBS)
 
 install: build

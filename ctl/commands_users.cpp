@@ -58,6 +58,7 @@ void show_users_show(const json::value& result, const rpc_request&, std::ostream
         << "\ntrial: " << field_text(b, "trial") << "\npaid: " << field_text(b, "paid")
         << "\npaid_expires_at: " << field_time(b, "paid_expires_at")
         << "\nbanned: " << field_text(u, "banned")
+        << "\napi_enabled: " << field_text(u, "api_enabled")
         << "\ninvited_by: " << field_text(u, "invited_by")
         << "\ncreated_at: " << field_time(u, "created_at") << "\n\n";
     table ledger({{"AT"}, {"TRIAL", align::right}, {"PAID", align::right}, {"REASON"}, {"REF"}});
@@ -68,6 +69,26 @@ void show_users_show(const json::value& result, const rpc_request&, std::ostream
                         field_text(l, "ref")});
     }
     ledger.print(out);
+    if (array_field(result, "api_keys").empty()) return;
+    out << "\n";
+    table keys({{"KEY_ID", align::right}, {"NAME"}, {"KEY"}, {"CREATED"}, {"LAST_USED"}});
+    for (const auto& item : array_field(result, "api_keys")) {
+        const auto& k = object_of(item);
+        keys.add_row({field_text(k, "id"), field_text(k, "name"), field_text(k, "masked"), field_time(k, "created_at"),
+                      field_time(k, "last_used_at")});
+    }
+    keys.print(out);
+}
+
+rpc_request build_users_api(std::string_view method, const arguments& args) {
+    expect_arguments(args, {"ID", "on|off"}, 2);
+    if (args[1] != "on" && args[1] != "off") throw usage_error("expected on or off, not '" + args[1] + "'");
+    return {std::string(method), json::object{{"id", parse_id(args[0])}, {"enabled", args[1] == "on"}}};
+}
+
+void show_users_api(const json::value&, const rpc_request& request, std::ostream& out) {
+    out << say("user {}: API {}", {param_text(request, "id"), param_text(request, "enabled") == "true" ? "on" : "off"})
+        << '\n';
 }
 
 rpc_request build_users_grant(std::string_view method, const arguments& args) {
@@ -126,7 +147,7 @@ const command users[] = {
     {"users list", "admin.users.list", "[--query Q] [--limit N] [--cursor CURSOR]",
      "List users, newest first, with their balance; Q matches id, username or name.",
      build_users_list, show_users_list},
-    {"users show", "admin.users.get", "ID", "Show a user's balance and ledger.", with_id,
+    {"users show", "admin.users.get", "ID", "Show a user's balance, ledger and API keys (masked).", with_id,
      show_users_show},
     {"users grant", "admin.users.grant", "ID --questions N [--days D] [--bucket paid|trial]",
      "Grant questions (a negative N deducts). Trial credits never expire; paid ones need a valid\n"
@@ -136,6 +157,9 @@ const command users[] = {
     {"users ban", "admin.users.ban", "ID", "Ban a user: their sessions end and they cannot log in.",
      with_id, show_users_ban},
     {"users unban", "admin.users.unban", "ID", "Lift a ban.", with_id, show_users_unban},
+    {"users api", "admin.users.set_api", "ID on|off",
+     "Switch a user's OpenAI-compatible API on or off; their keys stay, refused while it is off.", build_users_api,
+     show_users_api},
 };
 
 const command admins[] = {

@@ -74,6 +74,7 @@ constexpr std::pair<std::string_view, std::string_view> chinese_of[] = {
     {"removed plan {}", "已删除套餐 {}"},
     {"banned user {}", "已封禁用户 {}"},
     {"unbanned user {}", "已解封用户 {}"},
+    {"user {}: API {}", "用户 {}：API {}"},
     {"added admin {} (id {})", "已添加管理员 {}（编号 {}）"},
     {"set {}", "已设置 {}"},
     {"wrote {} bytes to {}", "已将 {} 字节写入 {}"},

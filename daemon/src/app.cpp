@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "auth/accounts.hpp"
+#include "auth/api_keys.hpp"
 #include "store/attempt_limiter.hpp"
 #include "chat/attachments.hpp"
 #include "auth/auth_service.hpp"
@@ -83,6 +84,7 @@ struct app::impl {
     std::unique_ptr<wechat::login_service> wechat;
     std::unique_ptr<chat::chat_service> chat;
     std::unique_ptr<auth::accounts> accounts;  // and below: services the RPC methods call
+    std::unique_ptr<auth::api_keys> api_keys;
     std::unique_ptr<chat::catalog> catalog;
     std::unique_ptr<chat::conversations> conversations;
     std::unique_ptr<billing::card_service> cards;
@@ -225,6 +227,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.client = std::make_unique<upstream::client>(m.ioc.get_executor(), provider_client_options(*cfg));
     m.auth = std::make_unique<auth::auth_service>(*m.db, m.hashing, *m.site, get_cfg);
     m.accounts = std::make_unique<auth::accounts>(*m.db, *m.auth);
+    m.api_keys = std::make_unique<auth::api_keys>(*m.db);
     m.blobs = std::make_unique<files::blob_store>(std::filesystem::path(cfg->data_dir) / "files");
     m.uploads = std::make_unique<chat::attachments>(*m.db, *m.blobs, m.file_work);
     m.chat = std::make_unique<chat::chat_service>(m.ioc, *m.db, *m.client, m.pool, *m.site, get_cfg, *m.uploads);
@@ -257,7 +260,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.chat->set_sensitive_words(m.site->get("content.sensitive_words"));
     m.follow_other_instances();
     m.services = std::make_unique<rpc::services>(
-        rpc::services{*m.auth, *m.accounts, *m.chat, *m.catalog, *m.conversations, *m.cards, *m.ledger, *m.keys,
+        rpc::services{*m.auth, *m.accounts, *m.api_keys, *m.chat, *m.catalog, *m.conversations, *m.cards, *m.ledger, *m.keys,
                        *m.site_admin, m.pool, *m.client, *m.site, get_cfg, m.started, *m.abuse, *m.wechat, *m.wechat_api,
                        *m.payments, std::string(m.db->backend()), instance_name(*cfg)});
     rpc::add_methods(m.dispatcher, *m.services);
@@ -268,7 +271,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     };
     m.files = std::make_unique<net::static_files>(cfg->webui_dir);
     m.front = std::make_unique<web::front_end>(web::front_end_parts{
-        get_cfg, *m.auth, *m.chat, *m.uploads, m.dispatcher, m.pool, *m.wechat, *m.payments, *m.site, *m.files,
+        get_cfg, *m.auth, *m.api_keys, *m.chat, *m.uploads, m.dispatcher, m.pool, *m.wechat, *m.payments, *m.site, *m.files,
         [&m] { return m.server->connections(); }, [&m] { return m.stopping.load(); },
         [&m] { return m.db->storage_full(); }, m.started});
     std::vector<asio::io_context*> loops{&m.ioc};

@@ -239,6 +239,9 @@ class ParityTest(ChatdTestCase):
                          ["balance"]["trial"], 10 - 1 + 3)
         self.run_json("users", "ban", str(user_id))
         self.run_json("users", "unban", str(user_id))
+        self.run_json("users", "api", str(user_id), "off")
+        self.assertFalse(self.read("users", "show", str(user_id))["api_enabled"])
+        self.run_json("users", "api", str(user_id), "on")
         logs = self.read("logs", "--user", str(user_id))["items"]
         self.assertEqual([c["id"] for c in logs], [sent["conversation_id"]])
         conversation = self.read("logs", "show", str(sent["conversation_id"]))

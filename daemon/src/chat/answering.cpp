@@ -44,10 +44,12 @@ std::string error_event_of(const store::finished_answer& f) {
 }
 
 // What one question asks of the upstream besides its messages (per-model options, CONTRACT §10).
-upstream::chat_options options_for(const store::model_row& m, const upstream::lease& key) {
+// An API client's max_tokens may lower the model's cap, never raise it.
+upstream::chat_options options_for(const store::model_row& m, const upstream::lease& key, int client_max_tokens) {
     upstream::chat_options o;
     o.include_usage = m.stream_usage == "on" || (m.stream_usage == "auto" && !key.refuses_stream_options);
     o.max_tokens = m.max_tokens;
+    if (client_max_tokens > 0 && (o.max_tokens == 0 || client_max_tokens < o.max_tokens)) o.max_tokens = client_max_tokens;
     return o;
 }
 }  // namespace
@@ -113,7 +115,7 @@ awaitable<void> chat_service::run(job j) {
             // The context moves into the request and back: one copy per answer, kept for a retry.
             upstream::chat_request req{lease->base_url.empty() ? cfg->upstream.base_url : lease->base_url,
                                        lease->secret, j.model.upstream_model, std::move(j.messages),
-                                       options_for(j.model, *lease)};
+                                       options_for(j.model, *lease, j.max_tokens)};
             auto o = co_await client_.stream_chat(req, on_text, g.cancel);
             if (j.model.stream_usage == "auto" && req.options.include_usage && upstream::refuses_stream_options(o)) {
                 // A gateway that does not know stream_options: ask again without it, and remember.

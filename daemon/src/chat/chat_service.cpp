@@ -157,12 +157,25 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         throw app_error("forbidden", "不允许自定义系统提示词 (custom system prompts are off)");
     check_words(req.content);
     if (req.system_prompt) check_words(*req.system_prompt);
+    std::int64_t api_images = 0;
+    if (req.api) {
+        req.conversation_id.reset();
+        req.parent_id.reset();
+        req.role_id.reset();
+        req.system_prompt.reset();
+        req.attachments.clear();
+        for (const auto& m : req.api->messages) {
+            if (m.role != "assistant") check_words(m.content);
+            api_images += static_cast<std::int64_t>(m.image_urls.size());
+        }
+        if (api_images > 4) throw app_error("invalid_params", "at most 4 images in one request");
+    }
     if (req.role_id && !req.system_prompt) {
         auto role = co_await db_.run([id = *req.role_id](store::store& s) { return s.role(id); });
         if (!role || !role->enabled) throw app_error("invalid_params", "unknown role");
         req.system_prompt = role->prompt;
     }
-    const auto images = co_await checked_images(user, req.attachments);
+    const auto images = req.api ? api_images : co_await checked_images(user, req.attachments);
     std::string model_id = req.model.value_or("");
     if (model_id.empty() && !req.conversation_id) {
         model_id = default_model();
@@ -183,6 +196,7 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         q.role_id = req.role_id;
         q.system_prompt = req.system_prompt;
         q.attachments = std::move(req.attachments);
+        if (req.api) q.api_key_id = req.api->key_id;
         if (model) q.model = model->id;
         // A conversation keeps its own model: look it up when none was named.
         if (!model) {
@@ -203,7 +217,8 @@ awaitable<json::object> chat_service::send(const store::user_row& user, send_req
         auto started = co_await db_.run_apart(
             [q, plan = billing::question_charge(price, now), read = context.reader(), now,
              admit = asker_limits()](store::store& s) { return s.start_question(q, plan, read, now, admit); });
-        co_return co_await launch(user, std::move(started), std::move(context), *model, price);
+        co_return co_await launch(user, std::move(started), std::move(context), *model, price,
+                                  req.api ? &*req.api : nullptr);
     } catch (...) {
         release_slot(user.id);
         throw;
@@ -264,11 +279,16 @@ void chat_service::refuse_images_unless_vision(std::int64_t images, const store:
 
 awaitable<json::object> chat_service::launch(const store::user_row& user, store::started_answer started,
                                              context_selector context, const store::model_row& model,
-                                             std::int64_t price) {
+                                             std::int64_t price, const api_question* api) {
     job j;
     j.gen = std::make_shared<generation>(started.message_id, user.id, started.conversation_id);
     j.model = model;
-    for (auto& m : std::move(context).result(started.system_prompt)) {
+    if (api) {
+        j.max_tokens = api->max_tokens;
+        for (auto& m : client_context(api->messages, {model.max_messages, model.max_context_chars, model.vision}))
+            j.messages.push_back({std::move(m.role), std::move(m.content), std::move(m.image_urls)});
+    }
+    for (auto& m : api ? std::vector<context_message>{} : std::move(context).result(started.system_prompt)) {
         upstream::chat_message out{std::move(m.role), std::move(m.content), {}};
         for (const auto& image : m.images)
             if (auto url = co_await uploads_.data_url(image)) out.image_urls.push_back(std::move(*url));

@@ -26,6 +26,13 @@
 
 namespace chatd::chat {
 
+// A question asked through the OpenAI-compatible API (CONTRACT §13).
+struct api_question {
+    store::id_t key_id = 0;
+    std::vector<client_message> messages;  // the whole history, as the client sent it
+    int max_tokens = 0;                    // the client's cap, within the model's; 0: none
+};
+
 struct send_request {
     std::string content;
     std::optional<store::id_t> conversation_id;
@@ -34,6 +41,10 @@ struct send_request {
     std::optional<std::string> system_prompt;
     std::optional<store::id_t> parent_id;
     std::vector<std::string> attachments;  // upload ids
+    // Set: asked through the API. The client's messages are the context, in a conversation of
+    // its own marked with the key and left out of the web's history; `content` is the last
+    // user message, as the operator's logs show it.
+    std::optional<api_question> api;
 };
 
 // Where a stream reads from: a running answer, or a stored one.
@@ -105,6 +116,7 @@ private:
         std::vector<upstream::chat_message> messages;
         std::chrono::steady_clock::time_point accepted;
         std::int64_t charged = 0;
+        int max_tokens = 0;  // an API client's cap, when lower than the model's
     };
     // How many of the uploads are images; the files' text must pass the sensitive-word filter.
     boost::asio::awaitable<std::int64_t> checked_images(const store::user_row& user,
@@ -113,7 +125,8 @@ private:
     boost::asio::awaitable<boost::json::object> launch(const store::user_row& user,
                                                        store::started_answer started,
                                                        context_selector context,
-                                                       const store::model_row& model, std::int64_t price);
+                                                       const store::model_row& model, std::int64_t price,
+                                                       const api_question* api = nullptr);
     boost::asio::awaitable<void> run(job j);
     struct answer_end {
         std::string status, error_reason, error_message;

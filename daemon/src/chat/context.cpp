@@ -58,4 +58,31 @@ std::vector<context_message> context_selector::result(const std::string& system_
     return out;
 }
 
+std::vector<client_message> client_context(const std::vector<client_message>& messages,
+                                           const context_budget& budget) {
+    std::string system_prompt;
+    std::vector<const client_message*> turns;
+    for (const auto& m : messages) {
+        if (m.role == "system") system_prompt += (system_prompt.empty() ? "" : "\n\n") + m.content;
+        else turns.push_back(&m);
+    }
+    context_selector selector(budget);
+    for (auto it = turns.rbegin(); it != turns.rend(); ++it)
+        if (!selector.take({(*it)->role, (*it)->content, "done", {}})) break;
+    auto kept = std::move(selector).result(system_prompt);
+    // The selector keeps a run of the newest turns: they pair with the end of `turns`.
+    std::vector<client_message> out;
+    out.reserve(kept.size());
+    std::size_t turn = turns.size() - (kept.size() - (system_prompt.empty() ? 0 : 1));
+    for (auto& k : kept) {
+        client_message m{std::move(k.role), std::move(k.content), {}};
+        if (m.role != "system") {
+            if (budget.images) m.image_urls = turns[turn]->image_urls;
+            ++turn;
+        }
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
 }  // namespace chatd::chat

@@ -40,6 +40,18 @@ std::string with_file_texts(const std::string& content, const std::vector<store:
 // as its text; its images cost nothing from the budget. The context never opens with an answer
 // (unless that is all there is). The system prompt, when not empty, comes
 // first and costs nothing from the budget.
+// A message as an API client sends it (CONTRACT §13): images as URLs (data: or https:).
+struct client_message {
+    std::string role;  // system | user | assistant
+    std::string content;
+    std::vector<std::string> image_urls;
+};
+
+// The context of a question asked through the API: the client sends the history itself. The
+// same budget as the web's, kept from the newest message back (the last is always kept);
+// system messages are joined into one system prompt, first; images only to a vision model.
+std::vector<client_message> client_context(const std::vector<client_message>& messages, const context_budget& budget);
+
 class context_selector {
 public:
     explicit context_selector(const context_budget& budget) : budget_(budget) {}

@@ -76,6 +76,8 @@ void settings::reseed(const config& c) {
         {"keys.recheck_minutes", {kind::integer, "60"}},
         {"chat.allow_custom_system_prompt", {kind::boolean, "off"}},
         {"chat.default_model", {kind::text, ""}},
+        // The OpenAI-compatible API (/v1) for users' own clients, paid with the same credits.
+        {"api.enabled", {kind::boolean, "on"}},
         {"content.sensitive_words", {kind::lines, ""}},
     };
 }

@@ -91,11 +91,14 @@ awaitable<json::value> admin_conversations_list(services& s, const json::value& 
     auto user = p.opt_i64("user_id");
     auto [rows, next] = co_await s.conversations.list_any(user, query, page);
     json::array items;
-    for (auto& c : rows)
-        items.push_back(json::object{{"id", c.id}, {"title", c.title}, {"user_id", c.user_id},
-                                     {"user_name", c.username}, {"model", c.model},
-                                     {"updated_at", c.updated_at}, {"created_at", c.created_at},
-                                     {"deleted_at", null_or(c.deleted_at)}});
+    for (auto& c : rows) {
+        json::object o{{"id", c.id},           {"title", c.title},
+                       {"user_id", c.user_id}, {"user_name", c.username},
+                       {"model", c.model},     {"updated_at", c.updated_at},
+                       {"created_at", c.created_at}, {"deleted_at", null_or(c.deleted_at)}};
+        put_source(o, c);
+        items.push_back(std::move(o));
+    }
     co_return page_json(std::move(items), next);
 }
 
@@ -155,6 +158,7 @@ awaitable<json::value> admin_stats(services& s, const json::value& v, call_conte
         json::object o{{"date", d.date}, {"questions", d.questions}, {"new_users", d.new_users},
                        {"active_users", d.active_users}, {"redemptions", d.redemptions},
                        {"credits_sold", d.credits_sold}, {"orders", d.orders}, {"paid_cents", d.paid_cents},
+                       {"api_questions", d.api_questions},
                        {"first_token_p50_ms", null_or(d.first_token_p50_ms)},
                        {"first_token_p95_ms", null_or(d.first_token_p95_ms)}};
         put_usage(o, d.usage, price);

@@ -37,6 +37,10 @@ awaitable<json::value> admin_users_get(services& s, const json::value& v, call_c
                                    {"unionid", u->wechat_unionid ? json::value(*u->wechat_unionid) : nullptr}};
     // The raw paid bucket too: expired credits stay until a redemption forfeits them.
     o["paid_credits"] = u->balance.paid;
+    o["api_enabled"] = u->api_enabled;
+    json::array keys;
+    for (const auto& k : co_await s.api_keys.list(id)) keys.push_back(api_key_json(k));
+    o["api_keys"] = std::move(keys);
     store::page_cursor page;
     page.limit = 1000;
     o["ledger"] = ledger_json((co_await s.ledger.rows(id, page)).items);
@@ -78,6 +82,20 @@ awaitable<json::value> admin_users_ban(services& s, const json::value& v, call_c
 
 awaitable<json::value> admin_users_unban(services& s, const json::value& v, call_context& ctx) {
     co_return co_await set_banned(s, v, ctx, false);
+}
+
+// The user's switch for the OpenAI-compatible API; their keys stay, unusable while it is off.
+awaitable<json::value> admin_users_set_api(services& s, const json::value& v, call_context& ctx) {
+    params p(v);
+    auto id = p.i64("id");
+    auto enabled = p.opt_bool("enabled");
+    if (!enabled) fail("invalid_params", "enabled: true or false");
+    auto u = co_await s.accounts.find(id);
+    if (!u) fail("not_found", "no such user");
+    co_await s.api_keys.set_enabled(id, *enabled);
+    ctx.audit_before = json::object{{"api_enabled", u->api_enabled}};
+    ctx.audit_after = json::object{{"api_enabled", *enabled}};
+    co_return json::object{};
 }
 
 awaitable<json::value> admin_admins_add(services& s, const json::value& v, call_context& ctx) {

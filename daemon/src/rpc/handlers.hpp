@@ -26,6 +26,11 @@ method_handler cards_redeem;
 method_handler me_ledger;
 method_handler invite_info;
 
+// One's own keys for the OpenAI-compatible API (user_api_keys.cpp)
+method_handler me_apikeys_list;
+method_handler me_apikeys_create;
+method_handler me_apikeys_revoke;
+
 // Buying plans online (user_pay.cpp)
 method_handler pay_plans;
 method_handler pay_create;
@@ -77,6 +82,7 @@ method_handler admin_users_grant;
 method_handler admin_admins_add;
 method_handler admin_users_ban;
 method_handler admin_users_unban;
+method_handler admin_users_set_api;
 
 // Operators: running the site (admin_ops.cpp)
 method_handler admin_settings_get;

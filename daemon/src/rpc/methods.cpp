@@ -34,6 +34,11 @@ const method_row method_table[] = {
     {"me.ledger", access::user, me_ledger},
     {"invite.info", access::user, invite_info},
 
+    // One's own keys for the OpenAI-compatible API (user_api_keys.cpp)
+    {"me.apikeys.list", access::user, me_apikeys_list},
+    {"me.apikeys.create", access::user, me_apikeys_create},
+    {"me.apikeys.revoke", access::user, me_apikeys_revoke},
+
     // Buying plans online (user_pay.cpp)
     {"pay.plans", access::anyone, pay_plans},
     {"pay.create", access::user, pay_create},
@@ -93,6 +98,7 @@ const method_row method_table[] = {
     {"admin.admins.add", access::admin, admin_admins_add, audited},
     {"admin.users.ban", access::admin, admin_users_ban, audited},
     {"admin.users.unban", access::admin, admin_users_unban, audited},
+    {"admin.users.set_api", access::admin, admin_users_set_api, audited},
 
     // Operators: running the site (admin_ops.cpp)
     {"admin.settings.get", access::admin, admin_settings_get},

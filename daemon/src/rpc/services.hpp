@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "auth/accounts.hpp"
+#include "auth/api_keys.hpp"
 #include "store/attempt_limiter.hpp"
 #include "auth/auth_service.hpp"
 #include "billing/card_service.hpp"
@@ -28,6 +29,7 @@ namespace chatd::rpc {
 struct services {
     auth::auth_service& auth;
     auth::accounts& accounts;
+    auth::api_keys& api_keys;  // users' keys for the OpenAI-compatible API
     chat::chat_service& chat;
     chat::catalog& catalog;
     chat::conversations& conversations;
@@ -61,6 +63,10 @@ void add_methods(dispatcher& d, services& s);
 json::object user_json(const store::user_row& u);
 json::array ledger_json(const std::vector<store::ledger_row>& rows);
 json::object conversation_json(const store::conversation_row& c);
+// Where a conversation's questions came from: {source: "web"|"api", api_key_name?} (the key's name).
+void put_source(json::object& o, const store::conversation_row& c);
+// A personal API key as its owner and operators see it: {id, name, masked, created_at, last_used_at}.
+json::object api_key_json(const store::api_key_row& k);
 // An upload as POST /api/upload answers and messages list it: {id, name, mime, size, kind, chars?}.
 json::object attachment_json(const store::upload_row& u);
 // Plans and orders (CONTRACT §11); an order's balance is the buyer's, once paid.

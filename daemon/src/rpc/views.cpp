@@ -68,10 +68,25 @@ json::object message_json(const store::message_row& m) {
 }  // namespace
 
 json::object conversation_json(const store::conversation_row& c) {
-    return json::object{{"id", c.id},         {"title", c.title},
+    json::object o{{"id", c.id},         {"title", c.title},
                         {"pinned", c.pinned}, {"updated_at", c.updated_at},
                         {"created_at", c.created_at}, {"model", c.model},
                         {"role_id", null_or(c.role_id)}};
+    put_source(o, c);
+    return o;
+}
+
+void put_source(json::object& o, const store::conversation_row& c) {
+    o["source"] = c.api_key_name ? "api" : "web";
+    if (c.api_key_name) o["api_key_name"] = *c.api_key_name;
+}
+
+json::object api_key_json(const store::api_key_row& k) {
+    return json::object{{"id", k.id},
+                        {"name", k.name},
+                        {"masked", auth::masked_api_key(k.shown_prefix, k.shown_suffix)},
+                        {"created_at", k.created_at},
+                        {"last_used_at", null_or(k.last_used_at)}};
 }
 
 json::object conversation_detail(const chat::conversation_tree& tree) {

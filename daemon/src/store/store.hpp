@@ -27,6 +27,7 @@ struct question {
     std::optional<id_t> role_id;
     std::optional<std::string> system_prompt;  // set: replaces the conversation's own prompt
     std::vector<std::string> attachments;      // upload ids, checked to be the user's
+    std::optional<id_t> api_key_id;            // asked through the API: a conversation of its own
 };
 
 struct started_answer {
@@ -114,6 +115,15 @@ public:
     virtual std::optional<user_row> user_by_id(id_t id) = 0;
     virtual void update_user(id_t id, const std::optional<std::string>& name,
                              const std::optional<std::string>& theme) = 0;
+
+    // Personal API keys (api_keys.cpp; hashes only). add_api_key refuses (too_many_keys) a
+    // user who has `most` live keys already; returns the new key's id.
+    virtual id_t add_api_key(const api_key_row& key, const std::string& key_hash, int most) = 0;
+    virtual std::vector<api_key_row> api_keys(id_t user_id) = 0;  // live ones, oldest first
+    virtual bool revoke_api_key(id_t user_id, id_t key_id, std::int64_t now) = 0;
+    // The live key with this hash and its owner; notes the key as used at `now`.
+    virtual std::optional<api_caller> use_api_key(const std::string& key_hash, std::int64_t now) = 0;
+    virtual bool set_api_enabled(id_t user_id, bool enabled) = 0;
 
     // Sessions (token hashes only)
     virtual void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,

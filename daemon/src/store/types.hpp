@@ -37,6 +37,7 @@ struct user_row {
     std::int64_t created_at = 0;
     std::optional<id_t> invited_by;
     std::optional<std::string> wechat_openid, wechat_unionid;
+    bool api_enabled = true;  // the operator's switch for the user's API keys
 };
 
 struct ledger_row {
@@ -73,6 +74,7 @@ struct day_stats {
     std::string date;  // YYYY-MM-DD, server local time
     std::int64_t questions = 0, new_users = 0, active_users = 0, redemptions = 0, credits_sold = 0;
     std::int64_t orders = 0, paid_cents = 0;  // orders paid that day and what they brought
+    std::int64_t api_questions = 0;           // of `questions`, those asked through the API
     std::optional<std::int64_t> first_token_p50_ms, first_token_p95_ms;
     usage_totals usage;  // of the questions asked that day that have ended
 };
@@ -157,6 +159,24 @@ struct conversation_row {
     std::int64_t created_at = 0, updated_at = 0;
     std::optional<std::int64_t> deleted_at;
     std::string username;  // owner's display name, for the operator's logs
+    std::optional<std::string> api_key_name;  // asked through the API with this key
+};
+
+// A user's personal API key as stored: its hash only, and a few characters to show it masked.
+struct api_key_row {
+    id_t id = 0;
+    id_t user_id = 0;
+    std::string name;
+    std::string shown_prefix, shown_suffix;
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> last_used_at;
+};
+
+// Who calls the API with a key: the key's owner and the key.
+struct api_caller {
+    user_row user;
+    id_t key_id = 0;
+    std::string key_name;
 };
 
 // An image or file a user uploaded to attach to questions.

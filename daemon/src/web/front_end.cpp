@@ -112,6 +112,8 @@ awaitable<void> front_end::route(net::request& req, net::responder& r) {
                                   p_.config()->trusted_proxy_ranges);
     if (!req.admin_socket && req.method == "GET" && req.path.starts_with("/api/stream/"))
         co_return co_await handle_stream(req, r, std::string_view(req.path).substr(12));
+    // Users' own clients: a bearer key, no cookies, so no Origin check (CONTRACT §13).
+    if (!req.admin_socket && (req.path == "/v1" || req.path.starts_with("/v1/"))) co_return co_await handle_openai(req, r);
     co_await route_other(req, r);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The public listener's and the admin socket's routes (CONTRACT §3): JSON-RPC, the answer
-// streams, uploads (uploads.cpp), WeChat's callback, health and metrics, the SPA's files; and the policies at that
+// streams, uploads (uploads.cpp), the OpenAI-compatible API (openai_api.cpp), WeChat's
+// callback, health and metrics, the SPA's files; and the policies at that
 // door: the Origin check on POSTs and the client's address behind trusted proxies.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -14,9 +15,10 @@
 #include "config/settings.hpp"
 #include "net/http.hpp"
 #include "net/http_server.hpp"
+#include "web/openai_wire.hpp"
 
 namespace chatd {
-namespace auth { class auth_service; }
+namespace auth { class api_keys; class auth_service; }
 namespace chat { class attachments; class chat_service; }
 namespace net { class static_files; }
 namespace pay { class payments; }
@@ -30,6 +32,7 @@ namespace chatd::web {
 struct front_end_parts {
     std::function<std::shared_ptr<const config>()> config;
     auth::auth_service& auth;
+    auth::api_keys& api_keys;  // users' keys for the OpenAI-compatible API
     chat::chat_service& chat;
     chat::attachments& uploads;
     const rpc::dispatcher& dispatcher;
@@ -65,6 +68,19 @@ private:
     boost::asio::awaitable<void> handle_upload(net::request& req, net::responder& r);
     boost::asio::awaitable<void> handle_file(net::request& req, net::responder& r, std::string_view id);
     bool origin_allowed(const net::request& req) const;
+    // The OpenAI-compatible API under /v1 (openai_api.cpp).
+    boost::asio::awaitable<void> handle_openai(net::request& req, net::responder& r);
+    struct api_access {
+        std::optional<store::api_caller> caller;
+        std::optional<net::response> refusal;
+    };
+    boost::asio::awaitable<api_access> api_caller_of(const net::request& req);
+    boost::asio::awaitable<void> handle_completion(net::request& req, net::responder& r, store::api_caller caller);
+    boost::asio::awaitable<void> stream_completion(net::responder& r, const store::user_row& user,
+                                                   chat::stream_source source, const openai::completion_head& head,
+                                                   bool include_usage);
+    boost::asio::awaitable<void> whole_completion(net::responder& r, chat::stream_source source,
+                                                  const openai::completion_head& head);
 
     front_end_parts p_;
 };

@@ -48,6 +48,10 @@ std::string disposition(std::string_view kind, std::string_view name) {
 net::server_limits front_end::limits() const {
     net::server_limits l;
     l.larger_body = [config = p_.config](std::string_view method, std::string_view path) -> std::optional<net::body_allowance> {
+        // A question through the API may carry up to 4 images inline, as base64 data URLs.
+        if (method == "POST" && path == "/v1/chat/completions")
+            return net::body_allowance{static_cast<std::size_t>(config()->uploads.max_bytes) * 6 + (1 << 20),
+                                       std::chrono::seconds(120)};
         if (method != "POST" || path != "/api/upload") return std::nullopt;
         // The file and the multipart framing around it; slow phone uplinks get five minutes.
         return net::body_allowance{static_cast<std::size_t>(config()->uploads.max_bytes) + 64 * 1024,

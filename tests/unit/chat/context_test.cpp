@@ -117,3 +117,25 @@ TEST_CASE("the store reads the branch only as far as the context reaches") {
              {2, 16000}, &read);
     CHECK(read == 4);
 }
+
+TEST_CASE("an API client's history: the newest within the budget, system messages first, images to vision") {
+    using chatd::chat::client_message;
+    std::vector<client_message> history{{"system", "be brief", {}},
+                                        {"user", "old question", {}},
+                                        {"assistant", "old answer", {}},
+                                        {"system", "and kind", {}},
+                                        {"user", "new question", {"data:image/png;base64,AA"}}};
+    auto all = chatd::chat::client_context(history, {20, 16000, true});
+    REQUIRE(all.size() == 4);
+    CHECK(all[0].role == "system");
+    CHECK(all[0].content == "be brief\n\nand kind");
+    CHECK(all[1].content == "old question");
+    CHECK(all[3].content == "new question");
+    CHECK(all[3].image_urls.size() == 1);
+    // Two messages at most: the answer would open the context, so the question stays alone.
+    auto short_one = chatd::chat::client_context(history, {2, 16000, false});
+    REQUIRE(short_one.size() == 2);
+    CHECK(short_one[0].role == "system");
+    CHECK(short_one[1].content == "new question");
+    CHECK(short_one[1].image_urls.empty());
+}

@@ -25,7 +25,7 @@ namespace {
 
 constexpr const char* user_columns =
     "id, username, password_hash, name, avatar, is_admin, banned, theme, invite_code, "
-    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by, wechat_openid, wechat_unionid";
+    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by, wechat_openid, wechat_unionid, api_enabled";
 
 user_row read_user(const pg::result& r, int row) {
     user_row u;
@@ -45,6 +45,7 @@ user_row read_user(const pg::result& r, int row) {
     u.invited_by = opt_i64(r, row, 13);
     if (!r.is_null(row, 14)) u.wechat_openid = str(r, row, 14);
     if (!r.is_null(row, 15)) u.wechat_unionid = str(r, row, 15);
+    u.api_enabled = flag(r, row, 16);
     return u;
 }
 
@@ -129,6 +130,60 @@ std::vector<user_row> postgres_store::users(const std::string& query, const page
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_user(r, i));
     finish_page(out, page.limit, next, [](const auto& u) { return std::to_string(u.id); });
     return out;
+}
+
+// The users' personal API keys: the key itself is never stored, only its hash.
+id_t postgres_store::add_api_key(const api_key_row& key, const std::string& key_hash, int most) {
+    pg::transaction t(db_);
+    // The owner's row locked: two instances cannot both add the last key allowed.
+    db_.exec("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", {p(key.user_id)});
+    auto count = db_.exec("SELECT count(*) FROM user_api_keys WHERE user_id = $1 AND revoked_at IS NULL", {p(key.user_id)});
+    if (i64(count, 0, 0) >= most)
+        throw app_error("invalid_params", "最多 " + std::to_string(most) + " 个 API 密钥，请先删除一个 (at most " +
+                                              std::to_string(most) + " API keys: revoke one first)");
+    auto r = db_.exec(
+        "INSERT INTO user_api_keys (user_id, name, key_hash, shown_prefix, shown_suffix, created_at) "
+        "VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+        {p(key.user_id), p(key.name), p(key_hash), p(key.shown_prefix), p(key.shown_suffix), p(key.created_at)});
+    id_t id = i64(r, 0, 0);
+    t.commit();
+    return id;
+}
+
+std::vector<api_key_row> postgres_store::api_keys(id_t user_id) {
+    auto r = db_.exec(
+        "SELECT id, user_id, name, shown_prefix, shown_suffix, created_at, last_used_at FROM user_api_keys "
+        "WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id",
+        {p(user_id)});
+    std::vector<api_key_row> out;
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back({i64(r, i, 0), i64(r, i, 1), str(r, i, 2), str(r, i, 3), str(r, i, 4), i64(r, i, 5),
+                       opt_i64(r, i, 6)});
+    return out;
+}
+
+bool postgres_store::revoke_api_key(id_t user_id, id_t key_id, std::int64_t now) {
+    auto r = db_.exec("UPDATE user_api_keys SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                      {p(now), p(key_id), p(user_id)});
+    return r.affected() > 0;
+}
+
+std::optional<api_caller> postgres_store::use_api_key(const std::string& key_hash, std::int64_t now) {
+    auto r = db_.exec(
+        "UPDATE user_api_keys SET last_used_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL RETURNING id, user_id, name",
+        {p(key_hash), p(now)});
+    if (r.rows() == 0) return std::nullopt;
+    api_caller out;
+    out.key_id = i64(r, 0, 0);
+    out.key_name = str(r, 0, 2);
+    auto user = user_by_id(i64(r, 0, 1));
+    if (!user) return std::nullopt;
+    out.user = std::move(*user);
+    return out;
+}
+
+bool postgres_store::set_api_enabled(id_t user_id, bool enabled) {
+    return db_.exec("UPDATE users SET api_enabled = $1 WHERE id = $2", {p(enabled), p(user_id)}).affected() > 0;
 }
 
 void postgres_store::set_banned(id_t user_id, bool banned) {

@@ -56,10 +56,12 @@ started_answer postgres_store::start_question(const question& q, const charge_pl
         if (parent) throw app_error("invalid_params", "parent_id needs conversation_id");
         auto system_prompt = q.system_prompt && !q.system_prompt->empty() ? p(*q.system_prompt) : param{};
         auto c = db_.exec(
-            "INSERT INTO conversations (user_id, title, model, role_id, system_prompt, created_at, updated_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            {p(q.user_id), p(title_from(q.content)), p(q.model), p(q.role_id), system_prompt, p(now), p(now)});
+            "INSERT INTO conversations (user_id, title, model, role_id, system_prompt, created_at, updated_at, "
+            "user_api_key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            {p(q.user_id), p(title_from(q.content)), p(q.model), p(q.role_id), system_prompt, p(now), p(now),
+             p(q.api_key_id)});
         out.conversation_id = i64(c, 0, 0);
+        if (q.api_key_id) count_day(now, day_counter::api_questions, 1);
         out.model = q.model;
     }
 

@@ -56,7 +56,7 @@ message_row read_message(const result& r, int row) {
 
 constexpr const char* conversation_columns =
     "c.id, c.user_id, c.title, c.model, c.role_id, c.system_prompt, c.pinned, c.current_leaf_id, "
-    "c.created_at, c.updated_at, c.deleted_at, u.name";
+    "c.created_at, c.updated_at, c.deleted_at, u.name, (SELECT k.name FROM user_api_keys k WHERE k.id = c.user_api_key_id)";
 
 conversation_row read_conversation(const result& r, int row) {
     conversation_row c;
@@ -72,6 +72,7 @@ conversation_row read_conversation(const result& r, int row) {
     c.updated_at = i64(r, row, 9);
     c.deleted_at = opt_i64(r, row, 10);
     c.username = str(r, row, 11);
+    if (!r.is_null(row, 12)) c.api_key_name = str(r, row, 12);
     return c;
 }
 
@@ -247,7 +248,8 @@ std::vector<conversation_row> postgres_store::conversations(id_t user_id, const 
         params.push_back(p(user_id));
         sql += " AND c.user_id = $" + std::to_string(params.size());
     }
-    if (!operator_view) sql += " AND c.deleted_at IS NULL";
+    // Questions asked through the API are the operator's to see, not part of the web history.
+    if (!operator_view) sql += " AND c.deleted_at IS NULL AND c.user_api_key_id IS NULL";
     if (!query.empty()) {
         // ILIKE: SQLite's LIKE ignores case.
         params.push_back(like_pattern(query));
@@ -347,7 +349,7 @@ std::vector<conversation_row> postgres_store::search_conversations(const std::st
     std::vector<std::int64_t> at;
     for (int i = 0; i < r.rows(); ++i) {
         out.push_back(read_conversation(r, i));
-        at.push_back(i64(r, i, 12));
+        at.push_back(i64(r, i, 13));  // after conversation_columns
     }
     next.reset();
     if (static_cast<int>(out.size()) > page.limit) {

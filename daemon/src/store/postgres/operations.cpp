@@ -77,7 +77,7 @@ std::vector<day_stats> postgres_store::stats(int days, std::int64_t now) {
     }
     const std::string& since = out.front().date;
     {
-        auto r = db_.exec("SELECT date, questions, new_users, redemptions, credits_sold, orders, paid_cents "
+        auto r = db_.exec("SELECT date, questions, new_users, redemptions, credits_sold, orders, paid_cents, api_questions "
                           "FROM daily_stats WHERE date >= $1",
                           {p(since)});
         for (int row = 0; row < r.rows(); ++row) {
@@ -89,6 +89,7 @@ std::vector<day_stats> postgres_store::stats(int days, std::int64_t now) {
             it->second->credits_sold = i64(r, row, 4);
             it->second->orders = i64(r, row, 5);
             it->second->paid_cents = i64(r, row, 6);
+            it->second->api_questions = i64(r, row, 7);
         }
     }
     {
@@ -155,6 +156,8 @@ void postgres_store::count_day(std::int64_t at, day_counter what, std::int64_t b
         "ON CONFLICT (date) DO UPDATE SET redemptions = d.redemptions + EXCLUDED.redemptions",
         "INSERT INTO daily_stats AS d (date, credits_sold) VALUES ($1, $2) "
         "ON CONFLICT (date) DO UPDATE SET credits_sold = d.credits_sold + EXCLUDED.credits_sold",
+        "INSERT INTO daily_stats AS d (date, api_questions) VALUES ($1, $2) "
+        "ON CONFLICT (date) DO UPDATE SET api_questions = d.api_questions + EXCLUDED.api_questions",
     };
     db_.exec(sql[static_cast<int>(what)], {p(local_date(at)), p(by)});
 }

@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* user_columns =
     "id, username, password_hash, name, avatar, is_admin, banned, theme, invite_code, "
-    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by, wechat_openid, wechat_unionid";
+    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by, wechat_openid, wechat_unionid, api_enabled";
 
 user_row read_user(SQLite::Statement& st) {
     user_row u;
@@ -33,6 +33,7 @@ user_row read_user(SQLite::Statement& st) {
     u.invited_by = opt_i64(st.getColumn(13));
     if (!st.getColumn(14).isNull()) u.wechat_openid = st.getColumn(14).getString();
     if (!st.getColumn(15).isNull()) u.wechat_unionid = st.getColumn(15).getString();
+    u.api_enabled = st.getColumn(16).getInt() != 0;
     return u;
 }
 
@@ -148,6 +149,75 @@ void sqlite_store::set_banned(id_t user_id, bool banned) {
         s2.bind(1, user_id);
         s2.exec();
     }
+}
+
+// The users' personal API keys: the key itself is never stored, only its hash.
+id_t sqlite_store::add_api_key(const api_key_row& key, const std::string& key_hash, int most) {
+    savepoint t(db_);
+    stmt count = prepare("SELECT count(*) FROM user_api_keys WHERE user_id = ? AND revoked_at IS NULL");
+    count.bind(1, key.user_id);
+    count.executeStep();
+    if (count.getColumn(0).getInt64() >= most)
+        throw app_error("invalid_params", "最多 " + std::to_string(most) + " 个 API 密钥，请先删除一个 (at most " +
+                                              std::to_string(most) + " API keys: revoke one first)");
+    stmt st = prepare(
+        "INSERT INTO user_api_keys (user_id, name, key_hash, shown_prefix, shown_suffix, created_at) VALUES (?,?,?,?,?,?)");
+    st.bind(1, key.user_id);
+    st.bind(2, key.name);
+    st.bind(3, key_hash);
+    st.bind(4, key.shown_prefix);
+    st.bind(5, key.shown_suffix);
+    st.bind(6, key.created_at);
+    st.exec();
+    id_t id = db_.getLastInsertRowid();
+    t.commit();
+    return id;
+}
+
+std::vector<api_key_row> sqlite_store::api_keys(id_t user_id) {
+    stmt st = prepare(
+        "SELECT id, user_id, name, shown_prefix, shown_suffix, created_at, last_used_at FROM user_api_keys "
+        "WHERE user_id = ? AND revoked_at IS NULL ORDER BY id");
+    st.bind(1, user_id);
+    std::vector<api_key_row> out;
+    while (st.executeStep())
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getString(),
+                       st.getColumn(3).getString(), st.getColumn(4).getString(), st.getColumn(5).getInt64(),
+                       opt_i64(st.getColumn(6))});
+    return out;
+}
+
+bool sqlite_store::revoke_api_key(id_t user_id, id_t key_id, std::int64_t now) {
+    stmt st = prepare("UPDATE user_api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL");
+    st.bind(1, now);
+    st.bind(2, key_id);
+    st.bind(3, user_id);
+    return st.exec() > 0;
+}
+
+std::optional<api_caller> sqlite_store::use_api_key(const std::string& key_hash, std::int64_t now) {
+    stmt st = prepare("SELECT id, user_id, name FROM user_api_keys WHERE key_hash = ? AND revoked_at IS NULL");
+    st.bind(1, key_hash);
+    if (!st.executeStep()) return std::nullopt;
+    api_caller out;
+    out.key_id = st.getColumn(0).getInt64();
+    id_t user_id = st.getColumn(1).getInt64();
+    out.key_name = st.getColumn(2).getString();
+    auto user = user_by_id(user_id);
+    if (!user) return std::nullopt;
+    out.user = std::move(*user);
+    stmt used = prepare("UPDATE user_api_keys SET last_used_at = ? WHERE id = ?");
+    used.bind(1, now);
+    used.bind(2, out.key_id);
+    used.exec();
+    return out;
+}
+
+bool sqlite_store::set_api_enabled(id_t user_id, bool enabled) {
+    stmt st = prepare("UPDATE users SET api_enabled = ? WHERE id = ?");
+    st.bind(1, enabled ? 1 : 0);
+    st.bind(2, user_id);
+    return st.exec() > 0;
 }
 
 void sqlite_store::atomically(const std::function<void()>& work) {

@@ -48,8 +48,8 @@ started_answer sqlite_store::start_question(const question& q, const charge_plan
     } else {
         if (parent) throw app_error("invalid_params", "parent_id needs conversation_id");
         stmt st = prepare(
-            "INSERT INTO conversations (user_id, title, model, role_id, system_prompt, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?)");
+            "INSERT INTO conversations (user_id, title, model, role_id, system_prompt, created_at, updated_at, "
+            "user_api_key_id) VALUES (?,?,?,?,?,?,?,?)");
         st.bind(1, q.user_id);
         st.bind(2, title_from(q.content));
         st.bind(3, q.model);
@@ -57,8 +57,10 @@ started_answer sqlite_store::start_question(const question& q, const charge_plan
         if (q.system_prompt && !q.system_prompt->empty()) st.bind(5, *q.system_prompt); else st.bind(5);
         st.bind(6, now);
         st.bind(7, now);
+        bind_opt(st, 8, q.api_key_id);
         st.exec();
         out.conversation_id = db_.getLastInsertRowid();
+        if (q.api_key_id) count_day(now, day_counter::api_questions, 1);
         out.model = q.model;
     }
 

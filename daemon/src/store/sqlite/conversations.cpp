@@ -49,7 +49,7 @@ message_row read_message(SQLite::Statement& st) {
 
 constexpr const char* conversation_columns =
     "c.id, c.user_id, c.title, c.model, c.role_id, c.system_prompt, c.pinned, c.current_leaf_id, "
-    "c.created_at, c.updated_at, c.deleted_at, u.name";
+    "c.created_at, c.updated_at, c.deleted_at, u.name, (SELECT k.name FROM user_api_keys k WHERE k.id = c.user_api_key_id)";
 
 conversation_row read_conversation(SQLite::Statement& st) {
     conversation_row c;
@@ -65,6 +65,7 @@ conversation_row read_conversation(SQLite::Statement& st) {
     c.updated_at = st.getColumn(9).getInt64();
     c.deleted_at = opt_i64(st.getColumn(10));
     c.username = text(st.getColumn(11));
+    if (!st.getColumn(12).isNull()) c.api_key_name = st.getColumn(12).getString();
     return c;
 }
 
@@ -91,7 +92,8 @@ std::vector<conversation_row> sqlite_store::conversations(id_t user_id, const st
         " FROM conversations c JOIN users u ON u.id = c.user_id WHERE "
         "(c.pinned < ? OR (c.pinned = ? AND (c.updated_at < ? OR (c.updated_at = ? AND c.id < ?))))";
     if (user_id) sql += " AND c.user_id = ?";
-    if (!operator_view) sql += " AND c.deleted_at IS NULL";
+    // Questions asked through the API are the operator's to see, not part of the web history.
+    if (!operator_view) sql += " AND c.deleted_at IS NULL AND c.user_api_key_id IS NULL";
     if (!query.empty())
         sql += " AND (c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE "
                "m.conversation_id = c.id AND m.content LIKE ? ESCAPE '\\'))";

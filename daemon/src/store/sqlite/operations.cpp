@@ -106,7 +106,7 @@ std::vector<day_stats> sqlite_store::stats(int days, std::int64_t now) {
     const std::string& since = out.front().date;
     {
         stmt st = prepare(
-            "SELECT date, questions, new_users, redemptions, credits_sold, orders, paid_cents FROM daily_stats "
+            "SELECT date, questions, new_users, redemptions, credits_sold, orders, paid_cents, api_questions FROM daily_stats "
             "WHERE date >= ?");
         st.bind(1, since);
         while (st.executeStep()) {
@@ -118,6 +118,7 @@ std::vector<day_stats> sqlite_store::stats(int days, std::int64_t now) {
             it->second->credits_sold = st.getColumn(4).getInt64();
             it->second->orders = st.getColumn(5).getInt64();
             it->second->paid_cents = st.getColumn(6).getInt64();
+            it->second->api_questions = st.getColumn(7).getInt64();
         }
     }
     {
@@ -192,6 +193,8 @@ void sqlite_store::count_day(std::int64_t at, day_counter what, std::int64_t by)
         "ON CONFLICT (date) DO UPDATE SET redemptions = redemptions + excluded.redemptions",
         "INSERT INTO daily_stats (date, credits_sold) VALUES (?, ?) "
         "ON CONFLICT (date) DO UPDATE SET credits_sold = credits_sold + excluded.credits_sold",
+        "INSERT INTO daily_stats (date, api_questions) VALUES (?, ?) "
+        "ON CONFLICT (date) DO UPDATE SET api_questions = api_questions + excluded.api_questions",
     };
     stmt st = prepare(sql[static_cast<int>(what)]);
     st.bind(1, local_date(at));

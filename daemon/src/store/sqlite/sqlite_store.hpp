@@ -51,6 +51,12 @@ public:
     std::optional<order_claim> claim_order(const std::string& order_no, const std::string& trade_no,
                                            std::int64_t now) override;
     void count_paid_order(std::int64_t at, std::int64_t questions, std::int64_t cents) override;
+    // accounts.cpp: personal API keys
+    id_t add_api_key(const api_key_row& key, const std::string& key_hash, int most) override;
+    std::vector<api_key_row> api_keys(id_t user_id) override;
+    bool revoke_api_key(id_t user_id, id_t key_id, std::int64_t now) override;
+    std::optional<api_caller> use_api_key(const std::string& key_hash, std::int64_t now) override;
+    bool set_api_enabled(id_t user_id, bool enabled) override;
     void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
                         std::int64_t expires_at, const std::string& ip,
                         const std::string& user_agent) override;
@@ -211,7 +217,7 @@ private:
     std::vector<std::string> forget(const std::vector<std::pair<std::string, std::string>>& uploads);
     void index_for_search(id_t message_id, const std::string& content);
     // The dashboard's day rollups, counted as things happen.
-    enum class day_counter { questions, new_users, redemptions, credits_sold };
+    enum class day_counter { questions, new_users, redemptions, credits_sold, api_questions };
     void count_day(std::int64_t at, day_counter what, std::int64_t by);
     void count_active(std::int64_t at, id_t user_id);
     void count_latency(std::int64_t at, std::int64_t first_token_ms);
