@@ -3,6 +3,7 @@
 
 import { SseParser } from './sse';
 import type {
+  ApiKey,
   AuthResult,
   Balance,
   InviteInfo,
@@ -132,6 +133,9 @@ export const api = {
   redeemCard: (code: string) => rpc<{ balance: Balance }>('cards.redeem', { code }),
   ledger: (params: { cursor?: string | number; limit?: number }) => rpc<LedgerPage>('me.ledger', params),
   inviteInfo: () => rpc<InviteInfo>('invite.info'),
+  apiKeys: () => rpc<{ items: ApiKey[] }>('me.apikeys.list'),
+  createApiKey: (name: string) => rpc<{ id: number; key: string }>('me.apikeys.create', { name }),
+  revokeApiKey: (id: number) => rpc<Record<string, never>>('me.apikeys.revoke', { id }),
   payPlans: () => rpc<PayPlans>('pay.plans'),
   payCreate: (planId: number, channel: PayChannel) => rpc<PayCreated>('pay.create', { plan_id: planId, channel }),
   payOrder: (orderNo: string) => rpc<PayOrder>('pay.order', { order_no: orderNo }),

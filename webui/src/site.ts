@@ -18,3 +18,8 @@ export function invitesOn(site: SiteInfo | null): boolean {
   if (site.referral_signup_reward === undefined && site.referral_paid_percent === undefined) return true;
   return (site.referral_signup_reward ?? 0) > 0 || (site.referral_paid_percent ?? 0) > 0;
 }
+
+/** Whether the account dialog offers personal API keys. */
+export function apiOn(site: SiteInfo | null): boolean {
+  return site?.api_enabled === true;
+}

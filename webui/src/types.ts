@@ -32,6 +32,8 @@ export interface SiteInfo {
   referral_signup_reward?: number;
   /** Percent (0–100) of an invitee's paid questions the inviter earns. */
   referral_paid_percent?: number;
+  /** Whether users may call the OpenAI-compatible API under /v1 with keys of their own. */
+  api_enabled?: boolean;
 }
 
 export interface Balance {
@@ -244,4 +246,13 @@ export interface Order extends PayOrder {
 export interface OrderPage {
   items: Order[];
   next_cursor: string | number | null;
+}
+
+/** A personal API key as listed: never the key itself, which is shown once when created. */
+export interface ApiKey {
+  id: number;
+  name: string;
+  masked: string;
+  created_at: number;
+  last_used_at: number | null;
 }

@@ -1,22 +1,28 @@
-// The account dialog: balance (trial, paid, paid expiry) on top and up to three tabs — redeem a
+// The account dialog: balance (trial, paid, paid expiry) on top and up to four tabs — redeem a
 // recharge card (with the operator's shop for cards), "my usage" (the ledger, page by page, and
-// "my orders" when the site sells plans online) and, when invites earn something, the invite link
-// with what it has earned.
+// "my orders" when the site sells plans online), when invites earn something, the invite link
+// with what it has earned, and, when the site offers its API, the user's API keys.
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, RpcError } from '../api';
 import { currentLang, formatDate, formatDateTime, reasonText, t, tDynamic } from '../i18n';
-import { invitesOn, useSite } from '../site';
+import { apiOn, invitesOn, useSite } from '../site';
 import type { Balance, InviteInfo, LedgerEntry, Order, SiteInfo } from '../types';
 import { copyText } from '../util';
 import { usePages } from '../use-pages';
+import { ApiKeysPanel } from './ApiKeys';
 import { useDialogFocus } from './Modal';
 import { MyOrders } from './MyOrders';
 
-export type AccountTab = 'redeem' | 'usage' | 'invite';
-const TABS: AccountTab[] = ['redeem', 'usage', 'invite'];
-const TAB_LABEL = { redeem: 'account.tabRedeem', usage: 'account.tabUsage', invite: 'account.tabInvite' } as const;
+export type AccountTab = 'redeem' | 'usage' | 'invite' | 'api';
+const TABS: AccountTab[] = ['redeem', 'usage', 'invite', 'api'];
+const TAB_LABEL = {
+  redeem: 'account.tabRedeem',
+  usage: 'account.tabUsage',
+  invite: 'account.tabInvite',
+  api: 'account.tabApi',
+} as const;
 
 interface Props {
   tab: AccountTab;
@@ -31,7 +37,7 @@ interface Props {
 
 export function AccountDialog({ tab: askedTab, balance, onTab, onBalance, onClose, onUnauthorized, onBuy }: Props) {
   const site = useSite();
-  const tabs = invitesOn(site) ? TABS : TABS.filter((id) => id !== 'invite');
+  const tabs = TABS.filter((id) => (id !== 'invite' || invitesOn(site)) && (id !== 'api' || apiOn(site)));
   const tab = tabs.includes(askedTab) ? askedTab : 'redeem';
   const box = useRef<HTMLDivElement>(null);
   // The focus starts on the selected tab.
@@ -109,6 +115,7 @@ export function AccountDialog({ tab: askedTab, balance, onTab, onBalance, onClos
           )}
           {tab === 'usage' && (onBuy ? <UsageViews fail={fail} onReopen={onBuy} /> : <UsagePanel fail={fail} />)}
           {tab === 'invite' && <InvitePanel site={site} fail={fail} />}
+          {tab === 'api' && <ApiKeysPanel fail={fail} />}
         </div>
       </div>
     </div>

@@ -5,7 +5,7 @@ import { useChat, type ChatMessage } from '../chat/use-chat';
 import { t, type Lang } from '../i18n';
 import type { Theme } from '../theme';
 import type { Attachment, Balance, Me, Order, PayPlans, Preset, Role, SiteInfo } from '../types';
-import { invitesOn } from '../site';
+import { apiOn, invitesOn } from '../site';
 import { download } from '../util';
 import { AccountDialog, type AccountTab } from './AccountDialog';
 import { BuyDialog } from './BuyDialog';
@@ -186,6 +186,7 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
   const logoUrl = site?.logo_url ?? '';
   const onBuy = shop ? () => openBuy() : undefined;
   const onInvite = invitesOn(site) ? () => openAccount('invite') : undefined;
+  const onApiKeys = apiOn(site) ? () => openAccount('api') : undefined;
 
   const empty = chat.loading ? (
     <div class="empty" aria-busy="true">
@@ -229,6 +230,7 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
           onRedeem={() => openAccount('redeem')}
           onBuy={onBuy}
           onInvite={onInvite}
+          onApiKeys={onApiKeys}
           onUsage={() => openAccount('usage')}
         />
         {site?.announcement && <Announcement key={site.announcement} text={site.announcement} />}

@@ -26,6 +26,8 @@ interface Props {
   onBuy?: () => void;
   /** Only when invites earn something. */
   onInvite?: () => void;
+  /** Only when the site offers its API. */
+  onApiKeys?: () => void;
   onUsage: () => void;
 }
 
@@ -72,6 +74,7 @@ export function Header(props: Props) {
           onRedeem={props.onRedeem}
           onBuy={props.onBuy}
           onInvite={props.onInvite}
+          onApiKeys={props.onApiKeys}
           onTheme={props.onTheme}
           onLanguage={props.onLanguage}
           onLogout={props.onLogout}

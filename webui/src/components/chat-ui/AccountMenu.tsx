@@ -1,10 +1,10 @@
 // The account behind the avatar: who is signed in and what is left, usage, top-up, buying,
-// invites, theme, language, the console for admins, logging out.
+// invites, API keys, theme, language, the console for admins, logging out.
 
 import { currentLang, LANGS, t, type Lang } from '../../i18n';
 import { currentTheme, THEMES, type Theme } from '../../theme';
 import type { Me } from '../../types';
-import { CartIcon, GiftIcon, GlobeIcon, LogoutIcon, ShieldIcon, SunIcon, TicketIcon, UsageIcon } from './Icons';
+import { CartIcon, GiftIcon, GlobeIcon, KeyIcon, LogoutIcon, ShieldIcon, SunIcon, TicketIcon, UsageIcon } from './Icons';
 import { Menu, MenuItem } from './Menu';
 
 interface Props {
@@ -15,6 +15,8 @@ interface Props {
   onBuy?: () => void;
   /** Only when invites earn something. */
   onInvite?: () => void;
+  /** Only when the site offers its API to users' own clients. */
+  onApiKeys?: () => void;
   onTheme: (theme: Theme) => void;
   onLanguage: (lang: Lang) => void;
   onLogout: () => void;
@@ -30,7 +32,7 @@ export function balanceLine(me: Me): string {
   return me.is_admin ? t('balance.admin') : t('balance.summary', { trial: me.balance.trial, paid: me.balance.paid });
 }
 
-export function AccountMenu({ me, onUsage, onRedeem, onBuy, onInvite, onTheme, onLanguage, onLogout }: Props) {
+export function AccountMenu({ me, onUsage, onRedeem, onBuy, onInvite, onApiKeys, onTheme, onLanguage, onLogout }: Props) {
   const theme = currentTheme();
   const lang = currentLang();
   const label = t('account.menu', { name: me.name });
@@ -64,6 +66,7 @@ export function AccountMenu({ me, onUsage, onRedeem, onBuy, onInvite, onTheme, o
       <MenuItem icon={<TicketIcon />} onSelect={onRedeem} testid="redeem-open">{t('header.redeem')}</MenuItem>
       {onBuy && <MenuItem icon={<CartIcon />} onSelect={onBuy} testid="buy-open">{t('header.buy')}</MenuItem>}
       {onInvite && <MenuItem icon={<GiftIcon />} onSelect={onInvite} testid="side-invite">{t('side.invite')}</MenuItem>}
+      {onApiKeys && <MenuItem icon={<KeyIcon />} onSelect={onApiKeys} testid="apikeys-open">{t('side.apiKeys')}</MenuItem>}
       <div class="menu-sep" role="separator" />
       <div class="menu-choices" role="group" aria-label={t('settings.theme')} data-testid="theme-select" data-value={theme}>
         <span class="menu-choices-label" aria-hidden="true"><SunIcon />{t('settings.theme')}</span>

@@ -134,6 +134,12 @@ export const GiftIcon = (p: P) => (
     <path d="M7.5 8a2.5 2.5 0 0 1 0-5C10 3 12 8 12 8s2-5 4.5-5a2.5 2.5 0 0 1 0 5" />
   </Icon>
 );
+export const KeyIcon = (p: P) => (
+  <Icon {...p}>
+    <circle cx="7.5" cy="15.5" r="4.5" />
+    <path d="m10.7 12.3 9.3-9.3M16 7l3 3M14 9l2 2" />
+  </Icon>
+);
 export const ShopIcon = (p: P) => (
   <Icon {...p}>
     <path d="M15 3h6v6M10 14 21 3" />
