@@ -241,9 +241,11 @@ class OpenAIApiTest(ChatdTestCase):
         self.assertEqual(len(c.rpc("me.apikeys.list")["items"]), 1, "keys are still listed")
         self.chatd.ctl("users", "api", str(uid), "on")
         self.assertIn("gpt-4o-mini", self.sdk(key, "models")["ids"])
+        self.assertTrue(c.rpc("site.info")["api_enabled"], "the web app offers API keys")
         self.chatd.ctl("settings", "set", "api.enabled", "off")
         err = self.sdk(key, "models")["error"]
         self.assertEqual((err["status"], err["type"]), (403, "permission_error"))
+        self.assertFalse(c.rpc("site.info")["api_enabled"], "the web app hides API keys")
         self.chatd.ctl("settings", "set", "api.enabled", "on")
         self.chatd.ctl("users", "ban", str(uid))
         err = self.chat(key)["error"]

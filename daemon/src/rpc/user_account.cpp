@@ -33,7 +33,8 @@ awaitable<json::value> site_info(services& s, const json::value&, call_context&)
                            {"default_theme", s.site.get("site.default_theme")},
                            {"models", std::move(models)},
                            {"default_model", s.chat.default_model()},
-                           {"allow_custom_system_prompt", s.site.get_bool("chat.allow_custom_system_prompt")}};
+                           {"allow_custom_system_prompt", s.site.get_bool("chat.allow_custom_system_prompt")},
+                           {"api_enabled", s.site.get_bool("api.enabled")}};
 }
 
 awaitable<json::value> roles_list(services& s, const json::value&, call_context&) {

@@ -2,7 +2,7 @@
 // visitor app, answered for sessions of admin accounts. Shapes follow daemon/src/rpc/admin_methods.cpp.
 
 import { rpc } from '../api';
-import type { Balance, Conversation, LedgerEntry } from '../types';
+import type { ApiKey, Balance, Conversation, LedgerEntry } from '../types';
 
 export interface Page<T> {
   items: T[];
@@ -34,6 +34,8 @@ export interface DayStats {
   credits_sold: number;
   first_token_p50_ms: number | null;
   first_token_p95_ms: number | null;
+  /** Of `questions`, those asked through the OpenAI-compatible API with users' own keys. */
+  api_questions: number;
   /** What the day's answers used and earned (CONTRACT.md §10); zero on days without answers. */
   prompt_tokens: number;
   completion_tokens: number;
@@ -78,6 +80,9 @@ export interface AdminUserDetail extends AdminUser {
   /** The stored paid bucket, expired credits included (they stay until a redemption forfeits them). */
   paid_credits: number;
   ledger: LedgerEntry[];
+  /** May the user call the OpenAI-compatible API (with the site's `api.enabled`)? */
+  api_enabled: boolean;
+  api_keys: ApiKey[];
 }
 
 export interface UpstreamKey {
@@ -299,6 +304,7 @@ export const admin = {
     rpc<{ balance: Balance }>('admin.users.grant', given(params)),
   ban: (id: number) => rpc<Empty>('admin.users.ban', { id }),
   unban: (id: number) => rpc<Empty>('admin.users.unban', { id }),
+  setApi: (id: number, enabled: boolean) => rpc<Empty>('admin.users.set_api', { id, enabled }),
 
   conversations: (params: PageParams & { user_id?: number; query?: string }) =>
     rpc<Page<AdminConversationSummary>>('admin.conversations.list', given(params)),

@@ -79,6 +79,8 @@ export function Dashboard() {
           <div class="tiles">
             <Tile id="questions-today" label={at('dash.questionsToday')} value={today.questions}
               sub={at('dash.last30', { n: sum(days, (d) => d.questions).toLocaleString() })} />
+            <Tile id="api-today" label={at('dash.apiToday')} value={today.api_questions ?? 0}
+              sub={at('dash.last30', { n: sum(days, (d) => d.api_questions ?? 0).toLocaleString() })} />
             <Tile id="active-today" label={at('dash.activeToday')} value={today.active_users}
               sub={at('dash.newToday', { n: today.new_users })} />
             <Tile id="users" label={at('dash.users')} value={status.users}

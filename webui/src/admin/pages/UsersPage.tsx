@@ -132,6 +132,17 @@ function UserDetail({ id }: { id: number }) {
     }
   };
 
+  const toggleApi = async () => {
+    if (!user) return;
+    try {
+      await admin.setApi(user.id, !user.api_enabled);
+      setNotice(at(user.api_enabled ? 'users.apiSwitchedOff' : 'users.apiSwitchedOn'));
+      await load();
+    } catch (err) {
+      setError(fail(err));
+    }
+  };
+
   return (
     <div class="page">
       <div class="page-head">
@@ -174,6 +185,27 @@ function UserDetail({ id }: { id: number }) {
                   <Link href={`/admin/users/${user.invited_by}`}>#{user.invited_by}</Link>
                 </Fact>
               )}
+              <Fact label={at('users.api')}>
+                <span data-testid="user-api" data-enabled={String(user.api_enabled)}>
+                  {at(user.api_enabled ? 'users.apiOn' : 'users.apiOff')}
+                </span>{' '}
+                <button type="button" class="btn btn-small" onClick={() => void toggleApi()} data-testid="user-api-toggle">
+                  {at(user.api_enabled ? 'users.apiTurnOff' : 'users.apiTurnOn')}
+                </button>
+                {user.api_keys.length > 0 && (
+                  <ul class="plain-list" data-testid="user-api-keys">
+                    {user.api_keys.map((k) => (
+                      <li key={k.id} data-testid="user-api-key">
+                        <code>{k.masked}</code> {k.name}
+                        <span class="muted">
+                          {' · '}
+                          {k.last_used_at ? <Time at={k.last_used_at} /> : at('users.apiNeverUsed')}
+                        </span>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </Fact>
               {user.wechat && (
                 <>
                   <Fact label="WeChat openid"><code class="break" data-testid="user-openid">{user.wechat.openid}</code></Fact>
