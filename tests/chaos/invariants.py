@@ -46,10 +46,10 @@ def questions_charged_once(daemon):
         daemon, "SELECT ref, reason, count(*) FROM ledger WHERE ref LIKE 'message:%' "
                 "GROUP BY ref, reason HAVING count(*) > 1")]
     out += [f"message {m}: refunded flag {flag} but {n} refund rows" for m, flag, n in rows(
-        daemon, "SELECT m.id, m.refunded, (SELECT count(*) FROM ledger l WHERE l.ref = 'message:' || m.id "
-                "AND l.reason LIKE 'refund%') n FROM messages m WHERE m.role = 'assistant' "
-                "AND m.charge_trial + m.charge_paid > 0 AND m.refunded != "
-                "(SELECT count(*) FROM ledger l WHERE l.ref = 'message:' || m.id AND l.reason LIKE 'refund%')")]
+        daemon, "SELECT m.id, m.refunded, COALESCE(r.n, 0) FROM messages m LEFT JOIN "
+                "(SELECT ref, count(*) n FROM ledger WHERE ref LIKE 'message:%' AND reason LIKE 'refund%' "
+                "GROUP BY ref) r ON r.ref = 'message:' || m.id WHERE m.role = 'assistant' "
+                "AND m.charge_trial + m.charge_paid > 0 AND m.refunded != COALESCE(r.n, 0)")]
     return out
 
 
