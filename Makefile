@@ -112,7 +112,8 @@ endef
 help:
 	@printf '%s\n' "chatd — self-hosted AI chat service" "" \
 		"  make run      install packages, build, start chatd on $(DEV_URL) ($(DEV_CONF))" \
-		"  make test     build and run every test (unit, integration, browser e2e) with ctest" \
+		"  make test     build and run every test (unit, integration, browser e2e) with ctest," \
+		"               then each fuzz target for 20 s" \
 		"  make build    install packages and build $(CHATD), $(CHATCTL) and webui/dist" \
 		"  make demo     like run, answered by a built-in fake upstream (no API key needed;" \
 		"               its own database and socket in $(DEMO_DIR)/)" \
