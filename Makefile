@@ -29,6 +29,8 @@ FAKE_PORT    ?= 18081
 FAKE_LISTEN  := 127.0.0.1:$(FAKE_PORT)
 FAKE_UPSTREAM_ARGS ?= --listen $(FAKE_LISTEN)
 DEMO_KEY     := sk-demo:demo:delay=30
+# `make fuzz`: seconds per libFuzzer target (tests/fuzz/README.md); `make test` gives each 20.
+FUZZ_SECONDS ?= 300
 
 # Debian 12 packages. Boost is pinned to 1.81: the unversioned libboost-dev is 1.74 and
 # conflicts with it. Node and npm may come from elsewhere; Debian's are the fallback.
@@ -37,7 +39,7 @@ DEB_PACKAGES := build-essential clang cmake ninja-build pkg-config \
 	libsqlitecpp-dev libspdlog-dev catch2 libssl-dev libargon2-dev libpoppler-cpp-dev libjemalloc-dev libpq-dev \
 	python3 curl ca-certificates sqlite3 \
 	$(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
-DEB_TEST_PACKAGES := chromium fonts-noto-cjk procps python3-cryptography postgresql
+DEB_TEST_PACKAGES := chromium fonts-noto-cjk procps python3-cryptography postgresql libclang-rt-14-dev
 
 # apt_install PACKAGES: installs those not yet installed; without apt-get when none are missing.
 define apt_install
@@ -105,15 +107,18 @@ wait_chatd() {
 }
 endef
 
-.PHONY: help deps test-deps webui build run test install demo bench chaos soak clean
+.PHONY: help deps test-deps webui build run test fuzz install demo bench chaos soak clean
 
 help:
 	@printf '%s\n' "chatd — self-hosted AI chat service" "" \
 		"  make run      install packages, build, start chatd on $(DEV_URL) ($(DEV_CONF))" \
-		"  make test     build and run every test (unit, integration, browser e2e) with ctest" \
+		"  make test     build and run every test (unit, integration, browser e2e) with ctest," \
+		"               then each fuzz target for 20 s" \
 		"  make build    install packages and build $(CHATD), $(CHATCTL) and webui/dist" \
 		"  make demo     like run, answered by a built-in fake upstream (no API key needed;" \
 		"               its own database and socket in $(DEMO_DIR)/)" \
+		"  make fuzz     build the libFuzzer targets (build-fuzz/), run each for FUZZ_SECONDS=$(FUZZ_SECONDS)" \
+		"               and merge what adds coverage into tests/fuzz/corpus/" \
 		"  make bench    run the streaming benchmark (tests/bench/run_bench.py)" \
 		"  make chaos    ROUNDS (default 50) rounds of load, each hit by a fault, checked against the" \
 		"               invariants (tests/chaos/); BACKEND=postgres runs them on a private PostgreSQL" \
@@ -177,6 +182,10 @@ test: test-deps build
 	@$(call npm_ci,tests/e2e)
 	@$(call npm_ci,tests/integration/openai_client)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j$(JOBS)
+	python3 tests/fuzz/run.py --seconds 20 --jobs $(JOBS)
+
+fuzz: test-deps
+	@python3 tests/fuzz/run.py --seconds $(FUZZ_SECONDS) --keep --jobs $(JOBS)
 
 install: build
 	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"

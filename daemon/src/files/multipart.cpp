@@ -181,7 +181,7 @@ void read_part_headers(std::string_view block, form_part& part) {
             if (disposition.value != "form-data")
                 malformed("a part's Content-Disposition is not form-data");
             auto* field = disposition.param("name");
-            if (!field) malformed("a part's Content-Disposition has no name");
+            if (!field || field->empty()) malformed("a part's Content-Disposition has no name");
             part.name = *field;
             std::optional<std::string> filename;
             if (auto* extended = disposition.param("filename*"))

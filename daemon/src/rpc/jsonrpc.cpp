@@ -134,8 +134,9 @@ boost::asio::awaitable<std::optional<json::value>> dispatcher::handle_one(const 
     auto mv = o.find("method");
     if (jv == o.end() || !jv->value().is_string() || jv->value().get_string() != "2.0")
         co_return reply_error(id, error_body(invalid_request, "Invalid Request: jsonrpc must be \"2.0\""));
-    if (mv == o.end() || !mv->value().is_string())
-        co_return reply_error(id, error_body(invalid_request, "Invalid Request: method must be a string"));
+    // The name is echoed in "Method not found": invalid UTF-8 there would make the reply invalid JSON.
+    if (mv == o.end() || !mv->value().is_string() || !text_valid(mv->value().get_string()))
+        co_return reply_error(id, error_body(invalid_request, "Invalid Request: method must be a string of UTF-8 text"));
     json::value params = nullptr;
     if (auto pv = o.find("params"); pv != o.end()) {
         if (!pv->value().is_object() && !pv->value().is_array())

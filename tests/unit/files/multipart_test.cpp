@@ -202,6 +202,10 @@ TEST_CASE("a part's headers: bounded, and they must name a form-data field", "[f
           "invalid_params");
     CHECK(refusal(form, with_headers("Content-Disposition: form-data; filename=\"a.txt\"")).first ==
           "invalid_params");
+    // Found by fuzzing: an empty name (name= or name="") is no name either.
+    CHECK(refusal(form, with_headers("Content-Disposition: form-data; name=; filename=\"a.txt\"")).first ==
+          "invalid_params");
+    CHECK(refusal(form, with_headers("Content-Disposition: form-data; name=\"\"")).first == "invalid_params");
     CHECK(refusal(form,
                   with_headers("Content-Disposition: form-data; name=\"file\"\r\nno colon here"))
               .first == "invalid_params");

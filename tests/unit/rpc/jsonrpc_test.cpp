@@ -194,3 +194,20 @@ TEST_CASE("NUL characters and infinite numbers in params are invalid") {
     r = *call(d, R"({"jsonrpc":"2.0","method":"get_data","params":{"name":"ok","n":1.5},"id":1})");
     CHECK(r.as_object().contains("result"));
 }
+
+TEST_CASE("a method name that is not UTF-8 is refused, and the reply stays valid JSON") {
+    auto d = make_dispatcher();
+    // Found by fuzzing: the name was echoed in "Method not found", so the reply did not parse.
+    asio::io_context ioc;
+    rpc::call_context ctx;
+    auto f = asio::co_spawn(ioc, d.handle("{\"jsonrpc\":\"2.0\",\"method\":\"get\x9f_data\",\"id\":7}", ctx),
+                            asio::use_future);
+    ioc.run();
+    auto body = f.get();
+    REQUIRE(body);
+    boost::system::error_code ec;
+    auto r = json::parse(*body, ec);
+    REQUIRE_FALSE(ec);
+    CHECK(r.at("error").at("code") == -32600);
+    CHECK(r.at("id") == 7);
+}
