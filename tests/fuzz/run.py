@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the libFuzzer targets into build-fuzz/ and runs them, one at a time.
+"""Builds the libFuzzer targets into build-fuzz/ and runs them, --jobs of them at a time.
 
   run.py [--seconds N] [--keep] [TARGET...]
 
@@ -10,6 +10,7 @@ merged into corpus/<target>/ afterwards (-merge=1), to be committed. A crash sto
 its input is left in build-fuzz/crashes/<target>/, and the run fails at the end. Prints a table
 of executions, coverage (edges: libFuzzer's cov) and corpus size per target."""
 import argparse
+import concurrent.futures
 import os
 import re
 import shutil
@@ -91,10 +92,11 @@ def main():
         build(args.jobs)
     chosen = args.target or targets()
     rows = []
-    for target in chosen:
-        row = fuzz(target, args.seconds, args.keep)
-        rows.append(row)
-        print(f"fuzz {target}: " + ("ok" if row["ok"] else "FAILED, " + row["why"]), flush=True)
+    # Each target is one process on one core: as many at once as there are jobs.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for row in pool.map(lambda target: fuzz(target, args.seconds, args.keep), chosen):
+            rows.append(row)
+            print(f"fuzz {row['target']}: " + ("ok" if row["ok"] else "FAILED, " + row["why"]), flush=True)
     print(f"\n{'target':<16}{'seconds':>8}{'execs':>12}{'edges':>8}{'features':>10}{'corpus':>8}{'kept':>6}")
     for r in rows:
         print(f"{r['target']:<16}{r.get('seconds', '-'):>8}{r.get('execs', '-'):>12}{r.get('edges', '-'):>8}"
