@@ -6,7 +6,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import struct
 import subprocess
@@ -14,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from harness import Chatd, ChatdTestCase, FakeUpstream, RpcError, main, wait_for
+from harness import Chatd, ChatdTestCase, FakeUpstream, RpcError, main, started, wait_for
 
 STORAGE_FULL_CODE = -32060
 
@@ -30,6 +29,7 @@ class DiskFullTest(ChatdTestCase):
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.skipTest("a 4 MiB tmpfs cannot be mounted as the data dir (mount needs root): "
                           + (mounted.stderr.strip() or f"mount exited {mounted.returncode}"))
+        self.first_started = len(started)
         self.fake = FakeUpstream(self.workdir)
         self.chatd = Chatd(self.workdir).start()
         self.db_path = os.path.join(self.data_dir, "chatd.db")
@@ -38,8 +38,7 @@ class DiskFullTest(ChatdTestCase):
     def tearDown(self):
         if self.pin is not None:
             self.pin.close()
-        if self.chatd.proc and self.chatd.proc.poll() is None:
-            self.chatd.stop(signal.SIGKILL)
+        self.chatd.end()
         if subprocess.run(["umount", self.data_dir], capture_output=True).returncode != 0:
             subprocess.run(["umount", "--lazy", self.data_dir], check=False)
         super().tearDown()
