@@ -182,7 +182,7 @@ test: test-deps build
 # one from a process whose test passed anyway. The PostgreSQL duplicates of the integration
 # suites (label postgres) and the browser tests are left out to keep CI's time; the PostgreSQL
 # code still runs in unit_store_postgres and the test_postgres* suites.
-SANITIZE_TARGETS := chatd chatctl fake_upstream unit_upstream unit_core
+SANITIZE_TARGETS := chatd chatctl chatctl_completion fake_upstream unit_upstream unit_core
 test-sanitize: test-deps
 	@[ -f $(SANITIZE_DIR)/build.ninja ] || CC=clang CXX=clang++ cmake -S . -B $(SANITIZE_DIR) -G Ninja \
 		-DCMAKE_BUILD_TYPE=Debug -DCHATD_SANITIZE=ON
