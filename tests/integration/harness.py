@@ -430,8 +430,12 @@ class ChatdTestCase(unittest.TestCase):
     chatd_args = ()  # command-line options (top-level keys go here)
     fake_args = ()
 
-    def setUp(self):
+    def run(self, result=None):
+        # Here rather than in setUp, which some tests replace: what this test starts is checked.
         self.first_started = len(started)
+        return super().run(result)
+
+    def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="chatd-it-")
         self.fake = FakeUpstream(self.workdir, *self.fake_args)
         self.chatd = Chatd(self.workdir, self.extra_conf, self.chatd_args).start()

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from harness import Chatd, ChatdTestCase, FakeUpstream, RpcError, main, started, wait_for
+from harness import Chatd, ChatdTestCase, FakeUpstream, RpcError, main, wait_for
 
 STORAGE_FULL_CODE = -32060
 
@@ -29,7 +29,6 @@ class DiskFullTest(ChatdTestCase):
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.skipTest("a 4 MiB tmpfs cannot be mounted as the data dir (mount needs root): "
                           + (mounted.stderr.strip() or f"mount exited {mounted.returncode}"))
-        self.first_started = len(started)
         self.fake = FakeUpstream(self.workdir)
         self.chatd = Chatd(self.workdir).start()
         self.db_path = os.path.join(self.data_dir, "chatd.db")
