@@ -367,6 +367,7 @@ class Chatd:
                 with open(self.log_path, "rb") as f:
                     port_taken = b"Address already in use" in f.read()[logged:]
                 if self.started_once or attempt == 4 or not port_taken:
+                    self.end()  # not left running when the test that started it fails
                     raise
                 self.log.close()
                 self.pick_port()
@@ -438,7 +439,11 @@ class ChatdTestCase(unittest.TestCase):
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="chatd-it-")
         self.fake = FakeUpstream(self.workdir, *self.fake_args)
-        self.chatd = Chatd(self.workdir, self.extra_conf, self.chatd_args).start()
+        try:
+            self.chatd = Chatd(self.workdir, self.extra_conf, self.chatd_args).start()
+        except BaseException:
+            self.fake.stop()  # tearDown does not run when setUp fails
+            raise
 
     def tearDown(self):
         try:
