@@ -4,10 +4,15 @@ Binaries come from the environment (set by CTest): CHATD_BIN, CHATCTL_BIN, FAKE_
 FAKE_WECHAT_SCRIPT may point at another fake_wechat.py. With CHATD_TEST_POSTGRES_URL (set by
 tests/support/pg_server.py --run) every chatd keeps its state in a fresh PostgreSQL database
 on that server instead of a SQLite file, and db() reads that database.
+
+Against a sanitized build (`make test-sanitize`, which sets ASAN_OPTIONS) each test ends its
+chatd with SIGTERM, so that LeakSanitizer looks at its exit, and fails when a chatd or
+fake_upstream it started wrote a sanitizer report, even if every assertion passed.
 """
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,6 +32,36 @@ FAKE_WECHAT = os.environ.get("FAKE_WECHAT_SCRIPT", os.path.join(ROOT, "tests", "
 POSTGRES = os.environ.get("CHATD_TEST_POSTGRES_URL", "")
 FAKES_DIR = os.path.join(ROOT, "tests", "fakes")
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+SANITIZED = "ASAN_OPTIONS" in os.environ
+# The sanitized build runs several times slower: wait_for allows it this many times as long.
+SLOWER = 4 if SANITIZED else 1
+# What a sanitizer writes when it finds something (on stderr, unless log_path sends it to a file).
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def sanitizer_report(pid, log_path=None):
+    """What the sanitizers reported about process pid: the file log_path=PREFIX in ASAN_OPTIONS
+    named them to (PREFIX.pid), and the lines of its own log that carry a sanitizer's marker."""
+    found = []
+    prefix = re.search(r"(?:^|:)log_path=([^:]+)", os.environ.get("ASAN_OPTIONS", ""))
+    if prefix and os.path.exists(f"{prefix.group(1)}.{pid}"):
+        with open(f"{prefix.group(1)}.{pid}", errors="replace") as f:
+            found.append(f.read())
+    if log_path and os.path.exists(log_path):
+        with open(log_path, errors="replace") as f:
+            found += [line for line in f if any(m in line for m in SANITIZER_MARKERS)]
+    return "".join(found)
+
+
+# Every chatd and fake_upstream started, as (name, process, log path): checked for sanitizer
+# reports at the end of each test (ChatdTestCase) and of the whole file (main).
+started = []
+
+
+def sanitizer_findings(processes):
+    """The sanitizer reports about those of processes that have exited, one text."""
+    return "".join(f"--- {name} (pid {proc.pid}) ---\n{report}\n" for name, proc, log in processes
+                   if proc.poll() is not None and (report := sanitizer_report(proc.pid, log)))
 
 
 def free_port():
@@ -36,7 +71,7 @@ def free_port():
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * SLOWER
     while time.monotonic() < deadline:
         value = predicate()
         if value:
@@ -51,6 +86,7 @@ class FakeUpstream:
         self.log = open(os.path.join(workdir, "fake.log"), "wb")
         self.proc = subprocess.Popen([FAKE, "--listen", "127.0.0.1:0", "--port-file", self.port_file, *args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
+        started.append(("fake_upstream", self.proc, self.log.name))
         self.port = int(wait_for(self.read_port, what="fake_upstream port"))
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
 
@@ -373,6 +409,7 @@ class Chatd:
             logged = self.log.tell()
             self.proc = subprocess.Popen([CHATD, "--config", self.conf, *self.args], stdout=self.log,
                                          stderr=subprocess.STDOUT)
+            started.append(("chatd", self.proc, self.log_path))
             try:
                 wait_for(self.healthy, what="chatd /healthz")
                 break
@@ -382,6 +419,7 @@ class Chatd:
                 with open(self.log_path, "rb") as f:
                     port_taken = b"Address already in use" in f.read()[logged:]
                 if self.started_once or attempt == 4 or not port_taken:
+                    self.end()  # not left running when the test that started it fails
                     raise
                 self.log.close()
                 self.pick_port()
@@ -412,6 +450,15 @@ class Chatd:
             self.log.close()
         return self.proc.returncode if self.proc else None
 
+    def end(self):
+        """Stops chatd at a test's end: SIGKILL, or under the sanitizers SIGTERM (SIGKILL after
+        30 s), since LeakSanitizer only looks at a process that exits."""
+        if self.proc and self.proc.poll() is None:
+            try:
+                self.stop(signal.SIGTERM if SANITIZED else signal.SIGKILL)
+            except subprocess.TimeoutExpired:
+                self.stop(signal.SIGKILL)
+
     def ctl(self, *args, input=None, check=True):
         r = subprocess.run([CHATCTL, "-s", self.socket, *args], input=input, capture_output=True,
                            text=True, timeout=60)
@@ -436,22 +483,33 @@ class ChatdTestCase(unittest.TestCase):
     chatd_args = ()  # command-line options (top-level keys go here)
     fake_args = ()
 
+    def run(self, result=None):
+        # Here rather than in setUp, which some tests replace: what this test starts is checked.
+        self.first_started = len(started)
+        return super().run(result)
+
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="chatd-it-")
         self.fake = FakeUpstream(self.workdir, *self.fake_args)
-        self.chatd = Chatd(self.workdir, self.extra_conf, self.chatd_args).start()
+        try:
+            self.chatd = Chatd(self.workdir, self.extra_conf, self.chatd_args).start()
+        except BaseException:
+            self.fake.stop()  # tearDown does not run when setUp fails
+            raise
 
     def tearDown(self):
         try:
-            if self.chatd.proc and self.chatd.proc.poll() is None:
-                self.chatd.stop(signal.SIGKILL)
+            self.chatd.end()
         finally:
             self.fake.stop()
+        findings = sanitizer_findings(started[self.first_started:])
         failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) if hasattr(self._outcome, "errors") else False
-        if failed or os.environ.get("KEEP_WORKDIR"):
+        if failed or findings or os.environ.get("KEEP_WORKDIR"):
             print(f"\nwork dir kept: {self.workdir}\n--- chatd log tail ---\n{self.chatd.log_text()[-4000:]}")
         else:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        if findings:
+            raise AssertionError(f"sanitizer reports:\n{findings}")
 
     def key(self, behaviour="ok", **opts):
         """A fake key string with a unique prefix."""
@@ -474,4 +532,10 @@ class ChatdTestCase(unittest.TestCase):
 
 
 def main():
-    unittest.main(verbosity=2)
+    """Runs the file's tests; fails when any of them failed or when a process they started wrote
+    a sanitizer report (also those a test of its own stops, e.g. in tearDownClass)."""
+    result = unittest.main(verbosity=2, exit=False).result
+    findings = sanitizer_findings(started)
+    if findings:
+        print(f"\nsanitizer reports:\n{findings}", file=sys.stderr)
+    sys.exit(0 if result.wasSuccessful() and not findings else 1)

@@ -6,7 +6,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import struct
 import subprocess
@@ -38,8 +37,7 @@ class DiskFullTest(ChatdTestCase):
     def tearDown(self):
         if self.pin is not None:
             self.pin.close()
-        if self.chatd.proc and self.chatd.proc.poll() is None:
-            self.chatd.stop(signal.SIGKILL)
+        self.chatd.end()
         if subprocess.run(["umount", self.data_dir], capture_output=True).returncode != 0:
             subprocess.run(["umount", "--lazy", self.data_dir], check=False)
         super().tearDown()

@@ -363,7 +363,8 @@ class StreamFlushTest(ChatdTestCase):
     chatd_args = ("--stream_flush_ms", "200")
 
     def test_fast_text_is_gathered_and_the_first_goes_at_once(self):
-        self.add_key("ok", tokens=20, delay=20)
+        # first_delay: the stream is open before the first token, however slow the build.
+        self.add_key("ok", tokens=20, delay=20, first_delay=1000)
         c = self.chatd.client()
         c.register("alice")
         sent = c.ask("hello")

@@ -52,8 +52,8 @@ login_service::login_service(api& wechat_api, std::function<std::shared_ptr<cons
     : api_(wechat_api),
       config_(std::move(cfg)),
       hooks_(std::move(hooks)),
-      state_(std::move(state)),
-      limiter_(limiter) {}
+      limiter_(limiter),
+      state_(std::move(state)) {}
 
 credentials login_service::account() const {
     auto c = config_();
