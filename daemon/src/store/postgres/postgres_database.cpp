@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <poll.h>
+#include <thread>
 
 #include "store/postgres/postgres_store.hpp"
 #include "util/app_error.hpp"
@@ -21,6 +22,19 @@ bool connection_lost(const pg::error& e) {
     const auto& s = e.sqlstate();
     return s.empty() || s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03";
 }
+
+// 40P01 deadlock_detected, 40001 serialization_failure: the server rolled the transaction back
+// so that another could go on; the same call run again is expected to succeed.
+bool worth_another_try(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const pg::error& e) {
+        return e.sqlstate() == "40P01" || e.sqlstate() == "40001";
+    } catch (...) {
+        return false;
+    }
+}
+constexpr int conflict_attempts = 5;
 
 // NOTIFY's payload limit is 8,000 bytes: longer news goes as "anything may have changed".
 constexpr std::size_t max_detail = 7000;
@@ -199,12 +213,24 @@ void postgres_database::run_on(worker& w, job& j, bool reading) {
         w.warned = false;
     }
     std::exception_ptr error;
-    try {
-        if (reading) conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
-        error = j.work(*w.store);
-        if (reading) conn.exec(error ? "ROLLBACK" : "COMMIT");
-    } catch (...) {
-        error = std::current_exception();
+    for (int attempt = 1;; ++attempt) {
+        error = nullptr;
+        try {
+            if (reading) conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+            error = j.work(*w.store);
+            if (reading) conn.exec(error ? "ROLLBACK" : "COMMIT");
+        } catch (...) {
+            error = std::current_exception();
+        }
+        if (!error || attempt == conflict_attempts || !conn.healthy() || !worth_another_try(error)) break;
+        if (reading) {
+            try {
+                conn.exec("ROLLBACK");
+            } catch (...) {
+            }
+        }
+        spdlog::info("PostgreSQL chose this call to break a lock conflict; running it again");
+        std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));  // the winner commits first
     }
     if (error) {
         try {
