@@ -160,6 +160,8 @@ boost::asio::awaitable<std::optional<json::value>> dispatcher::handle_one(const 
                            json::object{{"reason", "invalid_params"}})));
     try {
         if (!ctx.via_socket) {
+            if (m.who != access::anyone && !ctx.user && ctx.session_error)
+                std::rethrow_exception(ctx.session_error);
             if (m.who != access::anyone && !ctx.user) fail("unauthorized", "请先登录 (please log in)");
             if (m.who != access::anyone && ctx.user->banned) fail("user_banned", "账号已被封禁 (this account is banned)");
             if (m.who == access::admin && !ctx.user->is_admin) fail("forbidden", "需要管理员权限 (admins only)");

@@ -25,6 +25,9 @@ enum class access {
 struct call_context {
     bool via_socket = false;
     std::optional<store::user_row> user;  // the session's user, public listener only
+    // Why the session could not be looked up (the database is away): methods that need a user
+    // answer with it, each with its own id, rather than as if nobody were logged in.
+    std::exception_ptr session_error;
     std::string session_token_hash;
     std::string peer;  // client IP ("local" on the admin socket)
     std::string user_agent;

@@ -33,7 +33,13 @@ awaitable<void> front_end::handle_rpc(net::request& req, net::responder& r) {
     auto c = p_.config();
     ctx.secure = c->public_url.starts_with("https://");
     ctx.origin = !c->public_url.empty() ? c->public_url : "http://" + std::string(req.header("host"));
-    if (!req.admin_socket) ctx.user = co_await p_.auth.resolve(req.header("cookie"), ctx.session_token_hash);
+    if (!req.admin_socket) {
+        try {
+            ctx.user = co_await p_.auth.resolve(req.header("cookie"), ctx.session_token_hash);
+        } catch (const app_error&) {
+            ctx.session_error = std::current_exception();
+        }
+    }
     auto body = co_await p_.dispatcher.handle(req.body, ctx);
     net::response res;
     for (auto& cookie : ctx.set_cookies) res.headers.emplace_back("Set-Cookie", cookie);
@@ -68,7 +74,14 @@ awaitable<front_end::stream_request> front_end::stream_of(const net::request& re
         co_return out;
     }
     std::string token_hash;
-    auto user = co_await p_.auth.resolve(req.header("cookie"), token_hash);
+    std::optional<store::user_row> user;
+    try {
+        user = co_await p_.auth.resolve(req.header("cookie"), token_hash);
+    } catch (const app_error& e) {
+        // The database is away: the browser retries the stream, as after any dropped one.
+        out.refusal = net::json_response(503, json::serialize(json::object{{"error", e.reason}}));
+        co_return out;
+    }
     if (!user || user->banned) {
         out.refusal = net::json_response(401, R"({"error":"unauthorized"})");
         co_return out;

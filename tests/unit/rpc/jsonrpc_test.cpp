@@ -49,10 +49,12 @@ rpc::dispatcher make_dispatcher() {
     return d;
 }
 
-std::optional<json::value> call(const rpc::dispatcher& d, std::string_view body, bool socket = false) {
+std::optional<json::value> call(const rpc::dispatcher& d, std::string_view body, bool socket = false,
+                                std::exception_ptr session_error = nullptr) {
     asio::io_context ioc;
     rpc::call_context ctx;
     ctx.via_socket = socket;
+    ctx.session_error = session_error;
     auto f = asio::co_spawn(ioc, d.handle(body, ctx), asio::use_future);
     ioc.run();
     auto r = f.get();
@@ -210,4 +212,16 @@ TEST_CASE("a method name that is not UTF-8 is refused, and the reply stays valid
     REQUIRE_FALSE(ec);
     CHECK(r.at("error").at("code") == -32600);
     CHECK(r.at("id") == 7);
+}
+
+TEST_CASE("a session that could not be looked up fails the methods that need a user, each with its id") {
+    auto d = make_dispatcher();
+    auto away = std::make_exception_ptr(app_error("database_unavailable", "the database is away"));
+    auto r = *call(d, R"([{"jsonrpc":"2.0","method":"needs_user","id":7},
+                         {"jsonrpc":"2.0","method":"sum","params":[1,2],"id":8}])", false, away);
+    auto& replies = r.as_array();
+    REQUIRE(replies.size() == 2);
+    CHECK(replies[0].at("id") == 7);
+    CHECK(replies[0].at("error").at("data").at("reason") == "database_unavailable");
+    CHECK(replies[1].at("result") == 3);  // needs nobody: still answered
 }
