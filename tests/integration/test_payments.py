@@ -107,6 +107,9 @@ class PaymentCase(ChatdTestCase):
         self.assertEqual({e["client_ip"] for e in events if e["source"] == "notify"}, {"127.0.0.1"})
 
     def test_bad_notifications_change_nothing(self):
+        # The minute job's first pass (2 s after start) would find the order paid at the channel
+        # and credit it: the order is placed after that pass, and the next one is a minute away.
+        wait_for(lambda: "pay: the minute job asked" in self.chatd.log_text(), what="the minute job's first pass")
         c = self.buyer()
         no = self.create(c)
         self.pay_fake.pay(no, notify=False)

@@ -326,6 +326,7 @@ awaitable<void> payments::minute_loop() {
         try {
             auto pending = co_await db_.read([](store::store& st) { return st.pending_orders(200); });
             for (const auto& o : pending) co_await sync(o.order_no, "sync");
+            spdlog::debug("pay: the minute job asked about {} pending order(s)", pending.size());
         } catch (const std::exception& e) {
             spdlog::error("pay: syncing pending orders failed: {}", e.what());
         }
