@@ -125,7 +125,8 @@ void sign_wechat(world& w, net::request& r) {
                     return v && v->is_string() ? std::string(v->get_string()) : std::string();
                 };
                 auto nonce = text("nonce");
-                if (!nonce.empty()) {
+                // WeChat Pay's nonces are 12 characters; OpenSSL takes GCM nonces up to 128 bytes.
+                if (!nonce.empty() && nonce.size() <= 64) {
                     auto sealed = base64_encode(gcm_seal(nonce, text("associated_data"), std::string(plain->get_string())));
                     o.erase("plaintext");
                     o["ciphertext"] = sealed;
