@@ -1,8 +1,9 @@
 // Personal API keys in the account dialog: the base URL to copy, a key created with a name and
 // shown once (copied to the clipboard, gone from the page once dismissed), the list with the
 // masked key and when it was last used (after a real call to /v1/chat/completions with it), at
-// most ten keys, revoking (the key stops working), and the tab hidden when the operator switches
-// the API off. Screenshots at desktop and phone size.
+// most ten keys, the choice to list API questions in the history (marked "API"), revoking (the
+// key stops working), and the tab hidden when the operator switches the API off. Screenshots at
+// desktop and phone size.
 
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
@@ -31,6 +32,9 @@ const sel = {
   full: '[data-testid="apikeys-full"]',
   revoke: '[data-testid="apikey-revoke"]',
   revokeYes: '[data-testid="apikey-revoke-yes"]',
+  historyToggle: '[data-testid="apikeys-history-toggle"]',
+  historyTitle: '[data-testid="history-title"]',
+  historyApi: '[data-testid="history-api"]',
 };
 
 describe('chatd web UI: personal API keys', () => {
@@ -121,6 +125,24 @@ describe('chatd web UI: personal API keys', () => {
     assert.equal(await page.locator(sel.create).isDisabled(), true);
     await assert.rejects(client.call('me.apikeys.create', { name: 'eleventh' }), /./, 'the daemon refuses it too');
     await shoot('apikeys-full', [DESKTOP]);
+  });
+
+  step('the API question shows in the history, marked API, only when the user chooses so', async () => {
+    const { page } = ctx;
+    assert.equal(await page.locator(sel.historyTitle).count(), 0, 'hidden by default');
+    const toggle = page.locator(sel.historyToggle);
+    assert.equal(await toggle.isChecked(), false);
+    await toggle.check();
+    await waitFor(async () => (await page.locator(sel.historyApi).count()) === 1, { what: 'the API conversation in the history' });
+    await shoot('apikeys-history', [DESKTOP]);
+    await page.locator(sel.close).click();
+    // The choice is kept: after a reload the list still has it, and the toggle is on.
+    await page.reload();
+    await page.locator(sel.historyApi).waitFor();
+    await openApiTab();
+    await waitFor(async () => page.locator(sel.historyToggle).isChecked(), { what: 'the choice kept' });
+    await page.locator(sel.historyToggle).uncheck();
+    await waitFor(async () => (await page.locator(sel.historyTitle).count()) === 0, { what: 'the history without it' });
   });
 
   step('revoke after confirming: the key is gone from the list and refused by /v1', async () => {

@@ -107,6 +107,11 @@ answer_script::answer_script(const chat_request& chat, const plan& p, const defa
                                             : scripted_tokens_.size();
     if (shape_ != reasoning_shape::none)
         reasoning_count_ = static_cast<std::size_t>(std::max(0, p.think_tokens));
+    // Like OpenAI: the answer stops at the request's cap and says so.
+    if (chat.max_tokens > 0 && token_count_ > chat.max_tokens) {
+        token_count_ = chat.max_tokens;
+        cut_short_ = true;
+    }
 }
 
 std::string_view answer_script::token(std::size_t i) const {
@@ -242,13 +247,16 @@ answer_script::step answer_script::next() {
             }
             phase_ = phase::stop;
             return next();
-        case phase::stop:
+        case phase::stop: {
             phase_ = include_usage_ ? phase::usage : phase::done;
-            if (shape_ == reasoning_shape::deepseek)
-                return event(stop_chunk_deepseek, std::nullopt);
-            if (shape_ == reasoning_shape::openrouter)
-                return event(stop_chunk_openrouter, std::nullopt);
-            return event(stop_chunk, std::nullopt);
+            std::string_view chunk = shape_ == reasoning_shape::deepseek     ? stop_chunk_deepseek
+                                     : shape_ == reasoning_shape::openrouter ? stop_chunk_openrouter
+                                                                             : stop_chunk;
+            if (!cut_short_) return event(chunk, std::nullopt);
+            body_ = chunk;
+            body_.replace(body_.find("\"stop\""), 6, "\"length\"");
+            return event(body_, std::nullopt);
+        }
         case phase::usage: {
             phase_ = phase::done;
             // completion_tokens includes the reasoning, as every provider counts it.
@@ -291,7 +299,7 @@ std::string answer_script::completion_body(const chat_request& chat) const {
         {"model", chat.model},
         {"choices", json::array{json::object{{"index", 0},
                                              {"message", std::move(message)},
-                                             {"finish_reason", "stop"}}}},
+                                             {"finish_reason", cut_short_ ? "length" : "stop"}}}},
         {"usage", std::move(usage)}};
     return json::serialize(body);
 }

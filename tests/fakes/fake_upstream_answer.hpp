@@ -66,6 +66,7 @@ private:
     reasoning_shape shape_;
     bool drop_;  // `drop`: the stream ends after `after` answer tokens, without the final chunk
     bool include_usage_;
+    bool cut_short_ = false;  // the answer reached the request's max_tokens: finish_reason "length"
     std::size_t prompt_tokens_;
     std::size_t token_count_ = 0;
     std::size_t reasoning_count_ = 0;

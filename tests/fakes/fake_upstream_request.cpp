@@ -77,6 +77,9 @@ std::optional<chat_request> parse_chat(const std::string& body) {
     if (auto so = o.if_contains("stream_options"); so && so->is_object())
         if (auto iu = so->get_object().if_contains("include_usage"); iu && iu->is_bool())
             r.include_usage = iu->get_bool();
+    for (const char* cap : {"max_tokens", "max_completion_tokens"})
+        if (auto m = o.if_contains(cap); m && m->is_int64() && m->get_int64() > 0)
+            r.max_tokens = static_cast<std::size_t>(m->get_int64());
     std::size_t chars = 0;
     if (auto msgs = o.if_contains("messages"); msgs && msgs->is_array()) {
         bool first = true;

@@ -16,6 +16,7 @@ struct chat_request {
     bool include_usage = false;
     bool has_stream_options = false;  // the member is there at all, for `nostreamopts`
     std::size_t prompt_tokens = 1;
+    std::size_t max_tokens = 0;  // max_tokens or max_completion_tokens; 0: none
     std::string transcript;     // "role: content" lines, for `echo`
     std::string last_question;  // the last user message's text, for `demo`
 };

@@ -162,8 +162,17 @@ class OpenAIApiTest(ChatdTestCase):
         self.assertTrue(all(ch["choices"] for ch in plain))
         self.assertEqual(self.trial(c), 7)
 
-        # The web history leaves them out; the operator's logs mark them with the key's name.
+        # The web history leaves them out unless the user chooses to see them there.
         self.assertEqual(c.rpc("conversations.list")["items"], [])
+        self.assertFalse(c.rpc("me.get")["show_api_history"])
+        self.assertTrue(c.rpc("me.update", {"show_api_history": True})["show_api_history"])
+        shown = c.rpc("conversations.list")["items"]
+        self.assertEqual(len(shown), 3)
+        self.assertTrue(all(i["source"] == "api" and i["api_key_name"] == "laptop" for i in shown))
+        self.assertEqual(len(c.rpc("conversations.get", {"id": shown[0]["id"]})["messages"]), 2)
+        c.rpc("me.update", {"show_api_history": False})
+        self.assertEqual(c.rpc("conversations.list")["items"], [])
+        # The operator's logs mark them with the key's name.
         logs = self.chatd.ctl_json("logs", "--user", str(uid))["items"]
         self.assertEqual(len(logs), 3)
         self.assertTrue(all(l["source"] == "api" and l["api_key_name"] == "laptop" for l in logs))
@@ -175,6 +184,19 @@ class OpenAIApiTest(ChatdTestCase):
         c.ask("from the web")
         err = self.chat(key)["error"]
         self.assertEqual((err["status"], err["code"]), (429, "rate_limit_exceeded"))
+
+    def test_an_answer_cut_at_max_tokens_finishes_with_length(self):
+        upstream_key, _ = self.add_key("ok", tokens=12)
+        c, _, made = self.user_with_key()
+        whole = self.chat(made["key"], max_tokens=3)
+        self.assertEqual(self.fake.last_body(upstream_key)["max_tokens"], 3)
+        self.assertEqual(whole["choices"][0]["finish_reason"], "length")
+        self.assertEqual(whole["choices"][0]["message"]["content"], "The quick brown ")  # the fake's first three tokens
+        streamed = self.chat(made["key"], stream=True, max_tokens=3)["chunks"]
+        self.assertEqual([ch["choices"][0]["finish_reason"] for ch in streamed][-1], "length")
+        # Under the cap the answer ends as usual.
+        self.assertEqual(self.chat(made["key"], max_tokens=20)["choices"][0]["finish_reason"], "stop")
+        self.assertEqual(self.trial(c), 7)
 
     def test_reasoning_comes_as_reasoning_content(self):
         self.add_key("reasoning", think_tokens=3, tokens=2)

@@ -1,13 +1,16 @@
 """chatd on PostgreSQL ([store] backend = postgres) against a private server: what admin.status
-says, two instances on one database, a server that is away at start or restarts meanwhile."""
+says, two instances on one database, a server that is away at start or restarts meanwhile, or
+goes away while an answer ends."""
 import os
 import signal
 import subprocess
 import threading
 import time
 
+import json
+
 import harness
-from harness import CHATD, Chatd, ChatdTestCase, RpcError, main
+from harness import CHATD, Chatd, ChatdTestCase, RpcError, main, read_events, wait_for
 from pg_server import PgServer
 
 PASSWORD = "never-logged-pw"
@@ -160,6 +163,40 @@ class PostgresTest(ChatdTestCase):
         self.assertEqual(self.db().execute("SELECT count(*) FROM messages").fetchone()[0], messages + 2)
         self.assertIn("PostgreSQL", self.chatd.log_text())  # the outage was logged…
         self.assertNotIn(PASSWORD, self.chatd.log_text())  # …without the password
+
+    def test_an_answer_ending_while_the_database_is_away_is_stored_failed_and_refunded_later(self):
+        self.add_key("ok", tokens=10, delay=200)
+        c = self.chatd.client()
+        c.register("carol")
+        trial = c.rpc("me.get")["balance"]["trial"]
+        sent = c.ask("a long answer")
+        conn, r = c.open_stream(sent["message_id"])
+        try:
+            read_events(r, stop_after_deltas=1)
+            self.pg.halt()
+            try:
+                events = read_events(r)  # the answer goes on; its end cannot be stored
+            finally:
+                self.pg.resume()
+        finally:
+            conn.close()
+        last = json.loads(events[-1][2])
+        self.assertEqual((events[-1][0], last["reason"], last["refunded"]), ("error", "database_unavailable", True))
+
+        def stored():
+            try:
+                return self.db().execute("SELECT status, refunded, error_reason FROM messages WHERE id = ?",
+                                         (sent["message_id"],)).fetchone()
+            except Exception:
+                return None
+        # Never left `streaming`: stored as it ended once the database is back, refunded once.
+        wait_for(lambda: (stored() or ("",))[0] == "failed", timeout=30, what="the answer stored")
+        status, refunded, reason = stored()
+        self.assertEqual((status, bool(refunded), reason), ("failed", True, "database_unavailable"))
+        wait_for(lambda: c.rpc("me.get")["balance"]["trial"] == trial, timeout=30, what="the refund")
+        refunds = self.db().execute("SELECT count(*) FROM ledger WHERE reason = 'refund' AND ref = ?",
+                                    ("message:%d" % sent["message_id"],)).fetchone()[0]
+        self.assertEqual(refunds, 1)
 
 
 if __name__ == "__main__":

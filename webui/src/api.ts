@@ -121,7 +121,7 @@ export const api = {
   send: (params: ChatSendParams) => rpc<ChatSendResult>('chat.send', params),
   stop: (messageId: number) => rpc<Record<string, never>>('chat.stop', { message_id: messageId }),
   regenerate: (messageId: number) => rpc<ChatSendResult>('chat.regenerate', { message_id: messageId }),
-  updateMe: (change: { name?: string; theme?: string }) => rpc<Me>('me.update', change),
+  updateMe: (change: { name?: string; theme?: string; show_api_history?: boolean }) => rpc<Me>('me.update', change),
   listConversations: (params: { cursor?: string | number; limit?: number; query?: string }) =>
     rpc<ConversationList>('conversations.list', params),
   getConversation: (id: number) => rpc<Conversation>('conversations.get', { id }),

@@ -200,6 +200,8 @@ const zhCN = {
   'apikeys.revokeYes': '确认吊销',
   'apikeys.revokeNo': '取消',
   'apikeys.forbidden': '你的账号未开通 API。',
+  'apikeys.history': '在历史记录中显示通过 API 的提问',
+  'apikeys.historyHint': '默认只在你自己的应用里可见。',
 
   'chat.empty': '有什么可以帮你的？',
   'chat.input': '输入你的问题',
@@ -265,6 +267,7 @@ const zhCN = {
   'side.pin': '置顶',
   'side.unpin': '取消置顶',
   'side.pinned': '已置顶',
+  'side.apiKey': '通过 API 密钥“{name}”提问',
   'side.rename': '重命名',
   'side.renameLabel': '对话标题',
   'side.delete': '删除',

@@ -50,6 +50,8 @@ export interface Me {
   is_admin: boolean;
   theme: string;
   invite_code: string;
+  /** The user's choice: questions asked through their API keys listed in the history too. */
+  show_api_history?: boolean;
   balance: Balance;
 }
 
@@ -131,6 +133,9 @@ export interface ConversationSummary {
   created_at?: number;
   model?: string;
   role_id?: number | null;
+  /** `api`: asked with a personal API key (listed when the user chose so), named by the key. */
+  source?: 'web' | 'api';
+  api_key_name?: string;
 }
 
 export interface ConversationList {

@@ -10,10 +10,9 @@ awaitable<std::optional<store::user_row>> accounts::user(store::id_t id) {
     co_return co_await db_.run([id](store::store& st) { return st.user_by_id(id); });
 }
 
-awaitable<store::user_row> accounts::update_profile(store::id_t id, std::optional<std::string> name,
-                                                    std::optional<std::string> theme) {
-    co_return co_await db_.run([=](store::store& st) {
-        st.update_user(id, name, theme);
+awaitable<store::user_row> accounts::update_profile(store::id_t id, store::profile_change change) {
+    co_return co_await db_.run([id, change = std::move(change)](store::store& st) {
+        st.update_user(id, change);
         auto u = st.user_by_id(id);
         if (!u) throw app_error("not_found", "no such user");
         return *u;

@@ -16,8 +16,7 @@ public:
     // Read fresh on the writer's connection: a balance just spent shows at once.
     boost::asio::awaitable<std::optional<store::user_row>> user(store::id_t id);
     // Changes what is given; returns the account afterwards. not_found when it is gone.
-    boost::asio::awaitable<store::user_row> update_profile(store::id_t id, std::optional<std::string> name,
-                                                           std::optional<std::string> theme);
+    boost::asio::awaitable<store::user_row> update_profile(store::id_t id, store::profile_change change);
     // Operator listing on the read-only connection.
     boost::asio::awaitable<store::page<store::user_row>> list(std::string query, store::page_cursor page);
     boost::asio::awaitable<std::optional<store::user_row>> find(store::id_t id);

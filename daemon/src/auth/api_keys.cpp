@@ -1,5 +1,7 @@
 #include "auth/api_keys.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -84,18 +86,68 @@ awaitable<void> api_keys::revoke(store::id_t user_id, store::id_t key_id) {
     bool done = co_await db_.run(
         [user_id, key_id](store::store& s) { return s.revoke_api_key(user_id, key_id, unix_now()); });
     if (!done) throw app_error("not_found", "no such API key");
+    std::lock_guard lock(cache_mu_);
+    std::erase_if(cache_, [&](const auto& kv) { return kv.second.caller.key_id == key_id; });
 }
 
 awaitable<std::optional<store::api_caller>> api_keys::resolve(std::string_view authorization) {
     auto key = bearer_token(authorization);
     // Anything that cannot be a key is refused without asking the database.
     if (!looks_like_api_key(key)) co_return std::nullopt;
-    co_return co_await db_.run([hash = api_key_hash(key)](store::store& s) { return s.use_api_key(hash, unix_now()); });
+    auto hash = api_key_hash(key);
+    auto fetched = std::chrono::steady_clock::now();
+    std::optional<store::api_caller> caller;
+    {
+        std::lock_guard lock(cache_mu_);
+        auto ttl = db_.shared() ? std::chrono::steady_clock::duration(shared_cache_ttl)
+                                : std::chrono::steady_clock::duration(cache_ttl);
+        if (auto it = cache_.find(hash); it != cache_.end() && fetched - it->second.fetched < ttl)
+            caller = it->second.caller;
+    }
+    if (!caller) {
+        caller = co_await db_.read([hash](store::store& s) { return s.find_api_key(hash); });
+        std::lock_guard lock(cache_mu_);
+        if (!caller) {
+            cache_.erase(hash);
+            co_return std::nullopt;
+        }
+        if (cache_.size() >= 100'000) cache_.clear();
+        auto& entry = cache_[hash];
+        entry.noted_use = std::max(entry.noted_use, caller->last_used_at.value_or(0));
+        entry.caller = *caller;
+        entry.fetched = fetched;
+    }
+    if (auto now = unix_now(); claim_use_note(hash, now)) {
+        try {
+            co_await db_.run([id = caller->key_id, now](store::store& s) {
+                s.note_api_key_used(id, now);
+                return 0;
+            });
+        } catch (const std::exception& e) {
+            // Bookkeeping only: the request goes on.
+            spdlog::warn("api: key {}: cannot note its use: {}", caller->key_id, e.what());
+        }
+    }
+    co_return caller;
+}
+
+bool api_keys::claim_use_note(const std::string& hash, std::int64_t now) {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(hash);
+    if (it == cache_.end() || now - it->second.noted_use < last_use_resolution_s) return false;
+    it->second.noted_use = now;
+    return true;
 }
 
 awaitable<void> api_keys::set_enabled(store::id_t user_id, bool enabled) {
     bool found = co_await db_.run([user_id, enabled](store::store& s) { return s.set_api_enabled(user_id, enabled); });
     if (!found) throw app_error("not_found", "no such user");
+    forget_user(user_id);
+}
+
+void api_keys::forget_user(store::id_t user_id) {
+    std::lock_guard lock(cache_mu_);
+    std::erase_if(cache_, [&](const auto& kv) { return kv.second.caller.user.id == user_id; });
 }
 
 }  // namespace chatd::auth

@@ -3,9 +3,12 @@
 // base62 characters from the CSPRNG, shown once; only the key's SHA-256 is stored, with a few
 // characters of each end to show it masked.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -42,14 +45,32 @@ public:
     boost::asio::awaitable<std::vector<store::api_key_row>> list(store::id_t user_id);
     // not_found for a key that is not the user's or already revoked.
     boost::asio::awaitable<void> revoke(store::id_t user_id, store::id_t key_id);
-    // The live key in an Authorization header and its owner (read fresh: a ban or a switched
-    // off API holds from the next request); none for a missing, unknown or revoked key.
+    // The live key in an Authorization header and its owner; none for a missing, unknown or
+    // revoked key. Keys are looked up like sessions: cached for a short while, dropped from the
+    // cache at once by a revocation, the user's switch or a ban on this instance.
     boost::asio::awaitable<std::optional<store::api_caller>> resolve(std::string_view authorization);
     // The operator's per-user switch; not_found when there is no such user.
     boost::asio::awaitable<void> set_enabled(store::id_t user_id, bool enabled);
+    // Drops the cached keys of a user whose rights changed (ban).
+    void forget_user(store::id_t user_id);
+
+    static constexpr auto cache_ttl = std::chrono::seconds(30);
+    static constexpr auto shared_cache_ttl = std::chrono::seconds(1);  // other instances revoke too
+    // A key's last use is written at most this often: one write a minute, not one per request.
+    static constexpr std::int64_t last_use_resolution_s = 60;
 
 private:
+    struct cached_key {
+        store::api_caller caller;
+        std::chrono::steady_clock::time_point fetched;
+        std::int64_t noted_use = 0;  // the last use written to the database (unix seconds)
+    };
+    // Whether this use should be written down; marks it written so concurrent requests do not.
+    bool claim_use_note(const std::string& hash, std::int64_t now);
+
     store::database& db_;
+    std::mutex cache_mu_;
+    std::unordered_map<std::string, cached_key> cache_;  // by key hash
 };
 
 }  // namespace chatd::auth

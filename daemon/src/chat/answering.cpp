@@ -30,13 +30,19 @@ constexpr const char* unsaved_message =
 constexpr const char* malformed_message =
     "上游返回了无法读取的数据，已退还次数 (the upstream sent a stream that cannot be read; refunded)";
 
-// The user may have seen the whole text, but an answer the disk cannot keep ends failed.
-void mark_unsaved(store::finished_answer& f) {
+// The user may have seen the whole text, but an answer that cannot be stored (the disk is full,
+// the database unreachable) ends failed and refunded.
+void mark_unsaved(store::finished_answer& f, const std::exception& why) {
     f.status = "failed";
     f.refund = true;
     f.free_reason.clear();
-    f.error_reason = "storage_full";
-    f.error_message = unsaved_message;
+    if (has_reason(why, "storage_full")) {
+        f.error_reason = "storage_full";
+        f.error_message = unsaved_message;
+    } else {
+        f.error_reason = has_reason(why, "database_unavailable") ? "database_unavailable" : "internal_error";
+        f.error_message = "回答未能保存，已退还次数 (the answer could not be saved; refunded)";
+    }
 }
 
 std::string error_event_of(const store::finished_answer& f) {
@@ -61,7 +67,7 @@ awaitable<void> chat_service::run(job j) {
     std::optional<std::int64_t> first_token_ms;
     std::optional<std::int64_t> key_used;
     std::optional<upstream::usage> usage;
-    std::string status = "failed", error_reason, error_message;
+    std::string status = "failed", error_reason, error_message, finish_reason;
     bool got_text = false;
     // The last key's stream could not be read: too long a line or answer, bad JSON, not UTF-8.
     bool last_malformed = false;
@@ -130,6 +136,7 @@ awaitable<void> chat_service::run(job j) {
             if (o.tokens) usage = o.tokens;
             if (v == upstream::verdict::success) {
                 status = "done";
+                finish_reason = o.finish_reason;
                 break;
             }
             if (v == upstream::verdict::cancelled) {
@@ -182,14 +189,15 @@ awaitable<void> chat_service::run(job j) {
     }
 
     co_await store_answer(j, {std::move(status), std::move(error_reason), std::move(error_message), key_used,
-                              first_token_ms, usage, got_text, reasoning_ms});
+                              first_token_ms, usage, got_text, reasoning_ms, std::move(finish_reason)});
 }
 
 // How the answer ended, then stored and announced in a coroutine of its own: what storing
 // needs is not held by every answer while it streams.
 awaitable<void> chat_service::store_answer(job& j, answer_end e) {
     auto& g = *j.gen;
-    auto& [status, error_reason, error_message, key_used, first_token_ms, usage, got_text, reasoning_ms] = e;
+    auto& [status, error_reason, error_message, key_used, first_token_ms, usage, got_text, reasoning_ms,
+           finish_reason] = e;
     auto total_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                           j.accepted)
                         .count();
@@ -199,6 +207,7 @@ awaitable<void> chat_service::store_answer(job& j, answer_end e) {
     f.content = g.text();
     f.reasoning = g.reasoning();
     f.reasoning_ms = reasoning_ms;
+    f.finish_reason = finish_reason;
     f.key_id = key_used;
     f.first_token_ms = first_token_ms;
     f.total_ms = total_ms;
@@ -236,21 +245,16 @@ awaitable<void> chat_service::store_answer(job& j, answer_end e) {
             final_event = done_event(end + 1, {g.message_id, status, f.refund ? 0 : j.charged, f.refund,
                                                f.free_reason, balance_json(bal), f.prompt_tokens.value_or(0),
                                                f.completion_tokens.value_or(0), first_token_ms, total_ms,
-                                               f.reasoning_tokens, f.tokens_estimated});
+                                               f.reasoning_tokens, f.tokens_estimated, f.finish_reason});
         }
     } catch (const std::exception& e) {
-        if (has_reason(e, "storage_full")) {
-            spdlog::warn("answer {}: the disk is full; it ends failed, refunded once space returns",
-                         g.message_id);
-            mark_unsaved(f);
-            status = f.status;
-            unsaved = true;
-            final_event = error_event_of(f);
-        } else {
-            spdlog::error("answer {}: cannot store the result: {}", g.message_id, e.what());
-            final_event = error_event(f.reasoning.size() + f.content.size() + 1, "internal_error",
-                                      "内部错误 (internal error)", false);
-        }
+        // Never left `streaming`: it ends failed and is stored so, and refunded, once storing works.
+        spdlog::warn("answer {}: cannot store the result ({}); it ends failed, refunded once it can be stored",
+                     g.message_id, e.what());
+        mark_unsaved(f, e);
+        status = f.status;
+        unsaved = true;
+        final_event = error_event_of(f);
     }
     g.finish(std::move(final_event));
     {
@@ -263,13 +267,14 @@ awaitable<void> chat_service::store_answer(job& j, answer_end e) {
     }
     release_slot(g.user_id);
     if (!f.reasoning.empty() && !j.model.reasoning) co_await learn_reasoning(j.model.id);
-    if (unsaved) co_await store_when_space_returns(std::move(f));
+    if (unsaved) co_await store_when_possible(std::move(f));
 }
 
 // Streams still find the answer live meanwhile, with its final event. If chatd stops first,
 // the start-up sweep (store::interrupt_streaming) ends the answer and refunds it instead.
-awaitable<void> chat_service::store_when_space_returns(store::finished_answer f) {
+awaitable<void> chat_service::store_when_possible(store::finished_answer f) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
+    std::string last_error;
     for (;;) {
         timer.expires_after(unsaved_retry_interval);
         auto [ec] = co_await timer.async_wait(as_tuple);
@@ -279,9 +284,10 @@ awaitable<void> chat_service::store_when_space_returns(store::finished_answer f)
             spdlog::info("answer {}: stored as failed and refunded", f.message_id);
             break;
         } catch (const std::exception& e) {
-            if (has_reason(e, "storage_full")) continue;
-            spdlog::error("answer {}: cannot store the result: {}", f.message_id, e.what());
-            break;
+            if (has_reason(e, "not_found")) break;  // its conversation is gone
+            // Said once per kind of failure, not every two seconds.
+            if (e.what() != last_error) spdlog::warn("answer {}: still cannot store it: {}", f.message_id, e.what());
+            last_error = e.what();
         }
     }
     std::lock_guard lock(mu_);

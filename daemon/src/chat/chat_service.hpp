@@ -134,9 +134,10 @@ private:
         std::optional<upstream::usage> usage;
         bool got_text = false;
         std::optional<std::int64_t> reasoning_ms;
+        std::string finish_reason;  // the upstream's, when it gave one
     };
     boost::asio::awaitable<void> store_answer(job& j, answer_end e);
-    boost::asio::awaitable<void> store_when_space_returns(store::finished_answer f);
+    boost::asio::awaitable<void> store_when_possible(store::finished_answer f);
     boost::asio::awaitable<void> persist_loop();
     boost::asio::awaitable<void> persist_once();
     void reserve_slot(const store::user_row& user);

@@ -11,7 +11,11 @@ awaitable<store::page<store::conversation_row>> conversations::list(store::id_t 
                                                                     store::page_cursor page) {
     co_return co_await db_.run([=](store::store& st) {
         store::page<store::conversation_row> out;
-        out.items = st.conversations(user_id, query, page, out.next);
+        // Read with the list: a choice just changed shows at once.
+        auto user = st.user_by_id(user_id);
+        auto view = user && user->show_api_history ? store::store::conversation_view::web_and_api
+                                                   : store::store::conversation_view::web;
+        out.items = st.conversations(user_id, query, page, out.next, view);
         return out;
     });
 }
@@ -51,7 +55,8 @@ awaitable<store::page<store::conversation_row>> conversations::list_any(std::opt
             if (!expression.empty()) out.items = st.search_conversations(expression, page, out.next);
             return out;
         }
-        out.items = st.conversations(user_id.value_or(0), query, page, out.next, true);
+        out.items = st.conversations(user_id.value_or(0), query, page, out.next,
+                                     store::store::conversation_view::operator_view);
         return out;
     });
 }

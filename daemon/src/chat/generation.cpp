@@ -131,6 +131,7 @@ std::string done_event(std::size_t id, const done_summary& d) {
         {"latency_ms", boost::json::object{{"first_token", or_null(d.first_token_ms)}, {"total", or_null(d.total_ms)}}}};
     if (d.reasoning_tokens) o["usage"].as_object()["reasoning_tokens"] = *d.reasoning_tokens;
     if (d.tokens_estimated) o["usage"].as_object()["estimated"] = true;
+    if (!d.finish_reason.empty()) o["finish_reason"] = d.finish_reason;
     return sse_event("done", id, boost::json::serialize(o));
 }
 

@@ -82,6 +82,7 @@ struct done_summary {
     std::optional<std::int64_t> first_token_ms, total_ms;
     std::optional<std::int64_t> reasoning_tokens;  // only when the upstream reported them
     bool tokens_estimated = false;                 // counted from the text: the upstream reported none
+    std::string finish_reason;                     // the upstream's (stop, length, …); empty: left out
 };
 std::string done_event(std::size_t id, const done_summary& d);
 std::string error_event(std::size_t id, std::string_view reason, std::string_view message, bool refunded);

@@ -83,7 +83,7 @@ awaitable<void> chat_service::replay(const store::message_row& m, std::size_t af
         done_summary d{m.id, m.status, m.refunded ? 0 : m.charge_trial + m.charge_paid, m.refunded,
                        m.free_reason, balance_json(bal), m.prompt_tokens.value_or(0),
                        m.completion_tokens.value_or(0), m.first_token_ms, m.total_ms, std::nullopt,
-                       m.tokens_estimated};
+                       m.tokens_estimated, m.finish_reason};
         if (m.reasoning_tokens) d.reasoning_tokens = *m.reasoning_tokens;
         co_await write(done_event(*end + 1, d));
     } else {

@@ -69,6 +69,7 @@ namespace {
 awaitable<json::value> set_banned(services& s, const json::value& v, call_context& ctx, bool ban) {
     auto id = params(v).i64("id");
     auto was = co_await s.accounts.set_banned(id, ban);
+    s.api_keys.forget_user(id);
     ctx.audit_before = json::object{{"banned", was}};
     ctx.audit_after = json::object{{"banned", ban}};
     co_return json::object{};

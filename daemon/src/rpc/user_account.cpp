@@ -59,17 +59,16 @@ awaitable<json::value> me_get(services& s, const json::value&, call_context& ctx
 
 awaitable<json::value> me_update(services& s, const json::value& v, call_context& ctx) {
     params p(v);
-    auto name = p.opt_str("name");
-    auto theme = p.opt_str("theme");
-    if (name) {
+    store::profile_change change{p.opt_str("name"), p.opt_str("theme"), p.opt_bool("show_api_history")};
+    if (auto& name = change.name) {
         *name = trim(*name);
         auto n = utf8_length(*name);
         if (n < 1 || n > 32) fail("invalid_params", "name: 1 to 32 characters");
     }
-    if (theme && !is_theme(*theme))
+    if (change.theme && !is_theme(*change.theme))
         fail("invalid_params", "theme: light, dark, system or sepia");
     auto id = ctx.require_user().id;
-    co_return user_json(co_await s.accounts.update_profile(id, name, theme));
+    co_return user_json(co_await s.accounts.update_profile(id, std::move(change)));
 }
 
 awaitable<json::value> cards_redeem(services& s, const json::value& v, call_context& ctx) {

@@ -29,6 +29,7 @@ json::object user_json(const store::user_row& u) {
                    {"is_admin", u.is_admin},
                    {"theme", u.theme},
                    {"invite_code", u.invite_code},
+                   {"show_api_history", u.show_api_history},
                    {"balance", chat::balance_to_json(u.balance, now)}};
     if (u.avatar) o["avatar"] = *u.avatar;
     if (u.username) o["username"] = *u.username;

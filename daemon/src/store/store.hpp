@@ -69,6 +69,7 @@ struct finished_answer {
     std::optional<std::int64_t> reasoning_ms;
     bool refund = false;
     std::string free_reason, error_reason, error_message;
+    std::string finish_reason;  // the upstream's (stop, length, …), when it gave one
     std::optional<int> prompt_tokens, completion_tokens, reasoning_tokens;
     bool tokens_estimated = false;  // counted from the text: the upstream reported none
     double upstream_cost = 0;       // the tokens at the model's prices
@@ -113,16 +114,16 @@ public:
     virtual invite_stats invites(id_t user_id) = 0;
     virtual std::optional<user_row> user_by_username(const std::string& username) = 0;
     virtual std::optional<user_row> user_by_id(id_t id) = 0;
-    virtual void update_user(id_t id, const std::optional<std::string>& name,
-                             const std::optional<std::string>& theme) = 0;
+    virtual void update_user(id_t id, const profile_change& change) = 0;
 
     // Personal API keys (api_keys.cpp; hashes only). add_api_key refuses (too_many_keys) a
     // user who has `most` live keys already; returns the new key's id.
     virtual id_t add_api_key(const api_key_row& key, const std::string& key_hash, int most) = 0;
     virtual std::vector<api_key_row> api_keys(id_t user_id) = 0;  // live ones, oldest first
     virtual bool revoke_api_key(id_t user_id, id_t key_id, std::int64_t now) = 0;
-    // The live key with this hash and its owner; notes the key as used at `now`.
-    virtual std::optional<api_caller> use_api_key(const std::string& key_hash, std::int64_t now) = 0;
+    // The live key with this hash and its owner.
+    virtual std::optional<api_caller> find_api_key(const std::string& key_hash) = 0;
+    virtual void note_api_key_used(id_t key_id, std::int64_t now) = 0;
     virtual bool set_api_enabled(id_t user_id, bool enabled) = 0;
 
     // Sessions (token hashes only)
@@ -220,12 +221,13 @@ public:
     virtual bool try_lead(background_job job) = 0;
 
     virtual std::optional<message_row> message(id_t id) = 0;
-    // A user's own list; with operator_view, every user's (or user_id's, when non-zero),
-    // deleted ones included.
+    // A user's own list (web history), with the questions asked through the API when the user
+    // chose so; for operators, every user's (or user_id's, when non-zero), deleted ones included.
+    enum class conversation_view { web, web_and_api, operator_view };
     virtual std::vector<conversation_row> conversations(id_t user_id, const std::string& query,
                                                         const page_cursor& page,
                                                         std::optional<std::string>& next,
-                                                        bool operator_view = false) = 0;
+                                                        conversation_view view = conversation_view::web) = 0;
     virtual std::optional<conversation_row> conversation(id_t id) = 0;
     virtual std::vector<message_row> conversation_messages(id_t conversation_id) = 0;
     virtual bool rename_conversation(id_t user_id, id_t id, const std::string& title,

@@ -37,7 +37,14 @@ struct user_row {
     std::int64_t created_at = 0;
     std::optional<id_t> invited_by;
     std::optional<std::string> wechat_openid, wechat_unionid;
-    bool api_enabled = true;  // the operator's switch for the user's API keys
+    bool api_enabled = true;        // the operator's switch for the user's API keys
+    bool show_api_history = false;  // the user's: API conversations in the web history too
+};
+
+// What a user may change of their own account; each field left empty stays as it is.
+struct profile_change {
+    std::optional<std::string> name, theme;
+    std::optional<bool> show_api_history;
 };
 
 struct ledger_row {
@@ -177,6 +184,7 @@ struct api_caller {
     user_row user;
     id_t key_id = 0;
     std::string key_name;
+    std::optional<std::int64_t> last_used_at;
 };
 
 // An image or file a user uploaded to attach to questions.
@@ -207,6 +215,7 @@ struct message_row {
     bool asked_by_admin = false;  // an operator trying the site: charged nothing
     bool refunded = false;
     std::string free_reason, error_reason, error_message;
+    std::string finish_reason;  // the upstream's, when it gave one
     std::optional<int> prompt_tokens, completion_tokens, reasoning_tokens;
     bool tokens_estimated = false;
     std::optional<double> upstream_cost;

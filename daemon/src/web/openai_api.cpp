@@ -48,7 +48,7 @@ std::string chunks_of(const openai::answer_event& e, const openai::completion_he
     if (e.name == "reasoning" || e.name == "delta") return openai::text_chunk(head, openai::text_of(e), e.name == "reasoning");
     ended = true;
     if (e.name == "error") return openai::sse_data(openai::error_body(openai::error_of(e)));
-    std::string out = openai::finish_chunk(head, "stop");
+    std::string out = openai::finish_chunk(head, openai::finish_reason_of(e));
     if (include_usage) out += openai::usage_chunk(head, openai::usage_of(e));
     return out + openai::sse_data("[DONE]");
 }
@@ -184,7 +184,8 @@ awaitable<void> front_end::whole_completion(net::responder& r, chat::stream_sour
         else if (e.name == "reasoning") reasoning += openai::text_of(e);
         else if (e.name == "done")
             co_return co_await r.send(
-                api_response(200, openai::completion(head, content, reasoning, "stop", openai::usage_of(e))));
+                api_response(200, openai::completion(head, content, reasoning, openai::finish_reason_of(e),
+                                                    openai::usage_of(e))));
         else if (e.name == "error")
             co_return co_await r.send(error_response(openai::error_of(e)));
     }

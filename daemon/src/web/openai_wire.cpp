@@ -187,6 +187,14 @@ token_usage usage_of(const answer_event& done) {
     return u;
 }
 
+std::string_view finish_reason_of(const answer_event& done) {
+    const auto* reason = done.data.if_contains("finish_reason");
+    if (reason && reason->is_string())
+        for (std::string_view cut_short : {"length", "content_filter"})
+            if (reason->get_string() == cut_short) return cut_short;
+    return "stop";
+}
+
 api_error error_of(const answer_event& error) {
     const auto* reason = error.data.if_contains("reason");
     const auto* message = error.data.if_contains("message");

@@ -69,6 +69,9 @@ struct answer_event {
 // A delta's or reasoning's text; a done event's usage; an error event as the API's error.
 std::string_view text_of(const answer_event& e);
 token_usage usage_of(const answer_event& done);
+// Why the answer ended, as OpenAI says it: the upstream's `length` or `content_filter` passed
+// on (the answer was cut short), `stop` otherwise.
+std::string_view finish_reason_of(const answer_event& done);
 api_error error_of(const answer_event& error);
 
 // Splits what chat_service::follow writes into events; comments (keepalives) are dropped.

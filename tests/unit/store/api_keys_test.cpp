@@ -1,5 +1,6 @@
 // Personal API keys in the store (both backends): hashes only, at most N live keys, revocation,
-// the owner's switch, and questions asked with a key kept out of the owner's web history.
+// the owner's switch, and questions asked with a key kept out of the owner's web history
+// unless they chose to see them.
 #include <catch2/catch.hpp>
 
 #include "billing/credits.hpp"
@@ -30,26 +31,30 @@ TEST_CASE("API keys: added up to the limit, found by hash, revoked by their owne
     CHECK(keys[0].shown_prefix == "sk-chatd-abcd");
     CHECK_FALSE(keys[0].last_used_at);
 
-    auto caller = t.st->use_api_key("hash-1", 150);
+    auto caller = t.st->find_api_key("hash-1");
     REQUIRE(caller);
     CHECK(caller->user.id == alice.id);
     CHECK(caller->key_id == first);
     CHECK(caller->key_name == "laptop");
     CHECK(caller->user.api_enabled);
+    CHECK_FALSE(caller->last_used_at);
+    t.st->note_api_key_used(first, 150);
+    t.st->note_api_key_used(first, 140);  // a late note from another instance never goes back
     CHECK(t.st->api_keys(alice.id)[0].last_used_at == 150);
-    CHECK_FALSE(t.st->use_api_key("no-such-hash", 150));
+    CHECK(t.st->find_api_key("hash-1")->last_used_at == 150);
+    CHECK_FALSE(t.st->find_api_key("no-such-hash"));
 
     CHECK_FALSE(t.st->revoke_api_key(bob.id, first, 160));  // not bob's
     CHECK(t.st->revoke_api_key(alice.id, first, 160));
     CHECK_FALSE(t.st->revoke_api_key(alice.id, first, 161));  // once
-    CHECK_FALSE(t.st->use_api_key("hash-1", 170));
+    CHECK_FALSE(t.st->find_api_key("hash-1"));
     CHECK(t.st->api_keys(alice.id).size() == 1);
     // A revoked key frees its place.
     t.st->add_api_key(key_of(alice.id, "third"), "hash-3", 2);
 
     CHECK(t.st->set_api_enabled(alice.id, false));
     CHECK_FALSE(t.st->user_by_id(alice.id)->api_enabled);
-    CHECK_FALSE(t.st->use_api_key("hash-2", 180)->user.api_enabled);
+    CHECK_FALSE(t.st->find_api_key("hash-2")->user.api_enabled);
     CHECK_FALSE(t.st->set_api_enabled(9999, false));
 }
 
@@ -73,8 +78,17 @@ TEST_CASE("API questions: a conversation of their own, out of the web history, c
     auto own = t.st->conversations(u.id, "", {}, next);
     REQUIRE(own.size() == 1);
     CHECK(own[0].id == asked_on_web.conversation_id);
-    auto all = t.st->conversations(u.id, "", {}, next, true);
+    using view = store::store::conversation_view;
+    auto all = t.st->conversations(u.id, "", {}, next, view::operator_view);
     REQUIRE(all.size() == 2);
+    // The owner's choice brings them into the web history; their profile keeps it.
+    CHECK(t.st->conversations(u.id, "", {}, next, view::web_and_api).size() == 2);
+    CHECK_FALSE(t.st->user_by_id(u.id)->show_api_history);
+    t.st->update_user(u.id, {.show_api_history = true});
+    CHECK(t.st->user_by_id(u.id)->show_api_history);
+    t.st->update_user(u.id, {.name = "Carol"});  // other changes leave it as it is
+    CHECK(t.st->user_by_id(u.id)->show_api_history);
+    CHECK(t.st->user_by_id(u.id)->name == "Carol");
     auto api_conv = t.st->conversation(asked_by_api.conversation_id);
     REQUIRE(api_conv);
     CHECK(api_conv->api_key_name == "script");

@@ -33,9 +33,20 @@ interface Props {
   onUnauthorized: () => void;
   /** Given when plans can be bought online: the way to the buy dialog, with a pending order to finish. */
   onBuy?: (reopen?: Order) => void;
+  /** The history should be fetched again (the user chose to show or hide API conversations). */
+  onHistoryChanged: () => void;
 }
 
-export function AccountDialog({ tab: askedTab, balance, onTab, onBalance, onClose, onUnauthorized, onBuy }: Props) {
+export function AccountDialog({
+  tab: askedTab,
+  balance,
+  onTab,
+  onBalance,
+  onClose,
+  onUnauthorized,
+  onBuy,
+  onHistoryChanged,
+}: Props) {
   const site = useSite();
   const tabs = TABS.filter((id) => (id !== 'invite' || invitesOn(site)) && (id !== 'api' || apiOn(site)));
   const tab = tabs.includes(askedTab) ? askedTab : 'redeem';
@@ -115,7 +126,7 @@ export function AccountDialog({ tab: askedTab, balance, onTab, onBalance, onClos
           )}
           {tab === 'usage' && (onBuy ? <UsageViews fail={fail} onReopen={onBuy} /> : <UsagePanel fail={fail} />)}
           {tab === 'invite' && <InvitePanel site={site} fail={fail} />}
-          {tab === 'api' && <ApiKeysPanel fail={fail} />}
+          {tab === 'api' && <ApiKeysPanel fail={fail} onHistoryChanged={onHistoryChanged} />}
         </div>
       </div>
     </div>

@@ -1,6 +1,7 @@
 // "API keys" in the account dialog: personal keys for the user's own clients (Chatbox, Cherry
 // Studio, the openai SDK …) that spend the same credits. A new key is shown once, in full, with a
-// copy button; afterwards only its masked form, its name and when it was last used.
+// copy button; afterwards only its masked form, its name and when it was last used (to the
+// minute). Whether the questions asked with them show in the history is the user's choice.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, RpcError } from '../api';
@@ -13,9 +14,11 @@ export const MAX_API_KEYS = 10;
 
 interface Props {
   fail: (err: unknown) => string;
+  /** The history's content changed: API conversations are now shown or hidden. */
+  onHistoryChanged: () => void;
 }
 
-export function ApiKeysPanel({ fail }: Props) {
+export function ApiKeysPanel({ fail, onHistoryChanged }: Props) {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
@@ -97,6 +100,7 @@ export function ApiKeysPanel({ fail }: Props) {
       {error && <p class="form-error" role="alert" data-testid="apikeys-error">{error}</p>}
       {keys === null && !error && <p class="hint" aria-busy="true">{t('usage.loading')}</p>}
       {keys !== null && keys.length === 0 && <p class="hint" data-testid="apikeys-empty">{t('apikeys.empty')}</p>}
+      <HistoryChoice fail={fail} setError={setError} onChanged={onHistoryChanged} />
       {keys !== null && keys.length > 0 && (
         <ol class="ledger" data-testid="apikeys-list">
           {keys.map((k) => (
@@ -130,6 +134,52 @@ export function ApiKeysPanel({ fail }: Props) {
         </ol>
       )}
     </div>
+  );
+}
+
+/** Whether the conversations asked through the API are listed in the web history. */
+function HistoryChoice({
+  fail,
+  setError,
+  onChanged,
+}: {
+  fail: (err: unknown) => string;
+  setError: (e: string | null) => void;
+  onChanged: () => void;
+}) {
+  const [shown, setShown] = useState<boolean | null>(null);
+  useEffect(() => {
+    api.me().then(
+      (me) => setShown(me.show_api_history === true),
+      () => {},
+    );
+  }, []);
+  const change = async (wanted: boolean) => {
+    setError(null);
+    setShown(wanted);
+    try {
+      const me = await api.updateMe({ show_api_history: wanted });
+      setShown(me.show_api_history === true);
+      onChanged();
+    } catch (err) {
+      setShown(!wanted);
+      setError(fail(err));
+    }
+  };
+  return (
+    <label class="check-row" data-testid="apikeys-history">
+      <input
+        type="checkbox"
+        checked={shown === true}
+        disabled={shown === null}
+        onChange={(e) => void change(e.currentTarget.checked)}
+        data-testid="apikeys-history-toggle"
+      />
+      <span>
+        {t('apikeys.history')}
+        <span class="hint">{t('apikeys.historyHint')}</span>
+      </span>
+    </label>
   );
 }
 

@@ -297,6 +297,7 @@ export function ChatScreen({ site, siteName, me, onBalance, onUnauthorized, onLo
           onClose={() => setAccount(null)}
           onUnauthorized={onUnauthorized}
           onBuy={shop ? openBuy : undefined}
+          onHistoryChanged={() => setRefreshKey((k) => k + 1)}
         />
       )}
       {buying && shop && (

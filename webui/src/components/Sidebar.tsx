@@ -213,6 +213,11 @@ export function Sidebar({ activeId, refreshKey, open, onSelect, onDeleted, onClo
                   data-testid="history-title"
                 >
                   {c.pinned && <span class="sr-only">{t('side.pinned')}: </span>}
+                  {c.source === 'api' && (
+                    <span class="badge badge-api" title={t('side.apiKey', { name: c.api_key_name ?? '' })} data-testid="history-api">
+                      API
+                    </span>
+                  )}
                   {c.title || t('side.untitled')}
                 </a>
               )}

@@ -201,6 +201,8 @@ export const en: Messages = {
   'apikeys.revokeYes': 'Revoke it',
   'apikeys.revokeNo': 'Cancel',
   'apikeys.forbidden': 'The API is not enabled for your account.',
+  'apikeys.history': 'Show questions asked through the API in the history',
+  'apikeys.historyHint': 'By default they are seen only in your own apps.',
 
   'chat.empty': 'How can I help you?',
   'chat.input': 'Your question',
@@ -266,6 +268,7 @@ export const en: Messages = {
   'side.pin': 'Pin',
   'side.unpin': 'Unpin',
   'side.pinned': 'Pinned',
+  'side.apiKey': 'Asked with the API key “{name}”',
   'side.rename': 'Rename',
   'side.renameLabel': 'Conversation title',
   'side.delete': 'Delete',

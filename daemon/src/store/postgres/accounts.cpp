@@ -25,7 +25,7 @@ namespace {
 
 constexpr const char* user_columns =
     "id, username, password_hash, name, avatar, is_admin, banned, theme, invite_code, "
-    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by, wechat_openid, wechat_unionid, api_enabled";
+    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by, wechat_openid, wechat_unionid, api_enabled, show_api_history";
 
 user_row read_user(const pg::result& r, int row) {
     user_row u;
@@ -46,6 +46,7 @@ user_row read_user(const pg::result& r, int row) {
     if (!r.is_null(row, 14)) u.wechat_openid = str(r, row, 14);
     if (!r.is_null(row, 15)) u.wechat_unionid = str(r, row, 15);
     u.api_enabled = flag(r, row, 16);
+    u.show_api_history = flag(r, row, 17);
     return u;
 }
 
@@ -168,18 +169,23 @@ bool postgres_store::revoke_api_key(id_t user_id, id_t key_id, std::int64_t now)
     return r.affected() > 0;
 }
 
-std::optional<api_caller> postgres_store::use_api_key(const std::string& key_hash, std::int64_t now) {
-    auto r = db_.exec(
-        "UPDATE user_api_keys SET last_used_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL RETURNING id, user_id, name",
-        {p(key_hash), p(now)});
+std::optional<api_caller> postgres_store::find_api_key(const std::string& key_hash) {
+    auto r = db_.exec("SELECT id, user_id, name, last_used_at FROM user_api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+                      {p(key_hash)});
     if (r.rows() == 0) return std::nullopt;
     api_caller out;
     out.key_id = i64(r, 0, 0);
     out.key_name = str(r, 0, 2);
+    out.last_used_at = opt_i64(r, 0, 3);
     auto user = user_by_id(i64(r, 0, 1));
     if (!user) return std::nullopt;
     out.user = std::move(*user);
     return out;
+}
+
+void postgres_store::note_api_key_used(id_t key_id, std::int64_t now) {
+    db_.exec("UPDATE user_api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, 0), $2::bigint) WHERE id = $1",
+             {p(key_id), p(now)});
 }
 
 bool postgres_store::set_api_enabled(id_t user_id, bool enabled) {
@@ -256,10 +262,11 @@ std::optional<user_row> postgres_store::user_by_id(id_t id) {
     return first_user(db_.exec(std::string("SELECT ") + user_columns + " FROM users WHERE id = $1", {p(id)}));
 }
 
-void postgres_store::update_user(id_t id, const std::optional<std::string>& name,
-                                 const std::optional<std::string>& theme) {
-    db_.exec("UPDATE users SET name = COALESCE($1::text, name), theme = COALESCE($2::text, theme) WHERE id = $3",
-             {p(name), p(theme), p(id)});
+void postgres_store::update_user(id_t id, const profile_change& change) {
+    std::optional<std::int64_t> show = change.show_api_history;
+    db_.exec("UPDATE users SET name = COALESCE($1::text, name), theme = COALESCE($2::text, theme), "
+             "show_api_history = COALESCE($3::bigint, show_api_history) WHERE id = $4",
+             {p(change.name), p(change.theme), p(show), p(id)});
 }
 
 balance postgres_store::balance_of(id_t user_id) {

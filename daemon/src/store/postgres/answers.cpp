@@ -182,11 +182,11 @@ balance postgres_store::finish_answer(const finished_answer& f, std::int64_t now
         "UPDATE messages SET status = $1, content = $2, refunded = $3, free_reason = $4, error_reason = $5, "
         "error_message = $6, prompt_tokens = $7, completion_tokens = $8, first_token_ms = $9, total_ms = $10, "
         "key_id = $11, finished_at = $12, reasoning = $13, reasoning_ms = $14, reasoning_tokens = $15, "
-        "tokens_estimated = $16, upstream_cost = $17 WHERE id = $18 AND status = 'streaming'",
+        "tokens_estimated = $16, upstream_cost = $17, finish_reason = $19 WHERE id = $18 AND status = 'streaming'",
         {p(f.status), p(f.content), p(f.refund), text_or_null(f.free_reason), text_or_null(f.error_reason),
          text_or_null(f.error_message), p(f.prompt_tokens), p(f.completion_tokens), p(f.first_token_ms),
          p(f.total_ms), p(f.key_id), p(now), p(f.reasoning), p(f.reasoning_ms), p(f.reasoning_tokens),
-         p(f.tokens_estimated), p(f.upstream_cost), p(f.message_id)});
+         p(f.tokens_estimated), p(f.upstream_cost), p(f.message_id), text_or_null(f.finish_reason)});
     if (changed.affected() == 0) {
         // Already finished: nothing may be refunded twice.
         t.commit();

@@ -21,7 +21,7 @@ constexpr const char* message_columns =
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.status, m.model, m.charge_trial, "
     "m.charge_paid, m.refunded, m.free_reason, m.error_reason, m.error_message, m.prompt_tokens, "
     "m.completion_tokens, m.first_token_ms, m.total_ms, m.created_at, m.finished_at, c.user_id, m.reasoning, "
-    "m.reasoning_ms, m.reasoning_tokens, m.tokens_estimated, m.upstream_cost, m.asked_by_admin";
+    "m.reasoning_ms, m.reasoning_tokens, m.tokens_estimated, m.upstream_cost, m.asked_by_admin, m.finish_reason";
 
 message_row read_message(const result& r, int row) {
     message_row m;
@@ -51,6 +51,7 @@ message_row read_message(const result& r, int row) {
     m.tokens_estimated = flag(r, row, 23);
     if (!r.is_null(row, 24)) m.upstream_cost = real(r, row, 24);
     m.asked_by_admin = flag(r, row, 25);
+    m.finish_reason = str(r, row, 26);
     return m;
 }
 
@@ -233,7 +234,7 @@ std::optional<message_row> postgres_store::message(id_t id) {
 
 std::vector<conversation_row> postgres_store::conversations(id_t user_id, const std::string& query,
                                                             const page_cursor& page,
-                                                            std::optional<std::string>& next, bool operator_view) {
+                                                            std::optional<std::string>& next, conversation_view view) {
     // Keyset pagination over (pinned, updated_at, id), newest first, pinned on top.
     std::int64_t cp = 2, cu = INT64_MAX, ci = INT64_MAX;
     if (page.after) {
@@ -248,8 +249,9 @@ std::vector<conversation_row> postgres_store::conversations(id_t user_id, const 
         params.push_back(p(user_id));
         sql += " AND c.user_id = $" + std::to_string(params.size());
     }
-    // Questions asked through the API are the operator's to see, not part of the web history.
-    if (!operator_view) sql += " AND c.deleted_at IS NULL AND c.user_api_key_id IS NULL";
+    if (view != conversation_view::operator_view) sql += " AND c.deleted_at IS NULL";
+    // Questions asked through the API are the operator's to see, in the web history by choice.
+    if (view == conversation_view::web) sql += " AND c.user_api_key_id IS NULL";
     if (!query.empty()) {
         // ILIKE: SQLite's LIKE ignores case.
         params.push_back(like_pattern(query));

@@ -35,8 +35,7 @@ public:
     invite_stats invites(id_t user_id) override;
     std::optional<user_row> user_by_username(const std::string& username) override;
     std::optional<user_row> user_by_id(id_t id) override;
-    void update_user(id_t id, const std::optional<std::string>& name,
-                     const std::optional<std::string>& theme) override;
+    void update_user(id_t id, const profile_change& change) override;
     balance balance_of(id_t user_id) override;
     // The ledger port (store/ledger.hpp), for billing's rules.
     void atomically(const std::function<void()>& work) override;
@@ -55,7 +54,8 @@ public:
     id_t add_api_key(const api_key_row& key, const std::string& key_hash, int most) override;
     std::vector<api_key_row> api_keys(id_t user_id) override;
     bool revoke_api_key(id_t user_id, id_t key_id, std::int64_t now) override;
-    std::optional<api_caller> use_api_key(const std::string& key_hash, std::int64_t now) override;
+    std::optional<api_caller> find_api_key(const std::string& key_hash) override;
+    void note_api_key_used(id_t key_id, std::int64_t now) override;
     bool set_api_enabled(id_t user_id, bool enabled) override;
     void create_session(const std::string& token_hash, id_t user_id, std::int64_t now,
                         std::int64_t expires_at, const std::string& ip,
@@ -155,7 +155,7 @@ public:
     std::vector<conversation_row> conversations(id_t user_id, const std::string& query,
                                                 const page_cursor& page,
                                                 std::optional<std::string>& next,
-                                                bool operator_view) override;
+                                                conversation_view view) override;
     std::optional<conversation_row> conversation(id_t id) override;
     std::vector<message_row> conversation_messages(id_t conversation_id) override;
     bool rename_conversation(id_t user_id, id_t id, const std::string& title,

@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* user_columns =
     "id, username, password_hash, name, avatar, is_admin, banned, theme, invite_code, "
-    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by, wechat_openid, wechat_unionid, api_enabled";
+    "trial_credits, paid_credits, paid_expires_at, created_at, invited_by, wechat_openid, wechat_unionid, api_enabled, show_api_history";
 
 user_row read_user(SQLite::Statement& st) {
     user_row u;
@@ -34,6 +34,7 @@ user_row read_user(SQLite::Statement& st) {
     if (!st.getColumn(14).isNull()) u.wechat_openid = st.getColumn(14).getString();
     if (!st.getColumn(15).isNull()) u.wechat_unionid = st.getColumn(15).getString();
     u.api_enabled = st.getColumn(16).getInt() != 0;
+    u.show_api_history = st.getColumn(17).getInt() != 0;
     return u;
 }
 
@@ -195,22 +196,26 @@ bool sqlite_store::revoke_api_key(id_t user_id, id_t key_id, std::int64_t now) {
     return st.exec() > 0;
 }
 
-std::optional<api_caller> sqlite_store::use_api_key(const std::string& key_hash, std::int64_t now) {
-    stmt st = prepare("SELECT id, user_id, name FROM user_api_keys WHERE key_hash = ? AND revoked_at IS NULL");
+std::optional<api_caller> sqlite_store::find_api_key(const std::string& key_hash) {
+    stmt st = prepare("SELECT id, user_id, name, last_used_at FROM user_api_keys WHERE key_hash = ? AND revoked_at IS NULL");
     st.bind(1, key_hash);
     if (!st.executeStep()) return std::nullopt;
     api_caller out;
     out.key_id = st.getColumn(0).getInt64();
     id_t user_id = st.getColumn(1).getInt64();
     out.key_name = st.getColumn(2).getString();
+    out.last_used_at = opt_i64(st.getColumn(3));
     auto user = user_by_id(user_id);
     if (!user) return std::nullopt;
     out.user = std::move(*user);
-    stmt used = prepare("UPDATE user_api_keys SET last_used_at = ? WHERE id = ?");
-    used.bind(1, now);
-    used.bind(2, out.key_id);
-    used.exec();
     return out;
+}
+
+void sqlite_store::note_api_key_used(id_t key_id, std::int64_t now) {
+    stmt st = prepare("UPDATE user_api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?");
+    st.bind(1, now);
+    st.bind(2, key_id);
+    st.exec();
 }
 
 bool sqlite_store::set_api_enabled(id_t user_id, bool enabled) {
@@ -294,13 +299,14 @@ std::optional<user_row> sqlite_store::user_by_id(id_t id) {
     return read_user(st);
 }
 
-void sqlite_store::update_user(id_t id, const std::optional<std::string>& name,
-                               const std::optional<std::string>& theme) {
+void sqlite_store::update_user(id_t id, const profile_change& change) {
     stmt st = prepare(
-        "UPDATE users SET name = COALESCE(?, name), theme = COALESCE(?, theme) WHERE id = ?");
-    if (name) st.bind(1, *name); else st.bind(1);
-    if (theme) st.bind(2, *theme); else st.bind(2);
-    st.bind(3, id);
+        "UPDATE users SET name = COALESCE(?, name), theme = COALESCE(?, theme), "
+        "show_api_history = COALESCE(?, show_api_history) WHERE id = ?");
+    if (change.name) st.bind(1, *change.name); else st.bind(1);
+    if (change.theme) st.bind(2, *change.theme); else st.bind(2);
+    if (change.show_api_history) st.bind(3, *change.show_api_history ? 1 : 0); else st.bind(3);
+    st.bind(4, id);
     st.exec();
 }
 

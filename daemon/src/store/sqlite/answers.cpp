@@ -194,7 +194,7 @@ balance sqlite_store::finish_answer(const finished_answer& f, std::int64_t now) 
     stmt st = prepare(
         "UPDATE messages SET status=?, content=?, refunded=?, free_reason=?, error_reason=?, error_message=?, "
         "prompt_tokens=?, completion_tokens=?, first_token_ms=?, total_ms=?, key_id=?, finished_at=?, "
-        "reasoning=?, reasoning_ms=?, reasoning_tokens=?, tokens_estimated=?, upstream_cost=? WHERE id=?");
+        "reasoning=?, reasoning_ms=?, reasoning_tokens=?, tokens_estimated=?, upstream_cost=?, finish_reason=? WHERE id=?");
     st.bind(1, f.status);
     st.bind(2, f.content);
     st.bind(3, f.refund ? 1 : 0);
@@ -212,7 +212,8 @@ balance sqlite_store::finish_answer(const finished_answer& f, std::int64_t now) 
     bind_opt(st, 15, f.reasoning_tokens);
     st.bind(16, f.tokens_estimated ? 1 : 0);
     st.bind(17, f.upstream_cost);
-    st.bind(18, f.message_id);
+    bind_text_or_null(st, 18, f.finish_reason);
+    st.bind(19, f.message_id);
     st.exec();
     if (f.first_token_ms) count_latency(m->created_at, *f.first_token_ms);
     count_usage(m->created_at, m->model,

@@ -14,7 +14,7 @@ constexpr const char* message_columns =
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.status, m.model, m.charge_trial, "
     "m.charge_paid, m.refunded, m.free_reason, m.error_reason, m.error_message, m.prompt_tokens, "
     "m.completion_tokens, m.first_token_ms, m.total_ms, m.created_at, m.finished_at, c.user_id, m.reasoning, "
-    "m.reasoning_ms, m.reasoning_tokens, m.tokens_estimated, m.upstream_cost, m.asked_by_admin";
+    "m.reasoning_ms, m.reasoning_tokens, m.tokens_estimated, m.upstream_cost, m.asked_by_admin, m.finish_reason";
 
 message_row read_message(SQLite::Statement& st) {
     message_row m;
@@ -44,6 +44,7 @@ message_row read_message(SQLite::Statement& st) {
     m.tokens_estimated = st.getColumn(23).getInt() != 0;
     if (!st.getColumn(24).isNull()) m.upstream_cost = st.getColumn(24).getDouble();
     m.asked_by_admin = st.getColumn(25).getInt() != 0;
+    m.finish_reason = text(st.getColumn(26));
     return m;
 }
 
@@ -81,7 +82,7 @@ std::optional<message_row> sqlite_store::message(id_t id) {
 
 std::vector<conversation_row> sqlite_store::conversations(id_t user_id, const std::string& query,
                                                           const page_cursor& page,
-                                                          std::optional<std::string>& next, bool operator_view) {
+                                                          std::optional<std::string>& next, conversation_view view) {
     // Keyset pagination over (pinned, updated_at, id), newest first, pinned on top.
     std::int64_t cp = 2, cu = INT64_MAX, ci = INT64_MAX;
     if (page.after) {
@@ -92,8 +93,9 @@ std::vector<conversation_row> sqlite_store::conversations(id_t user_id, const st
         " FROM conversations c JOIN users u ON u.id = c.user_id WHERE "
         "(c.pinned < ? OR (c.pinned = ? AND (c.updated_at < ? OR (c.updated_at = ? AND c.id < ?))))";
     if (user_id) sql += " AND c.user_id = ?";
-    // Questions asked through the API are the operator's to see, not part of the web history.
-    if (!operator_view) sql += " AND c.deleted_at IS NULL AND c.user_api_key_id IS NULL";
+    if (view != conversation_view::operator_view) sql += " AND c.deleted_at IS NULL";
+    // Questions asked through the API are the operator's to see, in the web history by choice.
+    if (view == conversation_view::web) sql += " AND c.user_api_key_id IS NULL";
     if (!query.empty())
         sql += " AND (c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE "
                "m.conversation_id = c.id AND m.content LIKE ? ESCAPE '\\'))";
