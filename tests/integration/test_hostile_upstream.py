@@ -10,9 +10,12 @@ import socket
 import threading
 import time
 
-from harness import ChatdTestCase, main, read_events, wait_for
+from harness import SANITIZED, ChatdTestCase, main, read_events, wait_for
 
-RSS_LIMIT_KB = 200 * 1024
+# Under AddressSanitizer the shadow memory and the quarantine of freed blocks (256 MB) come on
+# top: that run looks for memory errors, and a bound five times wider still catches growth
+# without end; the 200 MB bound itself is the plain build's.
+RSS_LIMIT_KB = (1024 if SANITIZED else 200) * 1024
 HOSTILE_MODEL = "hostile"  # served by the hostile key alone, upstream model gpt-4o
 MIB = 1024 * 1024
 
@@ -104,7 +107,7 @@ class HostileUpstreamTest(ChatdTestCase):
         seconds = time.monotonic() - started
         print(f"\n{behaviour} {opts}: peak VmRSS {memory.peak_rss // 1024} MB, VmHWM {memory.hwm // 1024} MB, "
               f"{seconds:.1f} s", flush=True)
-        self.assertLess(memory.hwm, RSS_LIMIT_KB, "chatd's resident memory stayed under 200 MB")
+        self.assertLess(memory.hwm, RSS_LIMIT_KB, "chatd's resident memory stayed within its bound")
         # The other user's answer went on as if nothing happened.
         self.assertIsNotNone(other.result, "the ordinary answer finished")
         _, text, final = other.result
