@@ -284,15 +284,17 @@ awaitable<json::object> chat_service::launch(const store::user_row& user, store:
     j.gen = std::make_shared<generation>(started.message_id, user.id, started.conversation_id);
     j.model = model;
     if (api) {
+        // The client's own history is the context, within the model's budget.
         j.max_tokens = api->max_tokens;
         for (auto& m : client_context(api->messages, {model.max_messages, model.max_context_chars, model.vision}))
             j.messages.push_back({std::move(m.role), std::move(m.content), std::move(m.image_urls)});
-    }
-    for (auto& m : api ? std::vector<context_message>{} : std::move(context).result(started.system_prompt)) {
-        upstream::chat_message out{std::move(m.role), std::move(m.content), {}};
-        for (const auto& image : m.images)
-            if (auto url = co_await uploads_.data_url(image)) out.image_urls.push_back(std::move(*url));
-        j.messages.push_back(std::move(out));
+    } else {
+        for (auto& m : std::move(context).result(started.system_prompt)) {
+            upstream::chat_message out{std::move(m.role), std::move(m.content), {}};
+            for (const auto& image : m.images)
+                if (auto url = co_await uploads_.data_url(image)) out.image_urls.push_back(std::move(*url));
+            j.messages.push_back(std::move(out));
+        }
     }
     j.accepted = std::chrono::steady_clock::now();
     j.charged = price;

@@ -63,9 +63,17 @@ export function AccountDialog({
     }
   };
 
-  // The balance may have changed elsewhere (another tab, an invitee's reward): fetch it afresh.
+  // The balance may have changed elsewhere (another tab, an invitee's reward): fetch it afresh,
+  // with the user's choice about API conversations in the history (the API tab shows it).
+  const [showApiHistory, setShowApiHistory] = useState<boolean | null>(null);
   useEffect(() => {
-    api.me().then((me) => onBalance(me.balance), () => {});
+    api.me().then(
+      (me) => {
+        onBalance(me.balance);
+        setShowApiHistory(me.show_api_history === true);
+      },
+      () => {},
+    );
   }, []);
 
   const fail = (err: unknown): string => {
@@ -126,7 +134,14 @@ export function AccountDialog({
           )}
           {tab === 'usage' && (onBuy ? <UsageViews fail={fail} onReopen={onBuy} /> : <UsagePanel fail={fail} />)}
           {tab === 'invite' && <InvitePanel site={site} fail={fail} />}
-          {tab === 'api' && <ApiKeysPanel fail={fail} onHistoryChanged={onHistoryChanged} />}
+          {tab === 'api' && (
+            <ApiKeysPanel
+              fail={fail}
+              showApiHistory={showApiHistory}
+              onShowApiHistory={setShowApiHistory}
+              onHistoryChanged={onHistoryChanged}
+            />
+          )}
         </div>
       </div>
     </div>

@@ -14,11 +14,14 @@ export const MAX_API_KEYS = 10;
 
 interface Props {
   fail: (err: unknown) => string;
+  /** Whether API conversations are listed in the history; null until known. */
+  showApiHistory: boolean | null;
+  onShowApiHistory: (shown: boolean) => void;
   /** The history's content changed: API conversations are now shown or hidden. */
   onHistoryChanged: () => void;
 }
 
-export function ApiKeysPanel({ fail, onHistoryChanged }: Props) {
+export function ApiKeysPanel({ fail, showApiHistory, onShowApiHistory, onHistoryChanged }: Props) {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
@@ -100,7 +103,13 @@ export function ApiKeysPanel({ fail, onHistoryChanged }: Props) {
       {error && <p class="form-error" role="alert" data-testid="apikeys-error">{error}</p>}
       {keys === null && !error && <p class="hint" aria-busy="true">{t('usage.loading')}</p>}
       {keys !== null && keys.length === 0 && <p class="hint" data-testid="apikeys-empty">{t('apikeys.empty')}</p>}
-      <HistoryChoice fail={fail} setError={setError} onChanged={onHistoryChanged} />
+      <HistoryChoice
+        shown={showApiHistory}
+        onShown={onShowApiHistory}
+        fail={fail}
+        setError={setError}
+        onChanged={onHistoryChanged}
+      />
       {keys !== null && keys.length > 0 && (
         <ol class="ledger" data-testid="apikeys-list">
           {keys.map((k) => (
@@ -139,30 +148,27 @@ export function ApiKeysPanel({ fail, onHistoryChanged }: Props) {
 
 /** Whether the conversations asked through the API are listed in the web history. */
 function HistoryChoice({
+  shown,
+  onShown,
   fail,
   setError,
   onChanged,
 }: {
+  shown: boolean | null;
+  onShown: (shown: boolean) => void;
   fail: (err: unknown) => string;
   setError: (e: string | null) => void;
   onChanged: () => void;
 }) {
-  const [shown, setShown] = useState<boolean | null>(null);
-  useEffect(() => {
-    api.me().then(
-      (me) => setShown(me.show_api_history === true),
-      () => {},
-    );
-  }, []);
   const change = async (wanted: boolean) => {
     setError(null);
-    setShown(wanted);
+    onShown(wanted);
     try {
       const me = await api.updateMe({ show_api_history: wanted });
-      setShown(me.show_api_history === true);
+      onShown(me.show_api_history === true);
       onChanged();
     } catch (err) {
-      setShown(!wanted);
+      onShown(!wanted);
       setError(fail(err));
     }
   };
