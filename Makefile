@@ -37,7 +37,7 @@ FUZZ_SECONDS ?= 300
 # conflicts with it. Node and npm may come from elsewhere; Debian's are the fallback.
 DEB_PACKAGES := build-essential clang cmake ninja-build pkg-config \
 	libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev \
-	libsqlitecpp-dev libspdlog-dev catch2 libssl-dev libargon2-dev libpoppler-cpp-dev libjemalloc-dev libpq-dev \
+	libsqlitecpp-dev libspdlog-dev catch2 libssl-dev libargon2-dev libpoppler-cpp-dev libpq-dev \
 	python3 curl ca-certificates sqlite3 \
 	$(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
 DEB_TEST_PACKAGES := chromium fonts-noto-cjk procps python3-cryptography postgresql libclang-rt-14-dev
@@ -190,7 +190,7 @@ test: test-deps build
 fuzz: test-deps
 	@python3 tests/fuzz/run.py --seconds $(FUZZ_SECONDS) --keep --jobs $(JOBS)
 
-# The sanitized build (CHATD_SANITIZE: -fsanitize=address,undefined at -O0, no jemalloc). Every
+# The sanitized build (CHATD_SANITIZE: -fsanitize=address,undefined at -O0). Every
 # finding halts its process, and its report goes to $(SANITIZE_DIR)/sanitizer-reports/report.<pid>:
 # the harness fails the test whose chatd wrote one, and any report left there fails the run, also
 # one from a process whose test passed anyway. The PostgreSQL duplicates of the integration

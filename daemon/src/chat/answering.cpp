@@ -71,11 +71,15 @@ awaitable<void> chat_service::run(job j) {
     bool got_text = false;
     // The last key's stream could not be read: too long a line or answer, bad JSON, not UTF-8.
     bool last_malformed = false;
-    std::optional<stream_masker> masker, reasoning_masker;
-    if (auto filter = words()) {
-        masker.emplace(filter);
-        reasoning_masker.emplace(filter);
-    }
+    // On the heap, and only with sensitive words set: this frame is held by every open answer.
+    struct maskers {
+        stream_masker text, reasoning;
+    };
+    std::unique_ptr<maskers> masking;
+    if (auto filter = words()) masking.reset(new maskers{stream_masker(filter), stream_masker(filter)});
+    // Counted now: once text arrives the context is let go (no other key is asked after that).
+    j.prompt_estimate = estimate_prompt_tokens(j.messages);
+    upstream::chat_request req;
     std::optional<std::chrono::steady_clock::time_point> thinking_since;
     std::optional<std::int64_t> reasoning_ms;
     auto since_accepted = [&j] {
@@ -86,23 +90,27 @@ awaitable<void> chat_service::run(job j) {
     // masker still holds goes out before it.
     auto end_thinking = [&] {
         if (!thinking_since || reasoning_ms) return;
-        if (reasoning_masker) g.append_reasoning(reasoning_masker->finish());
+        if (masking) g.append_reasoning(masking->reasoning.finish());
         reasoning_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                              *thinking_since)
                            .count();
     };
     auto on_text = [&](upstream::text_kind kind, std::string_view text) {
         // The first token, reasoning or answer, is what the visitor waits for (latency, free-if-slow).
-        if (!first_token_ms) first_token_ms = since_accepted();
+        if (!first_token_ms) {
+            first_token_ms = since_accepted();
+            // The request has been sent and no retry follows text: the context need not stay.
+            std::vector<upstream::chat_message>().swap(req.messages);
+        }
         got_text = true;
         if (kind == upstream::text_kind::reasoning) {
             if (!thinking_since) thinking_since = std::chrono::steady_clock::now();
-            if (reasoning_masker) g.append_reasoning(reasoning_masker->push(text));
+            if (masking) g.append_reasoning(masking->reasoning.push(text));
             else g.append_reasoning(text);
             return;
         }
         end_thinking();
-        if (masker) g.append(masker->push(text));
+        if (masking) g.append(masking->text.push(text));
         else g.append(text);
     };
 
@@ -119,9 +127,8 @@ awaitable<void> chat_service::run(job j) {
                 if (attempt > 0) counters_.retries++;
             }
             // The context moves into the request and back: one copy per answer, kept for a retry.
-            upstream::chat_request req{lease->base_url.empty() ? cfg->upstream.base_url : lease->base_url,
-                                       lease->secret, j.model.upstream_model, std::move(j.messages),
-                                       options_for(j.model, *lease, j.max_tokens)};
+            req = {lease->base_url.empty() ? cfg->upstream.base_url : lease->base_url, lease->secret,
+                   j.model.upstream_model, std::move(j.messages), options_for(j.model, *lease, j.max_tokens)};
             auto o = co_await client_.stream_chat(req, on_text, g.cancel);
             if (j.model.stream_usage == "auto" && req.options.include_usage && upstream::refuses_stream_options(o)) {
                 // A gateway that does not know stream_options: ask again without it, and remember.
@@ -170,7 +177,7 @@ awaitable<void> chat_service::run(job j) {
         error_message = "内部错误 (internal error)";
     }
     end_thinking();
-    if (masker) g.append(masker->finish());
+    if (masking) g.append(masking->text.finish());
     if (g.cancel->cancelled() && status == "failed" && error_reason.empty())
         status = g.stopped_by() == stop_cause::shutdown ? "interrupted" : "stopped";
     if (g.stopped_by() == stop_cause::storage_full) {
@@ -216,7 +223,7 @@ awaitable<void> chat_service::store_answer(job& j, answer_end e) {
         f.completion_tokens = usage->completion_tokens;
         f.reasoning_tokens = usage->reasoning_tokens;
     } else if (got_text) {
-        f.prompt_tokens = estimate_prompt_tokens(j.messages);
+        f.prompt_tokens = j.prompt_estimate;
         f.completion_tokens = estimate_tokens(f.reasoning) + estimate_tokens(f.content);
         f.tokens_estimated = true;
     }

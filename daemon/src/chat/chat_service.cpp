@@ -4,7 +4,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -303,10 +302,9 @@ awaitable<json::object> chat_service::launch(const store::user_row& user, store:
         live_[started.message_id] = j.gen;
         counters_.started++;
     }
-    // Each answer runs on its own strand of the event loop of the request that started it,
-    // detached from that request.
-    asio::co_spawn(asio::make_strand(loop_of(co_await asio::this_coro::executor)), run(std::move(j)),
-                   asio::detached);
+    // Each answer runs on the event loop of the request that started it (one thread, so no
+    // strand), detached from that request.
+    asio::co_spawn(loop_of(co_await asio::this_coro::executor), run(std::move(j)), asio::detached);
     co_return json::object{{"conversation_id", started.conversation_id},
                            {"user_message_id", started.user_message_id},
                            {"message_id", started.message_id},
@@ -332,7 +330,7 @@ awaitable<void> chat_service::stop(const store::user_row& user, store::id_t mess
 
 void chat_service::start() {
     persist_timer_ = std::make_shared<asio::steady_timer>(ioc_);
-    asio::co_spawn(asio::make_strand(ioc_), persist_loop(), asio::detached);
+    asio::co_spawn(ioc_, persist_loop(), asio::detached);
 }
 
 awaitable<void> chat_service::persist_once() {

@@ -117,6 +117,7 @@ private:
         std::chrono::steady_clock::time_point accepted;
         std::int64_t charged = 0;
         int max_tokens = 0;  // an API client's cap, when lower than the model's
+        int prompt_estimate = 0;  // the context's tokens as counted from its text
     };
     // How many of the uploads are images; the files' text must pass the sensitive-word filter.
     boost::asio::awaitable<std::int64_t> checked_images(const store::user_row& user,

@@ -1,5 +1,6 @@
 // Following an answer over SSE: live while it is written, or replayed from the store.
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -136,9 +137,9 @@ awaitable<void> chat_service::follow(stream_source src, std::size_t after, write
     std::size_t pos = gen->resume_point(after);
     for (;;) {
         std::string reasoning, text, final_event;
-        // The wake-up is posted to this coroutine's strand, so it cannot run before the wait
-        // below has started.
-        gen->poll(pos, reasoning, text, final_event, [timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
+        // The wake-up runs on this coroutine's loop (at once when it comes from there, as the
+        // answer's own text does), so it cannot run before the wait below has started.
+        gen->poll(pos, reasoning, text, final_event, [timer, ex] { asio::dispatch(ex, [timer] { timer->cancel(); }); });
         if (!reasoning.empty() || !text.empty()) {
             if (std::chrono::steady_clock::now() < next_write) {
                 timer->expires_at(next_write);

@@ -110,8 +110,8 @@ std::optional<std::string> framing_refusal(const http::request<http::string_body
     return std::nullopt;
 }
 
-// Closes a connection from any thread (shutdown), on the connection's own strand. `alive`
-// is only touched on that strand, so a close posted after the session ended does nothing.
+// Closes a connection from any thread (shutdown), on the connection's own loop. `alive`
+// is only touched on that loop, so a close posted after the session ended does nothing.
 struct connection_handle {
     bool alive = true;
     std::atomic<bool> busy{false};  // between reading a request and finishing its response
@@ -176,10 +176,25 @@ public:
 
     awaitable<bool> write(std::string chunk) override {
         if (!streaming_ || failed_) co_return false;
+        const auto frame = http::make_chunk(asio::buffer(chunk));
+        // A client that keeps up has room in its socket for the whole chunk: written at once,
+        // with no timer to arm and no wake-up to wait for. Only what does not fit waits, under
+        // write_timeout.
+        beast::error_code ec;
+        auto& socket = stream_.socket();
+        if (!socket.non_blocking()) socket.non_blocking(true, ec);
+        const std::size_t sent = ec ? 0 : socket.write_some(frame, ec);
+        if (!ec && sent == asio::buffer_size(frame)) co_return true;
+        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+            failed_ = true;
+            co_return false;
+        }
+        beast::buffers_suffix<std::decay_t<decltype(frame)>> rest(frame);
+        rest.consume(sent);
         stream_.expires_after(limits_.write_timeout);
-        auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk(asio::buffer(chunk)), as_tuple);
+        auto [wec, n] = co_await asio::async_write(stream_, rest, as_tuple);
         stream_.expires_never();
-        failed_ = static_cast<bool>(ec);
+        failed_ = static_cast<bool>(wec);
         co_return !failed_;
     }
 
@@ -235,8 +250,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     awaitable<void> accept_loop(std::shared_ptr<Acceptor> acceptor, bool admin) {
         auto backoff = std::chrono::milliseconds(10);
         for (;;) {
-            auto strand = asio::make_strand(*session_loops[next_loop++ % session_loops.size()]);
-            auto [ec, sock] = co_await acceptor->async_accept(strand, as_tuple);
+            // A loop is one thread: what runs on it needs no strand.
+            auto loop = session_loops[next_loop++ % session_loops.size()]->get_executor();
+            auto [ec, sock] = co_await acceptor->async_accept(loop, as_tuple);
             if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
             if (ec) {
                 // Out of descriptors: wait instead of spinning on accept.
@@ -260,8 +276,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                 sock.set_option(tcp::no_delay(true), pec);
             }
             using protocol = typename Acceptor::protocol_type;
-            beast::basic_stream<protocol, asio::strand<asio::io_context::executor_type>> stream(std::move(sock));
-            asio::co_spawn(strand, run_session(std::move(stream), std::move(peer), admin),
+            beast::basic_stream<protocol, asio::io_context::executor_type> stream(std::move(sock));
+            asio::co_spawn(loop, run_session(std::move(stream), std::move(peer), admin),
                            asio::detached);
         }
     }
@@ -303,7 +319,10 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     awaitable<void> serve(Stream& stream, const std::string& peer, bool admin, connection_handle& handle) {
         beast::flat_buffer buffer;
         for (;;) {
-            http::request_parser<http::string_body> parser;
+            // On the heap, and gone before the request is handled: an answer's stream can stay
+            // open for minutes, thousands at once, each holding this frame.
+            auto reading = std::make_unique<http::request_parser<http::string_body>>();
+            auto& parser = *reading;
             parser.header_limit(static_cast<std::uint32_t>(limits.max_header));
             // The body's allowance depends on the route: checked once the head is in.
             parser.body_limit(boost::none);
@@ -369,9 +388,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
             req.admin_socket = admin;
             const unsigned version = msg.version();
             const bool keep_alive = msg.keep_alive();
-            // An answer's stream can stay open for minutes, thousands at once: what reading the
-            // request needed goes now (the parser's headers, the read buffer's room).
-            parser.get() = {};
+            // What reading the request needed goes now: the parser, the read buffer's room.
+            reading.reset();
             if (buffer.size() == 0) buffer.shrink_to_fit();
 
             session_responder<Stream> r(stream, limits, version, keep_alive);

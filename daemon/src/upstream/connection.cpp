@@ -79,16 +79,40 @@ asio::awaitable<void> close_politely(connection_ptr c) {
 
 }  // namespace
 
-connection::connection(executor_type strand, std::string key, std::shared_ptr<ssl::context> tls_ctx)
-    : strand_(std::move(strand)),
+connection::connection(executor_type loop, std::string key, std::shared_ptr<ssl::context> tls_ctx)
+    : loop_(std::move(loop)),
       key_(std::move(key)),
-      resolver_(strand_),
-      tls_ctx_(std::move(tls_ctx)) {
+      resolver_(loop_),
+      tls_ctx_(std::move(tls_ctx)),
+      watchdog_(loop_) {
     if (tls_ctx_) {
-        tls_.emplace(strand_, *tls_ctx_);
+        tls_.emplace(loop_, *tls_ctx_);
     } else {
-        plain_.emplace(strand_);
+        plain_.emplace(loop_);
     }
+}
+
+void connection::read_deadline(time_point at) {
+    read_deadline_ = at;
+    timed_out_ = false;
+}
+
+void connection::watch() {
+    if (read_deadline_ == time_point::max()) return;
+    if (watching_ && watched_until_ <= read_deadline_) return;  // it wakes in time and looks again
+    watching_ = true;
+    watched_until_ = read_deadline_;
+    const unsigned round = ++watch_round_;
+    watchdog_.expires_at(read_deadline_);
+    watchdog_.async_wait([weak = weak_from_this(), round](beast::error_code ec) {
+        auto self = weak.lock();
+        if (!self || self->watch_round_ != round) return;
+        self->watching_ = false;
+        if (ec || !self->reading_) return;
+        if (steady::now() < self->read_deadline_) return self->watch();
+        self->timed_out_ = true;
+        self->abort();
+    });
 }
 
 std::shared_ptr<ssl::context> make_tls_context(const std::string& ca_file) {
@@ -123,7 +147,7 @@ asio::awaitable<std::optional<connect_failure>> establish(connection_ptr c, url 
     // would queue behind each other there: IP literals skip it and names are cached briefly.
     auto endpoints = cached_endpoints(hop.host, hop.port);
     if (endpoints.empty()) {
-        // The resolver has no deadline of its own; a timer on the same strand cancels it.
+        // The resolver has no deadline of its own; a timer on the same loop cancels it.
         asio::steady_timer dns_deadline(c->get_executor());
         dns_deadline.expires_at(deadline);
         dns_deadline.async_wait([weak = std::weak_ptr<connection>(c)](beast::error_code ec) {
@@ -239,8 +263,8 @@ void connection_pool::put_back(connection_ptr c, disposal how) {
         how = disposal::retire;
     }
     if (how == disposal::retire && c->tls()) {
-        auto strand = c->get_executor();
-        asio::co_spawn(strand, close_politely(std::move(c)), asio::detached);
+        auto loop = c->get_executor();
+        asio::co_spawn(loop, close_politely(std::move(c)), asio::detached);
     }
 }
 

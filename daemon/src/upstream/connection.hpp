@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -41,38 +42,64 @@ enum class disposal {
     pool,    // response read to the end with keep-alive
 };
 
-// One upstream TCP (and maybe TLS) connection. Everything touching it runs on its own strand:
-// the exchange coroutine, Beast's timeout handler and the cancel path all share it.
-class connection {
+// One upstream TCP (and maybe TLS) connection. Everything touching it runs on one event loop
+// (one thread): the exchange coroutine, the timeout handlers and the cancel path.
+class connection : public std::enable_shared_from_this<connection> {
   public:
     using executor_type = boost::asio::any_io_executor;
     using tcp_stream = boost::beast::tcp_stream;
     using tls_stream = boost::beast::ssl_stream<tcp_stream>;
+    using time_point = std::chrono::steady_clock::time_point;
 
-    connection(executor_type strand, std::string key,
+    connection(executor_type loop, std::string key,
                std::shared_ptr<boost::asio::ssl::context> tls_ctx);
 
-    executor_type get_executor() const { return strand_; }
+    executor_type get_executor() const { return loop_; }
     const std::string& key() const { return key_; }
     boost::asio::ip::tcp::resolver& resolver() { return resolver_; }
     tcp_stream& transport() { return tls_ ? tls_->next_layer() : *plain_; }
     tls_stream* tls() { return tls_ ? &*tls_ : nullptr; }
 
+    // Reads through this connection (the HTTP layer's) end with beast::error::timeout once `at`
+    // has passed, closing the connection as Beast's own timeout would. One timer per connection,
+    // re-armed only when it fires: a streamed answer reads once per token, and Beast's timeout
+    // costs a timer started and cancelled for every read. Writes keep Beast's, which must be
+    // off (`transport().expires_never()`) while reading.
+    void read_deadline(time_point at);
+
     // A single stream type for the HTTP layer, so the HTTP code exists once for both schemes.
     template <class MutableBuffers, class Token>
     auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-        return initiate(buffers, std::forward<Token>(token),
-                        [](auto& stream, const auto& b, auto&& handler) {
-                            stream.async_read_some(b, std::move(handler));
-                        });
+        return boost::asio::async_initiate<Token, void(boost::beast::error_code, std::size_t)>(
+            [this](auto handler, const MutableBuffers& b) {
+                reading_ = true;
+                watch();
+                auto done = [this, handler = std::move(handler)](boost::beast::error_code ec,
+                                                                 std::size_t n) mutable {
+                    reading_ = false;
+                    if (ec && timed_out_) ec = boost::beast::error::timeout;
+                    std::move(handler)(ec, n);
+                };
+                if (tls_) {
+                    tls_->async_read_some(b, std::move(done));
+                } else {
+                    plain_->async_read_some(b, std::move(done));
+                }
+            },
+            token, buffers);
     }
 
     template <class ConstBuffers, class Token>
     auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-        return initiate(buffers, std::forward<Token>(token),
-                        [](auto& stream, const auto& b, auto&& handler) {
-                            stream.async_write_some(b, std::move(handler));
-                        });
+        return boost::asio::async_initiate<Token, void(boost::beast::error_code, std::size_t)>(
+            [this](auto handler, const ConstBuffers& b) {
+                if (tls_) {
+                    tls_->async_write_some(b, std::move(handler));
+                } else {
+                    plain_->async_write_some(b, std::move(handler));
+                }
+            },
+            token, buffers);
     }
 
     // Aborts whatever is in flight; the pending operation completes with an error.
@@ -89,26 +116,22 @@ class connection {
     std::chrono::steady_clock::time_point idle_since;
 
   private:
-    // Starts `op(stream, buffers, handler)` on whichever stream this connection has.
-    template <class Buffers, class Token, class Op>
-    auto initiate(const Buffers& buffers, Token&& token, Op op) {
-        return boost::asio::async_initiate<Token, void(boost::beast::error_code, std::size_t)>(
-            [this, op](auto handler, const Buffers& b) {
-                if (tls_) {
-                    op(*tls_, b, std::move(handler));
-                } else {
-                    op(*plain_, b, std::move(handler));
-                }
-            },
-            token, buffers);
-    }
+    // Makes sure the watchdog wakes by the read deadline while a read is in flight.
+    void watch();
 
-    executor_type strand_;
+    executor_type loop_;
     std::string key_;
     boost::asio::ip::tcp::resolver resolver_;
     std::shared_ptr<boost::asio::ssl::context> tls_ctx_;
     std::optional<tcp_stream> plain_;
     std::optional<tls_stream> tls_;
+    boost::asio::steady_timer watchdog_;
+    time_point read_deadline_ = time_point::max();
+    time_point watched_until_ = time_point::max();  // the watchdog's wake-up, when waiting
+    unsigned watch_round_ = 0;  // a wake-up from an earlier round was superseded
+    bool watching_ = false;
+    bool reading_ = false;
+    bool timed_out_ = false;
 };
 
 using connection_ptr = std::shared_ptr<connection>;

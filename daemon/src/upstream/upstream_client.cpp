@@ -7,10 +7,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
@@ -41,9 +39,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t error_body_cap = 64 * 1024;
 constexpr std::size_t request_body_cap = 4 * 1024 * 1024;
 constexpr std::uint32_t header_cap = 64 * 1024;
-// What one read of a streamed answer takes at most. Tokens arrive a few hundred bytes at a time,
-// and every open answer holds this much: small keeps 10,000 answers in little memory.
-constexpr std::size_t read_chunk = 2 * 1024;
+// What one read of a streamed answer takes at most. A token's event is a few hundred bytes, and
+// every open answer holds this much: small keeps 10,000 answers in little memory. More at once
+// (a provider flushing a backlog) is parsed from the connection's buffer in further rounds,
+// with no further system call.
+constexpr std::size_t read_chunk = 512;
 // After [DONE] only the chunked terminator should be left; waiting longer for it is not worth
 // holding the caller, the connection is simply not reused then.
 constexpr auto done_drain_limit = 1s;
@@ -62,20 +62,20 @@ bool is_http_error(const beast::error_code& ec) {
 }
 
 // Links a cancel_handle to one attempt. The callback may fire on any thread, so it only posts
-// to the connection's strand; once the attempt is over the connection may already serve
-// someone else from the pool, which `finished` (touched only on the strand) protects.
+// to the connection's loop; once the attempt is over the connection may already serve
+// someone else from the pool, which `finished` (touched only on that loop) protects.
 struct cancel_link {
-    asio::any_io_executor strand;
+    asio::any_io_executor loop;
     std::weak_ptr<connection> conn;
     bool finished = false;
 
     static std::shared_ptr<cancel_link> attach(const cancel_ptr& cancel, const connection_ptr& c) {
         auto link = std::make_shared<cancel_link>();
-        link->strand = c->get_executor();
+        link->loop = c->get_executor();
         link->conn = c;
         if (cancel) {
             cancel->on_cancel([link] {
-                asio::post(link->strand, [link] {
+                asio::post(link->loop, [link] {
                     if (link->finished) return;
                     if (auto conn = link->conn.lock()) conn->abort();
                 });
@@ -116,7 +116,7 @@ asio::awaitable<beast::error_code> read_body(connection& c, response_parser& p, 
     while (!p.is_done()) {
         p.get().body().data = chunk.data();
         p.get().body().size = chunk.size();
-        c.transport().expires_at(std::min(steady::now() + per_read, hard_deadline));
+        c.read_deadline(std::min(steady::now() + per_read, hard_deadline));
         auto [read_ec, n] = co_await http::async_read_some(c, c.buffer, p, use_tuple);
         // A plain copy: assigning to a structured binding across co_await misbehaves under
         // clang 14's coroutine lowering.
@@ -136,7 +136,7 @@ asio::awaitable<beast::error_code> read_body(connection& c, response_parser& p, 
 }
 
 disposal after_complete(connection& c, const response_parser& p) {
-    c.transport().expires_never();
+    c.read_deadline(steady::time_point::max());
     if (p.is_done() && p.keep_alive() && c.buffer.size() == 0) return disposal::pool;
     return disposal::retire;
 }
@@ -154,13 +154,19 @@ struct chat_job {
     http::request<http::string_body> req;
     delta_fn on_delta;
     cancel_ptr cancel;
+    // Written by the attempt in place: not returned through every coroutine on the way, each of
+    // which would hold a copy in its frame while the answer streams.
+    outcome out;
 };
 
-asio::awaitable<attempt_result<outcome>> chat_attempt(connection_ptr c,
+struct nothing {};
+
+asio::awaitable<attempt_result<nothing>> chat_attempt(connection_ptr c,
                                                       std::shared_ptr<chat_job> job,
                                                       client_options opts, bool reused) {
-    attempt_result<outcome> r;
-    outcome& out = r.value;
+    attempt_result<nothing> r;
+    outcome& out = job->out;
+    out = {};
     link_finisher finish{cancel_link::attach(job->cancel, c)};
     const auto& cancel = job->cancel;
 
@@ -197,7 +203,8 @@ asio::awaitable<attempt_result<outcome>> chat_attempt(connection_ptr c,
     response_parser p;
     p.header_limit(header_cap);
     p.body_limit(boost::none);
-    c->transport().expires_at(first_byte_deadline);
+    c->transport().expires_never();
+    c->read_deadline(first_byte_deadline);
     auto [hec, head_len] = co_await http::async_read_header(*c, c->buffer, p, use_tuple);
     if (aborted(cancel)) co_return cancelled();
     if (hec == beast::error::timeout)
@@ -252,7 +259,7 @@ asio::awaitable<attempt_result<outcome>> chat_attempt(connection_ptr c,
         p.get().body().size = chunk.size();
         // Some providers send the headers at once and only then wait for the model, so the
         // first-byte allowance also covers the wait for the first body bytes.
-        c->transport().expires_after(any_body ? opts.idle_timeout : opts.first_byte_timeout);
+        c->read_deadline(steady::now() + (any_body ? opts.idle_timeout : opts.first_byte_timeout));
         auto [rec, n] = co_await http::async_read_some(*c, c->buffer, p, use_tuple);
         if (aborted(cancel)) co_return cancelled();
         std::size_t got = chunk.size() - p.get().body().size;
@@ -341,7 +348,8 @@ asio::awaitable<attempt_result<http_response>> plain_attempt(connection_ptr c,
     p.header_limit(header_cap);
     p.body_limit(boost::none);
     if (job->req.method() == http::verb::head) p.skip(true);
-    c->transport().expires_at(job->deadline);
+    c->transport().expires_never();
+    c->read_deadline(job->deadline);
     auto [hec, head_len] = co_await http::async_read_header(*c, c->buffer, p, use_tuple);
     if (hec && hec != beast::error::timeout && reused && !p.got_some() && c->buffer.size() == 0) {
         r.stale = true;
@@ -398,10 +406,10 @@ struct client::impl {
         return current;
     }
 
-    // Runs `attempt` on a pooled connection if there is one, else on a fresh one, each on its
-    // own strand of the caller's event loop (connections are pooled per loop, so an answer's
-    // upstream bytes are read on the thread that relays them). A pooled connection that died
-    // while idle earns one retry on a fresh one.
+    // Runs `attempt` on a pooled connection if there is one, else on a fresh one, both on the
+    // caller's event loop (connections are pooled per loop, so an answer's upstream bytes are
+    // read on the thread that relays them, and a loop being one thread, no strand is needed).
+    // A pooled connection that died while idle earns one retry on a fresh one.
     template <class T, class Attempt>
     asio::awaitable<T> with_connection(const url& dest, const settings& s, const Attempt& attempt) {
         const auto here = loop_of(co_await asio::this_coro::executor);
@@ -410,12 +418,8 @@ struct client::impl {
         for (int round = 0;; ++round) {
             connection_ptr c = round == 0 ? pool.take(key) : nullptr;
             const bool reused = c != nullptr;
-            if (!c) {
-                c = std::make_shared<connection>(asio::make_strand(here), key,
-                                                 dest.tls() ? s.tls : nullptr);
-            }
-            attempt_result<T> r =
-                co_await asio::co_spawn(c->get_executor(), attempt(c, reused), asio::use_awaitable);
+            if (!c) c = std::make_shared<connection>(here, key, dest.tls() ? s.tls : nullptr);
+            attempt_result<T> r = co_await attempt(c, reused);
             pool.put_back(std::move(c), r.after);
             if (r.stale && round == 0) {
                 spdlog::debug("upstream: idle connection to {} was closed, reconnecting", host);
@@ -423,6 +427,30 @@ struct client::impl {
             }
             co_return std::move(r.value);
         }
+    }
+
+    // One streamed chat, prepared by stream_chat.
+    asio::awaitable<outcome> exchange(std::shared_ptr<impl> self, std::shared_ptr<chat_job> job,
+                                      settings s) {
+        // The handle outlives this call; its callback must not reach a connection we gave back.
+        struct unlink {
+            cancel_ptr cancel;
+            ~unlink() {
+                if (cancel) cancel->clear_callback();
+            }
+        } unlink_on_exit{job->cancel};
+        // Named rather than a temporary: g++ 12 destroys closure temporaries inside a co_await
+        // expression twice.
+        auto attempt = [job, opts = s.opts](connection_ptr c, bool reused) {
+            return chat_attempt(std::move(c), job, opts, reused);
+        };
+        co_await self->with_connection<nothing>(job->dest, s, attempt);
+        outcome& out = job->out;
+        if (out.what != outcome::kind::ok) {
+            spdlog::debug("upstream: {} key {}: status {} {}", job->dest.host_header(),
+                          job->masked_key, out.http_status, out.error_message);
+        }
+        co_return std::move(out);
     }
 };
 
@@ -435,35 +463,40 @@ void client::set_options(client_options opts) {
     impl_->apply(std::move(opts));
 }
 
+namespace {
+
+asio::awaitable<outcome> at_once(outcome out) {
+    co_return out;
+}
+
+outcome refusal(outcome::kind what, std::string message) {
+    outcome out;
+    out.what = what;
+    out.error_message = std::move(message);
+    return out;
+}
+
+}  // namespace
+
+// Not a coroutine: what preparing the request needs is gone before the answer streams, and only
+// the exchange's frame is held by each of thousands of open answers.
 boost::asio::awaitable<outcome> client::stream_chat(const chat_request& req, delta_fn on_delta,
                                                     cancel_ptr cancel) {
-    auto self = impl_;
-    outcome out;
-    if (aborted(cancel)) {
-        out.what = outcome::kind::cancelled;
-        out.error_message = "cancelled";
-        co_return out;
-    }
+    if (aborted(cancel)) return at_once(refusal(outcome::kind::cancelled, "cancelled"));
     auto dest = parse_url(req.base_url);
-    if (!dest) {
-        out.what = outcome::kind::connect_failed;
-        out.error_message = "invalid base_url '" + req.base_url + "'";
-        co_return out;
-    }
+    if (!dest)
+        return at_once(refusal(outcome::kind::connect_failed, "invalid base_url '" + req.base_url + "'"));
     dest->target = join_target(dest->target, "chat/completions");
-    const settings s = self->snapshot();
-    if (s.proxy_invalid) {
-        out.what = outcome::kind::connect_failed;
-        out.error_message = "invalid proxy '" + s.opts.proxy + "'";
-        co_return out;
-    }
+    settings s = impl_->snapshot();
+    if (s.proxy_invalid)
+        return at_once(refusal(outcome::kind::connect_failed, "invalid proxy '" + s.opts.proxy + "'"));
 
     auto job = std::make_shared<chat_job>();
     job->dest = *dest;
     job->proxy = s.proxy;
     job->masked_key = mask_key(req.api_key);
     job->on_delta = std::move(on_delta);
-    job->cancel = cancel;
+    job->cancel = std::move(cancel);
     auto& r = job->req;
     r.method(http::verb::post);
     r.target(dest->target);
@@ -476,28 +509,9 @@ boost::asio::awaitable<outcome> client::stream_chat(const chat_request& req, del
     r.keep_alive(true);
     r.body() = chat_completion_body(req);
     r.prepare_payload();
-
-    // The handle outlives this call; its callback must not reach a connection we gave back.
-    struct unlink {
-        cancel_ptr cancel;
-        ~unlink() {
-            if (cancel) cancel->clear_callback();
-        }
-    } unlink_on_exit{cancel};
-
     spdlog::debug("upstream: POST {}://{}{} key {}", dest->scheme, dest->host_header(),
                   dest->target, job->masked_key);
-    // Named rather than a temporary: g++ 12 destroys closure temporaries inside a co_await
-    // expression twice.
-    auto attempt = [job, opts = s.opts](connection_ptr c, bool reused) {
-        return chat_attempt(std::move(c), job, opts, reused);
-    };
-    out = co_await self->with_connection<outcome>(*dest, s, attempt);
-    if (out.what != outcome::kind::ok) {
-        spdlog::debug("upstream: {} key {}: status {} {}", dest->host_header(), job->masked_key,
-                      out.http_status, out.error_message);
-    }
-    co_return out;
+    return impl_->exchange(impl_, std::move(job), std::move(s));
 }
 
 boost::asio::awaitable<http_response> client::request(
