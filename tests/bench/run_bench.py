@@ -13,6 +13,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -37,6 +38,12 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu():
+    """utime + stime of the finished children (the load generator's runs), in seconds."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def reset_peak_rss(pid):
@@ -214,9 +221,14 @@ def main():
             direct = bench(bench_bin, "direct", "--url", base, "--key", key, *shape)
             for _, pid, _, _ in chatds:
                 reset_peak_rss(pid)
-            cpu0 = cpu_all()
+            cpu0, fake0, gen0 = cpu_all(), cpu_seconds(fake.pid), children_cpu()
             via = bench(bench_bin, "chatd", *urls, *cookies, *shape)
-            via["cpu_ms_per_answer"] = (cpu_all() - cpu0) * 1000 / max(1, requests)
+            chatd_cpu = cpu_all() - cpu0
+            via["cpu_ms_per_answer"] = chatd_cpu * 1000 / max(1, requests)
+            # All three share the machine: how many of its cores each kept busy over the run.
+            via["cores_busy"] = {k: round(v / max(via["wall_s"], 1e-9), 2) for k, v in
+                                 (("chatd", chatd_cpu), ("fake_upstream", cpu_seconds(fake.pid) - fake0),
+                                  ("load_generator", children_cpu() - gen0))}
             via["peak_rss_mb"] = rss_all("VmHWM") / 1024
             rows.append((f"{label} ({tokens}x{delay}ms)", direct, via))
 
@@ -234,6 +246,9 @@ def main():
                   f"   total p99 x{v['total_ms']['p99'] / max(d['total_ms']['p99'], 1e-9):.3f}")
             print(f"{'':>26} {'chatd':>7}  chat.send p50 {v['send_ms']['p50']:.2f} p99 {v['send_ms']['p99']:.2f} ms;"
                   f" CPU {v['cpu_ms_per_answer']:.2f} ms/answer; peak RSS {v['peak_rss_mb']:.1f} MB")
+            busy = v["cores_busy"]
+            print(f"{'':>26} {'cores':>7}  busy: chatd {busy['chatd']:.2f}, fake upstream {busy['fake_upstream']:.2f},"
+                  f" load generator {busy['load_generator']:.2f} of {os.cpu_count()}")
         peak = rss_all("VmHWM")
         print(f"chatd RSS: {baseline_rss / 1024:.1f} MB idle")
         summary = {"scenarios": [{"scenario": n, "direct": d, "chatd": v} for n, d, v in rows],
