@@ -33,7 +33,14 @@ int to_int(const json::value* v) {
 void on_stream_event(const sse_event& ev, outcome& out, stream_state& st,
                      const delta_fn& on_delta) {
     if (st.done || st.failed) return;
-    const delta_fn deliver = [&out, &st, &on_delta](text_kind kind, std::string_view text) {
+    // One pointer captured, so the std::function keeps it inline: this runs for every token.
+    struct delivery {
+        outcome& out;
+        stream_state& st;
+        const delta_fn& on_delta;
+    } to{out, st, on_delta};
+    const delta_fn deliver = [&to](text_kind kind, std::string_view text) {
+        auto& [out, st, on_delta] = to;
         if (st.failed) return;
         if (text.size() > max_answer_bytes - st.delivered) {
             out.what = outcome::kind::malformed;

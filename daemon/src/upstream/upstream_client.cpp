@@ -247,10 +247,16 @@ asio::awaitable<attempt_result<nothing>> chat_attempt(connection_ptr c,
         if (!ec) r.after = after_complete(*c, p);
         co_return r;
     }
+    // The response's headers are read (the parser keeps what framing needs in its own state):
+    // a provider sends a kilobyte of them, held otherwise by every open answer.
+    p.get().clear();
 
     sse_parser sse;
     stream_state st;
-    auto handle = [&](const sse_event& ev) { on_stream_event(ev, out, st, job->on_delta); };
+    // Made once, not for every read: its captures exceed std::function's inline room.
+    const std::function<void(const sse_event&)> handle = [&](const sse_event& ev) {
+        on_stream_event(ev, out, st, job->on_delta);
+    };
     std::string chunk(read_chunk, '\0');
     bool any_body = false;
     beast::error_code ec;
