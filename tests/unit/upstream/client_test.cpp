@@ -303,6 +303,34 @@ TEST_CASE("client enforces first-byte and idle deadlines", "[upstream][client]")
         CHECK(name(r.out.what) == "timeout_idle");
         CHECK(r.out.got_delta);
     }
+    SECTION("a stream longer than the idle allowance, with short gaps, is not cut") {
+        test_server server([](peer& p) -> asio::awaitable<void> {
+            if (!co_await p.next_request()) co_return;
+            if (!co_await p.send(sse_head)) co_return;
+            for (int i = 0; i < 6; ++i) {
+                if (!co_await p.send(http_chunk(event(chunk_json("t"))))) co_return;
+                if (co_await p.wait_closed(80ms)) co_return;
+            }
+            co_await p.send(http_chunk(event("[DONE]")) + last_chunk);
+        });
+        harness h(o);
+        auto r = h.chat(server.base());
+        CHECK(name(r.out.what) == "ok");
+        CHECK(r.deltas.size() == 6);
+    }
+    SECTION("an idle allowance shorter than the first-byte one takes over after the first chunk") {
+        o.first_byte_timeout = 3s;
+        test_server server([](peer& p) -> asio::awaitable<void> {
+            if (!co_await p.next_request()) co_return;
+            if (!co_await p.send(sse_head + http_chunk(event(chunk_json("Hel"))))) co_return;
+            // Silent past the idle allowance, then done before the first-byte one would end.
+            if (co_await p.wait_closed(1500ms)) co_return;
+            co_await p.send(http_chunk(event("[DONE]")) + last_chunk);
+        });
+        harness h(o);
+        auto r = h.chat(server.base());
+        CHECK(name(r.out.what) == "timeout_idle");
+    }
 }
 
 TEST_CASE("client aborts promptly when cancelled", "[upstream][client]") {
