@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "errors.hpp"
+#include "util/option_error.hpp"
 
 namespace chatd::ctl {
 
@@ -77,8 +78,8 @@ po::variables_map parse_options(const arguments& args, const po::options_descrip
         auto parser = po::command_line_parser(args).options(options).style(style);
         if (positional) parser.positional(*positional);
         po::store(parser.run(), given);
-    } catch (const po::error& error) {
-        throw usage_error(error.what());
+    } catch (po::error& error) {
+        throw usage_error(option_error_text(error));
     }
     return given;
 }

@@ -14,6 +14,7 @@
 #include "messages.hpp"
 #include "migrate.hpp"
 #include "output.hpp"
+#include "util/option_error.hpp"
 #include "util/text_wrap.hpp"
 
 namespace chatd::ctl {
@@ -82,8 +83,8 @@ global_options parse_global_options(int argc, char** argv) {
                       .run(),
                   given);
         po::notify(given);
-    } catch (const po::error& error) {
-        throw general_usage_error(error.what());
+    } catch (po::error& error) {
+        throw general_usage_error(option_error_text(error));
     }
     if (given.count("socket")) parsed.socket = given["socket"].as<std::string>();
     if (!std::isfinite(parsed.timeout_s) || parsed.timeout_s <= 0 ||

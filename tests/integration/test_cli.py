@@ -98,6 +98,19 @@ class ChatdCheckConfig(unittest.TestCase):
         self.assertIn("option --upstream.max_attempts", message)
         self.assertNotIn("bad.conf:", message)
 
+    def test_a_value_that_looks_like_a_placeholder_is_reported_not_hung(self):
+        # Boost fills %value% and the like into its messages until none is left.
+        status, message = self.check("[upstream]\nidle_timeout = 6%value%\n")
+        self.assertEqual(status, 2, message)
+        self.assertTrue(message.startswith("chatd: bad.conf:2:"), message)
+        self.assertIn("('6%value%')", message)
+        status, message = self.check("", "--drain_timeout", "%value%", "--%canonical_option%", "x")
+        self.assertEqual(status, 2, message)
+        self.assertIn("command line:", message)
+        r = run(CHATCTL, "--timeout", "%original_token%", "status")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("('%original_token%') for option '--timeout' is invalid", r.stderr)
+
     def test_a_valid_file_passes(self):
         status, message = self.check("listen = 127.0.0.1:8080 # the port\n[upstream]\nmax_attempts = 2\n")
         self.assertEqual(status, 0, message)

@@ -13,6 +13,7 @@
 
 #include "config/ini_file.hpp"
 #include "upstream/url.hpp"
+#include "util/option_error.hpp"
 #include "util/text.hpp"
 #include "util/text_wrap.hpp"
 
@@ -280,8 +281,8 @@ std::shared_ptr<const config> parse(const std::vector<std::string>& args, comman
         auto given = po::command_line_parser(args).options(all).run();
         for (auto& o : given.options) from.command_line.insert(o.string_key);
         po::store(given, vm);
-    } catch (const po::error& e) {
-        throw config_error(std::string("command line: ") + e.what());
+    } catch (po::error& e) {
+        throw config_error("command line: " + option_error_text(e));
     }
     if (vm.count("help")) {
         if (print) {
@@ -321,12 +322,12 @@ std::shared_ptr<const config> parse(const std::vector<std::string>& args, comman
         }
         try {
             po::store(settings, vm);
-        } catch (const po::error_with_option_name& e) {
+        } catch (po::error_with_option_name& e) {
             std::string key = e.get_option_name();
             while (!key.empty() && key.front() == '-') key.erase(0, 1);
-            throw config_error(from.where(key) + ": " + e.what());
-        } catch (const po::error& e) {
-            throw config_error(file + ": " + e.what());
+            throw config_error(from.where(key) + ": " + option_error_text(e));
+        } catch (po::error& e) {
+            throw config_error(file + ": " + option_error_text(e));
         }
         c->config_file = file;
     }
