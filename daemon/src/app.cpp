@@ -30,6 +30,7 @@
 #include "upstream/key_pool.hpp"
 #include "upstream/upstream_client.hpp"
 #include "util/blocking_pool.hpp"
+#include "util/event_loop.hpp"
 #include "util/file_lock.hpp"
 #include "util/logging.hpp"
 #include "util/systemd_notify.hpp"
@@ -66,8 +67,8 @@ struct app::impl {
     // One event loop per I/O thread, each run by its thread alone: a connection and the answers
     // it starts stay on one thread, with no lock or wake-up between threads on the way of a
     // token. `ioc` (the first) also runs the signals and background jobs.
-    asio::io_context ioc{1};
-    std::vector<std::unique_ptr<asio::io_context>> shards;
+    event_loop ioc{1};
+    std::vector<std::unique_ptr<event_loop>> shards;
     std::optional<file_lock> data_lock;  // held while this process owns data_dir
     std::unique_ptr<store::database> db;
     blocking_pool hashing{2, "chatd-hash"};
@@ -275,7 +276,7 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
         [&m] { return m.server->connections(); }, [&m] { return m.stopping.load(); },
         [&m] { return m.db->storage_full(); }, m.started});
     std::vector<asio::io_context*> loops{&m.ioc};
-    for (int i = 1; i < cfg->io_threads(); ++i) loops.push_back(m.shards.emplace_back(std::make_unique<asio::io_context>(1)).get());
+    for (int i = 1; i < cfg->io_threads(); ++i) loops.push_back(m.shards.emplace_back(std::make_unique<event_loop>(1)).get());
     m.server = std::make_unique<net::http_server>(
         m.ioc, [&m](net::request& req, net::responder& r) { return m.front->route(req, r); }, m.front->limits(),
         std::move(loops));
@@ -283,6 +284,10 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
 
 app::~app() {
     if (impl_->db) impl_->db->stop();
+    // Before any loop is destroyed (see event_loop): after an early exit the first loop still
+    // waits to accept sockets for the others.
+    impl_->ioc.drop_pending_work();
+    for (auto& shard : impl_->shards) shard->drop_pending_work();
 }
 
 int app::run() {

@@ -381,6 +381,7 @@ class Chatd:
         self.extra_conf = extra_conf
         self.args = list(args)
         self.postgres_url = postgres_url or ""
+        self.log_from = 0  # where the log of the last start begins
         if POSTGRES and not postgres_url:
             from pg_database import create_database
             self.postgres_url = create_database(POSTGRES, "chatd_it_" + os.urandom(6).hex())
@@ -406,7 +407,7 @@ class Chatd:
     def start(self):
         for attempt in range(5):
             self.log = open(self.log_path, "ab")
-            logged = self.log.tell()
+            logged = self.log_from = self.log.tell()
             self.proc = subprocess.Popen([CHATD, "--config", self.conf, *self.args], stdout=self.log,
                                          stderr=subprocess.STDOUT)
             started.append(("chatd", self.proc, self.log_path))
@@ -429,6 +430,12 @@ class Chatd:
     def healthy(self):
         if self.proc.poll() is not None:
             raise AssertionError(f"chatd exited with {self.proc.returncode}:\n{self.log_text()}")
+        # The port is checked free before chatd starts, but another test's process may take it
+        # first: the answer must come from this chatd, which has said it listens (on both).
+        with open(self.log_path, "rb") as f:
+            f.seek(self.log_from)
+            if b" listening on " not in f.read():
+                return False
         try:
             c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
             c.request("GET", "/healthz")

@@ -43,6 +43,25 @@ class LifecycleTest(ChatdTestCase):
         self.assertEqual((status, refunded), ("interrupted", 1))
         self.assertTrue(content)  # the partial answer is kept
 
+    def test_a_second_stop_signal_stops_at_once(self):
+        self.add_key("ok", tokens=100, delay=100)  # ten seconds of answer: the drain would wait
+        c = self.chatd.client()
+        c.register("rhea")
+        sent = c.ask("too long to wait for")
+        c.stream(sent["message_id"], stop_after_deltas=1)
+        self.chatd.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: "stopping: draining 1 answer" in self.chatd.log_text(), what="the drain")
+        t0 = time.monotonic()
+        self.chatd.proc.send_signal(signal.SIGTERM)  # the answer still streams on another loop
+        self.assertEqual(self.chatd.proc.wait(30), 0)
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertIn("second stop signal", self.chatd.log_text())
+        self.assertFalse(os.path.exists(self.chatd.socket))
+        self.chatd.start()  # the cut-off answer is found, refunded once
+        self.assertEqual(self.db().execute("SELECT status, refunded FROM messages WHERE id=?",
+                                           (sent["message_id"],)).fetchone(), ("interrupted", 1))
+        self.assertEqual(c.rpc("me.get")["balance"]["trial"], 10)
+
     def test_kill_9_mid_answer_then_restart(self):
         self.add_key("ok", tokens=200, delay=20)
         c = self.chatd.client()

@@ -15,12 +15,18 @@ asio::awaitable<void> backfill_search(database& db, std::function<bool()> stoppi
     std::int64_t total = 0;
     auto started = std::chrono::steady_clock::now();
     while (!stopping()) {
-        auto n = co_await db.run([](store& s) { return s.backfill_search(500); });
-        if (n == 0) break;
-        if (total == 0) spdlog::info("search index: indexing older messages in the background");
-        total += n;
-        // Room for the checkpointer (and questions) between slices.
-        t.expires_after(std::chrono::milliseconds(20));
+        auto pause = std::chrono::milliseconds(20);  // room for the checkpointer (and questions)
+        try {
+            auto n = co_await db.run([](store& s) { return s.backfill_search(500); });
+            if (n == 0) break;
+            if (total == 0) spdlog::info("search index: indexing older messages in the background");
+            total += n;
+        } catch (const std::exception& e) {
+            // The database is away or full: the index waits; the service goes on without it.
+            spdlog::warn("search index: indexing paused for a minute: {}", e.what());
+            pause = std::chrono::minutes(1);
+        }
+        t.expires_after(pause);
         co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     if (total > 0)

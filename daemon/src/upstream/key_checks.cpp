@@ -126,7 +126,12 @@ awaitable<void> recheck_invalid_keys(client& c, key_pool& pool, recheck_hooks ho
         for (auto& k : pool.snapshot()) {
             if (!k.enabled || k.shown_status(now) != "invalid") continue;
             auto r = co_await test_key(c, pool, k.id, hooks.default_base_url());
-            if (r.ok) co_await hooks.on_recovered(k.id);
+            if (!r.ok) continue;
+            try {
+                co_await hooks.on_recovered(k.id);
+            } catch (const std::exception& e) {  // the key is back either way; only its record waits
+                spdlog::warn("key {} recovered but could not be recorded: {}", k.id, e.what());
+            }
         }
     }
 }

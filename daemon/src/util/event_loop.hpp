@@ -9,6 +9,15 @@
 
 namespace chatd {
 
+// One event loop: an io_context that can drop its pending work on demand (its destructor does so
+// too, but too late when loops hold each other's objects: the first loop accepts sockets that
+// belong to the others). At exit every loop drops its work while all of them still exist.
+class event_loop : public boost::asio::io_context {
+public:
+    using io_context::io_context;
+    void drop_pending_work() { shutdown(); }
+};
+
 // The event loop under an executor, without the strand it may be wrapped in.
 inline boost::asio::any_io_executor loop_of(const boost::asio::any_io_executor& ex) {
     namespace asio = boost::asio;
