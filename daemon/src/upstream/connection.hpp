@@ -3,13 +3,17 @@
 // established, and the pool that keeps idle ones for reuse. The HTTP exchange on top of it is
 // upstream_client.cpp's; this header is internal to upstream/.
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstddef>
@@ -135,6 +139,36 @@ class connection : public std::enable_shared_from_this<connection> {
 };
 
 using connection_ptr = std::shared_ptr<connection>;
+
+// One step of reading a response's body into `p` from `c`, as Beast's http::async_read_some
+// takes it, except that when what is already buffered suffices it returns at once: Beast posts
+// that completion, and a streamed answer takes a step for every token, each post a further
+// round of its loop. Returns what ended the step (need_buffer: the body buffer is full).
+template <class Parser>
+boost::asio::awaitable<boost::beast::error_code> read_some_body(connection& c, Parser& p) {
+    namespace http = boost::beast::http;
+    boost::beast::error_code ec;
+    if (c.buffer.size() > 0) {
+        c.buffer.consume(p.put(c.buffer.data(), ec));
+        if (ec != http::error::need_more) co_return ec;
+    }
+    for (;;) {
+        const auto size = boost::beast::read_size(c.buffer, 65536);
+        if (size == 0) co_return http::error::buffer_overflow;
+        auto [read_ec, n] = co_await c.async_read_some(c.buffer.prepare(size),
+                                                       boost::asio::as_tuple(boost::asio::use_awaitable));
+        c.buffer.commit(n);
+        if (read_ec == boost::asio::error::eof) {
+            if (!p.got_some()) co_return http::error::end_of_stream;
+            ec = {};
+            p.put_eof(ec);  // a body that ends with the connection
+            co_return ec;
+        }
+        if (read_ec) co_return read_ec;
+        c.buffer.consume(p.put(c.buffer.data(), ec));
+        if (ec != http::error::need_more) co_return ec;
+    }
+}
 
 struct connect_failure {
     outcome::kind what;

@@ -117,10 +117,7 @@ asio::awaitable<beast::error_code> read_body(connection& c, response_parser& p, 
         p.get().body().data = chunk.data();
         p.get().body().size = chunk.size();
         c.read_deadline(std::min(steady::now() + per_read, hard_deadline));
-        auto [read_ec, n] = co_await http::async_read_some(c, c.buffer, p, use_tuple);
-        // A plain copy: assigning to a structured binding across co_await misbehaves under
-        // clang 14's coroutine lowering.
-        beast::error_code ec = read_ec;
+        auto ec = co_await read_some_body(c, p);
         const std::size_t got = chunk.size() - p.get().body().size;
         const std::size_t room = cap - out.size();
         out.append(chunk.data(), std::min(got, room));
@@ -266,7 +263,7 @@ asio::awaitable<attempt_result<nothing>> chat_attempt(connection_ptr c,
         // Some providers send the headers at once and only then wait for the model, so the
         // first-byte allowance also covers the wait for the first body bytes.
         c->read_deadline(steady::now() + (any_body ? opts.idle_timeout : opts.first_byte_timeout));
-        auto [rec, n] = co_await http::async_read_some(*c, c->buffer, p, use_tuple);
+        const auto rec = co_await read_some_body(*c, p);
         if (aborted(cancel)) co_return cancelled();
         std::size_t got = chunk.size() - p.get().body().size;
         if (got > 0) {
