@@ -33,6 +33,7 @@
 #include "util/event_loop.hpp"
 #include "util/file_lock.hpp"
 #include "util/logging.hpp"
+#include "util/loop_lag.hpp"
 #include "util/systemd_notify.hpp"
 #include "util/task_counter.hpp"
 #include "util/thread_name.hpp"
@@ -69,6 +70,7 @@ struct app::impl {
     // token. `ioc` (the first) also runs the signals and background jobs.
     event_loop ioc{1};
     std::vector<std::unique_ptr<event_loop>> shards;
+    std::vector<std::unique_ptr<loop_lag>> lags;  // one a loop: ioc's first
     std::optional<file_lock> data_lock;  // held while this process owns data_dir
     std::unique_ptr<store::database> db;
     blocking_pool hashing{2, "chatd-hash"};
@@ -274,7 +276,11 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
     m.front = std::make_unique<web::front_end>(web::front_end_parts{
         get_cfg, *m.auth, *m.api_keys, *m.chat, *m.uploads, m.dispatcher, m.pool, *m.wechat, *m.payments, *m.site, *m.files,
         [&m] { return m.server->connections(); }, [&m] { return m.stopping.load(); },
-        [&m] { return m.db->storage_full(); }, m.started});
+        [&m] { return m.db->storage_full(); }, m.started, [&m] {
+            std::vector<double> worst;
+            for (const auto& lag : m.lags) worst.push_back(lag->worst_seconds());
+            return worst;
+        }});
     std::vector<asio::io_context*> loops{&m.ioc};
     for (int i = 1; i < cfg->io_threads(); ++i) loops.push_back(m.shards.emplace_back(std::make_unique<event_loop>(1)).get());
     m.server = std::make_unique<net::http_server>(
@@ -316,6 +322,12 @@ int app::run() {
     spdlog::info("chatd {} listening on {}:{} (admin socket {}), {} key(s) in the pool", CHATD_VERSION,
                  cfg->listen_host(), port, cfg->admin_socket, m.pool.snapshot().size());
     systemd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));
+    m.lags.push_back(std::make_unique<loop_lag>());
+    m.lags.back()->start(m.ioc);
+    for (auto& shard : m.shards) {
+        m.lags.push_back(std::make_unique<loop_lag>());
+        m.lags.back()->start(*shard);
+    }
     std::vector<std::thread> threads;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> busy;
     for (auto& shard : m.shards) {

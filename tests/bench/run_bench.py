@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -84,6 +85,36 @@ def bench(binary, *args):
     if r.stderr.strip():
         print(r.stderr.strip(), file=sys.stderr)
     return json.loads(r.stdout)
+
+
+def worst_loop_lag_ms(port):
+    """The longest any of chatd's event loops ran late lately, from its /metrics (0 if unreadable)."""
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+    except OSError:
+        return 0.0
+    return max((float(line.rsplit(" ", 1)[1]) * 1000 for line in text.splitlines()
+                if line.startswith("chatd_event_loop_lag_seconds{")), default=0.0)
+
+
+class LoopLagSampler(threading.Thread):
+    """Reads chatd's loop lag every few seconds while a run goes on (its window is 10-20 s)."""
+
+    def __init__(self, ports):
+        super().__init__(daemon=True)
+        self.ports, self.worst, self.done = ports, 0.0, threading.Event()
+
+    def run(self):
+        while not self.done.wait(3):
+            self.worst = max([self.worst] + [worst_loop_lag_ms(p) for p in self.ports])
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        self.worst = max([self.worst] + [worst_loop_lag_ms(p) for p in self.ports])
+        return self.worst
 
 
 def main():
@@ -222,8 +253,11 @@ def main():
             for _, pid, _, _ in chatds:
                 reset_peak_rss(pid)
             cpu0, fake0, gen0 = cpu_all(), cpu_seconds(fake.pid), children_cpu()
+            lag = LoopLagSampler([p for _, _, p, _ in chatds])
+            lag.start()
             via = bench(bench_bin, "chatd", *urls, *cookies, *shape)
             chatd_cpu = cpu_all() - cpu0
+            via["loop_lag_max_ms"] = round(lag.stop(), 1)
             via["cpu_ms_per_answer"] = chatd_cpu * 1000 / max(1, requests)
             # All three share the machine: how many of its cores each kept busy over the run.
             via["cores_busy"] = {k: round(v / max(via["wall_s"], 1e-9), 2) for k, v in
@@ -245,7 +279,8 @@ def main():
                   f" {v['ttft_ms']['p99'] - d['ttft_ms']['p99']:>8.2f}"
                   f"   total p99 x{v['total_ms']['p99'] / max(d['total_ms']['p99'], 1e-9):.3f}")
             print(f"{'':>26} {'chatd':>7}  chat.send p50 {v['send_ms']['p50']:.2f} p99 {v['send_ms']['p99']:.2f} ms;"
-                  f" CPU {v['cpu_ms_per_answer']:.2f} ms/answer; peak RSS {v['peak_rss_mb']:.1f} MB")
+                  f" CPU {v['cpu_ms_per_answer']:.2f} ms/answer; peak RSS {v['peak_rss_mb']:.1f} MB;"
+                  f" loops up to {v['loop_lag_max_ms']:.0f} ms late")
             busy = v["cores_busy"]
             print(f"{'':>26} {'cores':>7}  busy: chatd {busy['chatd']:.2f}, fake upstream {busy['fake_upstream']:.2f},"
                   f" load generator {busy['load_generator']:.2f} of {os.cpu_count()}")

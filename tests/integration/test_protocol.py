@@ -1,6 +1,7 @@
 """Bad input at the HTTP and JSON-RPC boundary gets a clear error and changes nothing."""
 import json
 import os
+import re
 import socket
 import time
 
@@ -168,6 +169,9 @@ class ProtocolTest(ChatdTestCase):
         status, h, body = c.http("GET", "/metrics")
         self.assertEqual(status, 200)
         self.assertIn(b"chatd_answers_in_flight 0", body)
+        lags = re.findall(rb'^chatd_event_loop_lag_seconds\{loop="(\d+)"\} ([0-9.]+)$', body, re.M)
+        self.assertEqual([n for n, _ in lags][:1], [b"1"], body)  # one a loop, the first included
+        self.assertTrue(all(0 <= float(v) < 10 for _, v in lags), lags)
         self.assertEqual(c.http("GET", "/api/nothing")[0], 404)
         self.assertEqual(c.http("GET", "/rpc")[0], 405)
 

@@ -160,7 +160,8 @@ awaitable<void> front_end::route_other(net::request& req, net::responder& r) {
     if (path == "/metrics" && req.method == "GET") {
         net::response res;
         res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        res.body = metrics_text(p_.chat, p_.pool, p_.connections(), p_.started);
+        res.body = metrics_text(p_.chat, p_.pool, p_.connections(), p_.started,
+                                p_.loop_lags ? p_.loop_lags() : std::vector<double>{});
         co_await r.send(std::move(res));
         co_return;
     }

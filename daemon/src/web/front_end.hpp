@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "chat/chat_service.hpp"
 #include "config/config.hpp"
@@ -45,6 +46,7 @@ struct front_end_parts {
     std::function<bool()> stopping;            // draining for shutdown
     std::function<bool()> storage_full;        // the database found no room on disk
     std::chrono::steady_clock::time_point started;
+    std::function<std::vector<double>()> loop_lags;  // each event loop's worst recent delay, seconds
 };
 
 class front_end {
@@ -90,6 +92,6 @@ std::string web_manifest(const settings& site);
 
 // Prometheus text for GET /metrics.
 std::string metrics_text(chat::chat_service& chat, upstream::key_pool& pool, std::size_t connections,
-                         std::chrono::steady_clock::time_point started);
+                         std::chrono::steady_clock::time_point started, const std::vector<double>& loop_lags);
 
 }  // namespace chatd::web

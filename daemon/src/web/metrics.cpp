@@ -1,3 +1,5 @@
+#include <cstdio>
+
 #include "chat/chat_service.hpp"
 #include "upstream/key_pool.hpp"
 #include "util/unix_time.hpp"
@@ -6,7 +8,7 @@
 namespace chatd::web {
 
 std::string metrics_text(chat::chat_service& chat, upstream::key_pool& pool, std::size_t connections,
-                         std::chrono::steady_clock::time_point started) {
+                         std::chrono::steady_clock::time_point started, const std::vector<double>& loop_lags) {
     auto s = chat.stats();
     auto k = pool.count(unix_now());
     std::string out;
@@ -41,6 +43,13 @@ std::string metrics_text(chat::chat_service& chat, upstream::key_pool& pool, std
     out += "# TYPE chatd_uptime_seconds gauge\n";
     line("chatd_uptime_seconds", "",
          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
+    out += "# HELP chatd_event_loop_lag_seconds The longest an I/O thread's event loop ran late in the last 10-20 s.\n";
+    out += "# TYPE chatd_event_loop_lag_seconds gauge\n";
+    for (std::size_t i = 0; i < loop_lags.size(); ++i) {
+        char value[32];
+        std::snprintf(value, sizeof value, "%.6f", loop_lags[i]);
+        out += "chatd_event_loop_lag_seconds{loop=\"" + std::to_string(i + 1) + "\"} " + value + "\n";
+    }
     return out;
 }
 
