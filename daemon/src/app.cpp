@@ -290,8 +290,8 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
 
 app::~app() {
     if (impl_->db) impl_->db->stop();
-    // Before any loop is destroyed (see event_loop): after an early exit the first loop still
-    // waits to accept sockets for the others.
+    // Before any loop is destroyed: one loop's pending work may hold another's sockets and
+    // timers (an accept for another loop, an answer's follower), see event_loop.
     impl_->ioc.drop_pending_work();
     for (auto& shard : impl_->shards) shard->drop_pending_work();
 }
