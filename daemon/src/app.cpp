@@ -280,7 +280,8 @@ app::app(std::shared_ptr<const config> cfg, std::vector<std::string> args) : imp
             std::vector<double> worst;
             for (const auto& lag : m.lags) worst.push_back(lag->worst_seconds());
             return worst;
-        }});
+        },
+        [&m] { return m.db->worst_write_seconds(); }});
     std::vector<asio::io_context*> loops{&m.ioc};
     for (int i = 1; i < cfg->io_threads(); ++i) loops.push_back(m.shards.emplace_back(std::make_unique<event_loop>(1)).get());
     m.server = std::make_unique<net::http_server>(

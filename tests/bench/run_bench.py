@@ -6,7 +6,7 @@ for each scenario, chat.send's latency, chatd's CPU per answer and its peak RSS.
 
 Scenarios: `N:burst` (N answers started at once), `N:steady` (N in flight, starts spread over
 one answer's duration, three answers per worker), both with --tokens and --delay; or a named
-one with its own answer shape (SCENARIOS below): `burst1000`, `rate500`, `hold9000`,
+one with its own answer shape (SCENARIOS below): `burst1000`, `rate500`, `rate250`, `hold9000`,
 `steady100`. Usage: tests/bench/run_bench.py [--build DIR] [--scenarios 100:burst,burst1000,...]
 """
 import argparse
@@ -29,6 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCENARIOS = {
     "burst1000": (1000, 1000, 4000, 200, 20),     # 1,000 questions over 4 s
     "rate500": (10000, 10000, 20000, 20, 200),    # 500 questions a second for 20 s
+    "rate250": (5000, 5000, 20000, 20, 200),      # the same at half the rate, for reference
     "hold9000": (9000, 9000, 10000, 20, 1000),    # 9,000 answers of 20 s open together
     "steady100": (100, 300, 4000, 200, 20),       # 100 in flight, three answers each
 }
@@ -39,6 +40,48 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid):
+    """CPU seconds of chatd's threads by role: the event loops (`chatd`, `chatd-ioN`), the database
+    writer (`chatd-db`) and the rest."""
+    roles = {"loops": 0.0, "database": 0.0, "other": 0.0}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                name, rest = f.read().split("(", 1)[1].rsplit(")", 1)
+            fields = rest.split()
+        except (OSError, ValueError):
+            continue
+        role = "loops" if name == "chatd" or name.startswith("chatd-io") else \
+            "database" if name == "chatd-db" else "other"
+        roles[role] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return roles
+
+
+def loop_threads_waiting(pid):
+    """Seconds chatd's event-loop threads (`chatd`, `chatd-ioN`) spent runnable but waiting for a CPU, and
+    how many there are: a loop that waits here runs late however little work it has."""
+    waited, loops = 0.0, 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            if name != "chatd" and not name.startswith("chatd-io"):
+                continue
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                waited += int(f.read().split()[1]) / 1e9
+            loops += 1
+        except (OSError, IndexError, ValueError):
+            pass
+    return waited, loops
+
+
+def machine_busy_seconds():
+    """CPU seconds the whole machine spent on anything but idle (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu():
@@ -87,33 +130,42 @@ def bench(binary, *args):
     return json.loads(r.stdout)
 
 
-def worst_loop_lag_ms(port):
-    """The longest any of chatd's event loops ran late lately, from its /metrics (0 if unreadable)."""
+GAUGES = {"loop_lag": "chatd_event_loop_lag_seconds{", "database_write": "chatd_database_write_seconds "}
+
+
+def worst_gauges_ms(port):
+    """From chatd's /metrics: the longest any event loop ran late lately, and the longest a write to
+    the database took lately (both 0 if unreadable)."""
     try:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         c.request("GET", "/metrics")
         text = c.getresponse().read().decode()
     except OSError:
-        return 0.0
-    return max((float(line.rsplit(" ", 1)[1]) * 1000 for line in text.splitlines()
-                if line.startswith("chatd_event_loop_lag_seconds{")), default=0.0)
+        return dict.fromkeys(GAUGES, 0.0)
+    return {name: max((float(line.rsplit(" ", 1)[1]) * 1000 for line in text.splitlines()
+                       if line.startswith(prefix)), default=0.0) for name, prefix in GAUGES.items()}
 
 
-class LoopLagSampler(threading.Thread):
-    """Reads chatd's loop lag every few seconds while a run goes on (its window is 10-20 s)."""
+class GaugeSampler(threading.Thread):
+    """Reads chatd's worst-lately gauges every few seconds while a run goes on (their window is 10-20 s)."""
 
     def __init__(self, ports):
         super().__init__(daemon=True)
-        self.ports, self.worst, self.done = ports, 0.0, threading.Event()
+        self.ports, self.worst, self.done = ports, dict.fromkeys(GAUGES, 0.0), threading.Event()
+
+    def sample(self):
+        for port in self.ports:
+            for name, v in worst_gauges_ms(port).items():
+                self.worst[name] = max(self.worst[name], v)
 
     def run(self):
         while not self.done.wait(3):
-            self.worst = max([self.worst] + [worst_loop_lag_ms(p) for p in self.ports])
+            self.sample()
 
     def stop(self):
         self.done.set()
         self.join()
-        self.worst = max([self.worst] + [worst_loop_lag_ms(p) for p in self.ports])
+        self.sample()
         return self.worst
 
 
@@ -253,16 +305,33 @@ def main():
             for _, pid, _, _ in chatds:
                 reset_peak_rss(pid)
             cpu0, fake0, gen0 = cpu_all(), cpu_seconds(fake.pid), children_cpu()
-            lag = LoopLagSampler([p for _, _, p, _ in chatds])
-            lag.start()
+            waited0, machine0 = sum(loop_threads_waiting(pid)[0] for _, pid, _, _ in chatds), machine_busy_seconds()
+            roles0 = [thread_cpu(pid) for _, pid, _, _ in chatds]
+            gauges = GaugeSampler([p for _, _, p, _ in chatds])
+            gauges.start()
             via = bench(bench_bin, "chatd", *urls, *cookies, *shape)
             chatd_cpu = cpu_all() - cpu0
-            via["loop_lag_max_ms"] = round(lag.stop(), 1)
+            worst = gauges.stop()
+            via["loop_lag_max_ms"] = round(worst["loop_lag"], 1)
+            via["database_write_max_ms"] = round(worst["database_write"], 1)
             via["cpu_ms_per_answer"] = chatd_cpu * 1000 / max(1, requests)
             # All three share the machine: how many of its cores each kept busy over the run.
             via["cores_busy"] = {k: round(v / max(via["wall_s"], 1e-9), 2) for k, v in
                                  (("chatd", chatd_cpu), ("fake_upstream", cpu_seconds(fake.pid) - fake0),
                                   ("load_generator", children_cpu() - gen0))}
+            roles1 = [thread_cpu(pid) for _, pid, _, _ in chatds]
+            via["chatd_cores_by_role"] = {r: round(sum(b[r] - a[r] for a, b in zip(roles0, roles1)) /
+                                                   max(via["wall_s"], 1e-9), 2) for r in roles0[0]}
+            via["machine_busy"] = round((machine_busy_seconds() - machine0) / max(via["wall_s"], 1e-9) / os.cpu_count(), 2)
+            # The part of the run each event loop spent ready to work but waiting for a core.
+            waits = [loop_threads_waiting(pid) for _, pid, _, _ in chatds]
+            via["loops_waiting_for_cpu"] = round((sum(w for w, _ in waits) - waited0) /
+                                                 max(1, sum(n for _, n in waits)) / max(via["wall_s"], 1e-9), 3)
+            # What a relayed token costs each party: the fake sends it, the load generator receives it,
+            # chatd does both (plus the question around it).
+            token_count = max(1, requests * tokens)
+            via["cpu_us_per_token"] = {k: round(busy * via["wall_s"] * 1e6 / token_count, 1)
+                                       for k, busy in via["cores_busy"].items()}
             via["peak_rss_mb"] = rss_all("VmHWM") / 1024
             rows.append((f"{label} ({tokens}x{delay}ms)", direct, via))
 
@@ -280,10 +349,16 @@ def main():
                   f"   total p99 x{v['total_ms']['p99'] / max(d['total_ms']['p99'], 1e-9):.3f}")
             print(f"{'':>26} {'chatd':>7}  chat.send p50 {v['send_ms']['p50']:.2f} p99 {v['send_ms']['p99']:.2f} ms;"
                   f" CPU {v['cpu_ms_per_answer']:.2f} ms/answer; peak RSS {v['peak_rss_mb']:.1f} MB;"
-                  f" loops up to {v['loop_lag_max_ms']:.0f} ms late")
-            busy = v["cores_busy"]
-            print(f"{'':>26} {'cores':>7}  busy: chatd {busy['chatd']:.2f}, fake upstream {busy['fake_upstream']:.2f},"
-                  f" load generator {busy['load_generator']:.2f} of {os.cpu_count()}")
+                  f" loops up to {v['loop_lag_max_ms']:.0f} ms late; a database write up to"
+                  f" {v['database_write_max_ms']:.0f} ms")
+            busy, roles = v["cores_busy"], v["chatd_cores_by_role"]
+            print(f"{'':>26} {'cores':>7}  busy: chatd {busy['chatd']:.2f} (event loops {roles['loops']:.2f},"
+                  f" database {roles['database']:.2f}), fake upstream {busy['fake_upstream']:.2f},"
+                  f" load generator {busy['load_generator']:.2f} of {os.cpu_count()} (machine {v['machine_busy']:.0%} busy);"
+                  f" loops waited for a core {v['loops_waiting_for_cpu']:.0%} of the run")
+            per = v["cpu_us_per_token"]
+            print(f"{'':>26} {'token':>7}  CPU µs per token: chatd {per['chatd']:.1f},"
+                  f" fake upstream {per['fake_upstream']:.1f}, load generator {per['load_generator']:.1f}")
         peak = rss_all("VmHWM")
         print(f"chatd RSS: {baseline_rss / 1024:.1f} MB idle")
         summary = {"scenarios": [{"scenario": n, "direct": d, "chatd": v} for n, d, v in rows],

@@ -166,12 +166,15 @@ class ProtocolTest(ChatdTestCase):
         health = json.loads(body)
         self.assertEqual(health["status"], "ok")
         self.assertTrue(health["version"])
+        c.register("metrics-writer")  # a write to the database, to be measured
         status, h, body = c.http("GET", "/metrics")
         self.assertEqual(status, 200)
         self.assertIn(b"chatd_answers_in_flight 0", body)
         lags = re.findall(rb'^chatd_event_loop_lag_seconds\{loop="(\d+)"\} ([0-9.]+)$', body, re.M)
         self.assertEqual([n for n, _ in lags][:1], [b"1"], body)  # one a loop, the first included
         self.assertTrue(all(0 <= float(v) < 10 for _, v in lags), lags)
+        write = re.search(rb'^chatd_database_write_seconds ([0-9.]+)$', body, re.M)
+        self.assertTrue(write and 0 < float(write.group(1)) < 10, body)
         self.assertEqual(c.http("GET", "/api/nothing")[0], 404)
         self.assertEqual(c.http("GET", "/rpc")[0], 405)
 

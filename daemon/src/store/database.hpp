@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <type_traits>
 
 #include "store/store.hpp"
+#include "util/windowed_max.hpp"
 
 namespace chatd::store {
 
@@ -78,6 +80,9 @@ public:
 
     // True while writes fail for want of room (callers get app_error "storage_full").
     virtual bool storage_full() const = 0;
+    // The longest a write call took lately (10-20 s), from being asked to its commit, in seconds:
+    // what a question waits for before its answer can start.
+    double worst_write_seconds() const { return write_waits_.worst(); }
 
     // For start-up and tests, before any coroutine runs: direct access on the caller's thread.
     virtual store& direct() = 0;
@@ -142,7 +147,10 @@ protected:
             j.fail = [st](std::exception_ptr e) {
                 if (!st->error) st->error = e;
             };
-            j.finish = [st, ex, guard]() {
+            const auto asked = std::chrono::steady_clock::now();
+            j.finish = [this, reading, asked, st, ex, guard]() {
+                if (!reading)
+                    write_waits_.note(std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
                 boost::asio::post(ex, [st, guard]() {
                     st->handler(st->error, std::move(st->value));
                     guard->reset();
@@ -160,6 +168,9 @@ protected:
     virtual void enqueue(job j) = 0;
     // Runs j.work on a reader, in one read transaction.
     virtual void enqueue_read(job j) = 0;
+
+private:
+    windowed_max write_waits_{std::chrono::seconds(10)};
 };
 
 }  // namespace chatd::store

@@ -161,7 +161,8 @@ awaitable<void> front_end::route_other(net::request& req, net::responder& r) {
         net::response res;
         res.content_type = "text/plain; version=0.0.4; charset=utf-8";
         res.body = metrics_text(p_.chat, p_.pool, p_.connections(), p_.started,
-                                p_.loop_lags ? p_.loop_lags() : std::vector<double>{});
+                                p_.loop_lags ? p_.loop_lags() : std::vector<double>{},
+                                p_.database_write_worst ? p_.database_write_worst() : 0.0);
         co_await r.send(std::move(res));
         co_return;
     }

@@ -47,6 +47,7 @@ struct front_end_parts {
     std::function<bool()> storage_full;        // the database found no room on disk
     std::chrono::steady_clock::time_point started;
     std::function<std::vector<double>()> loop_lags;  // each event loop's worst recent delay, seconds
+    std::function<double()> database_write_worst;    // the longest recent write to the database, seconds
 };
 
 class front_end {
@@ -92,6 +93,7 @@ std::string web_manifest(const settings& site);
 
 // Prometheus text for GET /metrics.
 std::string metrics_text(chat::chat_service& chat, upstream::key_pool& pool, std::size_t connections,
-                         std::chrono::steady_clock::time_point started, const std::vector<double>& loop_lags);
+                         std::chrono::steady_clock::time_point started, const std::vector<double>& loop_lags,
+                         double database_write_worst);
 
 }  // namespace chatd::web

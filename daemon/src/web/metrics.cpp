@@ -8,10 +8,16 @@
 namespace chatd::web {
 
 std::string metrics_text(chat::chat_service& chat, upstream::key_pool& pool, std::size_t connections,
-                         std::chrono::steady_clock::time_point started, const std::vector<double>& loop_lags) {
+                         std::chrono::steady_clock::time_point started, const std::vector<double>& loop_lags,
+                         double database_write_worst) {
     auto s = chat.stats();
     auto k = pool.count(unix_now());
     std::string out;
+    auto seconds = [](double v) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.6f", v);
+        return std::string(text);
+    };
     auto line = [&](const std::string& name, const std::string& labels, std::int64_t v) {
         out += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
     };
@@ -45,11 +51,12 @@ std::string metrics_text(chat::chat_service& chat, upstream::key_pool& pool, std
          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
     out += "# HELP chatd_event_loop_lag_seconds The longest an I/O thread's event loop ran late in the last 10-20 s.\n";
     out += "# TYPE chatd_event_loop_lag_seconds gauge\n";
-    for (std::size_t i = 0; i < loop_lags.size(); ++i) {
-        char value[32];
-        std::snprintf(value, sizeof value, "%.6f", loop_lags[i]);
-        out += "chatd_event_loop_lag_seconds{loop=\"" + std::to_string(i + 1) + "\"} " + value + "\n";
-    }
+    for (std::size_t i = 0; i < loop_lags.size(); ++i)
+        out += "chatd_event_loop_lag_seconds{loop=\"" + std::to_string(i + 1) + "\"} " + seconds(loop_lags[i]) + "\n";
+    out += "# HELP chatd_database_write_seconds The longest a write took in the last 10-20 s, from being asked to its "
+           "commit.\n";
+    out += "# TYPE chatd_database_write_seconds gauge\n";
+    out += "chatd_database_write_seconds " + seconds(database_write_worst) + "\n";
     return out;
 }
 

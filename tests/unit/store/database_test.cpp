@@ -61,6 +61,38 @@ TEST_CASE("batched calls commit together and fail alone") {
     fs::remove_all(dir);
 }
 
+TEST_CASE("the longest recent write is measured from being asked to its commit, reads not counted") {
+    fs::path dir = fs::temp_directory_path() / ("chatd-db-" + random_hex(6));
+    fs::create_directories(dir);
+    {
+        store::sqlite_database db((dir / "t.db").string());
+        db.direct().migrate();
+        CHECK(db.worst_write_seconds() == 0.0);
+        asio::io_context ioc;
+        auto slow_read = asio::co_spawn(ioc, db.read([](store::store&) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            return 0;
+        }), asio::use_future);
+        ioc.run();
+        slow_read.get();
+        CHECK(db.worst_write_seconds() < 0.2);
+        ioc.restart();
+        // The second write waits behind the first: its wait includes the first one's 200 ms.
+        auto first = asio::co_spawn(ioc, db.run([](store::store&) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            return 0;
+        }), asio::use_future);
+        auto second = asio::co_spawn(ioc, db.run([](store::store& s) { return s.counts().users; }), asio::use_future);
+        ioc.run();
+        first.get();
+        second.get();
+        CHECK(db.worst_write_seconds() >= 0.19);
+        CHECK(db.worst_write_seconds() < 5.0);
+        db.stop();
+    }
+    fs::remove_all(dir);
+}
+
 TEST_CASE("disk-full errors are told apart from other SQLite errors") {
     CHECK(store::is_disk_full(SQLITE_FULL, 0));
     CHECK(store::is_disk_full(SQLITE_IOERR_WRITE, ENOSPC));
