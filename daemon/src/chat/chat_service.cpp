@@ -349,22 +349,35 @@ awaitable<void> chat_service::persist_once() {
     for (auto& e : pool_.take_changes()) events.push_back({e.key_id, e.at, e.status, e.reason});
     if (texts.empty() && used.empty() && events.empty()) co_return;
     const bool health_changed = !events.empty();
-    std::string saved_ids;  // for other instances' streams following these answers
-    if (db_.shared())
-        for (auto& t : texts) saved_ids += (saved_ids.empty() ? "" : ",") + std::to_string(t.message_id);
-    try {
-        co_await db_.run([texts = std::move(texts), used = std::move(used), events = std::move(events)](store::store& s) {
-            s.save_partial(texts);
-            s.save_key_usage(used);
-            s.add_key_events(events);
-            return 0;
-        });
-        if (health_changed) db_.announce(store::news::keys);
+    // Saved a slice at a time: a question's transaction commits with the slice it meets, never
+    // waits behind thousands of live answers' texts (a slice takes a few milliseconds).
+    for (std::size_t from = 0; from == 0 || from < texts.size(); from += partial_saves_per_commit) {
+        const auto to = std::min(texts.size(), from + partial_saves_per_commit);
+        const auto first = texts.begin() + static_cast<std::ptrdiff_t>(from);
+        std::vector<store::partial_answer> slice(std::make_move_iterator(first),
+                                                 std::make_move_iterator(first + static_cast<std::ptrdiff_t>(to - from)));
+        std::string saved_ids;  // for other instances' streams following these answers
+        if (db_.shared())
+            for (auto& t : slice) saved_ids += (saved_ids.empty() ? "" : ",") + std::to_string(t.message_id);
+        try {
+            co_await db_.run([slice = std::move(slice), used = std::move(used), events = std::move(events)](
+                                 store::store& s) {
+                s.save_partial(slice);
+                s.save_key_usage(used);
+                s.add_key_events(events);
+                return 0;
+            });
+        } catch (const std::exception& e) {
+            if (!has_reason(e, "storage_full")) throw;
+            // Never half-kept: answers whose text the disk has no room for end failed and refunded.
+            for (auto g = writing.begin() + static_cast<std::ptrdiff_t>(from); g != writing.end(); ++g)
+                (*g)->request_stop(stop_cause::storage_full);
+            co_return;
+        }
+        used.clear();  // moved into the first slice's call; emptied for the rest either way
+        events.clear();
+        if (from == 0 && health_changed) db_.announce(store::news::keys);
         if (!saved_ids.empty()) db_.announce(store::news::answers_saved, std::move(saved_ids));
-    } catch (const std::exception& e) {
-        if (!has_reason(e, "storage_full")) throw;
-        // Never half-kept: answers whose text the disk has no room for end failed and refunded.
-        for (auto& g : writing) g->request_stop(stop_cause::storage_full);
     }
 }
 

@@ -97,6 +97,8 @@ public:
 
     static constexpr auto keepalive_interval = std::chrono::seconds(15);
     static constexpr auto persist_interval = std::chrono::milliseconds(500);
+    // Live answers' texts saved in one commit at most (persist_once).
+    static constexpr std::size_t partial_saves_per_commit = 500;
     // How often the final state of an answer that a full disk refused is tried again.
     static constexpr auto unsaved_retry_interval = std::chrono::seconds(2);
 
