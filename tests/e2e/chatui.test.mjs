@@ -104,6 +104,8 @@ describe('chatd web UI: the chat screen', () => {
     const welcome = p.locator(tid('welcome'));
     await welcome.waitFor();
     assert.match(await welcome.innerText(), new RegExp(`${SITE}[\\s\\S]*有什么可以帮你`));
+    // The presets load after the greeting shows: wait for them before counting.
+    await p.locator(tid('presets')).waitFor();
     assert.equal(await p.locator(tid('preset')).count(), 3, 'the presets as suggestion cards');
     assert.equal(await p.locator('header').count(), 1, 'the top bar is a <header>');
     assert.equal(await p.locator('main').count(), 1, 'the message list is a <main>');
