@@ -42,39 +42,33 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def thread_cpu(pid):
-    """CPU seconds of chatd's threads by role: the event loops (`chatd`, `chatd-ioN`), the database
-    writer (`chatd-db`) and the rest."""
-    roles = {"loops": 0.0, "database": 0.0, "other": 0.0}
+def threads_by_role(pid):
+    """chatd's threads by role: the event loops (`chatd`, `chatd-ioN`), the database writer
+    (`chatd-db`) and the rest; for each, their CPU seconds, the seconds they spent runnable but
+    waiting for a core (a loop that waits there runs late however little work it has), and how many."""
+    roles = {r: {"cpu": 0.0, "waited": 0.0, "threads": 0} for r in ("loops", "database", "other")}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/stat") as f:
                 name, rest = f.read().split("(", 1)[1].rsplit(")", 1)
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                waited = int(f.read().split()[1]) / 1e9
             fields = rest.split()
-        except (OSError, ValueError):
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
             continue
-        role = "loops" if name == "chatd" or name.startswith("chatd-io") else \
-            "database" if name == "chatd-db" else "other"
-        roles[role] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        role = roles["loops" if name == "chatd" or name.startswith("chatd-io") else
+                     "database" if name == "chatd-db" else "other"]
+        role["cpu"] += cpu
+        role["waited"] += waited
+        role["threads"] += 1
     return roles
 
 
-def loop_threads_waiting(pid):
-    """Seconds chatd's event-loop threads (`chatd`, `chatd-ioN`) spent runnable but waiting for a CPU, and
-    how many there are: a loop that waits here runs late however little work it has."""
-    waited, loops = 0.0, 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-            if name != "chatd" and not name.startswith("chatd-io"):
-                continue
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                waited += int(f.read().split()[1]) / 1e9
-            loops += 1
-        except (OSError, IndexError, ValueError):
-            pass
-    return waited, loops
+def roles_delta(before, after):
+    """What each role's figures grew by between two threads_by_role samples of every chatd."""
+    return {r: {k: sum(b[r][k] - a[r][k] for a, b in zip(before, after)) for k in ("cpu", "waited")} |
+            {"threads": sum(b[r]["threads"] for b in after)} for r in after[0]}
 
 
 def machine_busy_seconds():
@@ -305,8 +299,7 @@ def main():
             for _, pid, _, _ in chatds:
                 reset_peak_rss(pid)
             cpu0, fake0, gen0 = cpu_all(), cpu_seconds(fake.pid), children_cpu()
-            waited0, machine0 = sum(loop_threads_waiting(pid)[0] for _, pid, _, _ in chatds), machine_busy_seconds()
-            roles0 = [thread_cpu(pid) for _, pid, _, _ in chatds]
+            machine0, roles0 = machine_busy_seconds(), [threads_by_role(pid) for _, pid, _, _ in chatds]
             gauges = GaugeSampler([p for _, _, p, _ in chatds])
             gauges.start()
             via = bench(bench_bin, "chatd", *urls, *cookies, *shape)
@@ -316,22 +309,19 @@ def main():
             via["database_write_max_ms"] = round(worst["database_write"], 1)
             via["cpu_ms_per_answer"] = chatd_cpu * 1000 / max(1, requests)
             # All three share the machine: how many of its cores each kept busy over the run.
-            via["cores_busy"] = {k: round(v / max(via["wall_s"], 1e-9), 2) for k, v in
-                                 (("chatd", chatd_cpu), ("fake_upstream", cpu_seconds(fake.pid) - fake0),
-                                  ("load_generator", children_cpu() - gen0))}
-            roles1 = [thread_cpu(pid) for _, pid, _, _ in chatds]
-            via["chatd_cores_by_role"] = {r: round(sum(b[r] - a[r] for a, b in zip(roles0, roles1)) /
-                                                   max(via["wall_s"], 1e-9), 2) for r in roles0[0]}
-            via["machine_busy"] = round((machine_busy_seconds() - machine0) / max(via["wall_s"], 1e-9) / os.cpu_count(), 2)
+            cpu_used = {"chatd": chatd_cpu, "fake_upstream": cpu_seconds(fake.pid) - fake0,
+                        "load_generator": children_cpu() - gen0}
+            via["cores_busy"] = {k: round(v / max(via["wall_s"], 1e-9), 2) for k, v in cpu_used.items()}
+            wall = max(via["wall_s"], 1e-9)
+            roles = roles_delta(roles0, [threads_by_role(pid) for _, pid, _, _ in chatds])
+            via["chatd_cores_by_role"] = {r: round(v["cpu"] / wall, 2) for r, v in roles.items()}
+            via["machine_busy"] = round((machine_busy_seconds() - machine0) / wall / os.cpu_count(), 2)
             # The part of the run each event loop spent ready to work but waiting for a core.
-            waits = [loop_threads_waiting(pid) for _, pid, _, _ in chatds]
-            via["loops_waiting_for_cpu"] = round((sum(w for w, _ in waits) - waited0) /
-                                                 max(1, sum(n for _, n in waits)) / max(via["wall_s"], 1e-9), 3)
+            via["loops_waiting_for_cpu"] = round(roles["loops"]["waited"] / max(1, roles["loops"]["threads"]) / wall, 3)
             # What a relayed token costs each party: the fake sends it, the load generator receives it,
             # chatd does both (plus the question around it).
             token_count = max(1, requests * tokens)
-            via["cpu_us_per_token"] = {k: round(busy * via["wall_s"] * 1e6 / token_count, 1)
-                                       for k, busy in via["cores_busy"].items()}
+            via["cpu_us_per_token"] = {k: round(v * 1e6 / token_count, 1) for k, v in cpu_used.items()}
             via["peak_rss_mb"] = rss_all("VmHWM") / 1024
             rows.append((f"{label} ({tokens}x{delay}ms)", direct, via))
 
@@ -354,7 +344,8 @@ def main():
             busy, roles = v["cores_busy"], v["chatd_cores_by_role"]
             print(f"{'':>26} {'cores':>7}  busy: chatd {busy['chatd']:.2f} (event loops {roles['loops']:.2f},"
                   f" database {roles['database']:.2f}), fake upstream {busy['fake_upstream']:.2f},"
-                  f" load generator {busy['load_generator']:.2f} of {os.cpu_count()} (machine {v['machine_busy']:.0%} busy);"
+                  f" load generator {busy['load_generator']:.2f} of {os.cpu_count()}"
+                  f" (machine {v['machine_busy']:.0%} busy);"
                   f" loops waited for a core {v['loops_waiting_for_cpu']:.0%} of the run")
             per = v["cpu_us_per_token"]
             print(f"{'':>26} {'token':>7}  CPU µs per token: chatd {per['chatd']:.1f},"

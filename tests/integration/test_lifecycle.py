@@ -84,6 +84,23 @@ class LifecycleTest(ChatdTestCase):
         self.assertEqual(json.loads(events[-1][2])["reason"], "interrupted")
         self.assertTrue(self.chatd.ctl_json("status")["ledger_consistent"])
 
+    def test_kill_9_with_more_live_answers_than_one_commit_saves(self):
+        # Partial texts are saved five hundred to a commit: every slice must reach the disk.
+        self.chatd.stop()
+        self.chatd = Chatd(self.workdir, args=["--billing.trial_questions", "1000",
+                                               "--limits.answers_in_flight", "1000",
+                                               "--limits.questions_per_minute", "100000"]).start()
+        self.add_key("ok", tokens=100, delay=100)  # ten seconds of answer
+        c = self.chatd.client()
+        c.register("many")
+        ids = [c.ask(f"question {i}")["message_id"] for i in range(520)]
+        time.sleep(1.5)  # every answer has text, saved at most one persistence interval ago
+        self.chatd.stop(signal.SIGKILL)
+        marks = ",".join("?" * len(ids))
+        empty = self.db().execute(f"SELECT COUNT(*) FROM messages WHERE id IN ({marks}) AND content = ''",
+                                  ids).fetchone()[0]
+        self.assertEqual(empty, 0)
+
     def test_admin_socket_mode_single_instance_and_stale_socket(self):
         mode = stat.S_IMODE(os.stat(self.chatd.socket).st_mode)
         self.assertEqual(mode, 0o660)
