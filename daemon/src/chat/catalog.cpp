@@ -29,12 +29,13 @@ awaitable<void> catalog::refresh_models() {
     chat_.set_models(co_await db_.run([](store::store& st) { return st.models(); }));
 }
 
+// Listings every page load asks for: read beside the writer, never queued behind questions.
 awaitable<std::vector<store::role_row>> catalog::roles() {
-    co_return co_await db_.run([](store::store& st) { return st.roles(); });
+    co_return co_await db_.read([](store::store& st) { return st.roles(); });
 }
 
 awaitable<std::optional<store::role_row>> catalog::role(store::id_t id) {
-    co_return co_await db_.run([id](store::store& st) { return st.role(id); });
+    co_return co_await db_.read([id](store::store& st) { return st.role(id); });
 }
 
 awaitable<store::id_t> catalog::save_role(store::role_row r) {
@@ -46,7 +47,7 @@ awaitable<bool> catalog::remove_role(store::id_t id) {
 }
 
 awaitable<std::vector<store::preset_row>> catalog::presets() {
-    co_return co_await db_.run([](store::store& st) { return st.presets(); });
+    co_return co_await db_.read([](store::store& st) { return st.presets(); });
 }
 
 awaitable<std::optional<store::preset_row>> catalog::preset(store::id_t id) {

@@ -9,6 +9,8 @@ upstream::client_options provider_client_options(const config& c) {
     o.connect_timeout = std::chrono::seconds(c.upstream.connect_timeout);
     o.first_byte_timeout = std::chrono::seconds(c.upstream.first_byte_timeout);
     o.idle_timeout = std::chrono::seconds(c.upstream.idle_timeout);
+    // chatd's streams write at most this often anyway: reading faster would only cost wake-ups.
+    o.stream_read_gap = std::chrono::milliseconds(c.stream_flush_ms);
     return o;
 }
 

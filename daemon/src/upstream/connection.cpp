@@ -84,7 +84,8 @@ connection::connection(executor_type loop, std::string key, std::shared_ptr<ssl:
       key_(std::move(key)),
       resolver_(loop_),
       tls_ctx_(std::move(tls_ctx)),
-      watchdog_(loop_) {
+      watchdog_(loop_),
+      pause_(loop_) {
     if (tls_ctx_) {
         tls_.emplace(loop_, *tls_ctx_);
     } else {
@@ -113,6 +114,12 @@ void connection::watch() {
         self->timed_out_ = true;
         self->abort();
     });
+}
+
+asio::awaitable<void> connection::pause_until(time_point at) {
+    if (!transport().socket().is_open()) co_return;  // aborted: the read that follows fails at once
+    pause_.expires_at(at);
+    co_await pause_.async_wait(use_tuple);
 }
 
 std::shared_ptr<ssl::context> make_tls_context(const std::string& ca_file) {

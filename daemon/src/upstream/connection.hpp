@@ -109,13 +109,18 @@ class connection : public std::enable_shared_from_this<connection> {
     // Aborts whatever is in flight; the pending operation completes with an error.
     void abort() {
         resolver_.cancel();
+        pause_.cancel();
         transport().close();
     }
+
+    // Waits until `at`, or until abort() (whose closed socket then fails the read that follows).
+    boost::asio::awaitable<void> pause_until(time_point at);
 
     // Bytes read but not yet parsed: response headers (at most 64 KiB), a chunk's size line, and
     // read-ahead. Capped, so a chunk size line that never ends fails the read instead of growing.
     static constexpr std::size_t max_buffered = 256 * 1024;
     boost::beast::flat_buffer buffer{max_buffered};  // none left when pooled
+    bool read_filled = false;  // the last read from the socket took all the room it had
     bool connected = false;
     std::chrono::steady_clock::time_point idle_since;
 
@@ -130,6 +135,7 @@ class connection : public std::enable_shared_from_this<connection> {
     std::optional<tcp_stream> plain_;
     std::optional<tls_stream> tls_;
     boost::asio::steady_timer watchdog_;
+    boost::asio::steady_timer pause_;
     time_point read_deadline_ = time_point::max();
     time_point watched_until_ = time_point::max();  // the watchdog's wake-up, when waiting
     unsigned watch_round_ = 0;  // a wake-up from an earlier round was superseded
@@ -143,9 +149,12 @@ using connection_ptr = std::shared_ptr<connection>;
 // One step of reading a response's body into `p` from `c`, as Beast's http::async_read_some
 // takes it, except that when what is already buffered suffices it returns at once: Beast posts
 // that completion, and a streamed answer takes a step for every token, each post a further
-// round of its loop. Returns what ended the step (need_buffer: the body buffer is full).
+// round of its loop. A read from the socket waits until `not_before`, so that what comes
+// meanwhile is taken in one read. Returns what ended the step (need_buffer: the body buffer is
+// full).
 template <class Parser>
-boost::asio::awaitable<boost::beast::error_code> read_some_body(connection& c, Parser& p) {
+boost::asio::awaitable<boost::beast::error_code> read_some_body(
+    connection& c, Parser& p, connection::time_point not_before = connection::time_point::min()) {
     namespace http = boost::beast::http;
     boost::beast::error_code ec;
     if (c.buffer.size() > 0) {
@@ -155,9 +164,14 @@ boost::asio::awaitable<boost::beast::error_code> read_some_body(connection& c, P
     for (;;) {
         const auto size = boost::beast::read_size(c.buffer, 65536);
         if (size == 0) co_return http::error::buffer_overflow;
+        // A read that filled its room may have left more in the socket: that is taken at once.
+        if (!c.read_filled && not_before != connection::time_point::min() &&
+            std::chrono::steady_clock::now() < not_before)
+            co_await c.pause_until(not_before);
         auto [read_ec, n] = co_await c.async_read_some(c.buffer.prepare(size),
                                                        boost::asio::as_tuple(boost::asio::use_awaitable));
         c.buffer.commit(n);
+        c.read_filled = n == size;
         if (read_ec == boost::asio::error::eof) {
             if (!p.got_some()) co_return http::error::end_of_stream;
             ec = {};

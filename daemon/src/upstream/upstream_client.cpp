@@ -256,14 +256,16 @@ asio::awaitable<attempt_result<nothing>> chat_attempt(connection_ptr c,
     };
     std::string chunk(read_chunk, '\0');
     bool any_body = false;
+    auto next_read = steady::time_point::min();
     beast::error_code ec;
     while (!p.is_done() && !st.done && !st.failed) {
         p.get().body().data = chunk.data();
         p.get().body().size = chunk.size();
         // Some providers send the headers at once and only then wait for the model, so the
         // first-byte allowance also covers the wait for the first body bytes.
-        c->read_deadline(steady::now() + (any_body ? opts.idle_timeout : opts.first_byte_timeout));
-        const auto rec = co_await read_some_body(*c, p);
+        c->read_deadline(std::max(steady::now(), next_read) +
+                         (any_body ? opts.idle_timeout : opts.first_byte_timeout));
+        const auto rec = co_await read_some_body(*c, p, next_read);
         if (aborted(cancel)) co_return cancelled();
         std::size_t got = chunk.size() - p.get().body().size;
         if (got > 0) {
@@ -271,6 +273,8 @@ asio::awaitable<attempt_result<nothing>> chat_attempt(connection_ptr c,
             if (!sse.feed(std::string_view(chunk.data(), got), handle) && !st.failed) {
                 co_return fail(outcome::kind::malformed, "a stream line or event over the size limit");
             }
+            // The first text goes on at once; after it, what comes within the gap is read together.
+            if (out.got_delta) next_read = steady::now() + opts.stream_read_gap;
         }
         if (rec && rec != http::error::need_buffer) {
             ec = rec;

@@ -6,7 +6,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 #include <future>
@@ -63,16 +62,15 @@ client_options quick_options() {
     return o;
 }
 
-// Runs the client on a two-thread io_context, as the daemon does, with a strand per caller.
+// Runs the client on one thread, as each of the daemon's event loops does: a connection and
+// everything touching it (its exchange, timers and the cancel path) share that thread.
 struct harness {
     explicit harness(client_options o = quick_options()) : cl(ioc.get_executor(), std::move(o)) {}
 
     template <class T>
     T run(std::function<asio::awaitable<T>()> body) {
-        auto fut = asio::co_spawn(asio::make_strand(ioc), std::move(body), asio::use_future);
-        std::thread second([this] { ioc.run_for(8s); });
+        auto fut = asio::co_spawn(ioc, std::move(body), asio::use_future);
         ioc.run_for(8s);
-        second.join();
         ioc.restart();
         REQUIRE(fut.wait_for(0s) == std::future_status::ready);
         return fut.get();
@@ -84,17 +82,19 @@ struct harness {
     };
 
     chat_result chat(const std::string& base, chatd::cancel_ptr cancel = nullptr,
-                     std::function<void()> on_first_delta = nullptr) {
+                     std::function<void()> on_first_delta = nullptr, std::function<void()> on_each_delta = nullptr) {
         auto deltas = std::make_shared<std::vector<std::string>>();
         auto mu = std::make_shared<std::mutex>();
         chat_request req{base, "sk-test-0123456789abcd", "m", {{"user", "hi", {}}}, {}};
-        chatd::upstream::delta_fn on_delta = [deltas, mu, on_first_delta](chatd::upstream::text_kind, std::string_view text) {
+        chatd::upstream::delta_fn on_delta = [deltas, mu, on_first_delta, on_each_delta](chatd::upstream::text_kind,
+                                                                                         std::string_view text) {
             bool first = false;
             {
                 std::lock_guard lock(*mu);
                 first = deltas->empty();
                 deltas->emplace_back(text);
             }
+            if (on_each_delta) on_each_delta();
             if (first && on_first_delta) on_first_delta();
         };
         auto out = run<outcome>([&]() -> asio::awaitable<outcome> {
@@ -111,7 +111,7 @@ struct harness {
         });
     }
 
-    asio::io_context ioc{2};
+    asio::io_context ioc{1};
     client cl;
 };
 
@@ -384,6 +384,54 @@ TEST_CASE("cancelling closes the upstream connection", "[upstream][client]") {
     CHECK(eventually([&] { return closed.load(); }));
     // The handle outlives the call and must no longer reach the client.
     cancel->cancel();
+}
+
+TEST_CASE("a stream is read at most every stream_read_gap once its text has begun", "[upstream][client]") {
+    // The first piece, then five more within 50 ms, then the end.
+    test_server server([](peer& p) -> asio::awaitable<void> {
+        if (!co_await p.next_request()) co_return;
+        if (!co_await p.send(sse_head + http_chunk(event(chunk_json("first"))))) co_return;
+        for (int i = 0; i < 5; ++i) {
+            if (co_await p.wait_closed(10ms)) co_return;
+            if (!co_await p.send(http_chunk(event(chunk_json(" more"))))) co_return;
+        }
+        co_await p.send(http_chunk(event("[DONE]")) + last_chunk);
+    });
+    auto o = quick_options();
+    o.stream_read_gap = 500ms;
+    harness h(o);
+    std::vector<std::chrono::steady_clock::time_point> seen;
+    std::mutex mu;
+    auto r = h.chat(server.base(), nullptr, nullptr, [&] {
+        std::lock_guard lock(mu);
+        seen.push_back(std::chrono::steady_clock::now());
+    });
+    CHECK(name(r.out.what) == "ok");
+    REQUIRE(r.deltas.size() == 6);
+    REQUIRE(seen.size() == 6);
+    // The first at once; the rest waited in the socket for the gap and came in one read.
+    CHECK(seen[1] - seen[0] >= 500ms);
+    CHECK(seen[5] - seen[1] < 100ms);
+}
+
+TEST_CASE("a stop during the read gap ends the stream at once", "[upstream][client]") {
+    test_server server([](peer& p) -> asio::awaitable<void> {
+        if (!co_await p.next_request()) co_return;
+        if (!co_await p.send(sse_head)) co_return;
+        for (int i = 0; i < 100; ++i) {
+            if (!co_await p.send(http_chunk(event(chunk_json("tick"))))) break;
+            if (co_await p.wait_closed(10ms)) break;
+        }
+    });
+    auto o = quick_options();
+    o.stream_read_gap = 5s;
+    o.idle_timeout = 10s;
+    harness h(o);
+    auto cancel = std::make_shared<cancel_handle>();
+    auto started = std::chrono::steady_clock::now();
+    auto r = h.chat(server.base(), cancel, [cancel] { cancel->cancel(); });
+    CHECK(name(r.out.what) == "cancelled");
+    CHECK(std::chrono::steady_clock::now() - started < 3s);  // not after the 5 s gap
 }
 
 TEST_CASE("client reuses connections", "[upstream][client]") {

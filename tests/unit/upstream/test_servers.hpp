@@ -199,6 +199,8 @@ class test_server {
             auto [ec, sock] = co_await acceptor_.async_accept(use_tuple);
             if (ec) co_return;
             ++accepts_;
+            // As providers stream: each write goes out at once, not held back by Nagle.
+            sock.set_option(tcp::no_delay(true), ec);
             asio::co_spawn(ioc_, serve(std::move(sock)), asio::detached);
         }
     }
