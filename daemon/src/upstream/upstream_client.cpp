@@ -256,7 +256,9 @@ asio::awaitable<attempt_result<nothing>> chat_attempt(connection_ptr c,
     };
     std::string chunk(read_chunk, '\0');
     bool any_body = false;
-    auto next_read = steady::time_point::min();
+    // Text that comes within stream_read_gap of the text before it marks a fast stream, whose
+    // next read waits for the gap; a slow one reads as before, with no timer per token.
+    auto next_read = steady::time_point::min(), last_text = steady::time_point::min();
     beast::error_code ec;
     while (!p.is_done() && !st.done && !st.failed) {
         p.get().body().data = chunk.data();
@@ -270,11 +272,16 @@ asio::awaitable<attempt_result<nothing>> chat_attempt(connection_ptr c,
         std::size_t got = chunk.size() - p.get().body().size;
         if (got > 0) {
             any_body = true;
+            const auto delivered = st.delivered;
             if (!sse.feed(std::string_view(chunk.data(), got), handle) && !st.failed) {
                 co_return fail(outcome::kind::malformed, "a stream line or event over the size limit");
             }
-            // The first text goes on at once; after it, what comes within the gap is read together.
-            if (out.got_delta) next_read = steady::now() + opts.stream_read_gap;
+            if (st.delivered != delivered) {
+                const auto now = steady::now();
+                const bool fast = last_text != steady::time_point::min() && now - last_text < opts.stream_read_gap;
+                next_read = fast ? now + opts.stream_read_gap : steady::time_point::min();
+                last_text = now;
+            }
         }
         if (rec && rec != http::error::need_buffer) {
             ec = rec;

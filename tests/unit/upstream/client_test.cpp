@@ -386,8 +386,8 @@ TEST_CASE("cancelling closes the upstream connection", "[upstream][client]") {
     cancel->cancel();
 }
 
-TEST_CASE("a stream is read at most every stream_read_gap once its text has begun", "[upstream][client]") {
-    // The first piece, then five more within 50 ms, then the end.
+TEST_CASE("a fast stream is read at most every stream_read_gap", "[upstream][client]") {
+    // The first piece, then five more 10 ms apart, then the end.
     test_server server([](peer& p) -> asio::awaitable<void> {
         if (!co_await p.next_request()) co_return;
         if (!co_await p.send(sse_head + http_chunk(event(chunk_json("first"))))) co_return;
@@ -409,9 +409,10 @@ TEST_CASE("a stream is read at most every stream_read_gap once its text has begu
     CHECK(name(r.out.what) == "ok");
     REQUIRE(r.deltas.size() == 6);
     REQUIRE(seen.size() == 6);
-    // The first at once; the rest waited in the socket for the gap and came in one read.
-    CHECK(seen[1] - seen[0] >= 500ms);
-    CHECK(seen[5] - seen[1] < 100ms);
+    // The first two as they came: the second, 10 ms after the first, shows the stream is fast.
+    // The rest waited in the socket for the gap and came in one read.
+    CHECK(seen[2] - seen[1] >= 500ms);
+    CHECK(seen[5] - seen[2] < 100ms);
 }
 
 TEST_CASE("a stop during the read gap ends the stream at once", "[upstream][client]") {
@@ -428,9 +429,14 @@ TEST_CASE("a stop during the read gap ends the stream at once", "[upstream][clie
     o.idle_timeout = 10s;
     harness h(o);
     auto cancel = std::make_shared<cancel_handle>();
+    int pieces = 0;
     auto started = std::chrono::steady_clock::now();
-    auto r = h.chat(server.base(), cancel, [cancel] { cancel->cancel(); });
+    // Stopped at the second piece, as the stream starts its first wait.
+    auto r = h.chat(server.base(), cancel, nullptr, [&] {
+        if (++pieces == 2) cancel->cancel();
+    });
     CHECK(name(r.out.what) == "cancelled");
+    CHECK(pieces == 2);
     CHECK(std::chrono::steady_clock::now() - started < 3s);  // not after the 5 s gap
 }
 
