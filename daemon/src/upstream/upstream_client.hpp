@@ -21,8 +21,8 @@ struct client_options {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds first_byte_timeout{60'000};
     std::chrono::milliseconds idle_timeout{60'000};
-    // Once an answer's text has begun, its stream is read at most this often: text that comes
-    // faster waits in the socket and is taken in one read (0: every piece as it comes).
+    // Once an answer's text comes faster than this, its stream is read at most this often: what
+    // comes meanwhile waits in the socket and is taken in one read (0: every piece as it comes).
     std::chrono::milliseconds stream_read_gap{0};
     std::size_t max_idle_per_host = 256;
 };
