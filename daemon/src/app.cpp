@@ -25,7 +25,7 @@
 #include "store/postgres/postgres_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/housekeeping.hpp"
-#include "store/search_backfill.hpp"
+#include "store/search_index.hpp"
 #include "upstream/key_checks.hpp"
 #include "upstream/key_pool.hpp"
 #include "upstream/upstream_client.hpp"
@@ -314,7 +314,7 @@ int app::run() {
                         [&m](std::int64_t id) { return m.site_admin->record_key_recovered(id, unix_now()); },
                         [&m] { return m.db->leads(store::background_job::key_recheck); }, stopping}),
                    asio::detached);
-    asio::co_spawn(m.ioc, store::backfill_search(*m.db, stopping), asio::detached);
+    asio::co_spawn(m.ioc, store::keep_search_index(*m.db, stopping), asio::detached);
     asio::co_spawn(m.ioc,
                    store::keep_house(*m.db, {[&m] { return std::chrono::seconds(m.current()->store.instance_timeout); },
                                              stopping}),

@@ -330,6 +330,10 @@ public:
         std::optional<std::string>& next) = 0;
     // Indexes up to `batch` messages older than the search index; 0 when there are none left.
     virtual int backfill_search(int batch) = 0;
+    // Indexes up to `batch` of the new messages waiting for the search index, oldest first, in
+    // one transaction; how many it took, or nullopt where the backend keeps no index of its own
+    // (PostgreSQL's trigram index follows every write).
+    virtual std::optional<int> index_queued_search(int batch) = 0;
     // Consistency: ids of users whose ledger does not sum to their balance.
     virtual std::vector<id_t> ledger_mismatches() = 0;
     // A consistent copy of everything into a new file at `path`; returns its size in bytes.

@@ -39,7 +39,9 @@ store::id_t ask(store::store& st, store::id_t user, const std::string& question,
     return started.conversation_id;
 }
 
+// What a search finds once the index has taken every queued message (as the search service asks).
 std::vector<store::id_t> found(store::store& st, const std::string& typed, int limit = 20) {
+    st.index_queued_search(1000);
     store::page_cursor page;
     page.limit = limit;
     std::optional<std::string> next;
@@ -82,6 +84,7 @@ TEST_CASE("search pages by newest match, each conversation once a page", "[both]
     auto u = testing::new_user(st, "pager", 100, 1000).id;
     std::vector<store::id_t> convs;
     for (int i = 0; i < 5; ++i) convs.push_back(ask(st, u, "天气怎么样 " + std::to_string(i), "晴天", 1000 + i));
+    st.index_queued_search(1000);
     store::page_cursor page;
     page.limit = 2;
     std::optional<std::string> next;
@@ -108,12 +111,48 @@ TEST_CASE("messages older than the index are indexed by the backfill") {
     // As if the index had been created after these messages were written.
     t.sqlite->connection().exec("INSERT INTO message_search (message_search) VALUES ('delete-all')");
     t.sqlite->connection().exec("UPDATE search_backfill SET next_id = 1, below = (SELECT max(id) + 1 FROM messages)");
+    t.sqlite->connection().exec("DELETE FROM search_queue");
     CHECK(found(st, "关键词").empty());
     int total = 0;
     while (int n = st.backfill_search(1)) total += n;
     CHECK(total == 2);
     CHECK(found(st, "关键词") == std::vector<store::id_t>{conv});
     CHECK(st.backfill_search(100) == 0);
+}
+
+TEST_CASE("new messages wait in the search queue and are indexed a batch at a time, oldest first") {
+    temp_db t;
+    auto& st = *t.st;
+    auto u = testing::new_user(st, "queued", 100, 1000).id;
+    auto& db = t.sqlite->connection();
+    std::vector<store::id_t> convs;
+    for (int i = 0; i < 3; ++i) convs.push_back(ask(st, u, "排队的问题 " + std::to_string(i), "排队的回答", 1000 + i));
+    // Only ids were written with the questions and answers; the index has none of them yet.
+    CHECK(db.execAndGet("SELECT count(*) FROM search_queue").getInt64() == 6);
+    store::page_cursor page;
+    std::optional<std::string> next;
+    CHECK(st.search_conversations(store::search_expression("排队"), page, next).empty());
+    CHECK(st.counts().search_backlog == 6);
+    // An id whose message is gone by the time the index gets to it just leaves the queue.
+    db.exec("INSERT INTO search_queue (message_id) VALUES (999999)");
+    CHECK(st.index_queued_search(4) == 4);  // the first conversation's two messages, then the second's
+    CHECK(st.search_conversations(store::search_expression("排队"), page, next).size() == 2);
+    CHECK(st.index_queued_search(4) == 3);
+    CHECK(st.index_queued_search(4) == 0);
+    CHECK(db.execAndGet("SELECT count(*) FROM search_queue").getInt64() == 0);
+    CHECK(st.counts().search_backlog == 0);
+    CHECK(found(st, "排队的回答") == std::vector<store::id_t>{convs[2], convs[1], convs[0]});
+    // An answer that ended with no text has nothing to index.
+    store::question q;
+    q.user_id = u;
+    q.content = "没有回答的问题";
+    q.model = "gpt-4o-mini";
+    auto started = st.start_question(q, billing::question_charge(1, 2000), [](store::branch_message) { return true; }, 2000);
+    store::finished_answer f;
+    f.message_id = started.message_id;
+    f.status = "failed";
+    st.finish_answer(f, 2001);
+    CHECK(db.execAndGet("SELECT count(*) FROM search_queue").getInt64() == 1);  // the question only
 }
 
 TEST_CASE("day rollups count questions, users, redemptions and latency as they happen", "[both]") {

@@ -20,7 +20,7 @@ namespace {
 
 // SQLite tables PostgreSQL does without: the log search is a trigram index over messages there.
 bool sqlite_only(const std::string& table) {
-    return table.starts_with("message_search") || table == "search_backfill";
+    return table.starts_with("message_search") || table == "search_backfill" || table == "search_queue";
 }
 
 std::vector<std::string> sqlite_tables(SQLite::Database& db) {

@@ -175,6 +175,7 @@ public:
     std::vector<day_stats> stats(int days, std::int64_t now) override;
     std::vector<model_usage> usage_by_model(int days, std::int64_t now) override;
     int backfill_search(int batch) override;
+    std::optional<int> index_queued_search(int) override { return std::nullopt; }
     std::vector<id_t> ledger_mismatches() override;
     std::int64_t backup_to(const std::string& path) override;
 

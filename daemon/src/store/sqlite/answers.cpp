@@ -72,7 +72,7 @@ started_answer sqlite_store::start_question(const question& q, const charge_plan
     um.bind(4, now);
     um.exec();
     out.user_message_id = db_.getLastInsertRowid();
-    index_for_search(out.user_message_id, q.content);
+    queue_for_search(out.user_message_id, q.content);
     attach_uploads(out.user_message_id, q.attachments);
 
     open_answer(q.user_id, out, plan, read_branch, now);
@@ -219,7 +219,7 @@ balance sqlite_store::finish_answer(const finished_answer& f, std::int64_t now) 
     count_usage(m->created_at, m->model,
                 {1, f.prompt_tokens.value_or(0), f.completion_tokens.value_or(0), f.reasoning_tokens.value_or(0),
                  f.upstream_cost, f.refund ? 0 : m->charge_trial + m->charge_paid});
-    index_for_search(f.message_id, f.content);
+    queue_for_search(f.message_id, f.content);
     if (f.refund && (m->charge_trial || m->charge_paid)) {
         stmt ub = prepare(
             "UPDATE users SET trial_credits = trial_credits + ?, paid_credits = paid_credits + ? WHERE id = ?");

@@ -190,14 +190,13 @@ bool sqlite_store::pin_conversation(id_t user_id, id_t id, bool pinned) {
     return st.exec() > 0;
 }
 
-void sqlite_store::index_for_search(id_t message_id, const std::string& content) {
+void sqlite_store::queue_for_search(id_t message_id, const std::string& content) {
     // Older messages are the background backfill's (see migration 008).
     if (search_backfill_below_ == 0)
         search_backfill_below_ = db_.execAndGet("SELECT below FROM search_backfill").getInt64();
     if (message_id < search_backfill_below_ || content.empty()) return;
-    stmt st = prepare("INSERT INTO message_search (rowid, content) VALUES (?, ?)");
+    stmt st = prepare("INSERT OR IGNORE INTO search_queue (message_id) VALUES (?)");
     st.bind(1, message_id);
-    st.bind(2, content);
     st.exec();
 }
 

@@ -3,6 +3,7 @@
 
 #include <SQLiteCpp/Backup.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -42,7 +43,8 @@ status_counts sqlite_store::counts() {
     c.users = db_.execAndGet("SELECT count(*) FROM users WHERE is_admin = 0").getInt64();
     c.admins = db_.execAndGet("SELECT count(*) FROM users WHERE is_admin = 1").getInt64();
     c.conversations = db_.execAndGet("SELECT count(*) FROM conversations").getInt64();
-    c.search_backlog = db_.execAndGet("SELECT max(below - next_id, 0) FROM search_backfill").getInt64();
+    c.search_backlog = db_.execAndGet("SELECT max(below - next_id, 0) FROM search_backfill").getInt64() +
+                       db_.execAndGet("SELECT count(*) FROM search_queue").getInt64();
     return c;
 }
 
@@ -90,6 +92,35 @@ int sqlite_store::backfill_search(int batch) {
     stmt done = prepare("UPDATE search_backfill SET next_id = ?");
     done.bind(1, n < batch ? below : last + 1);
     done.exec();
+    t.commit();
+    return n;
+}
+
+std::optional<int> sqlite_store::index_queued_search(int batch) {
+    savepoint t(db_);
+    // A message deleted while it waited has no row left to index: only its queue entry goes.
+    stmt rows = prepare(
+        "SELECT q.message_id, m.content FROM (SELECT message_id FROM search_queue ORDER BY message_id LIMIT ?) q "
+        "LEFT JOIN messages m ON m.id = q.message_id");
+    rows.bind(1, batch);
+    stmt add = prepare("INSERT INTO message_search (rowid, content) VALUES (?, ?)");
+    int n = 0;
+    std::int64_t last = 0;
+    while (rows.executeStep()) {
+        const auto id = rows.getColumn(0).getInt64();
+        last = std::max(last, id);
+        ++n;
+        if (rows.getColumn(1).isNull()) continue;
+        add.reset();
+        add.bind(1, id);
+        add.bind(2, rows.getColumn(1).getString());
+        add.exec();
+    }
+    if (n > 0) {
+        stmt done = prepare("DELETE FROM search_queue WHERE message_id <= ?");
+        done.bind(1, last);
+        done.exec();
+    }
     t.commit();
     return n;
 }

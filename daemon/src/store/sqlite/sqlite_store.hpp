@@ -174,6 +174,7 @@ public:
     std::vector<day_stats> stats(int days, std::int64_t now) override;
     std::vector<model_usage> usage_by_model(int days, std::int64_t now) override;
     int backfill_search(int batch) override;
+    std::optional<int> index_queued_search(int batch) override;
     std::vector<id_t> ledger_mismatches() override;
     std::int64_t backup_to(const std::string& path) override;
 
@@ -215,7 +216,8 @@ private:
     std::vector<upload_row> attachments_with_text(id_t message_id);
     // Deletes these uploads (id, hash) and the blobs no upload uses any more; returns their hashes.
     std::vector<std::string> forget(const std::vector<std::pair<std::string, std::string>>& uploads);
-    void index_for_search(id_t message_id, const std::string& content);
+    // Queues a new message for the search index (index_queued_search takes it later).
+    void queue_for_search(id_t message_id, const std::string& content);
     // The dashboard's day rollups, counted as things happen.
     enum class day_counter { questions, new_users, redemptions, credits_sold, api_questions };
     void count_day(std::int64_t at, day_counter what, std::int64_t by);
