@@ -79,7 +79,7 @@ struct finished_answer {
 
 struct status_counts {
     std::int64_t users = 0, admins = 0, conversations = 0;  // users: visitors, not operators
-    std::int64_t search_backlog = 0;  // older messages not yet in the search index
+    std::int64_t search_backlog = 0;  // messages not yet in the search index (older and queued ones)
 };
 
 class store : public ledger, public order_book {
