@@ -1,7 +1,8 @@
 #pragma once
 // Keeps the SQLite search index: indexes the new messages queued by questions and answers a
-// batch at a time (seconds behind at most), and the messages stored before the index existed a
-// slice at a time, so that questions keep flowing meanwhile.
+// batch at a time (a quarter of a second behind, longer while a burst's backlog drains), and the
+// messages stored before the index existed a slice at a time, so that questions keep flowing
+// meanwhile.
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 
