@@ -49,11 +49,12 @@ awaitable<bool> conversations::pin(store::id_t user_id, store::id_t id, bool pin
 awaitable<store::page<store::conversation_row>> conversations::list_any(std::optional<store::id_t> user_id,
                                                                         std::string query,
                                                                         store::page_cursor page) {
+    const bool searching = !query.empty() && !user_id;
     // The search index takes new messages a batch at a time: what was just written is found too.
-    if (!query.empty() && !user_id) co_await store::index_queued_now(db_);
+    if (searching) co_await store::index_queued_now(db_);
     co_return co_await db_.read([=](store::store& st) {
         store::page<store::conversation_row> out;
-        if (!query.empty() && !user_id) {
+        if (searching) {
             auto expression = store::search_expression(query);
             if (!expression.empty()) out.items = st.search_conversations(expression, page, out.next);
             return out;

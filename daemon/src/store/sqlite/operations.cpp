@@ -3,7 +3,6 @@
 
 #include <SQLiteCpp/Backup.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -98,25 +97,25 @@ int sqlite_store::backfill_search(int batch) {
 
 std::optional<int> sqlite_store::index_queued_search(int batch) {
     savepoint t(db_);
-    // A message deleted while it waited has no row left to index: only its queue entry goes.
-    stmt rows = prepare(
-        "SELECT q.message_id, m.content FROM (SELECT message_id FROM search_queue ORDER BY message_id LIMIT ?) q "
-        "LEFT JOIN messages m ON m.id = q.message_id");
-    rows.bind(1, batch);
-    stmt add = prepare("INSERT INTO message_search (rowid, content) VALUES (?, ?)");
+    // The oldest `batch` queued ids, indexed and dequeued in SQL: no text is copied out. A
+    // message deleted while it waited has no row to join, so only its queue entry goes.
     int n = 0;
     std::int64_t last = 0;
-    while (rows.executeStep()) {
-        const auto id = rows.getColumn(0).getInt64();
-        last = std::max(last, id);
-        ++n;
-        if (rows.getColumn(1).isNull()) continue;
-        add.reset();
-        add.bind(1, id);
-        add.bind(2, rows.getColumn(1).getString());
-        add.exec();
+    {
+        stmt taken = prepare(
+            "SELECT count(*), coalesce(max(message_id), 0) FROM "
+            "(SELECT message_id FROM search_queue ORDER BY message_id LIMIT ?)");
+        taken.bind(1, batch);
+        taken.executeStep();
+        n = taken.getColumn(0).getInt();
+        last = taken.getColumn(1).getInt64();
     }
     if (n > 0) {
+        stmt add = prepare(
+            "INSERT INTO message_search (rowid, content) SELECT m.id, m.content FROM search_queue q "
+            "JOIN messages m ON m.id = q.message_id WHERE q.message_id <= ?");
+        add.bind(1, last);
+        add.exec();
         stmt done = prepare("DELETE FROM search_queue WHERE message_id <= ?");
         done.bind(1, last);
         done.exec();
