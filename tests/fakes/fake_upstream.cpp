@@ -30,6 +30,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+constexpr int concurrent_accepts = 32;
+
 void raise_fd_limit() {
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -126,7 +128,11 @@ int run(int argc, char** argv) {
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](auto, int) { ioc.stop(); });
-    asio::co_spawn(ioc, accept_loop(acceptor, srv, tls ? &*tls : nullptr), asio::detached);
+    // Several accepts wait at once, so that one readiness of the listening socket takes a whole
+    // burst of connections: a lone accept runs once per turn of a loop busy with thousands of
+    // streams, and connections then wait in the listen queue.
+    for (int i = 0; i < concurrent_accepts; ++i)
+        asio::co_spawn(ioc, accept_loop(acceptor, srv, tls ? &*tls : nullptr), asio::detached);
 
     std::vector<std::jthread> pool;
     for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
