@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -370,10 +371,12 @@ def read_events(response, stop_after_deltas=None, stop_after_events=None):
 
 
 class Chatd:
-    def __init__(self, workdir, extra_conf="", args=(), public_url=False, postgres_url=None):
+    def __init__(self, workdir, extra_conf="", args=(), public_url=False, postgres_url=None, files_limit=None):
         """public_url: the config names the listener's own origin (payment channels notify it).
-        postgres_url: share this PostgreSQL database (another instance's) instead of a new one."""
+        postgres_url: share this PostgreSQL database (another instance's) instead of a new one.
+        files_limit: chatd's RLIMIT_NOFILE, soft and hard (default: this process's)."""
         self.workdir = workdir
+        self.files_limit = files_limit
         self.public_url = public_url
         self.data_dir = os.path.join(workdir, "var")
         self.socket = os.path.join(workdir, "admin.sock")
@@ -408,8 +411,11 @@ class Chatd:
         for attempt in range(5):
             self.log = open(self.log_path, "ab")
             logged = self.log_from = self.log.tell()
+            limit = self.files_limit
             self.proc = subprocess.Popen([CHATD, "--config", self.conf, *self.args], stdout=self.log,
-                                         stderr=subprocess.STDOUT)
+                                         stderr=subprocess.STDOUT,
+                                         preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
+                                         if limit else None)
             started.append(("chatd", self.proc, self.log_path))
             try:
                 wait_for(self.healthy, what="chatd /healthz")
@@ -488,6 +494,7 @@ class ChatdTestCase(unittest.TestCase):
 
     extra_conf = ""  # appended to the config file, after its [limits] section
     chatd_args = ()  # command-line options (top-level keys go here)
+    files_limit = None  # chatd's descriptor limit (RLIMIT_NOFILE)
     fake_args = ()
 
     def run(self, result=None):
@@ -499,7 +506,7 @@ class ChatdTestCase(unittest.TestCase):
         self.workdir = tempfile.mkdtemp(prefix="chatd-it-")
         self.fake = FakeUpstream(self.workdir, *self.fake_args)
         try:
-            self.chatd = Chatd(self.workdir, self.extra_conf, self.chatd_args).start()
+            self.chatd = Chatd(self.workdir, self.extra_conf, self.chatd_args, files_limit=self.files_limit).start()
         except BaseException:
             self.fake.stop()  # tearDown does not run when setUp fails
             raise

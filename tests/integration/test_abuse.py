@@ -273,6 +273,48 @@ class SecondDaemonTest(ChatdTestCase):
         self.assertTrue(self.chatd.ctl_json("status")["ledger_consistent"])
 
 
+class DescriptorExhaustionTest(ChatdTestCase):
+    # chatd's own files (database, log, listeners, its loops' epoll and timers) take a few dozen.
+    files_limit = 160
+
+    def test_running_out_of_descriptors_refuses_new_connections_and_recovers_when_they_close(self):
+        c = self.chatd.client()
+        c.register("regular")
+        # A visitor connected before the flood keeps its connection, and is answered on it.
+        kept = http.client.HTTPConnection("127.0.0.1", self.chatd.port, timeout=10)
+
+        def me_on_kept():
+            kept.request("POST", "/rpc", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "me.get"}),
+                         {"Content-Type": "application/json", "Origin": self.chatd.origin, "Cookie": c.cookie})
+            r = kept.getresponse()
+            return r.status, json.loads(r.read())
+
+        self.assertEqual(me_on_kept()[1]["result"]["name"], "regular")
+        flood = [socket.create_connection(("127.0.0.1", self.chatd.port), timeout=5) for _ in range(300)]
+        try:
+            wait_for(lambda: "accept failed: Too many open files" in self.chatd.log_text(),
+                     what="chatd to run out of descriptors")
+            status, reply = me_on_kept()
+            self.assertEqual(status, 200)
+            self.assertEqual(reply["result"]["name"], "regular")
+            self.assertIsNone(self.chatd.proc.poll())
+        finally:
+            for s in flood:
+                s.close()
+
+        # The connections it could not take were queued by the kernel; once they close, it takes
+        # (and drops) them, and new visitors are served again.
+        def serves_a_newcomer():
+            try:
+                self.chatd.client().register(f"newcomer{time.monotonic_ns()}")
+                return True
+            except OSError:
+                return False
+        wait_for(serves_a_newcomer, timeout=20, what="chatd to serve new connections again")
+        self.assertEqual(me_on_kept()[1]["result"]["name"], "regular")
+        kept.close()
+
+
 class ProtocolEdgesTest(ChatdTestCase):
     def setUp(self):
         super().setUp()

@@ -27,6 +27,8 @@ using asio::use_awaitable;
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
 using tcp = asio::ip::tcp;
 using local = asio::local::stream_protocol;
+// Connections taken from the listen queue per wake-up of the accepting loop, besides the first.
+constexpr int accepts_per_wakeup = 256;
 
 std::string_view request::header(std::string_view lower_name) const {
     for (auto& [k, v] : headers)
@@ -246,12 +248,16 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         for (auto& p : unix_paths) ::unlink(p.c_str());
     }
 
+    // A connection's loop, round robin; a loop is one thread, so what runs on it needs no strand.
+    asio::io_context::executor_type pick_loop() {
+        return session_loops[next_loop++ % session_loops.size()]->get_executor();
+    }
+
     template <class Acceptor>
     awaitable<void> accept_loop(std::shared_ptr<Acceptor> acceptor, bool admin) {
         auto backoff = std::chrono::milliseconds(10);
         for (;;) {
-            // A loop is one thread: what runs on it needs no strand.
-            auto loop = session_loops[next_loop++ % session_loops.size()]->get_executor();
+            auto loop = pick_loop();
             auto [ec, sock] = co_await acceptor->async_accept(loop, as_tuple);
             if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
             if (ec) {
@@ -263,23 +269,36 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                 continue;
             }
             backoff = std::chrono::milliseconds(10);
-            std::string peer = "local";
-            if constexpr (std::is_same_v<Acceptor, tcp::acceptor>) {
-                beast::error_code pec;
-                auto ep = sock.remote_endpoint(pec);
-                if (!pec) {
-                    auto addr = ep.address();
-                    if (addr.is_v6() && addr.to_v6().is_v4_mapped())
-                        addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-                    peer = addr.to_string();
-                }
-                sock.set_option(tcp::no_delay(true), pec);
+            start_session(std::move(sock), loop, admin);
+            // A burst leaves more in the listen queue: take them all now (the acceptor does not
+            // block), not one per turn of a loop that is busy relaying thousands of answers.
+            for (int more = 0; more < accepts_per_wakeup; ++more) {
+                auto next = pick_loop();
+                beast::error_code aec;
+                auto queued = acceptor->accept(next, aec);
+                if (aec) break;  // nothing left, or an error the next async_accept meets again
+                start_session(std::move(queued), next, admin);
             }
-            using protocol = typename Acceptor::protocol_type;
-            beast::basic_stream<protocol, asio::io_context::executor_type> stream(std::move(sock));
-            asio::co_spawn(loop, run_session(std::move(stream), std::move(peer), admin),
-                           asio::detached);
         }
+    }
+
+    template <class Socket>
+    void start_session(Socket sock, asio::io_context::executor_type loop, bool admin) {
+        std::string peer = "local";
+        if constexpr (std::is_same_v<typename Socket::protocol_type, tcp>) {
+            beast::error_code pec;
+            auto ep = sock.remote_endpoint(pec);
+            if (!pec) {
+                auto addr = ep.address();
+                if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+                    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+                peer = addr.to_string();
+            }
+            sock.set_option(tcp::no_delay(true), pec);
+        }
+        using protocol = typename Socket::protocol_type;
+        beast::basic_stream<protocol, asio::io_context::executor_type> stream(std::move(sock));
+        asio::co_spawn(loop, run_session(std::move(stream), std::move(peer), admin), asio::detached);
     }
 
     template <class Stream>
@@ -440,6 +459,7 @@ unsigned short http_server::listen_tcp(const std::string& host, unsigned short p
     acc->bind(ep, ec);
     if (ec) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
     acc->listen(asio::socket_base::max_listen_connections);
+    acc->non_blocking(true);  // accept_loop drains the listen queue without waiting
     impl_->tcp_acceptors.push_back(acc);
     asio::co_spawn(impl_->ioc, impl_->accept_loop(acc, false), asio::detached);
     return acc->local_endpoint().port();
@@ -464,6 +484,7 @@ void http_server::listen_unix(const std::string& path) {
     if (ec) throw std::runtime_error("cannot bind admin socket " + path + ": " + ec.message());
     ::chmod(path.c_str(), 0660);
     acc->listen(asio::socket_base::max_listen_connections);
+    acc->non_blocking(true);
     impl_->unix_acceptors.push_back(acc);
     impl_->unix_paths.push_back(path);
     asio::co_spawn(impl_->ioc, impl_->accept_loop(acc, true), asio::detached);
