@@ -51,6 +51,7 @@ struct options {
     int threads = 2;
     int timeout_s = 120;
     int ramp_ms = 0;  // worker starts spread evenly over this time (0 = all at once)
+    bool fresh_connections = false;  // every request connects anew, on the clock
     bool json_output = false;
 };
 
@@ -158,18 +159,21 @@ public:
         : stream_(ex), opt_(opt), endpoints_(eps), next_(next), out_(out), start_delay_(start_delay) {}
 
     asio::awaitable<void> run() {
-        // Connecting up front keeps connection setup out of the first request's figures.
-        co_await ensure_connected();
+        // Connecting up front keeps connection setup out of the first request's figures, unless
+        // every request is to connect as a new visitor does.
+        if (!opt_.fresh_connections) co_await ensure_connected();
         if (start_delay_.count() > 0) {
             asio::steady_timer t(stream_.get_executor(), start_delay_);
             co_await t.async_wait(use_tuple);
         }
         while (next_.fetch_add(1) < opt_.requests) {
+            if (opt_.fresh_connections) close();
+            const auto asked = steady::now();
             if (!co_await ensure_connected()) {
                 out_.fail("connect failed");
                 continue;
             }
-            auto t0 = steady::now();
+            auto t0 = opt_.fresh_connections ? asked : steady::now();
             stream_.expires_after(std::chrono::seconds(opt_.timeout_s));
             bool ok = opt_.target == mode::direct ? co_await ask_direct(t0) : co_await ask_chatd(t0);
             if (!ok) close();
@@ -453,6 +457,8 @@ int run(int argc, char** argv) {
         "timeout-s", po::value(&opt.timeout_s)->default_value(120), "per-request deadline")(
         "ramp-ms", po::value(&opt.ramp_ms)->default_value(0),
         "spread worker starts evenly over this many ms (steady load instead of one burst)")(
+        "fresh-connections", po::bool_switch(&opt.fresh_connections),
+        "connect anew for every request, the connection's setup counted in its figures")(
         "json", po::bool_switch(&opt.json_output), "print the figures as one JSON object");
     po::options_description hidden;
     hidden.add_options()("mode", po::value(&target));

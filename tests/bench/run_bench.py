@@ -4,10 +4,12 @@
 Prints time-to-first-token asked directly vs through chatd (the difference is what chatd adds)
 for each scenario, chat.send's latency, chatd's CPU per answer and its peak RSS.
 
-Scenarios: `N:burst` (N answers started at once), `N:steady` (N in flight, starts spread over
-one answer's duration, three answers per worker), both with --tokens and --delay; or a named
+Scenarios: `N:burst` (N answers started at once), `N:fresh` (the same, each on a new connection),
+`N:steady` (N in flight, starts spread over one answer's duration, three answers per worker),
+all with --tokens and --delay; or a named
 one with its own answer shape (SCENARIOS below): `burst1000`, `rate500`, `rate250`, `hold9000`,
-`steady100`. Usage: tests/bench/run_bench.py [--build DIR] [--scenarios 100:burst,burst1000,...]
+`steady100`, `burst1000fresh` (the burst, each question on a new connection).
+Usage: tests/bench/run_bench.py [--build DIR] [--scenarios 100:burst,burst1000,...]
 """
 import argparse
 import http.client
@@ -32,7 +34,12 @@ SCENARIOS = {
     "rate250": (5000, 5000, 20000, 20, 200),      # the same at half the rate, for reference
     "hold9000": (9000, 9000, 10000, 20, 1000),    # 9,000 answers of 20 s open together
     "steady100": (100, 300, 4000, 200, 20),       # 100 in flight, three answers each
+    "burst1000fresh": (1000, 1000, 4000, 200, 20),  # the burst, each question from a new visitor
 }
+# Scenarios whose every question connects anew, its connection's setup on the clock (a new
+# visitor, in the direct run a new client of the upstream): the others reuse connections
+# opened before the clock starts.
+FRESH_CONNECTIONS = {"burst1000fresh"}
 
 
 def cpu_seconds(pid):
@@ -167,7 +174,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--scenarios", default="100:burst,100:steady,1000:burst",
-                    help="CONCURRENCY:burst|steady, comma-separated")
+                    help="CONCURRENCY:burst|fresh|steady or a named scenario, comma-separated")
     ap.add_argument("--tokens", type=int, default=200)
     ap.add_argument("--delay", type=int, default=20)
     ap.add_argument("--think-tokens", type=int, default=0,
@@ -188,17 +195,19 @@ def main():
                          "that user's balance")
     ap.add_argument("--json-out", default="", help="also write the figures to this file as JSON")
     opts = ap.parse_args()
-    plans = []  # (label, concurrency, requests, ramp_ms, tokens, delay)
+    plans = []  # (label, concurrency, requests, ramp_ms, tokens, delay, fresh connections)
     for spec in opts.scenarios.split(","):
         if spec in SCENARIOS:
-            plans.append((spec, *SCENARIOS[spec]))
+            plans.append((spec, *SCENARIOS[spec], spec in FRESH_CONNECTIONS))
             continue
         n, kind = spec.split(":")
         n = int(n)
         answer_ms = (opts.think_tokens + opts.tokens) * opts.delay
-        # steady: starts spread over one answer's time, three answers per worker.
-        plans.append((f"{n} {kind}", n, n if kind == "burst" else 3 * n, 0 if kind == "burst" else answer_ms,
-                      opts.tokens, opts.delay))
+        # steady: starts spread over one answer's time, three answers per worker; fresh: a burst
+        # on new connections.
+        once = kind in ("burst", "fresh")
+        plans.append((f"{n} {kind}", n, n if once else 3 * n, 0 if once else answer_ms,
+                      opts.tokens, opts.delay, kind == "fresh"))
     chatd_bin, chatctl, fake_bin, bench_bin = (os.path.join(opts.build, n) for n in
                                                ("chatd", "chatctl", "fake_upstream", "bench_stream"))
     work = tempfile.mkdtemp(prefix="chatd-bench-")
@@ -287,14 +296,15 @@ def main():
               f"{opts.think_tokens} reasoning tokens first; {opts.instances} chatd instance(s); "
               f"machine: {os.cpu_count()} cores")
         rows = []
-        for label, n, requests, ramp, tokens, delay in plans:
+        for label, n, requests, ramp, tokens, delay, fresh in plans:
             # The direct runs use connections opened before the clock starts; warm chatd's
             # upstream connection pool the same way with one short unmeasured round.
             use_keys(1, 0)
             bench(bench_bin, "chatd", *urls, *cookies,
                   "--concurrency", str(n), "--requests", str(n), "--ramp-ms", str(min(ramp, 2000)))
             key = use_keys(tokens, delay)
-            shape = ["--concurrency", str(n), "--requests", str(requests), "--ramp-ms", str(ramp)]
+            shape = ["--concurrency", str(n), "--requests", str(requests), "--ramp-ms", str(ramp),
+                     *(["--fresh-connections"] if fresh else [])]
             direct = bench(bench_bin, "direct", "--url", base, "--key", key, *shape)
             for _, pid, _, _ in chatds:
                 reset_peak_rss(pid)
