@@ -11,7 +11,6 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -151,12 +150,15 @@ bool has_content_token(std::string_view data) {
     return false;
 }
 
-// One keep-alive connection running requests back to back.
+// One keep-alive connection running its share of the requests back to back. The shares are
+// fixed up front: were they taken from a common counter, a worker whose answer ended early would
+// take a request meant for a worker not started yet, and a ramp meant as a steady rate of new
+// questions would speed up as the first answers end.
 class worker {
 public:
     worker(asio::any_io_executor ex, const options& opt, const tcp::resolver::results_type& eps,
-           std::atomic<int>& next, results& out, std::chrono::milliseconds start_delay)
-        : stream_(ex), opt_(opt), endpoints_(eps), next_(next), out_(out), start_delay_(start_delay) {}
+           int requests, results& out, std::chrono::milliseconds start_delay)
+        : stream_(ex), opt_(opt), endpoints_(eps), requests_(requests), out_(out), start_delay_(start_delay) {}
 
     asio::awaitable<void> run() {
         // Connecting up front keeps connection setup out of the first request's figures, unless
@@ -166,7 +168,7 @@ public:
             asio::steady_timer t(stream_.get_executor(), start_delay_);
             co_await t.async_wait(use_tuple);
         }
-        while (next_.fetch_add(1) < opt_.requests) {
+        for (int n = 0; n < requests_; ++n) {
             if (opt_.fresh_connections) close();
             const auto asked = steady::now();
             if (!co_await ensure_connected()) {
@@ -350,7 +352,7 @@ private:
     sse_reader sse_;
     const options& opt_;
     const tcp::resolver::results_type& endpoints_;
-    std::atomic<int>& next_;
+    const int requests_;
     results& out_;
     std::chrono::milliseconds start_delay_;
 };
@@ -493,7 +495,6 @@ int run(int argc, char** argv) {
         parse_url(url, targets.emplace_back(opt));
         endpoints.push_back(tcp::resolver(ioc).resolve(targets.back().host, targets.back().port));
     }
-    std::atomic<int> next{0};
     const int workers = std::min(opt.concurrency, std::max(1, opt.requests));
     // Each worker fills its own results, so the hot path takes no lock.
     std::vector<results> per_worker(workers);
@@ -505,9 +506,10 @@ int run(int argc, char** argv) {
         auto strand = asio::make_strand(ioc);
         auto delay = std::chrono::milliseconds(std::int64_t(opt.ramp_ms) * i / workers);
         auto which = i % targets.size();
+        int share = opt.requests / workers + (i < opt.requests % workers ? 1 : 0);
         auto& mine = worker_options.emplace_back(targets[which]);
         if (!cookies.empty()) mine.cookie = cookies[i % cookies.size()];
-        pool.push_back(std::make_unique<worker>(strand, mine, endpoints[which], next, per_worker[i], delay));
+        pool.push_back(std::make_unique<worker>(strand, mine, endpoints[which], share, per_worker[i], delay));
         asio::co_spawn(strand, pool.back()->run(), asio::detached);
     }
     std::vector<std::jthread> threads;
