@@ -194,6 +194,8 @@ def main():
                     help="users asking (workers take their sessions in turn); one user's questions queue on "
                          "that user's balance")
     ap.add_argument("--json-out", default="", help="also write the figures to this file as JSON")
+    ap.add_argument("--floor", action="store_true",
+                    help="also run each direct shape through relay_floor, a bare relay, and print its CPU")
     opts = ap.parse_args()
     plans = []  # (label, concurrency, requests, ramp_ms, tokens, delay, fresh connections)
     for spec in opts.scenarios.split(","):
@@ -208,8 +210,8 @@ def main():
         once = kind in ("burst", "fresh")
         plans.append((f"{n} {kind}", n, n if once else 3 * n, 0 if once else answer_ms,
                       opts.tokens, opts.delay, kind == "fresh"))
-    chatd_bin, chatctl, fake_bin, bench_bin = (os.path.join(opts.build, n) for n in
-                                               ("chatd", "chatctl", "fake_upstream", "bench_stream"))
+    chatd_bin, chatctl, fake_bin, bench_bin, floor_bin = (
+        os.path.join(opts.build, n) for n in ("chatd", "chatctl", "fake_upstream", "bench_stream", "relay_floor"))
     work = tempfile.mkdtemp(prefix="chatd-bench-")
     procs = []
     chatds = []  # (process, pid of chatd itself, port, admin socket)
@@ -221,6 +223,14 @@ def main():
         fake_port = int(wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
                                  what="fake_upstream"))
         base = f"http://127.0.0.1:{fake_port}/v1"
+        floor = None
+        if opts.floor:
+            floor_port_file = os.path.join(work, "floor.port")
+            floor = subprocess.Popen([floor_bin, "--upstream-port", str(fake_port), "--port-file", floor_port_file],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            procs.append(floor)
+            floor_base = "http://127.0.0.1:%s/v1" % wait_for(
+                lambda: os.path.exists(floor_port_file) and open(floor_port_file).read().strip(), what="relay_floor")
         behaviour = "reasoning" if opts.think_tokens else "ok"
 
         def key_shape(tokens, delay):
@@ -306,6 +316,12 @@ def main():
             shape = ["--concurrency", str(n), "--requests", str(requests), "--ramp-ms", str(ramp),
                      *(["--fresh-connections"] if fresh else [])]
             direct = bench(bench_bin, "direct", "--url", base, "--key", key, *shape)
+            if floor:  # the same shape through a relay that only reads and writes
+                cpu0 = cpu_seconds(floor.pid)
+                direct["floor"] = bench(bench_bin, "direct", "--url", floor_base, "--key", key, *shape)
+                used = cpu_seconds(floor.pid) - cpu0
+                direct["floor"]["cpu_ms_per_answer"] = round(used * 1000 / max(1, requests), 3)
+                direct["floor"]["cpu_us_per_token"] = round(used * 1e6 / max(1, requests * tokens), 1)
             for _, pid, _, _ in chatds:
                 reset_peak_rss(pid)
             cpu0, fake0, gen0 = cpu_all(), cpu_seconds(fake.pid), children_cpu()
@@ -360,6 +376,11 @@ def main():
             per = v["cpu_us_per_token"]
             print(f"{'':>26} {'token':>7}  CPU µs per token: chatd {per['chatd']:.1f},"
                   f" fake upstream {per['fake_upstream']:.1f}, load generator {per['load_generator']:.1f}")
+            if "floor" in d:
+                f = d["floor"]
+                print(f"{'':>26} {'floor':>7}  a bare relay: {f['errors']} errors, added TTFT p99"
+                      f" {f['ttft_ms']['p99'] - d['ttft_ms']['p99']:.2f} ms; CPU {f['cpu_ms_per_answer']:.2f}"
+                      f" ms/answer, {f['cpu_us_per_token']:.1f} µs per token")
         peak = rss_all("VmHWM")
         print(f"chatd RSS: {baseline_rss / 1024:.1f} MB idle")
         summary = {"scenarios": [{"scenario": n, "direct": d, "chatd": v} for n, d, v in rows],
@@ -367,7 +388,7 @@ def main():
         if opts.json_out:
             with open(opts.json_out, "w") as f:
                 json.dump(summary, f, indent=2)
-        errors = sum(v["errors"] + d["errors"] for _, d, v in rows)
+        errors = sum(v["errors"] + d["errors"] + d.get("floor", {}).get("errors", 0) for _, d, v in rows)
         return 1 if errors else 0
     finally:
         for proc, pid, _, _ in chatds:
