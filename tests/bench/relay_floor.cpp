@@ -104,25 +104,31 @@ private:
             int client = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK);
             if (client < 0)
                 return;
-            int upstream = socket(AF_INET, SOCK_STREAM, 0);
-            auto addr = loopback(upstream_port_);
-            if (connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-                std::perror("connect upstream");
-                close(upstream);
-                close(client);
-                continue;
-            }
             set_fast(client);
-            set_fast(upstream);
             auto* a = new side;
-            auto* b = new side;
             a->fd = client;
-            b->fd = upstream;
-            a->peer = b;
-            b->peer = a;
             watch(*a, EPOLLIN, EPOLL_CTL_ADD);
-            watch(*b, EPOLLIN, EPOLL_CTL_ADD);
         }
+    }
+
+    // The upstream side is connected when the client first sends, as a relay does per request:
+    // clients connected ahead of their turn then hold one descriptor each, not two.
+    bool connect_upstream(side& client) {
+        int upstream = socket(AF_INET, SOCK_STREAM, 0);
+        auto addr = loopback(upstream_port_);
+        if (upstream < 0 || connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            std::perror("relay_floor: connect upstream");
+            if (upstream >= 0)
+                close(upstream);
+            return false;
+        }
+        set_fast(upstream);
+        auto* b = new side;
+        b->fd = upstream;
+        b->peer = &client;
+        client.peer = b;
+        watch(*b, EPOLLIN, EPOLL_CTL_ADD);
+        return true;
     }
 
     // One read, and what it got goes to the peer at once; false when the pair is done.
@@ -130,7 +136,7 @@ private:
         ssize_t got = recv(from.fd, buffer_, sizeof buffer_, 0);
         if (got < 0)
             return errno == EAGAIN || errno == EINTR;
-        if (got == 0)
+        if (got == 0 || (!from.peer && !connect_upstream(from)))
             return false;
         side& to = *from.peer;
         if (!to.unsent.empty()) {
@@ -160,6 +166,8 @@ private:
 
     void close_pair(side& s, std::vector<side*>& dead) {
         for (side* x : {&s, s.peer}) {
+            if (!x)
+                continue;
             x->closed = true;
             close(x->fd);  // also takes it out of the epoll set
             dead.push_back(x);

@@ -227,7 +227,7 @@ def main():
         if opts.floor:
             floor_port_file = os.path.join(work, "floor.port")
             floor = subprocess.Popen([floor_bin, "--upstream-port", str(fake_port), "--port-file", floor_port_file],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                                     stdout=sys.stderr, stderr=subprocess.STDOUT)
             procs.append(floor)
             floor_base = "http://127.0.0.1:%s/v1" % wait_for(
                 lambda: os.path.exists(floor_port_file) and open(floor_port_file).read().strip(), what="relay_floor")
