@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <filesystem>
+#include <sqlite3.h>
 
 #include "billing/balance.hpp"
 #include "billing/cards.hpp"
@@ -153,6 +154,33 @@ TEST_CASE("new messages wait in the search queue and are indexed a batch at a ti
     f.status = "failed";
     st.finish_answer(f, 2001);
     CHECK(db.execAndGet("SELECT count(*) FROM search_queue").getInt64() == 1);  // the question only
+}
+
+TEST_CASE("indexing the queue reads the queued messages only, however many older ones there are") {
+    temp_db t;
+    auto& st = *t.st;
+    auto& db = t.sqlite->connection();
+    auto u = testing::new_user(st, "busy", 100, 1000).id;
+    auto conv = ask(st, u, "第一个问题", "回答", 1000);
+    st.index_queued_search(1000);
+    // SQLite's virtual-machine steps while a question and answer asked just now are indexed.
+    auto steps_for_one_more = [&](std::int64_t now) {
+        ask(st, u, "新的问题", "新的回答", now);
+        long steps = 0;
+        sqlite3_progress_handler(db.getHandle(), 1, [](void* n) { return ++*static_cast<long*>(n), 0; }, &steps);
+        CHECK(st.index_queued_search(500) == 2);
+        sqlite3_progress_handler(db.getHandle(), 0, nullptr, nullptr);
+        return steps;
+    };
+    long few = steps_for_one_more(2000);
+    // Twenty thousand older messages, indexed long ago (rows only: nothing queues them).
+    db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+            "INSERT INTO messages (conversation_id, role, content, status, created_at) SELECT " +
+            std::to_string(conv) + ", 'user', 'old', 'done', 1000 FROM n");
+    long many = steps_for_one_more(3000);
+    INFO("steps with a few older messages: " << few << ", with 20,000: " << many);
+    CHECK(many < few * 3);
+    CHECK(found(st, "新的回答").size() == 2);
 }
 
 TEST_CASE("day rollups count questions, users, redemptions and latency as they happen", "[both]") {

@@ -111,9 +111,11 @@ std::optional<int> sqlite_store::index_queued_search(int batch) {
         last = taken.getColumn(1).getInt64();
     }
     if (n > 0) {
+        // CROSS JOIN keeps the queue as the outer loop. With a plain JOIN, SQLite carries the
+        // bound over to messages.id and walks every message older than the newest queued one.
         stmt add = prepare(
             "INSERT INTO message_search (rowid, content) SELECT m.id, m.content FROM search_queue q "
-            "JOIN messages m ON m.id = q.message_id WHERE q.message_id <= ?");
+            "CROSS JOIN messages m ON m.id = q.message_id WHERE q.message_id <= ?");
         add.bind(1, last);
         add.exec();
         stmt done = prepare("DELETE FROM search_queue WHERE message_id <= ?");
