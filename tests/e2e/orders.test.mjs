@@ -379,6 +379,9 @@ describe('chatd console: plans and orders', () => {
     const p = page();
     await p.locator(sel.language).selectOption('en');
     await p.locator(sel.theme).selectOption('dark');
+    // English is a chunk of its own: the choice is kept only once it has loaded, so wait for it
+    // before the page is opened anew.
+    await waitFor(async () => (await p.locator(sel.navLink('orders')).innerText()) === 'Orders', { what: 'English' });
     await p.goto(`${ctx.stack.url}/admin/orders/${orders.notified.order_no}?status=paid`);
     await p.locator(`${tid('order-detail')}[data-status="paid"]`).waitFor();
     const notify = p.locator(`${tid('order-event')}[data-source="notify"]`);
